@@ -1,0 +1,350 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/schema"
+
+	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/providers"
+)
+
+// loginRecord is a pending authorisation (key "login:<id>"), from /authorize until a code is
+// issued.
+type loginRecord struct {
+	ID                  string              `json:"id"`
+	ClientID            string              `json:"client_id"`
+	RedirectURI         string              `json:"redirect_uri"`
+	State               string              `json:"state,omitempty"`
+	Nonce               string              `json:"nonce,omitempty"`
+	Scopes              []string            `json:"scopes"`
+	CodeChallenge       string              `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string              `json:"code_challenge_method,omitempty"`
+	ACR                 string              `json:"acr"`
+	Comparison          string              `json:"comparison"`
+	ForceAuthn          bool                `json:"force_authn,omitempty"`
+	MaxAge              *uint               `json:"max_age,omitempty"`
+	IDTokenClaims       []string            `json:"id_token_claims,omitempty"`
+	UserinfoClaims      []string            `json:"userinfo_claims,omitempty"`
+	Lang                string              `json:"lang,omitempty"`
+	BrowserID           string              `json:"bid"`
+	Created             time.Time           `json:"created"`
+	Identity            *providers.Identity `json:"identity,omitempty"`
+	// SkipDelegation: the relying party asked delegation=skip.
+	SkipDelegation bool `json:"skip_delegation,omitempty"`
+	// Choices are the delegations offered, once the identity is known.
+	Choices []DelegationChoice `json:"choices,omitempty"`
+	// SessionID is the SSO session created at done, kept while the question is asked.
+	SessionID string `json:"sid,omitempty"`
+}
+
+var authDecoder = func() *schema.Decoder {
+	d := schema.NewDecoder()
+	d.IgnoreUnknownKeys(true)
+	return d
+}()
+
+// claimScope is the scope that releases each personal-data claim.
+var claimScope = map[string]string{
+	"fiscal_number": "fiscal_number",
+	"given_name":    "profile", "family_name": "profile", "birthdate": "profile",
+	"email":        "email",
+	"phone_number": "phone",
+}
+
+// allowedClaims keeps the requested claims whose scope the client is allowed (claims that
+// release no personal data, such as acr, pass).
+func allowedClaims(cl *Client, claims []string) []string {
+	return slices.DeleteFunc(claims, func(c string) bool {
+		scope, personal := claimScope[c]
+		return personal && !cl.IsScopeAllowed(scope)
+	})
+}
+
+// authorizeError is an error that may be sent back to the relying party's redirect URI.
+type authorizeError struct{ err *oidc.Error }
+
+func (e *authorizeError) Error() string { return e.err.Error() }
+
+func redirectErr(err *oidc.Error) error { return &authorizeError{err: err} }
+
+// authorizeHTTP serves /authorize. Until the client and the redirect URI are known to be
+// valid, errors are pages (never a redirect to an unverified URI); after that they go back
+// to the relying party as OAuth errors.
+func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
+		return
+	}
+	var req oidc.AuthRequest
+	if err := authDecoder.Decode(&req, r.Form); err != nil {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
+		return
+	}
+	cl, ok := b.clients[req.ClientID]
+	if !ok {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
+		return
+	}
+	if req.RedirectURI == "" || !slices.Contains(cl.redirects, req.RedirectURI) {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_redirect_uri", errors.New("redirect_uri not registered"))
+		return
+	}
+	rec, err := b.newLogin(r, cl, &req)
+	if err != nil {
+		b.authorizeFail(w, r, &req, err)
+		return
+	}
+	// An SSO session that satisfies the request completes at once.
+	if id, sid := b.sessionIdentity(r); id != nil && b.sessionSatisfies(rec, id) {
+		rec.Identity = id
+		b.askActFor(w, r, rec, sid)
+		return
+	}
+	if slices.Contains(req.Prompt, oidc.PromptNone) {
+		b.authorizeFail(w, r, &req, redirectErr(oidc.ErrLoginRequired().WithDescription("no session satisfies the request")))
+		return
+	}
+	if err := b.putLogin(r.Context(), rec); err != nil {
+		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		return
+	}
+	hint := r.Form.Get("idp")
+	if hint == "" {
+		http.Redirect(w, r, b.issuer+"/login/"+rec.ID, http.StatusFound)
+		return
+	}
+	p, option := b.providerForHint(hint)
+	if p == nil {
+		b.errorPage(w, r, http.StatusBadRequest, "login.unknown_idp", errors.New("unknown idp hint"))
+		return
+	}
+	b.startProvider(w, r, rec, p, option)
+}
+
+// newLogin validates the request and builds the pending login.
+func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*loginRecord, error) {
+	if req.RequestParam != "" {
+		return nil, redirectErr(oidc.ErrRequestNotSupported())
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, redirectErr(errUnsupportedResponseType())
+	}
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported"))
+	}
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return nil, redirectErr(oidc.ErrInvalidScope().WithDescription("the openid scope is required"))
+	}
+	for _, s := range req.Scopes {
+		if !cl.IsScopeAllowed(s) {
+			return nil, redirectErr(oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", s))
+		}
+	}
+	if !cl.allowsGrant(oidc.GrantTypeCode) {
+		return nil, redirectErr(oidc.ErrUnauthorizedClient().WithDescription("client may not use the authorization code flow"))
+	}
+	switch {
+	case req.CodeChallenge == "" && cl.public:
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients"))
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
+	case req.CodeChallenge != "" && (len(req.CodeChallenge) < 43 || len(req.CodeChallenge) > 128):
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed code_challenge"))
+	}
+	for _, p := range req.Prompt {
+		switch p {
+		case oidc.PromptNone, oidc.PromptLogin, oidc.PromptConsent, oidc.PromptSelectAccount:
+		default:
+			return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("unsupported prompt value"))
+		}
+		if p == oidc.PromptNone && len(req.Prompt) > 1 {
+			return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("prompt=none must be alone"))
+		}
+	}
+	idClaims, uiClaims, claimsACR, err := parseClaimsParam(r.Form.Get("claims"))
+	if err != nil {
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed claims parameter"))
+	}
+	// The claims parameter may name claims one by one, but never beyond the scopes the client
+	// is allowed: a client without fiscal_number cannot get the fiscal code by asking for it.
+	idClaims, uiClaims = allowedClaims(cl, idClaims), allowedClaims(cl, uiClaims)
+	acr := b.requiredACR(cl, req.ACRValues, claimsACR)
+	id, err := randomToken(b.rand, 18)
+	if err != nil {
+		return nil, err
+	}
+	rec := &loginRecord{
+		ID:                  id,
+		ClientID:            cl.id,
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		Scopes:              req.Scopes,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		ACR:                 acr,
+		Comparison:          "minimum",
+		ForceAuthn:          slices.Contains(req.Prompt, oidc.PromptLogin) || (req.MaxAge != nil && *req.MaxAge == 0),
+		MaxAge:              req.MaxAge,
+		IDTokenClaims:       idClaims,
+		UserinfoClaims:      uiClaims,
+		Lang:                b.pickLang(r, req.UILocales.String()),
+		BrowserID:           b.browserID(r),
+		SkipDelegation:      r.Form.Get(skipDelegationParam) == "skip",
+		Created:             b.now(),
+	}
+	return rec, nil
+}
+
+// requiredACR is the level a login must reach: the lowest level the relying party listed in
+// acr_values (or asked essential in claims), else the configured default; never below the
+// client's minimum.
+func (b *Broker) requiredACR(cl *Client, acrValues []string, claimsACR []string) string {
+	asked := 0
+	for _, v := range append(slices.Clone(acrValues), claimsACR...) {
+		if l := providers.LevelOf(v); l > 0 && (asked == 0 || l < asked) {
+			asked = l
+		}
+	}
+	if asked == 0 {
+		asked = providers.LevelOf(b.cfg.Policy.DefaultACR)
+	}
+	if asked == 0 {
+		asked = 2
+	}
+	if m := providers.LevelOf(cl.minACR); m > asked {
+		asked = m
+	}
+	return providers.ACRForLevel(asked)
+}
+
+// parseClaimsParam reads the OIDC claims request parameter: claim names asked for the ID token
+// and userinfo, and acr values asked.
+func parseClaimsParam(s string) (idToken, userinfo, acr []string, err error) {
+	if s == "" {
+		return nil, nil, nil, nil
+	}
+	var req map[string]map[string]*struct {
+		Essential bool     `json:"essential"`
+		Value     string   `json:"value"`
+		Values    []string `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(s), &req); err != nil {
+		return nil, nil, nil, err
+	}
+	for target, claims := range req {
+		for name, spec := range claims {
+			switch target {
+			case "id_token":
+				idToken = append(idToken, name)
+			case "userinfo":
+				userinfo = append(userinfo, name)
+			}
+			if name == "acr" && spec != nil {
+				if spec.Value != "" {
+					acr = append(acr, spec.Value)
+				}
+				acr = append(acr, spec.Values...)
+			}
+		}
+	}
+	slices.Sort(idToken)
+	slices.Sort(userinfo)
+	return idToken, userinfo, acr, nil
+}
+
+// authorizeFail sends an OAuth error back to the (already validated) redirect URI.
+func (b *Broker) authorizeFail(w http.ResponseWriter, r *http.Request, req *oidc.AuthRequest, err error) {
+	var ae *authorizeError
+	if !errors.As(err, &ae) {
+		b.log.ErrorContext(r.Context(), "authorize failed", "error", err)
+		ae = &authorizeError{err: oidc.ErrServerError()}
+	}
+	http.Redirect(w, r, b.errorRedirectURL(req.RedirectURI, req.State, ae.err), http.StatusFound)
+}
+
+// errorRedirectURL builds the redirect carrying an OAuth error, with iss (RFC 9207).
+func (b *Broker) errorRedirectURL(redirectURI, state string, e *oidc.Error) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return redirectURI
+	}
+	q := u.Query()
+	q.Set("error", string(e.ErrorType))
+	if e.Description != "" {
+		q.Set("error_description", e.Description)
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	q.Set("iss", b.issuer)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (b *Broker) putLogin(ctx context.Context, rec *loginRecord) error {
+	return b.store.Put(ctx, "login:"+rec.ID, mustMarshal(rec), b.cfg.Tokens.LoginTTL)
+}
+
+func (b *Broker) getLogin(ctx context.Context, id string) (*loginRecord, error) {
+	if id == "" {
+		return nil, providers.ErrLoginExpired
+	}
+	raw, err := b.store.Get(ctx, "login:"+id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, providers.ErrLoginExpired
+	}
+	if err != nil {
+		return nil, errors.Join(providers.ErrUnavailable, err)
+	}
+	rec := &loginRecord{}
+	if err := unmarshal(raw, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// providerForHint finds the provider an idp= hint names: a provider id or method (pin, cie,
+// cns) or one of a provider's options (a SPID IdP entityID).
+func (b *Broker) providerForHint(hint string) (providers.Provider, string) {
+	if p, ok := b.provByID[hint]; ok {
+		return p, ""
+	}
+	for _, p := range b.provs {
+		if p.Info().Method == hint {
+			return p, ""
+		}
+	}
+	for _, p := range b.provs {
+		if ol, ok := p.(providers.OptionLister); ok {
+			for _, o := range ol.Options() {
+				if o.Hint == hint {
+					return p, hint
+				}
+			}
+		}
+	}
+	return nil, ""
+}
+
+func (rec *loginRecord) providerRequest(hint string, force bool) *providers.LoginRequest {
+	return &providers.LoginRequest{
+		ID:         rec.ID,
+		ACR:        rec.ACR,
+		Comparison: rec.Comparison,
+		ForceAuthn: rec.ForceAuthn || force || providers.LevelOf(rec.ACR) >= 2,
+		Hint:       hint,
+		Lang:       rec.Lang,
+	}
+}
+
+func joinScopes(s []string) string { return strings.Join(s, " ") }

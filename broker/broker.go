@@ -1,0 +1,211 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
+)
+
+// Options are the broker's dependencies; cmd/sportello builds them.
+type Options struct {
+	Config *config.Config
+	Store  store.Store
+	// Providers in chooser order. Their Info().ID must be unique.
+	Providers []providers.Provider
+	// Keys is the source of signing keys.
+	Keys KeySource
+	// SubjectKey is the HMAC key of the sub derivation (≥ 32 bytes).
+	SubjectKey []byte
+	// CryptoKey is the shared key for sealing state and MACs (≥ 32 bytes).
+	CryptoKey []byte
+	Logger    *slog.Logger
+	Auditor   providers.Auditor
+	// Registerer receives the Prometheus metrics (nil: a private registry).
+	Registerer prometheus.Registerer
+	// Gatherer serves /metrics (nil: the private registry).
+	Gatherer prometheus.Gatherer
+	// Messages adds provider message catalogues (key → lang → text).
+	Messages map[string]map[string]string
+	// Delegations, when set, offers delegates the choice to act for a delegator and re-checks
+	// delegated grants at every refresh.
+	Delegations Delegations
+	// Entitlements, when set, returns an official's authorisations by fiscal code; they are
+	// added to every login, whatever the credential (authorisations belong to the person).
+	Entitlements func(ctx context.Context, fiscalNumber string) ([]string, error)
+	// Routes are extra handlers mounted in every mode (delegation pages, operators' APIs).
+	Routes map[string]http.Handler
+	// DevRoutes are extra handlers mounted in dev mode (dev IdPs, outbox, dev PKI).
+	DevRoutes map[string]http.Handler
+	Now       func() time.Time
+	Rand      io.Reader
+	// KeyReloadInterval is how often the key set is re-read (default 10s).
+	KeyReloadInterval time.Duration
+}
+
+// Broker is the OIDC provider and login orchestrator.
+type Broker struct {
+	op.UnimplementedServer
+
+	cfg         *config.Config
+	issuer      string
+	store       store.Store
+	log         *slog.Logger
+	audit       providers.Auditor
+	now         func() time.Time
+	rand        io.Reader
+	subjectKey  []byte
+	cryptoKey   []byte
+	keys        *keyManager
+	clients     map[string]*Client
+	provs       []providers.Provider
+	provByID    map[string]providers.Provider
+	metrics     *metrics
+	catalogue   *catalogue
+	discovery   []byte
+	devRoutes   map[string]http.Handler
+	routesExtra map[string]http.Handler
+	entitle     func(ctx context.Context, fiscalNumber string) ([]string, error)
+	delegs      Delegations
+	// starting keeps /readyz at 503 until the process says start-up is complete.
+	starting    atomic.Bool
+	reloadEvery time.Duration
+	handler     http.Handler
+}
+
+var _ op.Server = (*Broker)(nil)
+
+// New builds a broker. It loads the signing keys (bootstrapping them when needed).
+func New(ctx context.Context, o Options) (*Broker, error) {
+	if o.Config == nil || o.Store == nil || o.Keys == nil {
+		return nil, errors.New("broker: Config, Store and Keys are required")
+	}
+	if len(o.SubjectKey) < 32 {
+		return nil, errors.New("broker: subject key must be at least 32 bytes")
+	}
+	if len(o.CryptoKey) < 32 {
+		return nil, errors.New("broker: crypto key must be at least 32 bytes")
+	}
+	b := &Broker{
+		cfg:         o.Config,
+		issuer:      strings.TrimRight(o.Config.Issuer, "/"),
+		store:       o.Store,
+		log:         o.Logger,
+		audit:       o.Auditor,
+		now:         o.Now,
+		rand:        o.Rand,
+		subjectKey:  o.SubjectKey,
+		cryptoKey:   o.CryptoKey,
+		clients:     map[string]*Client{},
+		provs:       o.Providers,
+		provByID:    map[string]providers.Provider{},
+		devRoutes:   o.DevRoutes,
+		routesExtra: o.Routes,
+		entitle:     o.Entitlements,
+		delegs:      o.Delegations,
+		reloadEvery: o.KeyReloadInterval,
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.audit == nil {
+		b.audit = nopAuditor{}
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.rand == nil {
+		b.rand = rand.Reader
+	}
+	if b.reloadEvery == 0 {
+		b.reloadEvery = 10 * time.Second
+	}
+	for _, c := range o.Config.Clients {
+		cl, err := newClient(c, o.Config.Tokens.IDTTL, o.Config.Dev, o.Config.Keys.Algorithm)
+		if err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+		b.clients[cl.id] = cl
+	}
+	for _, p := range o.Providers {
+		id := p.Info().ID
+		if _, dup := b.provByID[id]; dup {
+			return nil, fmt.Errorf("broker: duplicate provider id %q", id)
+		}
+		b.provByID[id] = p
+	}
+	grace := o.Config.Keys.RetiredGrace
+	if grace == 0 {
+		grace = max(o.Config.Tokens.AccessTTL, o.Config.Tokens.IDTTL) + time.Minute
+	}
+	b.keys = &keyManager{source: o.Keys, grace: grace, now: b.now, log: b.log}
+	if _, err := b.keys.reload(ctx); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.metrics = newMetrics(o.Registerer, o.Gatherer)
+	msgs := map[string]map[string]string{}
+	for k, v := range actForMessages {
+		msgs[k] = v
+	}
+	for k, v := range o.Messages {
+		msgs[k] = v
+	}
+	b.catalogue = newCatalogue(msgs)
+	disc, err := b.buildDiscovery()
+	if err != nil {
+		return nil, err
+	}
+	b.discovery = disc
+	b.handler = b.routes()
+	return b, nil
+}
+
+// StartingUntilReady makes /readyz answer 503 until MarkReady: for a process that still has
+// start-up work after its listener is bound.
+func (b *Broker) StartingUntilReady() { b.starting.Store(true) }
+
+// MarkReady ends the start-up phase of StartingUntilReady.
+func (b *Broker) MarkReady() { b.starting.Store(false) }
+
+// Run keeps the broker's background work going (key reloads) until ctx ends.
+func (b *Broker) Run(ctx context.Context) {
+	b.keys.watch(ctx, b.reloadEvery)
+}
+
+// ReloadKeys re-reads the key set now (SIGHUP).
+func (b *Broker) ReloadKeys(ctx context.Context) error {
+	_, err := b.keys.reload(ctx)
+	return err
+}
+
+// ServeHTTP serves the main listener.
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.handler.ServeHTTP(w, r) }
+
+// Issuer returns the issuer URL.
+func (b *Broker) Issuer() string { return b.issuer }
+
+// Finisher returns the broker's providers.Finisher (for providers serving their own routes).
+func (b *Broker) Finisher() providers.Finisher { return (*finisher)(b) }
+
+type nopAuditor struct{}
+
+func (nopAuditor) Audit(context.Context, providers.AuditEvent) error { return nil }
+
+func (b *Broker) auditEvent(ctx context.Context, typ, actor string, fields map[string]any) {
+	if err := b.audit.Audit(ctx, providers.AuditEvent{Time: b.now().UTC(), Type: typ, Actor: actor, Fields: fields}); err != nil {
+		b.log.ErrorContext(ctx, "audit write failed", "type", typ, "error", err)
+	}
+}

@@ -1,0 +1,165 @@
+package broker
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/config"
+)
+
+// Client is a registered relying party or service client. It implements op.Client.
+type Client struct {
+	id           string
+	name         string
+	secretHash   [32]byte
+	hasSecret    bool
+	public       bool
+	authMethod   oidc.AuthMethod
+	keys         *jose.JSONWebKeySet
+	redirects    []string
+	postLogout   []string
+	scopes       []string
+	grants       []oidc.GrantType
+	alg          jose.SignatureAlgorithm
+	minACR       string
+	introspect   bool
+	audiences    []string
+	exchangeFrom []string
+	idTokenTTL   time.Duration
+	devMode      bool
+}
+
+var _ op.Client = (*Client)(nil)
+
+func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string) (*Client, error) {
+	cl := &Client{
+		id:           c.ID,
+		name:         c.Name,
+		public:       c.Public,
+		authMethod:   oidc.AuthMethod(c.AuthMethod),
+		redirects:    slices.Clone(c.RedirectURIs),
+		postLogout:   slices.Clone(c.PostLogoutRedirectURIs),
+		scopes:       slices.Clone(c.Scopes),
+		alg:          jose.SignatureAlgorithm(c.SigningAlg),
+		minACR:       c.MinACR,
+		introspect:   c.Introspect,
+		audiences:    slices.Clone(c.ExchangeAudiences),
+		exchangeFrom: slices.Clone(c.ExchangeSubjectClients),
+		idTokenTTL:   idTTL,
+		devMode:      dev,
+	}
+	if cl.alg == "" {
+		cl.alg = jose.SignatureAlgorithm(defaultAlg)
+	}
+	if cl.alg == "" {
+		cl.alg = jose.ES256
+	}
+	if cl.authMethod == "" {
+		cl.authMethod = oidc.AuthMethodBasic
+		if c.Public {
+			cl.authMethod = oidc.AuthMethodNone
+		}
+	}
+	for _, g := range c.GrantTypes {
+		cl.grants = append(cl.grants, oidc.GrantType(g))
+	}
+	if len(cl.grants) == 0 {
+		cl.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	}
+	if c.Secret.Value != "" {
+		cl.secretHash = sha256.Sum256([]byte(c.Secret.Value))
+		cl.hasSecret = true
+	}
+	if c.JWKSFile != "" {
+		data, err := os.ReadFile(c.JWKSFile)
+		if err != nil {
+			return nil, fmt.Errorf("client %s: %w", c.ID, err)
+		}
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(data, &set); err != nil {
+			return nil, fmt.Errorf("client %s: jwks_file: %w", c.ID, err)
+		}
+		cl.keys = &set
+	}
+	return cl, nil
+}
+
+// checkSecret compares in constant time. Client secrets are high-entropy, so a SHA-256 digest
+// (not a slow password hash) is the right tool: the token endpoint must stay fast.
+func (c *Client) checkSecret(secret string) bool {
+	if !c.hasSecret {
+		return false
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(sum[:], c.secretHash[:]) == 1
+}
+
+func (c *Client) allowsGrant(g oidc.GrantType) bool { return slices.Contains(c.grants, g) }
+
+// GetID implements op.Client.
+func (c *Client) GetID() string { return c.id }
+
+// RedirectURIs implements op.Client.
+func (c *Client) RedirectURIs() []string { return c.redirects }
+
+// PostLogoutRedirectURIs implements op.Client.
+func (c *Client) PostLogoutRedirectURIs() []string { return c.postLogout }
+
+// ApplicationType implements op.Client.
+func (c *Client) ApplicationType() op.ApplicationType {
+	if c.public {
+		return op.ApplicationTypeUserAgent
+	}
+	return op.ApplicationTypeWeb
+}
+
+// AuthMethod implements op.Client.
+func (c *Client) AuthMethod() oidc.AuthMethod { return c.authMethod }
+
+// ResponseTypes implements op.Client.
+func (c *Client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+
+// GrantTypes implements op.Client.
+func (c *Client) GrantTypes() []oidc.GrantType { return c.grants }
+
+// LoginURL implements op.Client (unused: the broker serves its own login).
+func (c *Client) LoginURL(id string) string { return "/login/" + id }
+
+// AccessTokenType implements op.Client: access tokens are always JWTs (RFC 9068).
+func (c *Client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+
+// IDTokenLifetime implements op.Client.
+func (c *Client) IDTokenLifetime() time.Duration { return c.idTokenTTL }
+
+// DevMode implements op.Client.
+func (c *Client) DevMode() bool { return c.devMode }
+
+// RestrictAdditionalIdTokenScopes implements op.Client.
+func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// RestrictAdditionalAccessTokenScopes implements op.Client.
+func (c *Client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// IsScopeAllowed implements op.Client.
+func (c *Client) IsScopeAllowed(scope string) bool { return slices.Contains(c.scopes, scope) }
+
+// IDTokenUserinfoClaimsAssertion implements op.Client.
+func (c *Client) IDTokenUserinfoClaimsAssertion() bool { return true }
+
+// ClockSkew implements op.Client.
+func (c *Client) ClockSkew() time.Duration { return 0 }

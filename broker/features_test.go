@@ -1,0 +1,303 @@
+package broker
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/inps/sportello/config"
+)
+
+func jwks(t *testing.T, tb *testBroker) jose.JSONWebKeySet {
+	t.Helper()
+	resp, err := http.Get(tb.URL + pathJWKS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func loginTokens(t *testing.T, tb *testBroker, scope string) map[string]any {
+	t.Helper()
+	code := codeFor(t, tb, "demo-rp", url.Values{"scope": {scope}})
+	st, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret")
+	if st != http.StatusOK {
+		t.Fatalf("code exchange: %d %v", st, out)
+	}
+	return out
+}
+
+// JWKS publishes active, next and retired keys; a rotation promotes next to active without a
+// restart, and tokens signed before it keep verifying until they expire.
+func TestKeyRotation(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	before := jwks(t, tb)
+	if len(before.Keys) != 4 {
+		t.Fatalf("JWKS has %d keys, want active+next for ES256 and RS256", len(before.Keys))
+	}
+	old := loginTokens(t, tb, "openid fiscal_number")
+	oldKid := jwtHeader(t, old["access_token"].(string))["kid"].(string)
+	ks, err := tb.keys.source.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nextKid string
+	for _, k := range ks.Keys {
+		if k.Alg == jose.ES256 && k.State == KeyNext {
+			nextKid = k.ID
+		}
+	}
+	if _, err := tb.keys.source.Rotate(context.Background(), time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.ReloadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := jwks(t, tb)
+	if len(after.Keys) != 6 {
+		t.Fatalf("after rotation JWKS has %d keys, want active+next+retired for both algorithms", len(after.Keys))
+	}
+	if after.Keys[0].KeyID == oldKid {
+		t.Fatal("the retired key is still listed first")
+	}
+	fresh := loginTokens(t, tb, "openid fiscal_number")
+	if kid := jwtHeader(t, fresh["access_token"].(string))["kid"]; kid != nextKid {
+		t.Fatalf("new tokens signed by %v, want the former next key %s", kid, nextKid)
+	}
+	if _, st := userinfo(t, tb, old["access_token"].(string)); st != http.StatusOK {
+		t.Fatalf("a token signed before the rotation no longer verifies: %d", st)
+	}
+	// Past the grace period the retired key leaves the JWKS and its tokens stop verifying.
+	tb.keys.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	tb.keys.grace = time.Hour
+	if _, err := tb.keys.reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(jwks(t, tb).Keys); n != 4 {
+		t.Fatalf("retired keys kept past the grace period: %d keys", n)
+	}
+	if _, st := userinfo(t, tb, old["access_token"].(string)); st == http.StatusOK {
+		t.Fatal("a token of a pruned key still verifies")
+	}
+}
+
+func TestRS256PerClient(t *testing.T) {
+	tb := newTestBroker(t, memStore(t), func(c *config.Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == "demo-rp" {
+				c.Clients[i].SigningAlg = "RS256"
+			}
+		}
+	})
+	out := loginTokens(t, tb, "openid")
+	for _, k := range []string{"access_token", "id_token"} {
+		if alg := jwtHeader(t, out[k].(string))["alg"]; alg != "RS256" {
+			t.Errorf("%s signed with %v, want RS256", k, alg)
+		}
+	}
+	if _, st := userinfo(t, tb, out["access_token"].(string)); st != http.StatusOK {
+		t.Fatalf("RS256 access token refused at userinfo: %d", st)
+	}
+}
+
+func TestPrivateKeyJWT(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dir := t.TempDir()
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}
+	raw, _ := json.Marshal(set)
+	jwksPath := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwksPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb := newTestBroker(t, memStore(t), func(c *config.Config) {
+		c.Clients = append(c.Clients, config.Client{ID: "jwt-service", AuthMethod: "private_key_jwt", JWKSFile: jwksPath,
+			GrantTypes: []string{"client_credentials"}, Scopes: []string{"inps:services"}})
+	})
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
+	assertion := func(jti, aud string, exp time.Time) string {
+		s, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: "jwt-service", Subject: "jwt-service", Audience: jwt.Audience{aud},
+			ID: jti, IssuedAt: jwt.NewNumericDate(time.Now()), Expiry: jwt.NewNumericDate(exp)}).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	call := func(a string) (int, map[string]any) {
+		return postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"client_credentials"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}, "", "")
+	}
+	good := assertion("jti-1", tb.URL, time.Now().Add(time.Minute))
+	if st, out := call(good); st != http.StatusOK {
+		t.Fatalf("valid assertion refused: %d %v", st, out)
+	}
+	cases := map[string]string{
+		"replayed assertion (jti single use)": good,
+		"wrong audience":                      assertion("jti-2", "https://other.example", time.Now().Add(time.Minute)),
+		"expired assertion":                   assertion("jti-3", tb.URL, time.Now().Add(-time.Minute)),
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forger, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: other, KeyID: "k1"}}, nil)
+	forged, _ := jwt.Signed(forger).Claims(jwt.Claims{Issuer: "jwt-service", Subject: "jwt-service", Audience: jwt.Audience{tb.URL},
+		ID: "jti-4", IssuedAt: jwt.NewNumericDate(time.Now()), Expiry: jwt.NewNumericDate(time.Now().Add(time.Minute))}).Serialize()
+	cases["signed by another key"] = forged
+	for name, a := range cases {
+		t.Run(name+" is invalid_client", func(t *testing.T) {
+			if st, out := call(a); st != http.StatusUnauthorized || out["error"] != "invalid_client" {
+				t.Fatalf("got %d %v", st, out)
+			}
+		})
+	}
+	t.Run("a private_key_jwt client cannot use a secret", func(t *testing.T) {
+		if st, _ := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"client_credentials"}}, "jwt-service", "anything"); st != http.StatusUnauthorized {
+			t.Fatalf("got %d", st)
+		}
+	})
+}
+
+func TestTokenExchange(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	user := loginTokens(t, tb, "openid profile fiscal_number")
+	at := user["access_token"].(string)
+	exchange := func(form url.Values, id, secret string) (int, map[string]any) {
+		form.Set("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange")
+		return postForm(t, tb.URL+pathToken, form, id, secret)
+	}
+	base := func() url.Values {
+		return url.Values{"subject_token": {at}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+			"audience": {"inps-pensioni"}, "scope": {"openid fiscal_number"}}
+	}
+	st, out := exchange(base(), "demo-service", "demo-service-secret")
+	if st != http.StatusOK {
+		t.Fatalf("exchange refused: %d %v", st, out)
+	}
+	claims := introspectClaims(t, tb, out["access_token"].(string))
+	act, _ := claims["act"].(map[string]any)
+	if claims["sub"] != jwtClaims(t, at)["sub"] || claims["acr"] != "https://www.spid.gov.it/SpidL2" || act["sub"] != "demo-service" ||
+		claims["fiscal_number"] != "RSSMRA80A01H501U" || claims["given_name"] != nil {
+		t.Fatalf("exchanged token claims = %v", claims)
+	}
+	// Exchanging the exchanged token nests the earlier actor.
+	second := base()
+	second.Set("subject_token", out["access_token"].(string))
+	second.Set("audience", "inps-isee")
+	if st, out2 := exchange(second, "demo-service", "demo-service-secret"); st != http.StatusOK {
+		t.Fatalf("second exchange: %d %v", st, out2)
+	} else if nested := jwtClaims(t, out2["access_token"].(string))["act"].(map[string]any); nested["act"] == nil {
+		t.Fatalf("earlier act not nested: %v", nested)
+	}
+	refusals := []struct {
+		name, want string
+		form       url.Values
+		id, secret string
+	}{
+		{"client without the grant", "unauthorized_client", base(), "demo-rp", "demo-secret"},
+		{"audience not allowed", "invalid_target", func() url.Values { f := base(); f.Set("audience", "inps-other"); return f }(), "demo-service", "demo-service-secret"},
+		{"widened scope", "invalid_scope", func() url.Values { f := base(); f.Set("scope", "openid email"); return f }(), "demo-service", "demo-service-secret"},
+		{"foreign token", "invalid_grant", func() url.Values { f := base(); f.Set("subject_token", forgeToken(t)); return f }(), "demo-service", "demo-service-secret"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name+" is "+tt.want, func(t *testing.T) {
+			if _, out := exchange(tt.form, tt.id, tt.secret); out["error"] != tt.want {
+				t.Fatalf("got %v", out)
+			}
+		})
+	}
+	t.Run("revoked subject token is invalid_grant", func(t *testing.T) {
+		postForm(t, tb.URL+pathRevoke, url.Values{"token": {at}, "token_type_hint": {"access_token"}}, "demo-rp", "demo-secret")
+		if _, out := exchange(base(), "demo-service", "demo-service-secret"); out["error"] != "invalid_grant" {
+			t.Fatalf("got %v", out)
+		}
+	})
+}
+
+func introspectClaims(t *testing.T, tb *testBroker, tok string) map[string]any {
+	t.Helper()
+	_, out := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {tok}}, "demo-service", "demo-service-secret")
+	if out["active"] != true {
+		t.Fatalf("token not active: %v", out)
+	}
+	return out
+}
+
+func jwtClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := base64URLDecode(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// forgeToken is an at+jwt with the right shape signed by a key the broker never published.
+func forgeToken(t *testing.T) string {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("at+jwt"))
+	tok, _ := jwt.Signed(s).Claims(map[string]any{"sub": "x", "exp": time.Now().Add(time.Hour).Unix()}).Serialize()
+	return tok
+}
+
+func TestHealthReadinessMetrics(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	loginTokens(t, tb, "openid")
+	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`,
+		"/metrics": `sportello_tokens_issued_total{grant="authorization_code"} 1`} {
+		resp, err := http.Get(tb.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := new(strings.Builder)
+		_, _ = ioCopy(body, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body.String(), want) {
+			t.Errorf("%s: %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
+	_ = tb.store.Close()
+	resp, err := http.Get(tb.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with the store closed = %d, want 503", resp.StatusCode)
+	}
+}
+
+// A service may exchange only users' tokens issued to the relying parties it acts for
+// (clients[].exchange_subject_clients): a token of any other application is refused.
+func TestTokenExchangeOnlyFromTrustedClients(t *testing.T) {
+	tb := newTestBroker(t, memStore(t), func(c *config.Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == "demo-service" {
+				c.Clients[i].ExchangeSubjectClients = []string{"demo-spa"}
+			}
+		}
+	})
+	at := loginTokens(t, tb, "openid fiscal_number")["access_token"].(string) // issued to demo-rp
+	_, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"subject_token": {at}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"audience": {"inps-pensioni"}}, "demo-service", "demo-service-secret")
+	if out["error"] != "invalid_grant" {
+		t.Fatalf("a token of an untrusted relying party was exchanged: %v", out)
+	}
+}

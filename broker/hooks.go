@@ -1,0 +1,54 @@
+package broker
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/inps/sportello/providers"
+)
+
+// Lang is the language of the pages for this request ("it" or "en").
+func (b *Broker) Lang(r *http.Request) string { return b.pickLang(r, "") }
+
+// SessionIdentity returns the identity of the browser's SSO session, if any.
+func (b *Broker) SessionIdentity(r *http.Request) (*providers.Identity, bool) {
+	id, _ := b.sessionIdentity(r)
+	return id, id != nil
+}
+
+// CSRF is the anti-forgery protection providers' forms use: a hidden field "csrf".
+type CSRF struct{ b *Broker }
+
+// Token returns the browser's token.
+func (c CSRF) Token(r *http.Request) string { return c.b.CSRFToken(r) }
+
+// Check verifies the form field "csrf".
+func (c CSRF) Check(r *http.Request) bool { return c.b.CheckCSRF(r) }
+
+// CSRF returns the broker's CSRF protection.
+func (b *Broker) CSRF() CSRF { return CSRF{b: b} }
+
+// AuthorizeBearer checks an operator API call: a valid, unrevoked access token of this issuer
+// carrying scope. It returns the operator (the client id, or the person's sub).
+func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return "", false
+	}
+	claims, err := b.verifyJWT(tok, typAccessToken)
+	if err != nil {
+		return "", false
+	}
+	if revoked, err := b.accessTokenRevoked(r.Context(), stringClaim(claims, "jti")); err != nil || revoked {
+		return "", false
+	}
+	if !slices.Contains(strings.Fields(stringClaim(claims, "scope")), scope) {
+		return "", false
+	}
+	if sub := stringClaim(claims, "sub"); sub != "" {
+		return sub, true
+	}
+	return stringClaim(claims, "client_id"), true
+}

@@ -1,0 +1,277 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/ui" // ui: static files
+	"github.com/inps/sportello/providers"
+)
+
+// Endpoint paths.
+const (
+	pathAuthorize  = "/authorize"
+	pathToken      = "/oauth/token"
+	pathIntrospect = "/oauth/introspect"
+	pathRevoke     = "/oauth/revoke"
+	pathUserinfo   = "/userinfo"
+	pathEndSession = "/end_session"
+	pathJWKS       = "/jwks"
+	pathDiscovery  = "/.well-known/openid-configuration"
+)
+
+func (b *Broker) routes() http.Handler {
+	// zitadel's op router serves the token-side endpoints (request decoding, client
+	// authentication parsing, OAuth error encoding); the broker implements op.Server.
+	opHandler := op.RegisterServer(b, op.Endpoints{
+		Token:         op.NewEndpoint(pathToken),
+		Introspection: op.NewEndpoint(pathIntrospect),
+		Userinfo:      op.NewEndpoint(pathUserinfo),
+		Revocation:    op.NewEndpoint(pathRevoke),
+	})
+	mux := http.NewServeMux()
+	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "userinfo": pathUserinfo, "revoke": pathRevoke} {
+		mux.Handle(path, b.withCommon(opHandler, name))
+	}
+	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
+	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.ring().jwks }), "jwks"))
+	mux.Handle(pathAuthorize, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.authorizeHTTP)), "authorize"))
+	mux.Handle(pathEndSession, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.endSessionHTTP)), "end_session"))
+	mux.Handle("/logged-out", b.withCommon(http.HandlerFunc(b.loggedOutHTTP), "logged_out"))
+	mux.Handle("/login/done", b.withCommon(http.HandlerFunc(b.doneHTTP), "login_done"))
+	mux.Handle("/login/act", b.withCommon(http.HandlerFunc(b.actForHTTP), "login_act"))
+	mux.Handle("/login/", b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.loginHTTP)), "login"))
+	mux.Handle("/healthz", b.withCommon(http.HandlerFunc(b.healthHTTP), "healthz"))
+	mux.Handle("/readyz", b.withCommon(http.HandlerFunc(b.readyHTTP), "readyz"))
+	mux.Handle("/metrics", b.metrics.handler())
+	mux.Handle(ui.StaticPrefix, b.withCommon(ui.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
+	for _, p := range b.provs {
+		switch p := p.(type) {
+		case providers.RedirectProvider:
+			h := p.Handler(b.Finisher())
+			for _, route := range p.Routes() {
+				mux.Handle(route, b.withCommon(h, "provider_"+p.Info().ID))
+			}
+		case providers.PageProvider:
+			h := p.Handler(b.Finisher())
+			for _, route := range p.Routes() {
+				mux.Handle(route, b.withCommon(h, "provider_"+p.Info().ID))
+			}
+		}
+	}
+	for path, h := range b.routesExtra {
+		mux.Handle(path, b.withCommon(h, "extra"))
+	}
+	if b.cfg.Dev {
+		for path, h := range b.devRoutes {
+			mux.Handle(path, b.withCommon(h, "dev"))
+		}
+	}
+	return mux
+}
+
+func staticJSON(body func() []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_, _ = w.Write(body())
+	})
+}
+
+func (b *Broker) healthHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
+
+func (b *Broker) readyHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if b.starting.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"starting"}`))
+		return
+	}
+	if err := b.store.Ping(ctx); err != nil {
+		b.log.WarnContext(ctx, "readiness: store unreachable", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","reason":"store unreachable"}`))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ready"}`))
+}
+
+type ctxRequestID struct{}
+type ctxNonce struct{}
+
+func requestID(ctx context.Context) string {
+	s, _ := ctx.Value(ctxRequestID{}).(string)
+	return s
+}
+
+func cspNonce(r *http.Request) string {
+	s, _ := r.Context().Value(ctxNonce{}).(string)
+	return s
+}
+
+// statusWriter records the status code for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// requestIDs are a per-process random prefix plus a counter: unique, cheap, and not a
+// secret (they only correlate a page's reference code with the log).
+var (
+	ridPrefix = func() string {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		return base64.RawURLEncoding.EncodeToString(b[:])
+	}()
+	ridCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	return ridPrefix + "-" + strconv.FormatUint(ridCounter.Add(1), 36)
+}
+
+// maxBodyBytes bounds every request body.
+const maxBodyBytes = 2 << 20
+
+// apiEndpoints answer JSON only: no CSP nonce is needed for them.
+var apiEndpoints = map[string]bool{"token": true, "introspect": true, "userinfo": true, "revoke": true,
+	"discovery": true, "jwks": true, "healthz": true, "readyz": true}
+
+// withCommon wraps a handler with the request id, security headers, panic recovery, a log
+// line and the request metric. endpoint is a fixed label (never the raw path).
+func (b *Broker) withCommon(next http.Handler, endpoint string) http.Handler {
+	requests := func(status int) prometheus.Counter {
+		return b.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(status))
+	}
+	ok := requests(http.StatusOK)
+	api := apiEndpoints[endpoint]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := r.Header.Get("X-Request-Id")
+		if rid == "" || len(rid) > 64 {
+			rid = newRequestID()
+		}
+		ctx := context.WithValue(r.Context(), ctxRequestID{}, rid)
+		h := w.Header()
+		h.Set("X-Request-Id", rid)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if api {
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		} else {
+			var nb [16]byte
+			_, _ = rand.Read(nb[:])
+			nonce := base64.RawStdEncoding.EncodeToString(nb[:])
+			ctx = context.WithValue(ctx, ctxNonce{}, nonce)
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'nonce-"+nonce+"'; script-src 'self' 'nonce-"+nonce+
+				"'; img-src 'self' data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
+		}
+		if !b.cfg.Dev {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		r = r.WithContext(ctx)
+		// Request bodies are small everywhere (the largest is a 1 MiB PIN conversion upload).
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.ErrorContext(ctx, "panic in handler", "endpoint", endpoint, "panic", p)
+				if sw.status == 0 {
+					b.errorPage(sw, r, http.StatusInternalServerError, "broker.error", nil)
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if status == http.StatusOK {
+				ok.Inc()
+			} else {
+				requests(status).Inc()
+			}
+			if status >= 500 || b.log.Enabled(ctx, slog.LevelDebug) {
+				b.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", rid), slog.String("endpoint", endpoint),
+					slog.String("method", r.Method), slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// buildDiscovery pre-serialises the discovery document.
+func (b *Broker) buildDiscovery() ([]byte, error) {
+	d := map[string]any{
+		"issuer":                                           b.issuer,
+		"authorization_endpoint":                           b.issuer + pathAuthorize,
+		"token_endpoint":                                   b.issuer + pathToken,
+		"userinfo_endpoint":                                b.issuer + pathUserinfo,
+		"jwks_uri":                                         b.issuer + pathJWKS,
+		"introspection_endpoint":                           b.issuer + pathIntrospect,
+		"revocation_endpoint":                              b.issuer + pathRevoke,
+		"end_session_endpoint":                             b.issuer + pathEndSession,
+		"scopes_supported":                                 []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access"},
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query"},
+		"grant_types_supported":                            []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeTokenExchange)},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            []string{"ES256", "RS256"},
+		"userinfo_signing_alg_values_supported":            []string{"none"},
+		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"ES256", "RS256", "PS256", "EdDSA"},
+		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"acr_values_supported":                             []string{providers.SpidL1, providers.SpidL2, providers.SpidL3},
+		"claims_parameter_supported":                       true,
+		"request_parameter_supported":                      false,
+		"request_uri_parameter_supported":                  false,
+		"authorization_response_iss_parameter_supported":   true,
+		"ui_locales_supported":                             []string{"it", "en"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
+			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
+			"auth_method", "spid_idp", "pin_type", "entitlements", "act"},
+	}
+	return json.Marshal(d)
+}

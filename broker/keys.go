@@ -1,0 +1,466 @@
+package broker
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/inps/sportello/broker/store"
+)
+
+// Key states in a KeySet.
+const (
+	KeyActive  = "active"
+	KeyNext    = "next"
+	KeyRetired = "retired"
+)
+
+// Supported signing algorithms.
+var supportedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
+
+// KeyRecord is one signing key of the key set.
+type KeyRecord struct {
+	ID        string                  `json:"kid"`
+	Alg       jose.SignatureAlgorithm `json:"alg"`
+	State     string                  `json:"state"`
+	Created   time.Time               `json:"created"`
+	RetiredAt time.Time               `json:"retired_at,omitempty"`
+	// PKCS8 is the DER private key. In the Store it is sealed (AES-GCM with the crypto key).
+	PKCS8 []byte `json:"pkcs8"`
+}
+
+// KeySet is the whole set of signing keys: per algorithm one active, one next and any retired
+// keys still needed to verify tokens they signed.
+type KeySet struct {
+	Version int         `json:"version"`
+	Keys    []KeyRecord `json:"keys"`
+}
+
+// keysetKey is the Store key of the sealed key set.
+const keysetKey = "keys:set"
+
+// GenerateKey makes a new private key for alg.
+func GenerateKey(alg jose.SignatureAlgorithm, random io.Reader) (crypto.Signer, error) {
+	switch alg {
+	case jose.ES256:
+		return ecdsa.GenerateKey(elliptic.P256(), random)
+	case jose.RS256:
+		return rsa.GenerateKey(random, 3072)
+	}
+	return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
+}
+
+func newKeyRecord(alg jose.SignatureAlgorithm, state string, now time.Time, random io.Reader) (KeyRecord, error) {
+	k, err := GenerateKey(alg, random)
+	if err != nil {
+		return KeyRecord{}, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return KeyRecord{}, err
+	}
+	return KeyRecord{ID: thumbprintID(k.Public()), Alg: alg, State: state, Created: now, PKCS8: der}, nil
+}
+
+// thumbprintID derives a key id from the RFC 7638 thumbprint of the public key.
+func thumbprintID(pub crypto.PublicKey) string {
+	jwk := jose.JSONWebKey{Key: pub}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		sum := sha256.Sum256([]byte(fmt.Sprint(pub)))
+		tp = sum[:]
+	}
+	return base64.RawURLEncoding.EncodeToString(tp[:12])
+}
+
+// EnsureComplete adds any missing active/next key per supported algorithm.
+func (ks *KeySet) EnsureComplete(now time.Time, random io.Reader) (bool, error) {
+	changed := false
+	for _, alg := range supportedAlgs {
+		for _, state := range []string{KeyActive, KeyNext} {
+			if ks.find(alg, state) >= 0 {
+				continue
+			}
+			rec, err := newKeyRecord(alg, state, now, random)
+			if err != nil {
+				return changed, err
+			}
+			ks.Keys = append(ks.Keys, rec)
+			changed = true
+		}
+	}
+	if changed {
+		ks.Version++
+	}
+	return changed, nil
+}
+
+func (ks *KeySet) find(alg jose.SignatureAlgorithm, state string) int {
+	for i, k := range ks.Keys {
+		if k.Alg == alg && k.State == state {
+			return i
+		}
+	}
+	return -1
+}
+
+// Rotate promotes next→active and active→retired for every algorithm, generates a new next key,
+// and drops retired keys older than grace.
+func (ks *KeySet) Rotate(now time.Time, grace time.Duration, random io.Reader) error {
+	for _, alg := range supportedAlgs {
+		if a := ks.find(alg, KeyActive); a >= 0 {
+			ks.Keys[a].State = KeyRetired
+			ks.Keys[a].RetiredAt = now
+		}
+		if n := ks.find(alg, KeyNext); n >= 0 {
+			ks.Keys[n].State = KeyActive
+		}
+		rec, err := newKeyRecord(alg, KeyNext, now, random)
+		if err != nil {
+			return err
+		}
+		ks.Keys = append(ks.Keys, rec)
+	}
+	ks.Prune(now, grace)
+	ks.Version++
+	return nil
+}
+
+// Prune drops retired keys retired longer than grace ago: every token they signed has expired.
+func (ks *KeySet) Prune(now time.Time, grace time.Duration) {
+	kept := ks.Keys[:0]
+	for _, k := range ks.Keys {
+		if k.State == KeyRetired && now.Sub(k.RetiredAt) > grace {
+			continue
+		}
+		kept = append(kept, k)
+	}
+	ks.Keys = kept
+}
+
+// KeySource loads and rotates the key set.
+type KeySource interface {
+	Load(ctx context.Context) (*KeySet, error)
+	Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error)
+}
+
+// FileKeySource keeps the key set as PEM files in a directory: <alg>-active.pem,
+// <alg>-next.pem and <alg>-retired-<unix>.pem (lower-case alg). It is the bootstrap of the
+// store-backed source and the whole source for single-process (memory store) deployments.
+type FileKeySource struct {
+	Dir string
+	// Generate creates missing keys (dev mode, and first start).
+	Generate bool
+	Random   io.Reader
+}
+
+// Load reads the directory; with Generate it creates and persists missing keys.
+func (f *FileKeySource) Load(ctx context.Context) (*KeySet, error) {
+	ks, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	if f.Generate {
+		changed, err := ks.EnsureComplete(time.Now(), f.rand())
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			if err := f.write(ks); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ks, nil
+}
+
+// Rotate rotates the files.
+func (f *FileKeySource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error) {
+	ks, err := f.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ks.EnsureComplete(now, f.rand()); err != nil {
+		return nil, err
+	}
+	if err := ks.Rotate(now, grace, f.rand()); err != nil {
+		return nil, err
+	}
+	return ks, f.write(ks)
+}
+
+func (f *FileKeySource) rand() io.Reader {
+	if f.Random != nil {
+		return f.Random
+	}
+	return rand.Reader
+}
+
+func (f *FileKeySource) read() (*KeySet, error) {
+	ks := &KeySet{}
+	entries, err := os.ReadDir(f.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return ks, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	var latest time.Time
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".pem") {
+			continue
+		}
+		parts := strings.SplitN(strings.TrimSuffix(name, ".pem"), "-", 3)
+		if len(parts) < 2 {
+			continue
+		}
+		alg := jose.SignatureAlgorithm(strings.ToUpper(parts[0]))
+		if alg != jose.ES256 && alg != jose.RS256 {
+			continue
+		}
+		state := parts[1]
+		if state != KeyActive && state != KeyNext && state != KeyRetired {
+			continue
+		}
+		path := filepath.Join(f.Dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		signer, der, err := parsePrivateKeyPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %s: %w", path, err)
+		}
+		if err := checkAlg(alg, signer); err != nil {
+			return nil, fmt.Errorf("keys: %s: %w", path, err)
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		if info.ModTime().After(latest) {
+			latest = info.ModTime()
+		}
+		rec := KeyRecord{ID: thumbprintID(signer.Public()), Alg: alg, State: state, Created: info.ModTime(), PKCS8: der}
+		if state == KeyRetired {
+			rec.RetiredAt = info.ModTime()
+			if len(parts) == 3 {
+				var unix int64
+				if _, err := fmt.Sscanf(parts[2], "%d", &unix); err == nil {
+					rec.RetiredAt = time.Unix(unix, 0)
+				}
+			}
+		}
+		ks.Keys = append(ks.Keys, rec)
+	}
+	sort.Slice(ks.Keys, func(i, j int) bool { return ks.Keys[i].ID < ks.Keys[j].ID })
+	ks.Version = int(latest.UnixNano() % (1 << 62))
+	return ks, nil
+}
+
+func (f *FileKeySource) write(ks *KeySet) error {
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	want := map[string]bool{}
+	for _, k := range ks.Keys {
+		name := strings.ToLower(string(k.Alg)) + "-" + k.State
+		if k.State == KeyRetired {
+			name += fmt.Sprintf("-%d", k.RetiredAt.Unix())
+		}
+		name += ".pem"
+		want[name] = true
+		data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k.PKCS8})
+		tmp := filepath.Join(f.Dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+		if err := os.Rename(tmp, filepath.Join(f.Dir, name)); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+	}
+	entries, _ := os.ReadDir(f.Dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".pem") && !want[e.Name()] {
+			_ = os.Remove(filepath.Join(f.Dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+func parsePrivateKeyPEM(data []byte) (crypto.Signer, []byte, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, nil, errors.New("no PEM block")
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	default:
+		return nil, nil, fmt.Errorf("unexpected PEM type %q", block.Type)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, nil, errors.New("not a signing key")
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signer, der, nil
+}
+
+func checkAlg(alg jose.SignatureAlgorithm, k crypto.Signer) error {
+	switch pub := k.Public().(type) {
+	case *ecdsa.PublicKey:
+		if alg == jose.ES256 && pub.Curve == elliptic.P256() {
+			return nil
+		}
+	case *rsa.PublicKey:
+		if alg == jose.RS256 && pub.N.BitLen() >= 2048 {
+			return nil
+		}
+	}
+	return fmt.Errorf("key does not fit %s", alg)
+}
+
+// StoreKeySource keeps the key set in the Store, sealed with the shared crypto key, so every
+// replica signs with the same keys and a rotation reaches all of them. An empty store is
+// bootstrapped from Bootstrap (PEM files) by whichever replica starts first.
+type StoreKeySource struct {
+	Store     store.Store
+	CryptoKey []byte
+	Bootstrap KeySource
+	Random    io.Reader
+}
+
+// Load returns the key set from the store, bootstrapping it when absent.
+func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
+	raw, err := s.Store.Get(ctx, keysetKey)
+	if errors.Is(err, store.ErrNotFound) {
+		ks, err := s.Bootstrap.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ks.EnsureComplete(time.Now(), s.rand()); err != nil {
+			return nil, err
+		}
+		sealed, err := s.seal(ks)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0); err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		raw, err = s.Store.Get(ctx, keysetKey)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return s.open(raw)
+}
+
+// Rotate rotates the key set in the store with compare-and-swap.
+func (s *StoreKeySource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error) {
+	if _, err := s.Load(ctx); err != nil {
+		return nil, err
+	}
+	var out *KeySet
+	_, err := store.Update(ctx, s.Store, keysetKey, 0, func(old []byte) ([]byte, error) {
+		ks, err := s.open(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := ks.Rotate(now, grace, s.rand()); err != nil {
+			return nil, err
+		}
+		out = ks
+		return s.seal(ks)
+	})
+	return out, err
+}
+
+func (s *StoreKeySource) rand() io.Reader {
+	if s.Random != nil {
+		return s.Random
+	}
+	return rand.Reader
+}
+
+func (s *StoreKeySource) aead() (cipher.AEAD, error) {
+	if len(s.CryptoKey) < 32 {
+		return nil, errors.New("keys: crypto key shorter than 32 bytes")
+	}
+	block, err := aes.NewCipher(s.CryptoKey[:32])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func (s *StoreKeySource) seal(ks *KeySet) ([]byte, error) {
+	plain, err := json.Marshal(ks)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := s.aead()
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := io.ReadFull(s.rand(), nonce); err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, plain, []byte(keysetKey)), nil
+}
+
+func (s *StoreKeySource) open(sealed []byte) (*KeySet, error) {
+	aead, err := s.aead()
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("keys: sealed key set too short")
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(keysetKey))
+	if err != nil {
+		return nil, fmt.Errorf("keys: cannot open the key set (is the crypto key the same on every replica?): %w", err)
+	}
+	ks := &KeySet{}
+	if err := json.Unmarshal(plain, ks); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return ks, nil
+}

@@ -1,0 +1,373 @@
+package broker
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/inps/sportello/providers"
+)
+
+const (
+	cookieBrowser = "sportello_bid"
+	cookieSession = "sportello_session"
+)
+
+// browserID returns the browser-binding id from its cookie, creating one when absent. A
+// pending login is bound to it, so a login finished in one browser cannot be completed in
+// another (login CSRF, session fixation). The cookie is "<random>.<MAC>": a value planted by
+// someone else (say, from a sibling domain) without the crypto key is ignored.
+func (b *Broker) browserID(r *http.Request) string {
+	if c, err := r.Cookie(cookieBrowser); err == nil && b.validBrowserID(c.Value) {
+		return c.Value
+	}
+	if v, ok := r.Context().Value(ctxBrowserID{}).(string); ok {
+		return v
+	}
+	return ""
+}
+
+type ctxBrowserID struct{}
+
+// browserMAC authenticates a browser id with the crypto key.
+func (b *Broker) browserMAC(id string) string {
+	m := hmac.New(sha256.New, b.cryptoKey)
+	m.Write([]byte("bid:" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (b *Broker) validBrowserID(v string) bool {
+	id, mac, ok := strings.Cut(v, ".")
+	return ok && len(id) >= 22 && subtle.ConstantTimeCompare([]byte(mac), []byte(b.browserMAC(id))) == 1
+}
+
+// ensureBrowserID is middleware for the login routes: it sets the browser cookie once.
+func (b *Broker) ensureBrowserID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(cookieBrowser); err == nil && b.validBrowserID(c.Value) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, err := randomToken(b.rand, 18)
+		if err != nil {
+			b.errorPage(w, r, http.StatusInternalServerError, "broker.error", err)
+			return
+		}
+		value := id + "." + b.browserMAC(id)
+		http.SetCookie(w, b.cookie(cookieBrowser, value, 0))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxBrowserID{}, value)))
+	})
+}
+
+// cookie builds a cookie: HttpOnly, SameSite=Lax (the SAML POST return never needs a cookie:
+// its state is server-side, keyed by RelayState), Secure outside dev mode.
+func (b *Broker) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !b.cfg.Dev} //nolint:gosec // Secure is off only in dev mode (plain http on loopback)
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	} else if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+// CSRFToken is the anti-forgery token of the browser: an HMAC of its binding id.
+func (b *Broker) CSRFToken(r *http.Request) string {
+	bid := b.browserID(r)
+	if bid == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, b.cryptoKey)
+	m.Write([]byte("csrf:" + bid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF verifies the form field "csrf" against the browser's token.
+func (b *Broker) CheckCSRF(r *http.Request) bool {
+	want := b.CSRFToken(r)
+	got := r.PostFormValue("csrf")
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// loginHTTP serves /login/{id} (the chooser) and /login/{id}/{provider} (start a provider).
+func (b *Broker) loginHTTP(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/login/")
+	id, provID, _ := strings.Cut(rest, "/")
+	rec, err := b.getLogin(r.Context(), id)
+	if err != nil {
+		b.failPage(w, r, nil, err)
+		return
+	}
+	if rec.BrowserID != b.browserID(r) {
+		b.errorPage(w, r, http.StatusBadRequest, "login.other_browser", errors.New("browser binding mismatch"))
+		return
+	}
+	if provID == "" {
+		b.chooserPage(w, r, rec)
+		return
+	}
+	p, ok := b.provByID[provID]
+	if !ok {
+		b.errorPage(w, r, http.StatusNotFound, "login.unknown_idp", errors.New("unknown provider"))
+		return
+	}
+	b.startProvider(w, r, rec, p, r.URL.Query().Get("hint"))
+}
+
+// startProvider sends the browser to the provider's first step.
+func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *loginRecord, p providers.Provider, hint string) {
+	info := p.Info()
+	if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
+		b.failPage(w, r, rec, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached})
+		return
+	}
+	b.metrics.logins.WithLabelValues(info.ID, "started").Inc()
+	switch p := p.(type) {
+	case providers.RedirectProvider:
+		if err := p.Start(w, r, rec.providerRequest(hint, false)); err != nil {
+			b.failPage(w, r, rec, err)
+		}
+	case providers.CertificateAuthenticator:
+		http.Redirect(w, r, b.mtlsURL()+"/mtls/"+url.PathEscape(info.ID)+"?login="+url.QueryEscape(rec.ID), http.StatusFound)
+	default:
+		b.errorPage(w, r, http.StatusInternalServerError, "broker.error", errors.New("provider has no login capability"))
+	}
+}
+
+// finisher implements providers.Finisher.
+type finisher Broker
+
+func (f *finisher) LoginRequest(ctx context.Context, loginID string) (*providers.LoginRequest, error) {
+	rec, err := (*Broker)(f).getLogin(ctx, loginID)
+	if err != nil {
+		return nil, err
+	}
+	return rec.providerRequest("", false), nil
+}
+
+func (f *finisher) Finish(w http.ResponseWriter, r *http.Request, loginID string, id *providers.Identity) {
+	(*Broker)(f).finish(w, r, loginID, id)
+}
+
+func (f *finisher) Fail(w http.ResponseWriter, r *http.Request, loginID string, err error) {
+	b := (*Broker)(f)
+	rec, _ := b.getLogin(r.Context(), loginID)
+	b.failPage(w, r, rec, err)
+}
+
+// finish is the one path from a verified identity to the relying party: level check, then a
+// one-time reference to the done step on the main origin (which checks the browser binding).
+func (b *Broker) finish(w http.ResponseWriter, r *http.Request, loginID string, id *providers.Identity) {
+	ctx := r.Context()
+	rec, err := b.getLogin(ctx, loginID)
+	if err != nil {
+		b.failPage(w, r, nil, err)
+		return
+	}
+	if err := id.Validate(); err != nil {
+		b.failPage(w, r, rec, errors.Join(providers.ErrCredentialRejected, err))
+		return
+	}
+	if providers.LevelOf(id.ACR) < providers.LevelOf(rec.ACR) {
+		b.failPage(w, r, rec, &providers.UserError{Code: "login.level_not_reached", Err: providers.ErrLevelNotReached})
+		return
+	}
+	if b.entitle != nil && len(id.Entitlements) == 0 {
+		ents, err := b.entitle(ctx, id.FiscalNumber)
+		if err != nil {
+			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+			return
+		}
+		id.Entitlements = ents
+	}
+	// A pending login is finished once: the identity is written with compare-and-swap only
+	// where none is yet, so a second credential (someone else's, lured onto this login) can
+	// never replace the first one.
+	raw, err := b.store.Get(ctx, "login:"+rec.ID)
+	if err != nil {
+		b.failPage(w, r, nil, providers.ErrLoginExpired)
+		return
+	}
+	var current loginRecord
+	if err := unmarshal(raw, &current); err != nil || current.Identity != nil {
+		b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
+		return
+	}
+	current.Identity = id
+	ttl, err := b.store.TTL(ctx, "login:"+rec.ID)
+	if err != nil || ttl <= 0 {
+		ttl = b.cfg.Tokens.LoginTTL
+	}
+	if ok, err := b.store.CompareAndSwap(ctx, "login:"+rec.ID, raw, mustMarshal(current), ttl); err != nil {
+		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+		return
+	} else if !ok {
+		b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
+		return
+	}
+	ref, err := randomToken(b.rand, 24)
+	if err != nil {
+		b.failPage(w, r, rec, err)
+		return
+	}
+	// The reference carries a snapshot of the identity it was issued for.
+	if err := b.store.Put(ctx, "done:"+ref, mustMarshal(doneRecord{LoginID: rec.ID, Identity: id}), 2*time.Minute); err != nil {
+		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+		return
+	}
+	http.Redirect(w, r, b.issuer+"/login/done?ref="+url.QueryEscape(ref), http.StatusSeeOther) //nolint:gosec // the issuer's own /login/done with a random reference
+}
+
+// doneRecord is a one-time hand-back reference (key "done:<ref>"): the login it finishes and
+// the identity it was issued for.
+type doneRecord struct {
+	LoginID  string              `json:"login_id"`
+	Identity *providers.Identity `json:"identity"`
+}
+
+// doneHTTP serves /login/done?ref=: the one-time reference is taken (single use), the login
+// must belong to this browser, then the SSO session and the code are created.
+func (b *Broker) doneHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	raw, err := b.store.Take(ctx, "done:"+r.URL.Query().Get("ref"))
+	if err != nil {
+		b.failPage(w, r, nil, providers.ErrLoginExpired)
+		return
+	}
+	var done doneRecord
+	if err := unmarshal(raw, &done); err != nil || done.Identity == nil {
+		b.failPage(w, r, nil, providers.ErrLoginExpired)
+		return
+	}
+	rec, err := b.getLogin(ctx, done.LoginID)
+	if err != nil || rec.Identity == nil || rec.Identity.FiscalNumber != done.Identity.FiscalNumber {
+		b.failPage(w, r, nil, providers.ErrLoginExpired)
+		return
+	}
+	rec.Identity = done.Identity
+	if rec.BrowserID == "" || rec.BrowserID != b.browserID(r) {
+		b.errorPage(w, r, http.StatusBadRequest, "login.other_browser", errors.New("browser binding mismatch at done"))
+		return
+	}
+	sid, err := b.newSession(ctx, w, rec.Identity)
+	if err != nil {
+		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+		return
+	}
+	b.askActFor(w, r, rec, sid)
+}
+
+// completeLogin issues the authorization code and redirects to the relying party; with a
+// delegation chosen, the grant names the delegator as subject and the delegate as actor.
+func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, sid string, deleg *DelegationChoice) {
+	ctx := r.Context()
+	id := rec.Identity
+	g := Grant{
+		ClientID:       rec.ClientID,
+		Scopes:         rec.Scopes,
+		Subject:        subjectFor(b.subjectKey, id.FiscalNumber),
+		Identity:       id,
+		Nonce:          rec.Nonce,
+		SessionID:      sid,
+		IDTokenClaims:  rec.IDTokenClaims,
+		UserinfoClaims: rec.UserinfoClaims,
+	}
+	if deleg != nil {
+		b.delegatedGrant(&g, deleg)
+	}
+	code, err := randomToken(b.rand, 32)
+	if err != nil {
+		b.failPage(w, r, rec, err)
+		return
+	}
+	cr := codeRecord{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
+		CodeChallengeMethod: rec.CodeChallengeMethod, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
+	if err := b.store.Put(ctx, "code:"+tokenHash(code), mustMarshal(cr), b.cfg.Tokens.CodeTTL); err != nil {
+		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+		return
+	}
+	_ = b.store.Delete(ctx, "login:"+rec.ID)
+	b.metrics.logins.WithLabelValues(id.Method, "success").Inc()
+	fields := map[string]any{"client_id": rec.ClientID, "method": id.Method, "acr": id.ACR, "spid_idp": id.SPIDIdP}
+	if deleg != nil {
+		// Everything done on the delegator's behalf is traceable to both people.
+		fields["delegation_id"] = deleg.ID
+		fields["delegate_sub"] = subjectFor(b.subjectKey, id.FiscalNumber)
+	}
+	b.auditEvent(ctx, "login.success", g.Subject, fields)
+	u, _ := url.Parse(rec.RedirectURI)
+	q := u.Query()
+	q.Set("code", code)
+	if rec.State != "" {
+		q.Set("state", rec.State)
+	}
+	q.Set("iss", b.issuer)
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound) //nolint:gosec // rec.RedirectURI matched a registered URI exactly at /authorize
+}
+
+// failPage shows a login failure to the person; when the login is known, it offers the way
+// back to the relying party with the matching OAuth error. A cancelled login goes straight
+// back with access_denied.
+func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginRecord, err error) {
+	oe, status, code := classify(err)
+	method := "unknown"
+	if rec != nil && rec.Identity != nil {
+		method = rec.Identity.Method
+	}
+	b.metrics.logins.WithLabelValues(method, string(oe.ErrorType)).Inc()
+	if rec == nil {
+		b.errorPage(w, r, status, code, err)
+		return
+	}
+	back := b.errorRedirectURL(rec.RedirectURI, rec.State, oe)
+	if errors.Is(err, providers.ErrCancelled) {
+		_ = b.store.Delete(r.Context(), "login:"+rec.ID)
+		http.Redirect(w, r, back, http.StatusSeeOther) //nolint:gosec // the relying party's redirect URI, matched exactly against its registration
+		return
+	}
+	b.renderError(w, r, status, code, err, back, b.issuer+"/login/"+rec.ID)
+}
+
+// classify maps a provider error to the OAuth error for the relying party, the HTTP status
+// and the catalogue key of the page.
+func classify(err error) (*oidc.Error, int, string) {
+	code := ""
+	var ue *providers.UserError
+	if errors.As(err, &ue) {
+		code = ue.Code
+	}
+	pick := func(def string) string {
+		if code != "" {
+			return code
+		}
+		return def
+	}
+	var le *providers.LockedError
+	switch {
+	case errors.As(err, &le):
+		return oidc.ErrAccessDenied(), http.StatusForbidden, pick("login.locked")
+	case errors.Is(err, providers.ErrLevelNotReached):
+		return errUnmetAuthRequirements(), http.StatusForbidden, pick("login.level_not_reached")
+	case errors.Is(err, providers.ErrCancelled):
+		return oidc.ErrAccessDenied().WithDescription("the user cancelled the login"), http.StatusForbidden, pick("login.cancelled")
+	case errors.Is(err, providers.ErrDenied), errors.Is(err, providers.ErrBadCredentials), errors.Is(err, providers.ErrDisabled):
+		return oidc.ErrAccessDenied(), http.StatusForbidden, pick("login.denied")
+	case errors.Is(err, providers.ErrCredentialRejected):
+		return oidc.ErrAccessDenied(), http.StatusBadRequest, pick("login.rejected")
+	case errors.Is(err, providers.ErrLoginExpired):
+		return oidc.ErrAccessDenied().WithDescription("login expired"), http.StatusBadRequest, pick("login.expired")
+	case errors.Is(err, providers.ErrUnavailable):
+		return errTemporarilyUnavailable(), http.StatusServiceUnavailable, pick("broker.unavailable")
+	}
+	return oidc.ErrServerError(), http.StatusInternalServerError, pick("broker.error")
+}

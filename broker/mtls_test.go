@@ -1,0 +1,161 @@
+package broker
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
+)
+
+// certProvider accepts a certificate whose CN is a fiscal code (the real validation lives in
+// providers/x509auth and is tested there); it records what it was shown.
+type certProvider struct{ seen int }
+
+func (p *certProvider) Info() providers.Info {
+	return providers.Info{ID: "card", Method: "cie", MaxACR: providers.SpidL3}
+}
+
+func (p *certProvider) AuthenticateCertificate(_ context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
+	p.seen++
+	if len(chain) == 0 || chain[0].Subject.CommonName == "" {
+		return nil, providers.ErrCredentialRejected
+	}
+	return &providers.Identity{FiscalNumber: chain[0].Subject.CommonName, Method: "cie", ACR: providers.SpidL3,
+		AMR: []string{"sc", "pin", "hwk", "mfa"}, AuthTime: time.Now()}, nil
+}
+
+func selfSigned(t *testing.T, cn string) string {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url.QueryEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+}
+
+// The reverse-proxy header is taken only from trusted proxies; the hand-back reference to the
+// main origin is single use and bound to the browser that started the login.
+func TestCertificateHandBack(t *testing.T) {
+	cp := &certProvider{}
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Providers = append(o.Providers, cp) }, func(c *config.Config) {
+		c.Listen.ClientCertHeader = "X-Client-Cert"
+		c.Listen.TrustedProxies = []string{"10.1.2.3", "192.168.0.0/16"}
+	})
+	mtls := tb.MTLSHandler()
+	start := func(br *browser) string {
+		q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+			"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"card"}}
+		resp, err := br.Get(tb.URL + pathAuthorize + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The mTLS listener is not running here: the redirect to it is the last hop.
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if loc == nil || loc.Path != "/mtls/card" {
+			t.Fatalf("not sent to the mTLS listener: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return loc.Query().Get("login")
+	}
+	hit := func(loginID, remote, header string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/mtls/card?login="+url.QueryEscape(loginID), nil)
+		req.RemoteAddr = remote
+		if header != "" {
+			req.Header.Set("X-Client-Cert", header)
+		}
+		w := httptest.NewRecorder()
+		mtls.ServeHTTP(w, req)
+		return w
+	}
+	noFollow := func(br *browser) *browser {
+		c := *br.Client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return &browser{Client: &c}
+	}
+
+	t.Run("the header from an untrusted address is ignored", func(t *testing.T) {
+		br := newBrowser(t)
+		id := start(noFollowBrowser(br))
+		before := cp.seen
+		w := hit(id, "203.0.113.9:4444", selfSigned(t, "RSSMRA80A01H501U"))
+		if cp.seen != before || w.Code < 400 || w.Header().Get("Location") != "" {
+			t.Fatalf("untrusted header used: %d seen=%d", w.Code, cp.seen-before)
+		}
+	})
+	t.Run("from a trusted proxy the certificate goes to the provider; the reference is single use and browser-bound", func(t *testing.T) {
+		br := newBrowser(t)
+		id := start(noFollowBrowser(br))
+		w := hit(id, "192.168.7.7:5555", selfSigned(t, "RSSMRA80A01H501U"))
+		loc := w.Header().Get("Location")
+		if w.Code != http.StatusSeeOther || !strings.Contains(loc, "/login/done?ref=") {
+			t.Fatalf("trusted header: %d %s", w.Code, loc)
+		}
+		// Another browser cannot complete it.
+		other := noFollow(newBrowser(t))
+		resp, err := other.Get(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("foreign browser completed the login: %d", resp.StatusCode)
+		}
+		// The reference was consumed by that attempt: a replay fails even in the right browser.
+		resp, err = noFollow(br).Get(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("replayed reference accepted: %d", resp.StatusCode)
+		}
+	})
+	t.Run("the right browser completes with a fresh reference", func(t *testing.T) {
+		br := newBrowser(t)
+		id := start(noFollowBrowser(br))
+		loc := hit(id, "10.1.2.3:1", selfSigned(t, "RSSMRA80A01H501U")).Header().Get("Location")
+		resp, err := noFollow(br).Get(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cb, _ := url.Parse(resp.Header.Get("Location"))
+		if cb == nil || cb.Port() != "9000" || cb.Query().Get("code") == "" {
+			t.Fatalf("no code: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("no certificate at all is a page, not a login", func(t *testing.T) {
+		br := newBrowser(t)
+		id := start(noFollowBrowser(br))
+		if w := hit(id, "192.168.1.1:1", ""); w.Code < 400 {
+			t.Fatalf("got %d", w.Code)
+		}
+	})
+}
+
+// noFollowBrowser keeps the jar but stops at the first redirect that leaves the main origin.
+func noFollowBrowser(br *browser) *browser {
+	c := *br.Client
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/mtls/card" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return &browser{Client: &c}
+}

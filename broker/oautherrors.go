@@ -1,0 +1,25 @@
+package broker
+
+import "github.com/zitadel/oidc/v3/pkg/oidc"
+
+// OAuth error codes zitadel's oidc package does not predefine.
+func errUnsupportedResponseType() *oidc.Error {
+	return &oidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
+}
+
+func errTemporarilyUnavailable() *oidc.Error {
+	return &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the service is temporarily unavailable; try again later"}
+}
+
+// errInvalidTokenBearer is RFC 6750's invalid_token.
+func errInvalidTokenBearer(desc string) *oidc.Error {
+	return &oidc.Error{ErrorType: "invalid_token", Description: desc}
+}
+
+func errInsufficientScope(desc string) *oidc.Error {
+	return &oidc.Error{ErrorType: "insufficient_scope", Description: desc}
+}
+
+func errUnmetAuthRequirements() *oidc.Error {
+	return &oidc.Error{ErrorType: "unmet_authentication_requirements", Description: "the level of assurance asked was not reached"}
+}

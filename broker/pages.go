@@ -1,0 +1,163 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/providers"
+)
+
+// pageTemplates is the shared layout (Bootstrap Italia, see broker/ui): a page clones it and
+// defines "body".
+var pageTemplates = ui.New().Layout()
+
+// pageData is what the layout shows around a page body.
+type pageData = ui.Page
+
+// langCookie remembers the language chosen with the switch (or asked with ui_locales) across
+// the login's steps, including the provider's own pages.
+const langCookie = "sportello_lang"
+
+func (b *Broker) page(r *http.Request, lang, title string, data any) pageData {
+	return b.catalogue.ui.NewPage(r, lang, cspNonce(r), title, data)
+}
+
+// rememberLang sets the language cookie when the page's language differs from it.
+func (b *Broker) rememberLang(w http.ResponseWriter, r *http.Request, lang string) {
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == lang {
+		return
+	}
+	http.SetCookie(w, b.cookie(langCookie, lang, 365*24*time.Hour))
+}
+
+func (b *Broker) render(w http.ResponseWriter, status int, t *template.Template, data pageData) {
+	if err := b.catalogue.ui.Render(w, status, t, data); err != nil {
+		b.log.Error("template failed", "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// errorPage renders a failure that cannot go back to a relying party.
+func (b *Broker) errorPage(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
+	b.renderError(w, r, status, code, err, "", "")
+}
+
+// renderError logs the cause with the request's reference and shows the person what happened
+// and what to do next, in their language. Never the cause itself.
+func (b *Broker) renderError(w http.ResponseWriter, r *http.Request, status int, code string, err error, back, retry string) {
+	ref := requestID(r.Context())
+	b.log.WarnContext(r.Context(), "login error shown", "code", code, "status", status, "error", err)
+	lang := b.pickLang(r, "")
+	msg := b.catalogue.T(lang, code)
+	var ue *providers.UserError
+	if errors.As(err, &ue) && ue.Args != nil {
+		for k, v := range ue.Args {
+			msg = strings.ReplaceAll(msg, "{"+k+"}", v)
+		}
+	}
+	data := ui.ErrorData{Message: msg, Ref: ref, Back: back, Retry: retry}
+	p := b.page(r, lang, b.catalogue.T(lang, "error.title"), data)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Answering a POST (a SAML response, a form): a switch link would replay it as a GET.
+		// The chooser behind "try again" has the switch.
+		p.SwitchURL = ""
+	}
+	b.render(w, status, b.catalogue.ui.Page("error"), p)
+}
+
+// chooserPage lists the providers that can reach the level asked, and says why others are
+// hidden.
+func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginRecord) {
+	lang := b.pickLang(r, rec.Lang)
+	b.rememberLang(w, r, lang)
+	t := func(key string) string { return b.catalogue.T(lang, key) }
+	data := ui.ChooserData{
+		Intro:       t("chooser.intro"),
+		Level:       fmt.Sprintf(t("chooser.level"), levelName(rec.ACR)),
+		None:        t("chooser.none"),
+		HiddenIntro: t("chooser.hidden"),
+	}
+	// A session cookie whose session is gone: the idle timeout closed it. Say so once.
+	if c, err := r.Cookie(cookieSession); err == nil && c.Value != "" {
+		if id, _ := b.sessionIdentity(r); id == nil {
+			data.Notice = fmt.Sprintf(t("session.idle"), int(b.cfg.Tokens.SessionIdle/time.Minute))
+			http.SetCookie(w, b.cookie(cookieSession, "", -1))
+		}
+	}
+	for _, p := range b.provs {
+		info := p.Info()
+		name := pick(info.Name, lang, info.ID)
+		display := b.methodText(lang, "chooser.name.", info.Method, name)
+		if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
+			data.Hidden = append(data.Hidden, ui.HiddenOption{Name: display,
+				Why: fmt.Sprintf(t("chooser.hidden_why"), levelName(info.MaxACR), levelName(rec.ACR))})
+			continue
+		}
+		base := b.issuer + "/login/" + url.PathEscape(rec.ID) + "/" + url.PathEscape(info.ID)
+		o := ui.ChooserOption{ID: info.ID, Method: info.Method, Name: display,
+			URL: base, Who: b.who(lang, info), ChoicesLabel: t("chooser.spid_idps"),
+			Button: b.methodText(lang, "chooser.button.", info.Method, fmt.Sprintf(t("chooser.enter"), name))}
+		if ol, ok := p.(providers.OptionLister); ok {
+			for _, c := range ol.Options() {
+				o.Choices = append(o.Choices, ui.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
+			}
+			if len(o.Choices) == 0 { // no identity provider loaded yet: say so, no button to an error
+				data.Hidden = append(data.Hidden, ui.HiddenOption{Name: display, Why: t("chooser.no_options")})
+				continue
+			}
+		}
+		data.Options = append(data.Options, o)
+	}
+	b.render(w, http.StatusOK, b.catalogue.ui.Page("chooser"), b.page(r, lang, t("chooser.title"), data))
+}
+
+// methodText is the catalogue's text prefix+method, or def when the catalogue has none (a
+// provider of a method the broker does not know).
+func (b *Broker) methodText(lang, prefix, method, def string) string {
+	if m, ok := b.catalogue.msgs()[prefix+method]; ok && m[lang] != "" {
+		return m[lang]
+	}
+	return def
+}
+
+// who is the line saying whom a credential is for: the catalogue's line for its method, else
+// the provider's own description.
+func (b *Broker) who(lang string, info providers.Info) string {
+	return b.methodText(lang, "chooser.who.", info.Method, pick(info.Description, lang, ""))
+}
+
+func (b *Broker) loggedOutHTTP(w http.ResponseWriter, r *http.Request) {
+	lang := b.pickLang(r, "")
+	b.render(w, http.StatusOK, b.catalogue.ui.Page("message"), b.page(r, lang, b.catalogue.T(lang, "logout.title"),
+		ui.MessageData{Message: b.catalogue.T(lang, "logout.done")}))
+}
+
+func pick(m map[string]string, lang, def string) string {
+	if s := m[lang]; s != "" {
+		return s
+	}
+	if s := m["it"]; s != "" {
+		return s
+	}
+	return def
+}
+
+func levelName(acr string) string {
+	if l := providers.LevelOf(acr); l > 0 {
+		return fmt.Sprintf("SPID L%d", l)
+	}
+	return acr
+}
+
+// WritePostForm writes the auto-submitting form of a SAML HTTP-POST binding in the page
+// layout: an external script submits it (no inline JavaScript, so the CSP holds) and the
+// button stays visible for browsers without JavaScript.
+func (b *Broker) WritePostForm(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error {
+	return b.catalogue.ui.WritePostForm(w, r, b.pickLang(r, ""), action, fields)
+}

@@ -1,0 +1,147 @@
+package broker
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/inps/sportello/broker/store"
+)
+
+// codeRecord is an authorization code's state (key "code:<hash>").
+type codeRecord struct {
+	Grant               Grant     `json:"grant"`
+	RedirectURI         string    `json:"redirect_uri"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	ExpiresAt           time.Time `json:"exp"`
+}
+
+// usedCode remembers what a redeemed code issued (key "codeused:<hash>").
+type usedCode struct {
+	FamilyID  string    `json:"family"`
+	JTI       string    `json:"jti"`
+	AccessExp time.Time `json:"access_exp"`
+}
+
+// refreshRecord is one refresh token of a family (key "rt:<hash>"). Rotation marks it used
+// ("rtused:<hash>"); the family's revocation flag is "rtf:<family>".
+type refreshRecord struct {
+	Grant     Grant     `json:"grant"`
+	FamilyID  string    `json:"family"`
+	FamilyExp time.Time `json:"family_exp"`
+	IssuedAt  time.Time `json:"iat"`
+}
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs are marshalled here
+	}
+	return b
+}
+
+func unmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// checkPKCE enforces RFC 7636: S256 only; required for public clients; when a challenge was
+// sent, the verifier must match.
+func checkPKCE(challenge, method, verifier string, public bool) error {
+	if challenge == "" {
+		if public {
+			return oidc.ErrInvalidGrant().WithDescription("PKCE is required for public clients")
+		}
+		if verifier != "" {
+			return oidc.ErrInvalidGrant().WithDescription("code_verifier sent but no code_challenge was")
+		}
+		return nil
+	}
+	if method != string(oidc.CodeChallengeMethodS256) {
+		return oidc.ErrInvalidGrant().WithDescription("unsupported code_challenge_method")
+	}
+	if verifier == "" {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier missing")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	got := base64.RawURLEncoding.EncodeToString(sum[:])
+	if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier does not match code_challenge")
+	}
+	return nil
+}
+
+func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error) {
+	_, err := b.store.Get(ctx, "rtf:"+family)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (b *Broker) revokeFamily(ctx context.Context, family, reason string) {
+	if family == "" {
+		return
+	}
+	if err := b.store.Put(ctx, "rtf:"+family, []byte(reason), b.cfg.Tokens.RefreshTTL+time.Hour); err != nil {
+		b.log.ErrorContext(ctx, "cannot revoke refresh family", "error", err)
+	}
+}
+
+func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time) {
+	ttl := exp.Sub(b.now())
+	if jti == "" || ttl <= 0 {
+		return
+	}
+	if err := b.store.Put(ctx, "atrev:"+jti, []byte("1"), ttl+time.Minute); err != nil {
+		b.log.ErrorContext(ctx, "cannot revoke access token", "error", err)
+	}
+}
+
+func (b *Broker) accessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	_, err := b.store.Get(ctx, "atrev:"+jti)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// issueWithFamily creates a token response: access token (with jti when given), ID token
+// (scope openid) and a refresh token of the family (scope offline_access and the refresh
+// grant allowed).
+func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *Grant, familyID string, familyExp, now time.Time, withID bool, jti string) (*oidc.AccessTokenResponse, string, error) {
+	at, jti, exp, err := b.accessToken(ctx, cl, g, nil, now, jti)
+	if err != nil {
+		return nil, "", errServer(err)
+	}
+	resp := &oidc.AccessTokenResponse{
+		AccessToken: at,
+		TokenType:   oidc.BearerToken,
+		ExpiresIn:   uint64(exp.Sub(now) / time.Second),
+		Scope:       g.Scopes,
+	}
+	if withID && slices.Contains(g.Scopes, oidc.ScopeOpenID) {
+		idt, err := b.idToken(cl, g, at, now)
+		if err != nil {
+			return nil, "", errServer(err)
+		}
+		resp.IDToken = idt
+	}
+	if slices.Contains(g.Scopes, oidc.ScopeOfflineAccess) && cl.allowsGrant(oidc.GrantTypeRefreshToken) && now.Before(familyExp) {
+		rt, err := randomToken(b.rand, 32)
+		if err != nil {
+			return nil, "", errServer(err)
+		}
+		rec := refreshRecord{Grant: *g, FamilyID: familyID, FamilyExp: familyExp, IssuedAt: now}
+		if err := b.store.Put(ctx, "rt:"+tokenHash(rt), mustMarshal(rec), familyExp.Sub(now)); err != nil {
+			return nil, "", storeError(err)
+		}
+		resp.RefreshToken = rt
+	}
+	return resp, jti, nil
+}

@@ -1,0 +1,270 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/store"
+)
+
+// Token-endpoint errors. OAuth error codes are decided here, at the edge; details go to the
+// log (the parent error), never to the client.
+func errInvalidClient() error {
+	return op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
+}
+
+func errInvalidGrant(desc string) error { return oidc.ErrInvalidGrant().WithDescription("%s", desc) }
+
+func errServer(err error) error { return oidc.ErrServerError().WithParent(err) }
+
+// storeError maps a store failure: the client may retry later.
+func storeError(err error) error {
+	return op.NewStatusError(errTemporarilyUnavailable().WithParent(err), http.StatusServiceUnavailable)
+}
+
+// VerifyClient authenticates the client of a token, revocation or introspection request:
+// client_secret_basic/post (constant-time), private_key_jwt (RFC 7523, jti single use), or
+// none for public clients.
+func (b *Broker) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
+	cc := r.Data
+	if cc.ClientAssertion != "" {
+		return b.verifyClientAssertion(ctx, cc.ClientAssertion)
+	}
+	cl, ok := b.clients[cc.ClientID]
+	if !ok {
+		b.metrics.clientAuthFailures.Inc()
+		return nil, errInvalidClient()
+	}
+	switch cl.authMethod {
+	case oidc.AuthMethodNone:
+		if cc.ClientSecret != "" {
+			return nil, errInvalidClient()
+		}
+		return cl, nil
+	case oidc.AuthMethodBasic, oidc.AuthMethodPost:
+		if !cl.checkSecret(cc.ClientSecret) {
+			b.metrics.clientAuthFailures.Inc()
+			return nil, errInvalidClient()
+		}
+		return cl, nil
+	}
+	// A private_key_jwt client must authenticate with an assertion.
+	b.metrics.clientAuthFailures.Inc()
+	return nil, errInvalidClient()
+}
+
+func (b *Broker) clientFor(c op.Client) *Client {
+	cl, _ := c.(*Client)
+	return cl
+}
+
+// CodeExchange redeems an authorization code (single use; a second use revokes what the first
+// one issued).
+func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	cl := b.clientFor(r.Client)
+	h := tokenHash(r.Data.Code)
+	raw, err := b.store.Take(ctx, "code:"+h)
+	if errors.Is(err, store.ErrNotFound) {
+		b.revokeReusedCode(ctx, h)
+		return nil, errInvalidGrant("invalid or expired authorization code")
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var rec codeRecord
+	if err := unmarshal(raw, &rec); err != nil {
+		return nil, errServer(err)
+	}
+	now := b.now()
+	switch {
+	case rec.Grant.ClientID != cl.id:
+		return nil, errInvalidGrant("code was issued to another client")
+	case rec.RedirectURI != r.Data.RedirectURI:
+		return nil, errInvalidGrant("redirect_uri does not match the authorization request")
+	case !now.Before(rec.ExpiresAt):
+		return nil, errInvalidGrant("invalid or expired authorization code")
+	}
+	if err := checkPKCE(rec.CodeChallenge, rec.CodeChallengeMethod, r.Data.CodeVerifier, cl.public); err != nil {
+		return nil, err
+	}
+	// Record the redemption before issuing (family and access-token id chosen first), so a
+	// replay arriving while this one is still in progress finds what to revoke.
+	familyID, err := randomToken(b.rand, 16)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	jti, err := randomToken(b.rand, 16)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	used := usedCode{FamilyID: familyID, JTI: jti, AccessExp: now.Add(b.cfg.Tokens.AccessTTL)}
+	if err := b.store.Put(ctx, "codeused:"+h, mustMarshal(used), b.cfg.Tokens.RefreshTTL); err != nil {
+		return nil, storeError(err)
+	}
+	resp, _, err := b.issueWithFamily(ctx, cl, &rec.Grant, familyID, now.Add(b.cfg.Tokens.RefreshTTL), now, true, jti)
+	if err != nil {
+		return nil, err
+	}
+	b.metrics.tokens.WithLabelValues("authorization_code").Inc()
+	return op.NewResponse(resp), nil
+}
+
+// revokeReusedCode revokes the tokens issued for a code that is presented again (RFC 6749
+// §4.1.2: the authorization server SHOULD revoke all tokens previously issued on that code).
+func (b *Broker) revokeReusedCode(ctx context.Context, h string) {
+	raw, err := b.store.Get(ctx, "codeused:"+h)
+	if err != nil {
+		return
+	}
+	var u usedCode
+	if unmarshal(raw, &u) != nil {
+		return
+	}
+	b.revokeFamily(ctx, u.FamilyID, "code reuse")
+	b.denyAccessToken(ctx, u.JTI, u.AccessExp)
+	b.auditEvent(ctx, "token.code_reuse", "", map[string]any{"family": u.FamilyID})
+}
+
+// RefreshToken rotates a refresh token. Reusing a rotated token revokes the whole family.
+func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	cl := b.clientFor(r.Client)
+	h := tokenHash(r.Data.RefreshToken)
+	raw, err := b.store.Get(ctx, "rt:"+h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidGrant("invalid refresh token")
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var rec refreshRecord
+	if err := unmarshal(raw, &rec); err != nil {
+		return nil, errServer(err)
+	}
+	now := b.now()
+	if rec.Grant.ClientID != cl.id {
+		return nil, errInvalidGrant("refresh token was issued to another client")
+	}
+	if !now.Before(rec.FamilyExp) {
+		return nil, errInvalidGrant("refresh token expired")
+	}
+	if revoked, err := b.familyRevoked(ctx, rec.FamilyID); err != nil {
+		return nil, storeError(err)
+	} else if revoked {
+		return nil, errInvalidGrant("refresh token revoked")
+	}
+	if _, err := b.store.Get(ctx, "rtused:"+h); err == nil {
+		return nil, b.refreshReused(ctx, cl, &rec)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, storeError(err)
+	}
+	g := rec.Grant
+	if scopes := []string(r.Data.Scopes); len(scopes) > 0 {
+		for _, s := range scopes {
+			if !slices.Contains(g.Scopes, s) {
+				return nil, oidc.ErrInvalidScope().WithDescription("scope %q was not granted", s)
+			}
+		}
+		g.Scopes = scopes
+	}
+	if err := b.checkGrantStillValid(ctx, &g); err != nil {
+		b.revokeFamily(ctx, rec.FamilyID, "grant no longer valid")
+		return nil, errInvalidGrant(err.Error())
+	}
+	// The new tokens are written before the old refresh token is marked used: a failure up to
+	// here leaves the old token usable, so the client's retry is not mistaken for reuse.
+	resp, _, err := b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "")
+	if err != nil {
+		return nil, err
+	}
+	// The marker names this attempt, so that undoing it can never erase another attempt's.
+	attempt, err := randomToken(b.rand, 12)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	first, err := b.store.PutIfAbsent(ctx, "rtused:"+h, []byte(attempt), time.Until(rec.FamilyExp)+time.Minute)
+	if err != nil {
+		// Unknown outcome (for example a write the primary applied but no replica
+		// acknowledged): undo this attempt's writes so the retry finds the state before it.
+		_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, []byte(attempt), nil, 0)
+		if resp.RefreshToken != "" {
+			_ = b.store.Delete(ctx, "rt:"+tokenHash(resp.RefreshToken))
+		}
+		return nil, storeError(err)
+	}
+	if !first {
+		// Two concurrent uses of one refresh token: the second one is reuse.
+		if resp.RefreshToken != "" {
+			_ = b.store.Delete(ctx, "rt:"+tokenHash(resp.RefreshToken))
+		}
+		return nil, b.refreshReused(ctx, cl, &rec)
+	}
+	b.metrics.tokens.WithLabelValues("refresh_token").Inc()
+	return op.NewResponse(resp), nil
+}
+
+// refreshReused revokes the family of a refresh token presented after its rotation.
+func (b *Broker) refreshReused(ctx context.Context, cl *Client, rec *refreshRecord) error {
+	b.revokeFamily(ctx, rec.FamilyID, "refresh token reuse")
+	b.auditEvent(ctx, "token.refresh_reuse", rec.Grant.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
+	return errInvalidGrant("refresh token already used; the session has been revoked")
+}
+
+// ClientCredentialsExchange issues an access token to a service client for itself.
+func (b *Broker) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequest[oidc.ClientCredentialsRequest]) (*op.Response, error) {
+	cl := b.clientFor(r.Client)
+	scopes, err := allowedScopes(cl, r.Data.Scope)
+	if err != nil {
+		return nil, err
+	}
+	now := b.now()
+	g := &Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
+	tok, _, exp, err := b.accessToken(ctx, cl, g, nil, now, "")
+	if err != nil {
+		return nil, errServer(err)
+	}
+	b.metrics.tokens.WithLabelValues("client_credentials").Inc()
+	return op.NewResponse(&oidc.AccessTokenResponse{
+		AccessToken: tok,
+		TokenType:   oidc.BearerToken,
+		ExpiresIn:   uint64(exp.Sub(now) / time.Second),
+		Scope:       scopes,
+	}), nil
+}
+
+// allowedScopes checks that every requested scope is allowed for the client (invalid_scope
+// otherwise); with none requested it grants all the client's scopes except openid.
+func allowedScopes(cl *Client, requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return slices.DeleteFunc(slices.Clone(cl.scopes), func(s string) bool { return s == oidc.ScopeOpenID }), nil
+	}
+	for _, s := range requested {
+		if !cl.IsScopeAllowed(s) {
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", s)
+		}
+	}
+	return requested, nil
+}
+
+// Health answers /healthz.
+func (b *Broker) Health(context.Context, *op.Request[struct{}]) (*op.Response, error) {
+	return op.NewResponse(map[string]string{"status": "ok"}), nil
+}
+
+// Ready answers /readyz: the store must answer.
+func (b *Broker) Ready(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := b.store.Ping(ctx); err != nil {
+		return nil, op.NewStatusError(errTemporarilyUnavailable().WithParent(err), http.StatusServiceUnavailable)
+	}
+	return op.NewResponse(map[string]string{"status": "ready"}), nil
+}
+
+func scopeString(s []string) string { return strings.Join(s, " ") }

@@ -1,0 +1,188 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/providers"
+)
+
+// sessionRecord is the broker's SSO session (key "sess:<hash of the cookie>"), sliding with
+// the idle timeout up to an absolute maximum. The cookie value is a bearer secret and never
+// leaves the browser: tokens carry PublicID as their sid claim.
+type sessionRecord struct {
+	Identity *providers.Identity `json:"identity"`
+	Created  time.Time           `json:"created"`
+	PublicID string              `json:"public_id"`
+}
+
+// newSession opens the SSO session and returns its public id (the sid claim).
+func (b *Broker) newSession(ctx context.Context, w http.ResponseWriter, id *providers.Identity) (string, error) {
+	secret, err := randomToken(b.rand, 24)
+	if err != nil {
+		return "", err
+	}
+	public, err := randomToken(b.rand, 16)
+	if err != nil {
+		return "", err
+	}
+	rec := sessionRecord{Identity: id, Created: b.now(), PublicID: public}
+	if err := b.store.Put(ctx, "sess:"+tokenHash(secret), mustMarshal(rec), b.cfg.Tokens.SessionIdle); err != nil {
+		return "", err
+	}
+	if key := upstreamKey(id.Session); key != "" {
+		_ = b.store.Put(ctx, key, []byte(tokenHash(secret)), b.cfg.Tokens.SessionIdle)
+	}
+	http.SetCookie(w, b.cookie(cookieSession, secret, 0))
+	return public, nil
+}
+
+// sessionMax is the absolute lifetime of an SSO session, however active.
+func (b *Broker) sessionMax() time.Duration {
+	if b.cfg.Tokens.SessionMax > 0 {
+		return b.cfg.Tokens.SessionMax
+	}
+	return 12 * time.Hour
+}
+
+// sessionIdentity returns the identity and public id of the browser's SSO session, sliding its
+// idle timeout, or nil. The slide only extends a record still there (compare-and-swap), so a
+// request in flight never revives a session that a logout just ended.
+func (b *Broker) sessionIdentity(r *http.Request) (*providers.Identity, string) {
+	c, err := r.Cookie(cookieSession)
+	if err != nil || c.Value == "" {
+		return nil, ""
+	}
+	ctx := r.Context()
+	key := "sess:" + tokenHash(c.Value)
+	raw, err := b.store.Get(ctx, key)
+	if err != nil {
+		return nil, ""
+	}
+	var rec sessionRecord
+	if unmarshal(raw, &rec) != nil || rec.Identity == nil || rec.PublicID == "" {
+		return nil, ""
+	}
+	if b.now().Sub(rec.Created) > b.sessionMax() {
+		_ = b.store.Delete(ctx, key)
+		return nil, ""
+	}
+	if ok, err := b.store.CompareAndSwap(ctx, key, raw, raw, b.cfg.Tokens.SessionIdle); err != nil || !ok {
+		return nil, ""
+	}
+	if up := upstreamKey(rec.Identity.Session); up != "" {
+		_, _ = b.store.CompareAndSwap(ctx, up, []byte(tokenHash(c.Value)), []byte(tokenHash(c.Value)), b.cfg.Tokens.SessionIdle)
+	}
+	return rec.Identity, rec.PublicID
+}
+
+// sessionSatisfies reports whether an existing session may answer the request without a new
+// login: no forced re-authentication, max_age respected, level high enough.
+func (b *Broker) sessionSatisfies(rec *loginRecord, id *providers.Identity) bool {
+	if rec.ForceAuthn {
+		return false
+	}
+	if rec.MaxAge != nil && b.now().Sub(id.AuthTime) > time.Duration(*rec.MaxAge)*time.Second {
+		return false
+	}
+	return providers.LevelOf(id.ACR) >= providers.LevelOf(rec.ACR)
+}
+
+// endSessionHTTP serves RP-initiated logout (OIDC RP-Initiated Logout 1.0).
+func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
+		return
+	}
+	target, err := b.postLogoutTarget(r.Form.Get("id_token_hint"), r.Form.Get("client_id"),
+		r.Form.Get("post_logout_redirect_uri"), r.Form.Get("state"))
+	if err != nil {
+		b.errorPage(w, r, http.StatusBadRequest, "logout.bad_request", err)
+		return
+	}
+	// Without an id_token_hint anyone's page could end the session with a plain link: the
+	// person confirms first, with a CSRF-protected form.
+	if r.Form.Get("id_token_hint") == "" {
+		if r.Method != http.MethodPost {
+			b.logoutConfirmPage(w, r)
+			return
+		}
+		if !b.CheckCSRF(r) {
+			b.errorPage(w, r, http.StatusForbidden, "login.csrf", errors.New("logout without a valid CSRF token"))
+			return
+		}
+	}
+	id, sid := b.sessionIdentity(r)
+	if sid != "" {
+		if c, err := r.Cookie(cookieSession); err == nil {
+			_ = b.store.Delete(r.Context(), "sess:"+tokenHash(c.Value))
+		}
+		http.SetCookie(w, b.cookie(cookieSession, "", -1))
+		b.auditEvent(r.Context(), "logout", subjectFor(b.subjectKey, id.FiscalNumber), map[string]any{"method": id.Method})
+	}
+	returnTo := target
+	if returnTo == "" {
+		returnTo = b.issuer + "/logged-out"
+	}
+	if id != nil {
+		for _, p := range b.provs {
+			lo, ok := p.(providers.Logouter)
+			if !ok || p.Info().Method != id.Method {
+				continue
+			}
+			if err := lo.Logout(w, r, id, returnTo); err != nil {
+				if errors.Is(err, providers.ErrUnavailable) {
+					b.log.WarnContext(r.Context(), "upstream logout failed", "error", err)
+				}
+				break
+			}
+			return
+		}
+	}
+	http.Redirect(w, r, returnTo, http.StatusFound) //nolint:gosec // a registered post_logout_redirect_uri (postLogoutTarget) or the issuer's own page
+}
+
+// upstreamKey indexes a broker session by its upstream session (for SAML: IdP, NameID and
+// SessionIndex), so an IdP-initiated logout can end it.
+func upstreamKey(s map[string]string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return "sessup:" + tokenHash(s["idp"]+"\x00"+s["name_id"]+"\x00"+s["session_index"])
+}
+
+// EndUpstreamSession ends the broker sessions opened with the given upstream session (called
+// by a provider on an IdP-initiated logout). Unknown sessions are not an error.
+func (b *Broker) EndUpstreamSession(ctx context.Context, session map[string]string) error {
+	key := upstreamKey(session)
+	if key == "" {
+		return nil
+	}
+	raw, err := b.store.Take(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b.auditEvent(ctx, "logout.upstream", "", map[string]any{"idp": session["idp"]})
+	return b.store.Delete(ctx, "sess:"+string(raw))
+}
+
+// logoutConfirmPage asks the person to confirm a logout that no relying party vouched for.
+func (b *Broker) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
+	lang := b.pickLang(r, "")
+	hidden := map[string]string{"csrf": b.CSRFToken(r)}
+	for _, k := range []string{"client_id", "post_logout_redirect_uri", "state"} {
+		if v := r.Form.Get(k); v != "" {
+			hidden[k] = v
+		}
+	}
+	data := ui.FormData{Intro: b.catalogue.T(lang, "logout.confirm"), Action: b.issuer + pathEndSession,
+		Hidden: hidden, Submit: b.catalogue.T(lang, "logout.submit")}
+	b.render(w, http.StatusOK, b.catalogue.ui.Page("form"), b.page(r, lang, b.catalogue.T(lang, "logout.confirm_title"), data))
+}

@@ -1,0 +1,119 @@
+package ui_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/pin/pinweb"
+	"github.com/inps/sportello/providers/spid"
+	"github.com/inps/sportello/providers/x509auth"
+)
+
+// catalogues are every message catalogue a page can show (delegation's joins when it lands).
+func catalogues() map[string]map[string]map[string]string {
+	return map[string]map[string]map[string]string{
+		"ui": ui.Messages(), "broker": broker.Messages(), "pinweb": pinweb.Messages(),
+		"x509auth": x509auth.Messages(), "spid": spid.Messages(),
+	}
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}|%[sdv]`)
+
+// TestEveryMessageIsInItalianAndEnglish walks every catalogue: no key may miss a language,
+// and both languages must carry the same placeholders.
+func TestEveryMessageIsInItalianAndEnglish(t *testing.T) {
+	n := 0
+	for name, cat := range catalogues() {
+		for key, m := range cat {
+			n++
+			for _, lang := range ui.Languages {
+				if strings.TrimSpace(m[lang]) == "" {
+					t.Errorf("%s: %q has no %s text", name, key, lang)
+				}
+			}
+			it, en := placeholder.FindAllString(m["it"], -1), placeholder.FindAllString(m["en"], -1)
+			sort.Strings(it)
+			sort.Strings(en)
+			if strings.Join(it, ",") != strings.Join(en, ",") {
+				t.Errorf("%s: %q placeholders differ: it %v, en %v", name, key, it, en)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d messages walked: a catalogue is missing", n)
+	}
+}
+
+// keyRefs find message keys in templates ({{.T "key"}}) and in Go code (T(lang, "key"),
+// text(lang, "key", …), w.t(r, "key"), Code: "key", errorPage(…, "key", …)).
+var keyRefs = []*regexp.Regexp{
+	regexp.MustCompile(`\.T "([a-z0-9_.]+)"`),
+	regexp.MustCompile(`\bT\(\w+, "([a-z0-9_.]+)"\)`),
+	regexp.MustCompile(`\bt\("([a-z0-9_.]+)"\)`),
+	regexp.MustCompile(`\btext\([\w.()]+, "([a-z0-9_.]+)"`),
+	regexp.MustCompile(`\bw\.t\(r, "([a-z0-9_.]+)"\)`),
+	regexp.MustCompile(`Code: "([a-z0-9_]+\.[a-z0-9_.]+)"`),
+	regexp.MustCompile(`(?:errorPage|renderError)\(\w+, \w+, [\w.]+, "([a-z0-9_.]+)"`),
+}
+
+// TestEveryReferencedKeyExists scans the templates and the Go code of the pages for message
+// keys and fails on any key absent from the catalogues.
+func TestEveryReferencedKeyExists(t *testing.T) {
+	all := map[string]bool{}
+	for _, cat := range catalogues() {
+		for k := range cat {
+			all[k] = true
+		}
+	}
+	refs := 0
+	for _, dir := range []string{"templates", "..", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			if !(strings.HasSuffix(f, ".html") || strings.HasSuffix(f, ".go")) || strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range keyRefs {
+				for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+					refs++
+					if !all[m[1]] {
+						t.Errorf("%s references %q, absent from the catalogues", f, m[1])
+					}
+				}
+			}
+		}
+	}
+	if refs < 50 {
+		t.Fatalf("only %d key references found: the scan is broken", refs)
+	}
+}
+
+// TestTemplatesUseOnlyEmbeddedIcons: every icon a template names is in the trimmed sprite.
+func TestTemplatesUseOnlyEmbeddedIcons(t *testing.T) {
+	sprite, err := os.ReadFile("static/svg/sprites.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = fs.WalkDir(os.DirFS("."), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".html") || (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"))) {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		for _, m := range regexp.MustCompile(`(?:icon |return )"(it-[a-z-]+)"`).FindAllStringSubmatch(string(b), -1) {
+			if !strings.Contains(string(sprite), `id="`+m[1]+`"`) {
+				t.Errorf("%s uses icon %s, not in static/svg/sprites.svg (add it to update.sh)", p, m[1])
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,18 @@
+// Package verify is the small library a downstream INPS service uses to verify a sportello
+// access token (RFC 9068, typ at+jwt) and read from it who acts, for whom, and how strongly
+// they proved it.
+//
+// A Verifier fetches the issuer's discovery document and JWKS once, caches the keys, and
+// fetches them again when the cache is older than Options.RefreshInterval or when a token
+// names a key it does not know (at most once per Options.MinRefreshInterval, so a flood of
+// forged key ids cannot turn it into a JWKS hammer); a key rotation in the middle therefore
+// goes unnoticed by the service. It accepts ES256 and RS256 signatures only, checks typ,
+// iss, aud, exp and nbf (with a small leeway), and returns a Token with the token contract's
+// claims: Assurance (acr, level, amr, method, SPID IdP, auth_time) and, for a delegate acting
+// for a citizen, Delegation (the delegate, the delegation's id, type and end). Tokens from
+// token exchange carry nested act claims: ActorChain lists them.
+//
+// Middleware is an example http.Handler middleware: 401 with
+// WWW-Authenticate: Bearer error="invalid_token" for a missing or bad token, 403 with
+// error="insufficient_user_authentication" when the level is below what the handler needs.
+package verify

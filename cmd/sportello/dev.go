@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/notify"
+	"github.com/inps/sportello/providers/spid"
+	"github.com/inps/sportello/providers/spid/devidp"
+	"github.com/inps/sportello/providers/x509auth/devca"
+)
+
+// devPKIBase is the URL the dev certificates carry for their CRL and OCSP responder.
+const devPKIBase = "http://127.0.0.1:8080/dev/pki/"
+
+func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	httpAddr := fs.String("http", "127.0.0.1:8080", "main listener address (the issuer is http://ADDR)")
+	mtlsAddr := fs.String("mtls", "127.0.0.1:8443", "mutual-TLS listener address (CIE/CNS)")
+	redisURL := fs.String("redis", os.Getenv("SPORTELLO_REDIS_URL"), "use Redis at this URL instead of the in-memory store")
+	dataDir := fs.String("data", ".sportello-dev", "directory for dev keys and secrets (kept across restarts)")
+	testdata := fs.String("testdata", "testdata", "the repository's testdata directory (dev PKI, fixtures)")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Libraries that log through the default logger (zitadel's router) log like the rest.
+	slog.SetDefault(logger)
+	td, err := filepath.Abs(*testdata)
+	if err == nil {
+		_, err = os.Stat(filepath.Join(td, "pki", "server.crt"))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sportello dev: cannot find the dev PKI under %s (run from the repository root or pass --testdata): %v\n", *testdata, err)
+		return 1
+	}
+	getenv := func(k string) string {
+		if k == "SPORTELLO_REDIS_URL" {
+			return *redisURL
+		}
+		return os.Getenv(k)
+	}
+	cfg, err := config.DevConfig(*httpAddr, *mtlsAddr, *dataDir, config.Options{ProviderTypes: providerTypes, Getenv: getenv})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	extras, err := devSetup(cfg, td, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "sportello dev:", err)
+		return 1
+	}
+	logger.Warn("DEV MODE: insecure settings (http issuer, literal secrets, generated keys, dev identity providers). Never use in production.")
+	if err := serve(ctx, cfg, logger, extras, nil); err != nil {
+		logger.Error("sportello stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// devSetup adds the dev providers and routes to a dev configuration.
+func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExtras, error) {
+	pki := filepath.Join(testdata, "pki")
+	sections := map[string]string{
+		"cie": fmt.Sprintf(`{type: cie, trust_anchors: [%q], intermediates: [%q], acr: "https://www.spid.gov.it/SpidL3"}`,
+			filepath.Join(pki, "cie-root.crt"), filepath.Join(pki, "cie-sub.crt")),
+		"cns": fmt.Sprintf(`{type: cns, trust_anchors: [%q], acr: "https://www.spid.gov.it/SpidL3"}`, filepath.Join(pki, "cns-ca.crt")),
+		"pin": `{type: pin}`,
+	}
+	if cfg.Providers == nil {
+		cfg.Providers = map[string]config.Provider{}
+	}
+	for id, text := range sections {
+		var p config.Provider
+		if err := yaml.Unmarshal([]byte(text), &p); err != nil {
+			return nil, fmt.Errorf("dev provider %s: %w", id, err)
+		}
+		p.Resolver = config.Resolver{Dir: testdata, Dev: true}
+		cfg.Providers[id] = p
+	}
+	ca, err := devca.New(pki, devca.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("dev PKI responder: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(pki, "server.crt"), filepath.Join(pki, "server.key"))
+	if err != nil {
+		return nil, fmt.Errorf("dev mTLS server certificate: %w", err)
+	}
+	rewrite := map[string]string{}
+	if base := "http://" + cfg.Listen.HTTP + "/dev/pki/"; base != devPKIBase {
+		rewrite[devPKIBase] = base
+	}
+	outbox := notify.NewOutbox(500, nil)
+	spidDir := filepath.Join(testdata, "spid")
+	idps, err := devidp.NewDevSet(cfg.Issuer, spidDir, nil, nil, logger.With("component", "dev-spid-idp"))
+	if err != nil {
+		return nil, fmt.Errorf("dev SPID identity providers: %w", err)
+	}
+	return &devExtras{
+		routes: map[string]http.Handler{
+			"/dev/pki/":   http.StripPrefix("/dev/pki", ca),
+			"/dev/outbox": outbox,
+			"/dev/spid/":  devidp.Handler(idps),
+		},
+		providers: func(d deps) ([]providers.Provider, map[string]map[string]string, error) {
+			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
+			sc := spid.DevConfig(cfg.Issuer, spidDir)
+			// Production accepts SPID L2 and above (the default); dev mode also lets a relying
+			// party ask for L1, so every level of the dev IdPs can be tried.
+			sc.MinLevel = 1
+			p, err := newSPID(sc, "spid", cfg.Issuer, d)
+			if err != nil {
+				return nil, nil, err
+			}
+			return []providers.Provider{p}, spid.Messages(), nil
+		},
+		notifier:   &notify.Multi{Default: outbox},
+		mtlsCert:   &cert,
+		urlRewrite: rewrite,
+		banner:     devBanner,
+	}, nil
+}
+
+func devBanner(b *broker.Broker) string {
+	iss := b.Issuer()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `
+  sportello dev mode is running
+  ─────────────────────────────
+  Issuer (discovery):  %[1]s/.well-known/openid-configuration
+  Demo clients:        demo-rp / demo-secret (confidential), demo-spa (public, PKCE S256),
+                       demo-service / demo-service-secret (client_credentials, token exchange, introspection)
+                       redirect URIs http://127.0.0.1:9000/callback and http://localhost:9000/callback
+  Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
+  Test people:         see testdata/dev/README.md (CIE/CNS client certificates in testdata/pki)
+  Health:              %[1]s/healthz  %[1]s/readyz  %[1]s/metrics
+
+`, iss)
+	return sb.String()
+}

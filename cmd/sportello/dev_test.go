@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// devBroker runs "sportello dev" in-process on free ports until the test ends.
+func devBroker(t *testing.T, extra ...string) (issuer, mtls string) {
+	t.Helper()
+	httpAddr, mtlsAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	args := append([]string{"dev", "--http", httpAddr, "--mtls", mtlsAddr, "--data", t.TempDir(), "--testdata", "../../testdata"}, extra...)
+	go func() { done <- run(ctx, args, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("dev mode did not shut down")
+		}
+	})
+	issuer = "http://" + httpAddr
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(issuer + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return issuer, "https://" + mtlsAddr
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("dev mode exited with %d", code)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("dev mode did not become ready")
+	return "", ""
+}
+
+// client is a browser: cookie jar, stops at the relying party's callback, optional client
+// certificate for the mTLS listener (which the dev PKI's server CA signs).
+func client(t *testing.T, certFile, keyFile string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	roots := x509.NewCertPool()
+	ca, err := os.ReadFile("../../testdata/pki/server-ca.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots.AppendCertsFromPEM(ca)
+	tlsCfg := &tls.Config{RootCAs: roots}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlsCfg.Certificates = []tls.Certificate{cert}
+	}
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Port() == "9000" {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
+}
+
+var hiddenField = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
+
+// submit posts the form of page to action with the hidden fields as found plus values.
+func submit(t *testing.T, c *http.Client, page *http.Response, values url.Values) *http.Response {
+	t.Helper()
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	form := url.Values{}
+	for _, m := range hiddenField.FindAllStringSubmatch(string(body), -1) {
+		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	for k, v := range values {
+		form[k] = v
+	}
+	action := page.Request.URL
+	if m := regexp.MustCompile(`<form[^>]*action="([^"]+)"`).FindStringSubmatch(string(body)); m != nil {
+		u, err := page.Request.URL.Parse(html.UnescapeString(m[1]))
+		if err == nil {
+			action = u
+		}
+	}
+	resp, err := c.PostForm(action.String(), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func callbackCode(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if loc == nil || loc.Port() != "9000" || loc.Query().Get("code") == "" {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("no code at the callback: %d %s %.400s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	return loc.Query().Get("code")
+}
+
+func tokenClaims(t *testing.T, issuer, code, verifier string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	prov, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := oauth2.Config{ClientID: "demo-rp", ClientSecret: "demo-secret", Endpoint: prov.Endpoint(), RedirectURL: "http://127.0.0.1:9000/callback"}
+	tok, err := rp.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := prov.Verifier(&oidc.Config{ClientID: "demo-rp"}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	_ = idt.Claims(&c)
+	return c
+}
+
+func authURL(issuer, idp, acr, verifier string) string {
+	rp := oauth2.Config{ClientID: "demo-rp", Endpoint: oauth2.Endpoint{AuthURL: issuer + "/authorize"},
+		RedirectURL: "http://127.0.0.1:9000/callback", Scopes: []string{"openid", "profile", "fiscal_number"}}
+	return rp.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("idp", idp),
+		oauth2.SetAuthURLParam("acr_values", acr))
+}
+
+// The dev mode of DESIGN.md, driven from outside with the relying-party library: a PIN login
+// (dispositivo → SpidL2), an official's PIN with entitlements, and a CIE login over real mutual
+// TLS with the dev client certificate (SpidL3).
+func TestDevModeLogins(t *testing.T) {
+	issuer, _ := devBroker(t)
+	t.Run("PIN dispositivo of Giovanna Ferrari", func(t *testing.T) {
+		c := client(t, "", "")
+		v := oauth2.GenerateVerifier()
+		form, err := c.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL2", v))
+		if err != nil || form.StatusCode != http.StatusOK {
+			t.Fatalf("PIN form: %v %v", err, form)
+		}
+		code := callbackCode(t, submit(t, c, form, url.Values{"fiscal_code": {"FRRGNN55T50Z600A"}, "pin": {"A1B2C3D4"}}))
+		claims := tokenClaims(t, issuer, code, v)
+		if claims["auth_method"] != "pin" || claims["pin_type"] != "dispositivo" || claims["acr"] != "https://www.spid.gov.it/SpidL2" ||
+			claims["fiscal_number"] != "FRRGNN55T50Z600A" || !slices.Equal(toStrings(claims["amr"]), []string{"pwd"}) {
+			t.Fatalf("claims = %v", claims)
+		}
+	})
+	t.Run("official's PIN carries entitlements", func(t *testing.T) {
+		c := client(t, "", "")
+		v := oauth2.GenerateVerifier()
+		form, err := c.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL1", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := callbackCode(t, submit(t, c, form, url.Values{"fiscal_code": {"CLMMRC70B10G273W"}, "pin": {"Z9Y8X7W6"}}))
+		claims := tokenClaims(t, issuer, code, v)
+		if claims["pin_type"] != "ordinario" || claims["acr"] != "https://www.spid.gov.it/SpidL1" || len(toStrings(claims["entitlements"])) == 0 {
+			t.Fatalf("claims = %v", claims)
+		}
+	})
+	t.Run("CIE of Mario Rossi over mutual TLS", func(t *testing.T) {
+		c := client(t, "../../testdata/pki/mario-rossi-cie.crt", "../../testdata/pki/mario-rossi-cie.key")
+		v := oauth2.GenerateVerifier()
+		resp, err := c.Get(authURL(issuer, "cie", "https://www.spid.gov.it/SpidL3", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := tokenClaims(t, issuer, callbackCode(t, resp), v)
+		if claims["auth_method"] != "cie" || claims["acr"] != "https://www.spid.gov.it/SpidL3" || claims["fiscal_number"] != "RSSMRA80A01H501U" ||
+			!slices.Equal(toStrings(claims["amr"]), []string{"sc", "pin", "hwk", "mfa"}) {
+			t.Fatalf("claims = %v", claims)
+		}
+	})
+	t.Run("CNS of Giuseppe Verdi over mutual TLS", func(t *testing.T) {
+		c := client(t, "../../testdata/pki/giuseppe-verdi-cns.crt", "../../testdata/pki/giuseppe-verdi-cns.key")
+		v := oauth2.GenerateVerifier()
+		resp, err := c.Get(authURL(issuer, "cns", "https://www.spid.gov.it/SpidL3", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := tokenClaims(t, issuer, callbackCode(t, resp), v)
+		if claims["auth_method"] != "cns" || claims["acr"] != "https://www.spid.gov.it/SpidL3" || claims["fiscal_number"] != "VRDGPP40C15L219U" {
+			t.Fatalf("claims = %v", claims)
+		}
+	})
+	t.Run("PIN first access: the 16-character PIN forces a new 8-character one, then tokens", func(t *testing.T) {
+		c := client(t, "", "")
+		v := oauth2.GenerateVerifier()
+		form, err := c.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL1", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		change := submit(t, c, form, url.Values{"fiscal_code": {"ESPLCU90D45Z404Y"}, "pin": {"1A2B3C4D5E6F7089"}})
+		if change.StatusCode != http.StatusOK || change.Request.URL.Path != "/pin/login" {
+			t.Fatalf("no first-access form: %d %s", change.StatusCode, change.Request.URL)
+		}
+		resp := submit(t, c, change, url.Values{"fiscal_code": {"ESPLCU90D45Z404Y"}, "current_pin": {"1A2B3C4D5E6F7089"},
+			"new_pin": {"Q7W3E9R2"}, "new_pin2": {"Q7W3E9R2"}})
+		claims := tokenClaims(t, issuer, callbackCode(t, resp), v)
+		if claims["auth_method"] != "pin" || claims["fiscal_number"] != "ESPLCU90D45Z404Y" {
+			t.Fatalf("claims = %v", claims)
+		}
+		// The 16-character PIN no longer works (a new browser: no SSO session to answer).
+		c2 := client(t, "", "")
+		form, _ = c2.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL1", oauth2.GenerateVerifier()))
+		again := submit(t, c2, form, url.Values{"fiscal_code": {"ESPLCU90D45Z404Y"}, "pin": {"1A2B3C4D5E6F7089"}})
+		body, _ := io.ReadAll(again.Body)
+		again.Body.Close()
+		if again.Header.Get("Location") != "" || strings.Contains(string(body), "new_pin") {
+			t.Fatalf("the 16-character PIN still works after first access: %d", again.StatusCode)
+		}
+	})
+	t.Run("a revoked CIE is refused with a page", func(t *testing.T) {
+		c := client(t, "../../testdata/pki/revoked-crl.crt", "../../testdata/pki/revoked-crl.key")
+		resp, err := c.Get(authURL(issuer, "cie", "", oauth2.GenerateVerifier()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Location") != "" || resp.StatusCode < 400 || !strings.Contains(string(body), "access_denied") {
+			t.Fatalf("revoked certificate: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
+
+func toStrings(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func TestCheckConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	bad := t.TempDir() + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("issuer: http://x\nlisten: {http: ':1'}\nbogus: 1\nclients: [{id: a}, {id: a}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(context.Background(), []string{"check-config", bad}, &out, &errb); code != 1 {
+		t.Fatalf("check-config of a bad file exited %d", code)
+	}
+	for _, want := range []string{"bogus", "clients[1].id"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("check-config output lacks %q:\n%s", want, errb.String())
+		}
+	}
+}
+
+// The operators' APIs take bearer tokens of this issuer with their scope: the dev back office
+// (demo-operator) checks Mario Rossi's PIN telefonico; a token without the scope is refused.
+func TestDevModeOperatorAPI(t *testing.T) {
+	issuer, _ := devBroker(t)
+	token := func(id, secret, scope string) string {
+		form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			AccessToken string `json:"access_token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if out.AccessToken == "" {
+			t.Fatalf("no token for %s (%d)", id, resp.StatusCode)
+		}
+		return out.AccessToken
+	}
+	check := func(tok, pinValue string) (int, map[string]any) {
+		body := `{"fiscal_code":"RSSMRA80A01H501U","pin":"` + pinValue + `"}`
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/admin/pin/phone/check", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	op := token("demo-operator", "demo-operator-secret", "pin:contact_center")
+	if st, out := check(op, "12345678"); st != http.StatusOK || out["valid"] != true {
+		t.Fatalf("PIN telefonico check: %d %v", st, out)
+	}
+	svc := token("demo-service", "demo-service-secret", "inps:services")
+	if st, _ := check(svc, "12345678"); st != http.StatusUnauthorized && st != http.StatusForbidden {
+		t.Fatalf("a token without the operator scope was accepted: %d", st)
+	}
+}

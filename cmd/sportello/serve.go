@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/broker/delegation"
+	"github.com/inps/sportello/broker/delegation/bridge"
+	"github.com/inps/sportello/broker/ratelimit"
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
+)
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: sportello check-config FILE")
+		return 2
+	}
+	errs := config.Check(args[0], configOptions())
+	if len(errs) > 0 {
+		config.FormatErrors(stderr, errs)
+		fmt.Fprintf(stderr, "%s: %d error(s)\n", args[0], len(errs))
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", args[0])
+	return 0
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args); err != nil || *path == "" {
+		fmt.Fprintln(stderr, "usage: sportello serve --config FILE")
+		return 2
+	}
+	cfg, err := config.Load(*path, configOptions())
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(logger)
+	if err := serve(ctx, cfg, logger, nil, nil); err != nil {
+		logger.Error("sportello stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// devExtras are what dev mode adds: routes and providers built outside the configuration.
+type devExtras struct {
+	routes     map[string]http.Handler
+	providers  func(d deps) ([]providers.Provider, map[string]map[string]string, error)
+	banner     func(b *broker.Broker) string
+	mtlsCert   *tls.Certificate
+	urlRewrite map[string]string
+	notifier   providers.Notifier
+}
+
+// serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *devExtras, ready chan<- string) error {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+	// The audit trail: hash-chained; in dev mode checkpoints are signed with a generated key
+	// (keys dir, audit.key and audit.key.pub) so "sportello audit verify" can be tried.
+	aopts := audit.Options{Path: cfg.Audit.File, Logger: logger.With("component", "audit"), MaxBytes: cfg.Audit.MaxBytes,
+		Retention: audit.Retention{Months: cfg.Audit.RetentionMonths}}
+	if cfg.Audit.File == "" {
+		aopts.Out = os.Stderr
+	}
+	if cfg.Audit.SigningKey != "" {
+		if aopts.SigningKey, err = audit.LoadSigningKey(cfg.Audit.SigningKey); err != nil {
+			return fmt.Errorf("audit.signing_key: %w", err)
+		}
+	} else if cfg.Dev {
+		if aopts.SigningKey, err = audit.EnsureDevKey(filepath.Join(cfg.Keys.Dir, "audit.key"), nil); err != nil {
+			return err
+		}
+	}
+	aw, err := audit.Open(aopts)
+	if err != nil {
+		return err
+	}
+	defer aw.Close()
+	go audit.CheckpointEvery(ctx, aw, audit.DefaultCheckpointInterval)
+	var auditor providers.Auditor = aw
+	cryptoKey, err := config.DecodeKey(cfg.Keys.CryptoKey.Value)
+	if err != nil {
+		return fmt.Errorf("keys.crypto_key: %w", err)
+	}
+	subjectKey, err := config.DecodeKey(cfg.Subject.Key.Value)
+	if err != nil {
+		return fmt.Errorf("subject.key: %w", err)
+	}
+	d := deps{store: st, auditor: auditor, logger: logger, late: &lateBroker{}, dev: cfg.Dev, notifier: buildNotifier(cfg)}
+	if dev != nil {
+		d.urlRewrite = dev.urlRewrite
+		if dev.notifier != nil {
+			d.notifier = dev.notifier
+		}
+	}
+	res, err := buildProviders(ctx, cfg, d)
+	if err != nil {
+		return err
+	}
+	provs, msgs := res.providers, res.messages
+	reg, err := delegation.New(delegation.Options{Store: st, Notifier: d.notifier, Auditor: auditor, Logger: logger.With("component", "delegation")})
+	if err != nil {
+		return err
+	}
+	if cfg.Dev {
+		if err := delegation.SeedDev(ctx, reg); err != nil {
+			logger.Warn("dev delegation not seeded", "error", err)
+		}
+	}
+	delegWeb, err := delegation.NewWeb(reg, delegation.Deps{CSRF: d.late, Lang: d.late.Lang, Session: d.late.Session,
+		Authorize: d.late.Authorize, Logger: logger.With("component", "delegation")})
+	if err != nil {
+		return err
+	}
+	for k, v := range delegation.Messages() {
+		msgs[k] = v
+	}
+	var routes map[string]http.Handler
+	if dev != nil {
+		routes = dev.routes
+		if dev.providers != nil {
+			extra, extraMsgs, err := dev.providers(d)
+			if err != nil {
+				return err
+			}
+			provs = append(extra, provs...)
+			for k, v := range extraMsgs {
+				msgs[k] = v
+			}
+		}
+	}
+	b, err := broker.New(ctx, broker.Options{
+		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey),
+		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor,
+		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
+		Delegations: bridge.Delegations(reg),
+		Routes:      map[string]http.Handler{"/deleghe/": delegWeb, "/admin/delegations/": delegWeb},
+	})
+	if err != nil {
+		return err
+	}
+	d.late.b.Store(b)
+	b.StartingUntilReady()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go b.Run(runCtx)
+	go reloadOnHUP(runCtx, b, logger)
+
+	var handler http.Handler = b
+	if !cfg.RateLimits.Disabled {
+		var trusted []netip.Prefix
+		for _, p := range cfg.Listen.TrustedProxies {
+			if pfx, err := netip.ParsePrefix(p); err == nil {
+				trusted = append(trusted, pfx)
+			} else if a, err := netip.ParseAddr(p); err == nil {
+				trusted = append(trusted, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+		handler = ratelimit.New(st, ratelimit.Options{}).ByPath(b, ratelimit.DefaultRoutes(trusted, logger.With("component", "ratelimit"))...)
+	}
+	main := &http.Server{Addr: cfg.Listen.HTTP, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{main}
+	errc := make(chan error, 2)
+	go func() { errc <- main.Serve(ln) }()
+	if cfg.Listen.MTLS != "" && dev != nil && dev.mtlsCert != nil || cfg.Listen.MTLS != "" && cfg.Listen.TLSCert != "" {
+		cert := dev.cert()
+		if cert == nil {
+			c, err := tls.LoadX509KeyPair(cfg.Listen.TLSCert, cfg.Listen.TLSKey)
+			if err != nil {
+				return fmt.Errorf("listen.tls_cert: %w", err)
+			}
+			cert = &c
+		}
+		mtls := &http.Server{Addr: cfg.Listen.MTLS, Handler: b.MTLSHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+			// Any client certificate is requested and none is verified in the handshake: the
+			// providers validate chains against the trust lists themselves.
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{*cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}
+		mln, err := net.Listen("tcp", cfg.Listen.MTLS)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, mtls)
+		go func() { errc <- mtls.ServeTLS(mln, "", "") }()
+	}
+	// Providers with background work (SPID metadata refresh) start once the listeners are
+	// bound: in dev mode the SPID IdPs are served by this very process.
+	for _, p := range provs {
+		if cfg.Dev {
+			if r, ok := p.(interface{ Refresh(context.Context) error }); ok {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				if err := r.Refresh(rctx); err != nil {
+					logger.Warn("dev provider refresh failed", "error", err)
+				}
+				cancel()
+			}
+		}
+		if r, ok := p.(interface{ Run(context.Context) }); ok {
+			go r.Run(runCtx)
+		}
+	}
+	b.MarkReady()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	if dev != nil && dev.banner != nil {
+		fmt.Fprint(os.Stdout, dev.banner(b))
+	}
+	logger.Info("sportello listening", "issuer", b.Issuer(), "http", cfg.Listen.HTTP, "mtls", cfg.Listen.MTLS, "store", cfg.Store.Type)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	timeout := cfg.Listen.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), timeout)
+	defer scancel()
+	logger.Info("shutting down")
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
+	return nil
+}
+
+func (d *devExtras) cert() *tls.Certificate {
+	if d == nil {
+		return nil
+	}
+	return d.mtlsCert
+}
+
+func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := b.ReloadKeys(ctx); err != nil {
+				logger.Error("key reload failed", "error", err)
+			} else {
+				logger.Info("keys reloaded on SIGHUP")
+			}
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package config
+
+import (
+	"errors"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Issuer is the OIDC issuer URL (https in production; http only in dev mode).
+	Issuer string `yaml:"issuer"`
+	// Dev marks dev mode: insecure settings are allowed, with a warning.
+	Dev bool `yaml:"dev"`
+	// Listen holds the listener addresses.
+	Listen Listen `yaml:"listen"`
+	// Keys configures token signing keys.
+	Keys Keys `yaml:"keys"`
+	// Subject configures the keyed hash that turns a fiscal code into the sub claim.
+	Subject Subject `yaml:"subject"`
+	// Tokens holds lifetimes.
+	Tokens Tokens `yaml:"tokens"`
+	// Store selects memory or redis.
+	Store Store `yaml:"store"`
+	// Clients are the relying parties and service clients.
+	Clients []Client `yaml:"clients"`
+	// Policy holds the level-of-assurance policy.
+	Policy Policy `yaml:"policy"`
+	// UI configures the pages.
+	UI UI `yaml:"ui"`
+	// Audit configures the audit trail.
+	Audit Audit `yaml:"audit"`
+	// RateLimits configures request limits.
+	RateLimits RateLimits `yaml:"rate_limits"`
+	// Notify configures e-mail, SMS and post delivery.
+	Notify Notify `yaml:"notify"`
+	// Providers maps a provider id (used in URLs and in idp= hints) to its section. Each
+	// section has a "type" (spid, cie, cns, pin) and the keys that provider's package defines;
+	// the provider validates its own section.
+	Providers map[string]Provider `yaml:"providers"`
+
+	// Dir is the directory relative paths were resolved against (the configuration file's
+	// directory for Load).
+	Dir string `yaml:"-"`
+	// EnvOverrides lists the SPORTELLO_* variables that overrode values of the file, for the
+	// start-up log.
+	EnvOverrides []string `yaml:"-"`
+
+	// opts are the Options the configuration was parsed with (provider validators).
+	opts Options
+	// envPaths maps a path to the variable that set it, to explain validation errors.
+	envPaths map[string]string
+	// lines maps a path to its line in the file, to locate validation errors.
+	lines map[string]int
+}
+
+// Listen holds listener addresses.
+type Listen struct {
+	// HTTP is the main listener (pages, OIDC endpoints), for example "127.0.0.1:8080".
+	HTTP string `yaml:"http"`
+	// MTLS is the mutual-TLS listener for CIE/CNS ("" disables it).
+	MTLS string `yaml:"mtls"`
+	// MTLSURL is the public base URL of the mTLS listener (default https://<MTLS>).
+	MTLSURL string `yaml:"mtls_url"`
+	// TLSCert and TLSKey are the server certificate of the mTLS listener (PEM files).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ClientCertHeader is the header carrying the client certificate (URL-encoded PEM, like
+	// nginx's $ssl_client_escaped_cert) when a reverse proxy terminates TLS. Empty: disabled.
+	ClientCertHeader string `yaml:"client_cert_header"`
+	// TrustedProxies lists the addresses or CIDR prefixes allowed to set ClientCertHeader.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Keys configures signing keys.
+type Keys struct {
+	// Dir holds the key files: active.pem, next.pem and retired-*.pem (PKCS#8 EC P-256 or RSA).
+	// In dev mode missing keys are generated there on first start.
+	Dir string `yaml:"dir"`
+	// Algorithm is the default signing algorithm: ES256 (default) or RS256.
+	Algorithm string `yaml:"algorithm"`
+	// CryptoKey is the 32-byte key that encrypts opaque codes and tokens; every replica must
+	// share it. A secret reference (file: or env:).
+	CryptoKey Secret `yaml:"crypto_key"`
+	// RetiredGrace is how long a retired key stays in the JWKS (default: the longest token
+	// lifetime).
+	RetiredGrace time.Duration `yaml:"retired_grace"`
+}
+
+// Subject configures sub derivation.
+type Subject struct {
+	// Key is the HMAC key of the keyed hash of the fiscal code (secret reference).
+	Key Secret `yaml:"key"`
+}
+
+// Tokens holds lifetimes.
+type Tokens struct {
+	AccessTTL   time.Duration `yaml:"access_ttl"`   // default 5m
+	IDTTL       time.Duration `yaml:"id_ttl"`       // default 5m
+	RefreshTTL  time.Duration `yaml:"refresh_ttl"`  // default 8h (absolute lifetime of a family)
+	CodeTTL     time.Duration `yaml:"code_ttl"`     // default 60s
+	LoginTTL    time.Duration `yaml:"login_ttl"`    // pending login, default 15m
+	SessionIdle time.Duration `yaml:"session_idle"` // broker SSO session idle timeout, default 30m
+	SessionMax  time.Duration `yaml:"session_max"`  // absolute SSO session lifetime, default 12h
+}
+
+// Store selects the store.
+type Store struct {
+	// Type is "memory" or "redis".
+	Type  string `yaml:"type"`
+	Redis Redis  `yaml:"redis"`
+}
+
+// Redis configures the Redis store.
+type Redis struct {
+	// URL is a redis:// or rediss:// URL for a single server (env SPORTELLO_REDIS_URL).
+	URL string `yaml:"url"`
+	// Addrs lists cluster nodes or sentinels.
+	Addrs []string `yaml:"addrs"`
+	// MasterName selects Sentinel mode.
+	MasterName string `yaml:"master_name"`
+	Password   Secret `yaml:"password"`
+	// Prefix namespaces every key (default "sportello:").
+	Prefix string `yaml:"prefix"`
+}
+
+// Client is a relying party or a service client.
+type Client struct {
+	ID string `yaml:"id"`
+	// Secret is a secret reference; absent for public clients and private_key_jwt clients.
+	Secret Secret `yaml:"secret"`
+	// Public marks a public client (no secret; PKCE S256 required).
+	Public bool `yaml:"public"`
+	// AuthMethod: client_secret_basic (default for confidential), client_secret_post,
+	// private_key_jwt, none (public).
+	AuthMethod string `yaml:"auth_method"`
+	// JWKSFile holds the client's public keys for private_key_jwt (a JWKS JSON file).
+	JWKSFile               string   `yaml:"jwks_file"`
+	RedirectURIs           []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	// Scopes the client may ask for.
+	Scopes []string `yaml:"scopes"`
+	// GrantTypes allowed: authorization_code, refresh_token, client_credentials,
+	// urn:ietf:params:oauth:grant-type:token-exchange.
+	GrantTypes []string `yaml:"grant_types"`
+	// SigningAlg for this client's tokens: ES256 (default) or RS256.
+	SigningAlg string `yaml:"signing_alg"`
+	// MinACR is the lowest level this client accepts (SpidL1..SpidL3).
+	MinACR string `yaml:"min_acr"`
+	// Introspect allows the client to call the introspection endpoint.
+	Introspect bool `yaml:"introspect"`
+	// Audiences this client may ask for in token exchange.
+	ExchangeAudiences []string `yaml:"exchange_audiences"`
+	// ExchangeSubjectClients are the clients whose users' access tokens this client may
+	// exchange (besides tokens issued to itself); none listed, none accepted.
+	ExchangeSubjectClients []string `yaml:"exchange_subject_clients"`
+	// Name for the pages.
+	Name string `yaml:"name"`
+}
+
+// Policy is the level-of-assurance policy.
+type Policy struct {
+	// DefaultACR is asked when the relying party asks nothing (default SpidL2).
+	DefaultACR string `yaml:"default_acr"`
+}
+
+// UI configures the pages.
+type UI struct {
+	// Languages offered; the first is the default (default [it, en]).
+	Languages []string `yaml:"languages"`
+}
+
+// Audit configures the audit trail: hash-chained JSON lines with signed checkpoints.
+type Audit struct {
+	// File is the JSON-lines file of the audit trail ("" = standard error, dev mode only).
+	File string `yaml:"file"`
+	// SigningKey is the Ed25519 private key (PEM file, "sportello audit keygen") that signs
+	// the periodic checkpoints; without it checkpoints are unsigned (dev mode generates one).
+	SigningKey string `yaml:"signing_key"`
+	// MaxBytes rotates the file past this size (default 256 MiB); files also rotate daily.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// RetentionMonths deletes rotated files older than this (default 24: AgID's SPID traces).
+	RetentionMonths int `yaml:"retention_months"`
+}
+
+// Notify configures how messages reach people: e-mail and PEC through an SMTP relay; SMS and
+// post handed to the external gateway / print service through a spool directory.
+type Notify struct {
+	SMTP SMTP `yaml:"smtp"`
+	// SpoolDir receives SMS and letters as JSON files (mode 0600) for the SMS gateway and the
+	// print-and-post service. Required when a PIN provider is configured outside dev mode.
+	SpoolDir string `yaml:"spool_dir"`
+}
+
+// SMTP is the e-mail relay.
+type SMTP struct {
+	// Addr is host:port of the relay ("" disables e-mail).
+	Addr string `yaml:"addr"`
+	// From is the sender, for example "INPS <noreply@inps.example>".
+	From     string `yaml:"from"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	// RequireTLS refuses relays that do not offer STARTTLS (default true outside dev mode).
+	RequireTLS *bool `yaml:"require_tls"`
+}
+
+// RateLimits configures the cluster-wide request limits on the token, login and PIN
+// endpoints (per client and per source address, counted in the store).
+type RateLimits struct {
+	// Disabled switches them off (dev mode does, so the load harness measures the broker).
+	Disabled bool `yaml:"disabled"`
+}
+
+// Provider is one provider section: its type plus the raw node the provider decodes itself.
+type Provider struct {
+	// Type selects the provider package (spid, cie, cns, pin).
+	Type string `yaml:"type"`
+	// Enabled switches the provider off when false; absent means enabled.
+	Enabled *bool `yaml:"enabled"`
+	// Node is the whole mapping of the section, type and enabled included; decode it with
+	// Decode or DecodeSection, which ignore those two keys.
+	Node yaml.Node `yaml:"-"`
+	// Resolver resolves the section's secrets and relative paths like Load does.
+	Resolver Resolver `yaml:"-" json:"-"`
+}
+
+// IsEnabled reports whether the provider is on (enabled absent or true).
+func (p Provider) IsEnabled() bool { return p.Enabled == nil || *p.Enabled }
+
+// Decode strictly decodes the section of provider id into out, with paths such as
+// "providers.<id>.idps[1].metadata_url"; see DecodeSection.
+func (p *Provider) Decode(id string, out any) []error {
+	return DecodeSection(&p.Node, join("providers", id), out)
+}
+
+// UnmarshalYAML reads type and enabled and keeps the whole mapping node.
+func (p *Provider) UnmarshalYAML(node *yaml.Node) error {
+	return errors.Join(p.decode(node, "")...)
+}
+
+func (p *Provider) decode(node *yaml.Node, path string) []error {
+	*p = Provider{}
+	if node.Kind != yaml.MappingNode {
+		return []error{fieldErr(path, node, "want a mapping with a type, got %s", kindName(node))}
+	}
+	p.Node = *node
+	var errs []error
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		for v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		switch k.Value {
+		case "type":
+			if v.Kind != yaml.ScalarNode || isNull(v) {
+				errs = append(errs, fieldErr(join(path, "type"), v, "want a provider type such as spid"))
+				continue
+			}
+			p.Type = v.Value
+		case "enabled":
+			var b bool
+			if v.Kind != yaml.ScalarNode || v.Decode(&b) != nil {
+				errs = append(errs, fieldErr(join(path, "enabled"), v, "want true or false"))
+				continue
+			}
+			p.Enabled = &b
+		}
+	}
+	return errs
+}

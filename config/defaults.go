@@ -1,0 +1,95 @@
+package config
+
+import (
+	"net"
+	"time"
+
+	"github.com/inps/sportello/providers"
+)
+
+// Defaults of the values the file may leave out.
+const (
+	DefaultAccessTTL       = 5 * time.Minute
+	DefaultIDTTL           = 5 * time.Minute
+	DefaultRefreshTTL      = 8 * time.Hour
+	DefaultCodeTTL         = 60 * time.Second
+	DefaultLoginTTL        = 15 * time.Minute
+	DefaultSessionIdle     = 30 * time.Minute
+	DefaultSessionMax      = 12 * time.Hour
+	DefaultShutdownTimeout = 15 * time.Second
+	DefaultAlgorithm       = "ES256"
+	DefaultStore           = "memory"
+	DefaultRedisPrefix     = "sportello:"
+	DefaultACR             = providers.SpidL2
+)
+
+// Grant types a client may be allowed.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+// Client authentication methods at the token endpoint.
+const (
+	AuthSecretBasic   = "client_secret_basic"
+	AuthSecretPost    = "client_secret_post"
+	AuthPrivateKeyJWT = "private_key_jwt"
+	AuthNone          = "none"
+)
+
+// DefaultLanguages are the page languages when ui.languages is empty; the first is the default.
+var DefaultLanguages = []string{"it", "en"}
+
+// ApplyDefaults fills every value the file left empty. It is idempotent; Load calls it before
+// Validate.
+func (c *Config) ApplyDefaults() {
+	t := &c.Tokens
+	setDuration(&t.AccessTTL, DefaultAccessTTL)
+	setDuration(&t.IDTTL, DefaultIDTTL)
+	setDuration(&t.RefreshTTL, DefaultRefreshTTL)
+	setDuration(&t.CodeTTL, DefaultCodeTTL)
+	setDuration(&t.LoginTTL, DefaultLoginTTL)
+	setDuration(&t.SessionIdle, DefaultSessionIdle)
+	setDuration(&t.SessionMax, DefaultSessionMax)
+	setDuration(&c.Listen.ShutdownTimeout, DefaultShutdownTimeout)
+	setDuration(&c.Keys.RetiredGrace, max(t.AccessTTL, t.IDTTL, t.RefreshTTL))
+	setString(&c.Keys.Algorithm, DefaultAlgorithm)
+	setString(&c.Store.Type, DefaultStore)
+	setString(&c.Store.Redis.Prefix, DefaultRedisPrefix)
+	setString(&c.Policy.DefaultACR, DefaultACR)
+	if len(c.UI.Languages) == 0 {
+		c.UI.Languages = append([]string(nil), DefaultLanguages...)
+	}
+	if c.Listen.MTLS != "" && c.Listen.MTLSURL == "" {
+		if host, _, err := net.SplitHostPort(c.Listen.MTLS); err == nil && host != "" && !net.ParseIP(host).IsUnspecified() {
+			c.Listen.MTLSURL = "https://" + c.Listen.MTLS
+		}
+	}
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		if cl.AuthMethod == "" {
+			cl.AuthMethod = AuthSecretBasic
+			if cl.Public {
+				cl.AuthMethod = AuthNone
+			}
+		}
+		setString(&cl.SigningAlg, c.Keys.Algorithm)
+		if len(cl.GrantTypes) == 0 {
+			cl.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+		}
+	}
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+func setString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
+}

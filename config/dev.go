@@ -1,0 +1,105 @@
+package config
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// DevYAML is the configuration of "sportello dev" (dev.yaml): the demo clients of DESIGN.md's
+// dev-mode contract, the in-memory store, secrets and keys under the data directory.
+//
+//go:embed dev.yaml
+var DevYAML []byte
+
+// Names of the secrets DevConfig generates in the data directory.
+const (
+	DevCryptoKeyFile  = "crypto_key"
+	DevSubjectKeyFile = "subject_key"
+)
+
+// DevConfig builds the dev-mode configuration from DevYAML. Relative paths start from
+// dataDir: signing keys go to <dataDir>/keys, and the crypto and subject keys are 32 random
+// bytes (hex, mode 0600) generated in dataDir on first start and reused afterwards, so a
+// restart keeps sessions, tokens and subjects valid. SPORTELLO_* environment variables apply
+// as usual; then httpAddr (also the issuer, http://<httpAddr>) and mtlsAddr win when not empty.
+func DevConfig(httpAddr, mtlsAddr, dataDir string, opts Options) (*Config, error) {
+	if dataDir == "" {
+		return nil, errors.New("config: dev mode needs a data directory")
+	}
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, fmt.Errorf("config: dev data directory: %w", err)
+	}
+	rnd := opts.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	for _, name := range []string{DevCryptoKeyFile, DevSubjectKeyFile} {
+		if err := ensureKeyFile(filepath.Join(dir, name), rnd); err != nil {
+			return nil, fmt.Errorf("config: dev secret: %w", err)
+		}
+	}
+	opts.Dir = dir
+	return parse(DevYAML, opts, func(c *Config) {
+		// These values no longer come from a line of dev.yaml.
+		delete(c.lines, "issuer")
+		delete(c.lines, "listen.http")
+		delete(c.lines, "listen.mtls")
+		if httpAddr != "" {
+			c.Listen.HTTP = httpAddr
+			c.Issuer = "http://" + httpAddr
+		}
+		if mtlsAddr != "" {
+			c.Listen.MTLS = mtlsAddr
+		}
+	})
+}
+
+// ensureKeyFile creates name with 32 random bytes in hex unless it exists. The file is
+// written aside and linked into place, so a concurrent start or a crash never leaves a
+// half-written key and an existing key is never overwritten.
+func ensureKeyFile(name string, rnd io.Reader) error {
+	if _, err := os.Stat(name); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(rnd, key); err != nil {
+		return fmt.Errorf("random: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), name); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/inps/sportello/providers"
+)
+
+// Languages the pages are translated into.
+var knownLanguages = []string{"it", "en"}
+
+// validator collects FieldErrors.
+type validator struct{ errs []error }
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks the whole configuration (after ApplyDefaults) and returns every error as a
+// *FieldError, sorted by path. Provider sections are checked by the ProviderValidator of their
+// type from the Options the configuration was parsed with; a Config built by hand has none,
+// so any provider section is then an error.
+func (c *Config) Validate() []error {
+	v := &validator{}
+	c.validateIssuer(v)
+	c.validateListen(v)
+	c.validateKeys(v)
+	c.validateTokens(v)
+	c.validateStore(v)
+	c.validateClients(v)
+	if providers.LevelOf(c.Policy.DefaultACR) == 0 {
+		v.add("policy.default_acr", "want one of %s", strings.Join(acrs, ", "))
+	}
+	seen := map[string]bool{}
+	for i, l := range c.UI.Languages {
+		p := fmt.Sprintf("ui.languages[%d]", i)
+		switch {
+		case !slices.Contains(knownLanguages, l):
+			v.add(p, "unknown language %q: want one of %s", l, strings.Join(knownLanguages, ", "))
+		case seen[l]:
+			v.add(p, "language %q listed twice", l)
+		}
+		seen[l] = true
+	}
+	if c.Notify.SMTP.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Notify.SMTP.Addr); err != nil {
+			v.add("notify.smtp.addr", "want host:port: %v", err)
+		}
+		if c.Notify.SMTP.From == "" {
+			v.add("notify.smtp.from", "required with notify.smtp.addr")
+		}
+	}
+	if !c.Dev && c.Notify.SpoolDir == "" {
+		for id, p := range c.Providers {
+			if p.Type == "pin" && p.IsEnabled() {
+				v.add("notify.spool_dir", "required outside dev mode: providers.%s sends PIN halves by SMS and post", id)
+				break
+			}
+		}
+	}
+	if c.Audit.SigningKey != "" {
+		if _, err := os.Stat(c.Audit.SigningKey); err != nil {
+			v.add("audit.signing_key", "cannot read the checkpoint signing key: %v", err)
+		}
+	}
+	if c.Audit.MaxBytes < 0 || c.Audit.RetentionMonths < 0 {
+		v.add("audit", "max_bytes and retention_months must not be negative")
+	}
+	if c.Audit.File != "" {
+		if st, err := os.Stat(filepath.Dir(c.Audit.File)); err != nil || !st.IsDir() {
+			v.add("audit.file", "directory %s does not exist", filepath.Dir(c.Audit.File))
+		}
+	}
+	c.validateProviders(v)
+	for i, err := range v.errs {
+		var fe *FieldError
+		ok := errors.As(err, &fe)
+		switch {
+		case !ok:
+		case c.envPaths[fe.Path] != "":
+			v.errs[i] = &FieldError{Path: fe.Path, Msg: fe.Msg + " (set by " + c.envPaths[fe.Path] + ")"}
+		case fe.Line == 0 && c.lines[fe.Path] > 0:
+			v.errs[i] = &FieldError{Path: fe.Path, Msg: fe.Msg, Line: c.lines[fe.Path]}
+		}
+	}
+	return sortErrors(v.errs)
+}
+
+var acrs = []string{providers.SpidL1, providers.SpidL2, providers.SpidL3}
+
+func (c *Config) validateIssuer(v *validator) {
+	if c.Issuer == "" {
+		v.add("issuer", "required: the public URL of the OpenID Connect issuer")
+		return
+	}
+	u, err := url.Parse(c.Issuer)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		v.add("issuer", "want an absolute URL such as https://login.example.it")
+	case u.Scheme != "https" && !(c.Dev && u.Scheme == "http"):
+		v.add("issuer", "want an https URL (http only in dev mode)")
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.Issuer, "?") || strings.Contains(c.Issuer, "#"):
+		v.add("issuer", "must not carry user information, a query or a fragment")
+	case strings.HasSuffix(u.Path, "/"):
+		v.add("issuer", "must not end with /")
+	}
+}
+
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port != ""
+}
+
+func (c *Config) validateListen(v *validator) {
+	l := c.Listen
+	switch {
+	case l.HTTP == "":
+		v.add("listen.http", "required, for example 127.0.0.1:8080")
+	case !validAddr(l.HTTP):
+		v.add("listen.http", "want host:port, for example 127.0.0.1:8080")
+	}
+	if l.MTLS != "" && !validAddr(l.MTLS) {
+		v.add("listen.mtls", "want host:port, for example 0.0.0.0:8443")
+	}
+	switch {
+	case l.MTLS == "" && l.MTLSURL != "":
+		v.add("listen.mtls_url", "set without listen.mtls")
+	case l.MTLS != "" && l.MTLSURL == "":
+		v.add("listen.mtls_url", "required when listen.mtls has no host name")
+	case l.MTLSURL != "":
+		if u, err := url.Parse(l.MTLSURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add("listen.mtls_url", "want an https URL such as https://cert.login.example.it")
+		}
+	}
+	if (l.TLSCert == "") != (l.TLSKey == "") {
+		p := "listen.tls_key"
+		if l.TLSCert == "" {
+			p = "listen.tls_cert"
+		}
+		v.add(p, "listen.tls_cert and listen.tls_key go together")
+	}
+	if l.MTLS != "" && !c.Dev && l.TLSCert == "" && l.TLSKey == "" {
+		v.add("listen.tls_cert", "required when listen.mtls is set (dev mode generates one)")
+	}
+	for p, f := range map[string]string{"listen.tls_cert": l.TLSCert, "listen.tls_key": l.TLSKey} {
+		if f != "" {
+			if err := readable(f); err != nil {
+				v.add(p, "%v", err)
+			}
+		}
+	}
+	if l.ShutdownTimeout < 0 {
+		v.add("listen.shutdown_timeout", "must not be negative")
+	}
+}
+
+func readable(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("cannot open %s", name)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", name)
+	}
+	return nil
+}
+
+var signingAlgs = []string{"ES256", "RS256"}
+
+func (c *Config) validateKeys(v *validator) {
+	k := c.Keys
+	switch {
+	case k.Dir == "":
+		v.add("keys.dir", "required: the directory of the signing keys")
+	case !c.Dev:
+		// In dev mode the directory and its keys are created on first start.
+		if st, err := os.Stat(k.Dir); err != nil || !st.IsDir() {
+			v.add("keys.dir", "directory %s does not exist", k.Dir)
+		}
+	}
+	if !slices.Contains(signingAlgs, k.Algorithm) {
+		v.add("keys.algorithm", "want ES256 or RS256")
+	}
+	validateKey(v, "keys.crypto_key", k.CryptoKey)
+	validateKey(v, "subject.key", c.Subject.Key)
+	if k.RetiredGrace < 0 {
+		v.add("keys.retired_grace", "must not be negative")
+	}
+}
+
+func validateKey(v *validator, path string, s Secret) {
+	if s.Value == "" {
+		v.add(path, "required: a secret reference (file:/path or env:NAME) to 32 random bytes")
+		return
+	}
+	if _, err := DecodeKey(s.Value); err != nil {
+		v.add(path, "%v", err)
+	}
+}
+
+func (c *Config) validateTokens(v *validator) {
+	t := c.Tokens
+	for p, d := range map[string]int64{
+		"tokens.access_ttl": int64(t.AccessTTL), "tokens.id_ttl": int64(t.IDTTL),
+		"tokens.refresh_ttl": int64(t.RefreshTTL), "tokens.code_ttl": int64(t.CodeTTL),
+		"tokens.login_ttl": int64(t.LoginTTL), "tokens.session_idle": int64(t.SessionIdle),
+	} {
+		if d <= 0 {
+			v.add(p, "must be positive")
+		}
+	}
+}
+
+func (c *Config) validateStore(v *validator) {
+	s := c.Store
+	switch s.Type {
+	case "memory":
+		return
+	case "redis":
+	default:
+		v.add("store.type", "want memory or redis")
+		return
+	}
+	r := s.Redis
+	switch {
+	case r.URL == "" && len(r.Addrs) == 0:
+		v.add("store.redis", "the redis store needs url or addrs")
+	case r.URL != "" && len(r.Addrs) > 0:
+		v.add("store.redis", "url and addrs exclude each other")
+	}
+	if r.URL != "" {
+		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			v.add("store.redis.url", "want redis://host:port/db or rediss://host:port/db")
+		}
+	}
+	for i, a := range r.Addrs {
+		if !validAddr(a) {
+			v.add(fmt.Sprintf("store.redis.addrs[%d]", i), "want host:port")
+		}
+	}
+	if r.MasterName != "" && len(r.Addrs) == 0 {
+		v.add("store.redis.master_name", "Sentinel mode needs addrs (the sentinels)")
+	}
+}
+
+// providerID keeps provider ids usable in URLs and idp= hints.
+var providerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (c *Config) validateProviders(v *validator) {
+	for _, id := range slices.Sorted(maps.Keys(c.Providers)) {
+		p := c.Providers[id]
+		base := join("providers", id)
+		if !providerID.MatchString(id) {
+			v.add(base, "provider ids are lower-case letters, digits, - and _ (at most 63)")
+			continue
+		}
+		if p.Type == "" {
+			v.add(base+".type", "required: one of %s", c.knownTypes())
+			continue
+		}
+		check, ok := c.opts.ProviderTypes[p.Type]
+		if !ok || check == nil {
+			v.add(base+".type", "unknown provider type %q: want one of %s", p.Type, c.knownTypes())
+			continue
+		}
+		for _, err := range check(id, &p, c.Dev) {
+			if fe := (*FieldError)(nil); !errors.As(err, &fe) {
+				err = &FieldError{Path: base, Msg: err.Error()}
+			}
+			v.errs = append(v.errs, err)
+		}
+	}
+}
+
+func (c *Config) knownTypes() string {
+	if len(c.opts.ProviderTypes) == 0 {
+		return "(no provider types registered)"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(c.opts.ProviderTypes)), ", ")
+}

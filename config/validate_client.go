@@ -1,0 +1,247 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/inps/sportello/providers"
+)
+
+// KnownScopes are the standard scopes and the operators' scopes of the broker's own APIs
+// (PIN back office and Contact Center, delegation office); custom scopes start with one of
+// CustomScopePrefixes.
+var KnownScopes = []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access",
+	"pin:office", "pin:contact_center", "delegation:office"}
+
+// CustomScopePrefixes mark deployment-specific scopes such as "inps:services".
+var CustomScopePrefixes = []string{"x-", "inps:"}
+
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange}
+
+// minSecretLen is the shortest client secret accepted outside dev mode.
+const minSecretLen = 16
+
+// maxJWKSFile bounds a client's JWKS file.
+const maxJWKSFile = 1 << 20
+
+func (c *Config) validateClients(v *validator) {
+	if len(c.Clients) == 0 {
+		v.add("clients", "at least one client is required")
+	}
+	ids := map[string]int{}
+	for i := range c.Clients {
+		c.validateClient(v, i, ids)
+	}
+}
+
+func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
+	cl := &c.Clients[i]
+	p := fmt.Sprintf("clients[%d]", i)
+	if cl.ID == "" {
+		v.add(p+".id", "required")
+	} else if j, dup := ids[cl.ID]; dup {
+		v.add(p+".id", "client id %q already used by clients[%d]", cl.ID, j)
+	} else {
+		ids[cl.ID] = i
+		if strings.ContainsFunc(cl.ID, func(r rune) bool { return r <= ' ' || r == ':' || r == 0x7f }) {
+			v.add(p+".id", "must not contain spaces, control characters or ':'")
+		}
+	}
+	if cl.Public {
+		c.validatePublic(v, p, cl)
+	} else {
+		c.validateConfidential(v, p, cl)
+	}
+	c.validateGrants(v, p, cl)
+	c.validateScopes(v, p, cl)
+	for j, u := range cl.RedirectURIs {
+		if msg := c.checkRedirect(u); msg != "" {
+			v.add(fmt.Sprintf("%s.redirect_uris[%d]", p, j), "%s", msg)
+		}
+	}
+	for j, u := range cl.PostLogoutRedirectURIs {
+		if msg := c.checkRedirect(u); msg != "" {
+			v.add(fmt.Sprintf("%s.post_logout_redirect_uris[%d]", p, j), "%s", msg)
+		}
+	}
+	// A value inherited from keys.algorithm is reported there.
+	if !slices.Contains(signingAlgs, cl.SigningAlg) && cl.SigningAlg != c.Keys.Algorithm {
+		v.add(p+".signing_alg", "want ES256 or RS256")
+	}
+	if cl.MinACR != "" && providers.LevelOf(cl.MinACR) == 0 {
+		v.add(p+".min_acr", "want one of %s", strings.Join(acrs, ", "))
+	}
+	if len(cl.ExchangeAudiences) > 0 && !slices.Contains(cl.GrantTypes, GrantTokenExchange) {
+		v.add(p+".exchange_audiences", "set without the token-exchange grant")
+	}
+	if len(cl.ExchangeSubjectClients) > 0 && !slices.Contains(cl.GrantTypes, GrantTokenExchange) {
+		v.add(p+".exchange_subject_clients", "set without the token-exchange grant")
+	}
+	seen := map[string]bool{}
+	for j, a := range cl.ExchangeAudiences {
+		ap := fmt.Sprintf("%s.exchange_audiences[%d]", p, j)
+		switch {
+		case strings.TrimSpace(a) == "":
+			v.add(ap, "must not be empty")
+		case seen[a]:
+			v.add(ap, "audience %q listed twice", a)
+		}
+		seen[a] = true
+	}
+}
+
+func (c *Config) validatePublic(v *validator, p string, cl *Client) {
+	if cl.Secret.IsSet() {
+		v.add(p+".secret", "a public client has no secret (it proves itself with PKCE)")
+	}
+	if cl.AuthMethod != AuthNone {
+		v.add(p+".auth_method", "a public client uses none")
+	}
+	if cl.JWKSFile != "" {
+		v.add(p+".jwks_file", "only for private_key_jwt clients")
+	}
+	if cl.Introspect {
+		v.add(p+".introspect", "a public client cannot authenticate to the introspection endpoint")
+	}
+	for j, g := range cl.GrantTypes {
+		if g == GrantClientCredentials || g == GrantTokenExchange {
+			v.add(fmt.Sprintf("%s.grant_types[%d]", p, j), "a public client may not use %s", g)
+		}
+	}
+}
+
+func (c *Config) validateConfidential(v *validator, p string, cl *Client) {
+	switch cl.AuthMethod {
+	case AuthSecretBasic, AuthSecretPost:
+		switch {
+		case !cl.Secret.IsSet():
+			v.add(p+".secret", "required for a confidential client: a secret reference (file:/path or env:NAME)")
+		case !c.Dev && len(cl.Secret.Value) < minSecretLen && cl.Secret.Value != "":
+			v.add(p+".secret", "shorter than %d characters", minSecretLen)
+		}
+		if cl.JWKSFile != "" {
+			v.add(p+".jwks_file", "only for private_key_jwt clients")
+		}
+	case AuthPrivateKeyJWT:
+		if cl.Secret.IsSet() {
+			v.add(p+".secret", "not used with private_key_jwt: remove it")
+		}
+		if cl.JWKSFile == "" {
+			v.add(p+".jwks_file", "required with private_key_jwt: the client's public keys (JWKS JSON)")
+		} else if msg := checkJWKS(cl.JWKSFile); msg != "" {
+			v.add(p+".jwks_file", "%s", msg)
+		}
+	case AuthNone:
+		v.add(p+".auth_method", "none is for public clients (set public: true)")
+	default:
+		v.add(p+".auth_method", "want client_secret_basic, client_secret_post or private_key_jwt")
+	}
+}
+
+// checkJWKS reads a client's JWKS file: valid JSON, at least one key, public keys only.
+func checkJWKS(name string) string {
+	data, err := readSmallFile(name, maxJWKSFile)
+	if err != nil {
+		return err.Error()
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return fmt.Sprintf("%s is not a valid JWKS: %v", name, err)
+	}
+	if len(set.Keys) == 0 {
+		return fmt.Sprintf("%s holds no key", name)
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			return fmt.Sprintf("%s holds a private key: give only the client's public keys", name)
+		}
+	}
+	return ""
+}
+
+func (c *Config) validateGrants(v *validator, p string, cl *Client) {
+	seen := map[string]bool{}
+	for j, g := range cl.GrantTypes {
+		gp := fmt.Sprintf("%s.grant_types[%d]", p, j)
+		switch {
+		case !slices.Contains(knownGrants, g):
+			v.add(gp, "unknown grant type %q: want one of %s", g, strings.Join(knownGrants, ", "))
+		case seen[g]:
+			v.add(gp, "grant type %q listed twice", g)
+		}
+		seen[g] = true
+	}
+	if seen[GrantAuthorizationCode] && len(cl.RedirectURIs) == 0 {
+		v.add(p+".redirect_uris", "required with the authorization_code grant")
+	}
+	if seen[GrantRefreshToken] && !seen[GrantAuthorizationCode] {
+		v.add(p+".grant_types", "refresh_token needs authorization_code")
+	}
+}
+
+func (c *Config) validateScopes(v *validator, p string, cl *Client) {
+	if len(cl.Scopes) == 0 {
+		v.add(p+".scopes", "required: the scopes the client may ask for")
+	}
+	seen := map[string]bool{}
+	for j, s := range cl.Scopes {
+		sp := fmt.Sprintf("%s.scopes[%d]", p, j)
+		switch {
+		case !knownScope(s):
+			v.add(sp, "unknown scope %q: want one of %s, or a custom scope starting with %s",
+				s, strings.Join(KnownScopes, " "), strings.Join(CustomScopePrefixes, " or "))
+		case seen[s]:
+			v.add(sp, "scope %q listed twice", s)
+		}
+		seen[s] = true
+	}
+	if seen["offline_access"] && !slices.Contains(cl.GrantTypes, GrantRefreshToken) {
+		v.add(p+".scopes", "offline_access needs the refresh_token grant")
+	}
+}
+
+func knownScope(s string) bool {
+	if slices.Contains(KnownScopes, s) {
+		return true
+	}
+	for _, prefix := range CustomScopePrefixes {
+		if rest, ok := strings.CutPrefix(s, prefix); ok && rest != "" &&
+			!strings.ContainsFunc(rest, func(r rune) bool { return r <= ' ' || r == '"' || r == '\\' || r == 0x7f }) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRedirect returns why a redirect URI is refused, or "". Redirect URIs match exactly, so
+// they must be complete: absolute, no fragment, https unless dev mode or a loopback address
+// (RFC 8252 native apps).
+func (c *Config) checkRedirect(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return "want an absolute URL such as https://rp.example.it/callback"
+	case strings.Contains(raw, "#"):
+		return "must not have a fragment"
+	case u.User != nil:
+		return "must not carry user information"
+	case strings.Contains(raw, "*"):
+		return "wildcards are not allowed: redirect URIs match exactly"
+	case u.Scheme == "https":
+		return ""
+	case u.Scheme == "http" && (c.Dev || isLoopback(u.Hostname())):
+		return ""
+	case u.Scheme == "http":
+		return "want https (http only in dev mode or for 127.0.0.1, [::1] and localhost)"
+	}
+	return "want an https URL"
+}
+
+func isLoopback(host string) bool {
+	return host == "127.0.0.1" || host == "localhost" || host == "::1"
+}

@@ -1,0 +1,189 @@
+package pin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/inps/sportello/broker/store"
+)
+
+// recovery is the pending lost-PIN recovery under "pin:{CF}:recovery".
+type recovery struct {
+	CodeHash  []byte    `json:"code_hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// StartRecovery begins the lost-PIN procedure: when at least 2 of the 3 contacts given match
+// the registered ones (mobile, e-mail, PEC), a link with a recovery code goes to the e-mail
+// (or PEC). The answer is the same whether or not the fiscal code has a PIN and whether or not
+// the contacts matched: only malformed input is reported.
+func (s *Service) StartRecovery(ctx context.Context, cf string, given Contacts) error {
+	cf, err := ParseFiscalCode(cf)
+	if err != nil {
+		return err
+	}
+	rec, err := s.loadRecord(ctx, cf)
+	if errors.Is(err, ErrNoPIN) {
+		s.audit(ctx, "pin.recovery_refused", cf, map[string]any{"reason": "no_pin"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.State == Revoked || rec.State == Requested || provedContacts(rec.Contacts, given) < 2 {
+		s.audit(ctx, "pin.recovery_refused", cf, map[string]any{"reason": "contacts"})
+		return nil
+	}
+	raw := make([]byte, 20)
+	if _, err := io.ReadFull(s.rand, raw); err != nil {
+		return fmt.Errorf("pin: random: %w", err)
+	}
+	code := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
+	sum := sha256.Sum256([]byte(code))
+	if err := s.putJSON(ctx, key(cf, "recovery"), recovery{CodeHash: sum[:], CreatedAt: s.now()}, s.cfg.RecoveryTTL); err != nil {
+		return err
+	}
+	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/pin/lost/complete?" + url.Values{"fiscal_code": {cf}, "code": {code}}.Encode()
+	body := "INPS: per ripristinare il PIN apra questo collegamento / to restore your PIN open this link:\n" + link + "\n"
+	ch, to := "email", rec.Contacts.Email
+	if to == "" {
+		ch, to = "pec", rec.Contacts.PEC
+	}
+	if err := s.notify(ctx, ch, to, "INPS - PIN smarrito / lost PIN", body); err != nil {
+		return fmt.Errorf("pin: send recovery link: %w", err)
+	}
+	s.audit(ctx, "pin.recovery_started", cf, map[string]any{"channel": ch})
+	return nil
+}
+
+// provedContacts counts the registered contacts matched by the given ones.
+func provedContacts(reg, given Contacts) int {
+	n := 0
+	if reg.Mobile != "" && normalizePhone(given.Mobile) == reg.Mobile {
+		n++
+	}
+	if reg.Email != "" && strings.EqualFold(strings.TrimSpace(given.Email), reg.Email) {
+		n++
+	}
+	if reg.PEC != "" && strings.EqualFold(strings.TrimSpace(given.PEC), reg.PEC) {
+		n++
+	}
+	return n
+}
+
+// CompleteRecovery takes the recovery code (once) and issues a new 16-character PIN: the first
+// 8 by SMS, the second 8 by e-mail. The holder then sets their own PIN at first access; type,
+// category and authorisations are kept.
+func (s *Service) CompleteRecovery(ctx context.Context, cf, code string) error {
+	cf, err := ParseFiscalCode(cf)
+	if err != nil {
+		return err
+	}
+	b, err := s.store.Take(ctx, key(cf, "recovery"))
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrRecovery
+	}
+	if err != nil {
+		return fmt.Errorf("pin: recovery: %w", err)
+	}
+	var r recovery
+	if err := jsonUnmarshal(b, &r); err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(code)))
+	if subtle.ConstantTimeCompare(sum[:], r.CodeHash) != 1 {
+		return ErrRecovery
+	}
+	pin, err := generateInitial(s.rand)
+	if err != nil {
+		return err
+	}
+	h, err := s.newHash(pin)
+	if err != nil {
+		return err
+	}
+	rec, err := s.updateRecord(ctx, cf, func(r *Record) (*Record, error) {
+		if r == nil || r.State == Revoked || r.State == Requested {
+			return nil, ErrRecovery
+		}
+		now := s.now()
+		r.Initial, r.Current, r.State = h, nil, Active
+		r.IssuedAt, r.PINSetAt = now, now
+		if r.ActivatedAt.IsZero() {
+			r.ActivatedAt = now
+		}
+		return r, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.notify(ctx, "sms", rec.Contacts.Mobile, "", "INPS: prima parte del nuovo PIN / first half of your new PIN: "+pin[:8]); err != nil {
+		return fmt.Errorf("pin: send first half: %w", err)
+	}
+	second := "INPS: seconda parte del nuovo PIN / second half of your new PIN: " + pin[8:] + "\n"
+	to, ch := rec.Contacts.Email, "email"
+	if to == "" {
+		to, ch = rec.Contacts.PEC, "pec"
+	}
+	if err := s.notify(ctx, ch, to, "INPS - nuovo PIN / new PIN", second); err != nil {
+		return fmt.Errorf("pin: send second half: %w", err)
+	}
+	s.audit(ctx, "pin.recovered", cf, nil)
+	return nil
+}
+
+// RevokeWithHealthCard lets a holder without their contacts revoke the PIN with the
+// health-card data. Like recovery, the answer never says whether a PIN exists.
+func (s *Service) RevokeWithHealthCard(ctx context.Context, cf string, hc HealthCard) error {
+	cf, err := ParseFiscalCode(cf)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateRecord(ctx, cf, func(r *Record) (*Record, error) {
+		if r == nil || r.State == Revoked || r.HealthCard == nil || !sameHealthCard(*r.HealthCard, hc) {
+			return nil, errNoChange
+		}
+		r.State, r.RevokedAt = Revoked, s.now()
+		return r, nil
+	})
+	if errors.Is(err, errNoChange) {
+		s.audit(ctx, "pin.revocation_refused", cf, nil)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, "pin.revoked", cf, map[string]any{"by": "holder"})
+	return nil
+}
+
+// errNoChange aborts an update without writing.
+var errNoChange = errors.New("pin: no change")
+
+// Revoke is an operator's revocation.
+func (s *Service) Revoke(ctx context.Context, operator, cf, reason string) error {
+	cf, err := ParseFiscalCode(cf)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateRecord(ctx, cf, func(r *Record) (*Record, error) {
+		if r == nil {
+			return nil, ErrNoPIN
+		}
+		r.State, r.RevokedAt, r.Operator = Revoked, s.now(), operator
+		return r, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, "pin.revoked", operator, map[string]any{"fiscal_code": cf, "by": "operator", "reason": reason})
+	return nil
+}

@@ -1,0 +1,256 @@
+package pinweb
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/inps/sportello/pin"
+	"github.com/inps/sportello/providers"
+)
+
+func (w *Web) t(r *http.Request, key string) string { return text(w.lang(r), key, nil) }
+
+func (w *Web) fields(r *http.Request, names ...string) []field {
+	out := make([]field, 0, len(names))
+	for _, n := range names {
+		f := field{Name: n, Label: w.t(r, "field."+n), Type: "text"}
+		switch n {
+		case "pin", "current_pin", "new_pin", "new_pin2":
+			f.Type = "password"
+		case "resident_abroad", "italian_id_document":
+			f.Type = "checkbox"
+			f.Checked = r.PostFormValue(n) != ""
+		case "document":
+			f.Type = "file"
+		case "email", "pec":
+			f.Type = "email"
+		case "mobile":
+			f.Type = "tel"
+		}
+		if f.Type != "password" && f.Type != "file" {
+			f.Value = r.FormValue(n)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func (w *Web) links(r *http.Request) []link {
+	lang := "?lang=" + w.lang(r)
+	return []link{
+		{"/pin/request" + lang, w.t(r, "request.title")},
+		{"/pin/activate" + lang, w.t(r, "activate.title")},
+		{"/pin/first-access" + lang, w.t(r, "first.title")},
+		{"/pin/lost" + lang, w.t(r, "lost.title")},
+		{"/pin/revoke" + lang, w.t(r, "revoke.title")},
+		{"/pin/convert" + lang, w.t(r, "convert.title")},
+		{"/pin/phone" + lang, w.t(r, "phone.title")},
+	}
+}
+
+func (w *Web) index(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/pin/" {
+		http.NotFound(rw, r)
+		return
+	}
+	w.render(rw, r, &view{Title: w.t(r, "pin.name"), Intro: w.t(r, "pin.description"), Links: w.links(r)})
+}
+
+// loginForm is the PIN login form of the pending login id.
+func (w *Web) loginForm(r *http.Request, loginID, errText string) *view {
+	return &view{Title: w.t(r, "login.title"), Intro: w.t(r, "login.intro"), Error: errText, Action: "/pin/login",
+		Fields: w.fields(r, "fiscal_code", "pin"), Hidden: map[string]string{"login": loginID},
+		Submit: w.t(r, "login.submit"), Links: w.links(r)}
+}
+
+// login is the PIN login of a pending authorisation: on success the broker's Finisher takes
+// over; a first access or an expired PIN leads to the form choosing the new PIN.
+func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	loginID := r.FormValue("login")
+	if _, err := f.LoginRequest(r.Context(), loginID); loginID == "" || err != nil {
+		w.render(rw, r, &view{Title: w.t(r, "login.title"), Error: w.t(r, "err.login_expired"), Status: http.StatusBadRequest})
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.render(rw, r, w.loginForm(r, loginID, ""))
+		return
+	}
+	id, err := w.svc.Authenticate(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("pin"))
+	switch {
+	case err == nil:
+		f.Finish(rw, r, loginID, id)
+	case errors.Is(err, pin.ErrFirstAccess):
+		w.render(rw, r, w.changeForm(r, "/pin/first-access", "first", loginID, ""))
+	case errors.Is(err, pin.ErrExpired):
+		w.render(rw, r, w.changeForm(r, "/pin/renew", "renew", loginID, ""))
+	default:
+		w.log.InfoContext(r.Context(), "pin login refused", "err", err)
+		v := w.loginForm(r, loginID, w.errorText(r, err))
+		if errors.Is(err, providers.ErrUnavailable) {
+			// Overload or a store outage: a "try again" page, 503 for automated clients.
+			v.Status = http.StatusServiceUnavailable
+			rw.Header().Set("Retry-After", "2")
+		}
+		w.render(rw, r, v)
+	}
+}
+
+func (w *Web) changeForm(r *http.Request, action, kind, loginID, errText string) *view {
+	return &view{Title: w.t(r, kind+".title"), Intro: w.t(r, kind+".intro"), Error: errText, Action: action,
+		Fields: w.fields(r, "fiscal_code", "current_pin", "new_pin", "new_pin2"),
+		Hidden: map[string]string{"login": loginID}, Submit: w.t(r, "change.submit")}
+}
+
+// change sets the holder's PIN: first access, guided renewal, or a voluntary change.
+func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	kind := "first"
+	if r.URL.Path == "/pin/renew" {
+		kind = "renew"
+	}
+	loginID := r.FormValue("login")
+	if r.Method != http.MethodPost {
+		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, ""))
+		return
+	}
+	next := r.PostFormValue("new_pin")
+	if !strings.EqualFold(strings.TrimSpace(next), strings.TrimSpace(r.PostFormValue("new_pin2"))) {
+		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, w.t(r, "err.rule.mismatch")))
+		return
+	}
+	id, err := w.svc.ChangePIN(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("current_pin"), next)
+	if err != nil {
+		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, w.errorText(r, err)))
+		return
+	}
+	if loginID != "" {
+		if _, lerr := f.LoginRequest(r.Context(), loginID); lerr == nil {
+			f.Finish(rw, r, loginID, id)
+			return
+		}
+	}
+	w.render(rw, r, &view{Title: w.t(r, kind+".title"), Notice: w.t(r, "change.done"), Links: w.links(r)})
+}
+
+// simple renders a form page whose POST runs do; done is the notice of success.
+func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names []string, do func() error) {
+	v := &view{Title: w.t(r, kind+".title"), Intro: w.t(r, kind+".intro"), Fields: w.fields(r, names...),
+		Submit: w.t(r, kind+".submit"), Links: w.links(r)}
+	if r.Method == http.MethodPost {
+		if err := do(); err != nil {
+			v.Error = w.errorText(r, err)
+			v.Status = http.StatusBadRequest
+		} else {
+			v = &view{Title: v.Title, Notice: w.t(r, kind+".done"), Links: w.links(r)}
+		}
+	}
+	w.render(rw, r, v)
+}
+
+func healthCard(r *http.Request) pin.HealthCard {
+	return pin.HealthCard{Number: strings.TrimSpace(r.PostFormValue("hc_number")), Expiry: strings.TrimSpace(r.PostFormValue("hc_expiry"))}
+}
+
+func (w *Web) activate(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	w.simple(rw, r, "activate", []string{"fiscal_code", "hc_number", "hc_expiry"}, func() error {
+		return w.svc.Activate(r.Context(), r.PostFormValue("fiscal_code"), healthCard(r))
+	})
+}
+
+func (w *Web) request(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	names := []string{"fiscal_code", "given_name", "family_name", "birthdate", "birth_place", "residence", "country",
+		"resident_abroad", "italian_id_document", "mobile", "email", "pec", "hc_number", "hc_expiry"}
+	w.simple(rw, r, "request", names, func() error {
+		p := pin.Person{FiscalCode: r.PostFormValue("fiscal_code"), GivenName: r.PostFormValue("given_name"),
+			FamilyName: r.PostFormValue("family_name"), Birthdate: r.PostFormValue("birthdate"),
+			BirthPlace: r.PostFormValue("birth_place"), Residence: r.PostFormValue("residence"),
+			Country: r.PostFormValue("country"), ResidentAbroad: r.PostFormValue("resident_abroad") != "",
+			ItalianIDDocument: r.PostFormValue("italian_id_document") != "",
+			Contacts: pin.Contacts{Mobile: r.PostFormValue("mobile"), Email: r.PostFormValue("email"),
+				PEC: r.PostFormValue("pec"), Postal: r.PostFormValue("residence")}}
+		if hc := healthCard(r); hc.Number != "" {
+			p.HealthCard = &hc
+		}
+		return w.svc.RequestPIN(r.Context(), pin.Request{Person: p, Channel: pin.Online})
+	})
+}
+
+func (w *Web) lost(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	w.simple(rw, r, "lost", []string{"fiscal_code", "mobile", "email", "pec"}, func() error {
+		return w.svc.StartRecovery(r.Context(), r.PostFormValue("fiscal_code"),
+			pin.Contacts{Mobile: r.PostFormValue("mobile"), Email: r.PostFormValue("email"), PEC: r.PostFormValue("pec")})
+	})
+}
+
+// recover confirms a recovery link: a GET only shows the button (mail scanners follow links),
+// the POST issues the new PIN.
+func (w *Web) recover(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	v := &view{Title: w.t(r, "recover.title"), Intro: w.t(r, "recover.intro"), Submit: w.t(r, "recover.submit"),
+		Hidden: map[string]string{"fiscal_code": r.FormValue("fiscal_code"), "code": r.FormValue("code")}}
+	if r.Method == http.MethodPost {
+		if err := w.svc.CompleteRecovery(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("code")); err != nil {
+			v = &view{Title: v.Title, Error: w.errorText(r, err), Links: w.links(r), Status: http.StatusBadRequest}
+		} else {
+			v = &view{Title: v.Title, Notice: w.t(r, "recover.done"), Links: w.links(r)}
+		}
+	}
+	w.render(rw, r, v)
+}
+
+func (w *Web) revoke(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	w.simple(rw, r, "revoke", []string{"fiscal_code", "hc_number", "hc_expiry"}, func() error {
+		return w.svc.RevokeWithHealthCard(r.Context(), r.PostFormValue("fiscal_code"), healthCard(r))
+	})
+}
+
+// phone generates a PIN telefonico for the person of the broker session (SPID, CIE or CNS).
+func (w *Web) phone(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	id, ok := w.deps.Session(r)
+	if !ok || id == nil || id.Method == providers.MethodPIN {
+		w.render(rw, r, &view{Title: w.t(r, "phone.title"), Intro: w.t(r, "phone.intro"), Error: w.t(r, "phone.login"), Status: http.StatusUnauthorized})
+		return
+	}
+	var opts []option
+	for _, v := range []pin.PhoneValidity{pin.OneDay, pin.OneWeek, pin.OneMonth, pin.ThreeMonths} {
+		opts = append(opts, option{Value: string(v), Label: w.t(r, "validity."+string(v))})
+	}
+	v := &view{Title: w.t(r, "phone.title"), Intro: w.t(r, "phone.intro"), Submit: w.t(r, "phone.submit"),
+		Fields: []field{{Name: "validity", Label: w.t(r, "field.validity"), Type: "select", Options: opts, Value: string(pin.OneDay)}}}
+	if r.Method == http.MethodPost {
+		p, until, err := w.svc.GeneratePhonePIN(r.Context(), id, pin.PhoneValidity(r.PostFormValue("validity")))
+		if err != nil {
+			v.Error = w.errorText(r, err)
+		} else {
+			v = &view{Title: v.Title, Notice: text(w.lang(r), "phone.done", map[string]string{
+				"pin": p, "until": until.In(w.deps.Location).Format("02/01/2006 15:04")})}
+		}
+	}
+	w.render(rw, r, v)
+}
+
+// convert takes the conversion request with its document (multipart upload).
+func (w *Web) convert(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
+	v := &view{Title: w.t(r, "convert.title"), Intro: w.t(r, "convert.intro"), Multipart: true,
+		Fields: w.fields(r, "fiscal_code", "pin", "document"), Submit: w.t(r, "convert.submit"), Links: w.links(r)}
+	if r.Method == http.MethodPost {
+		err := func() error {
+			file, hdr, err := r.FormFile("document")
+			if err != nil {
+				return pin.ErrDocument
+			}
+			defer file.Close()
+			doc, err := io.ReadAll(io.LimitReader(file, w.svc.Config().MaxUpload+1))
+			if err != nil {
+				return pin.ErrDocument
+			}
+			return w.svc.RequestConversion(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("pin"), hdr.Filename, doc)
+		}()
+		if err != nil {
+			v.Error, v.Status = w.errorText(r, err), http.StatusBadRequest
+		} else {
+			v = &view{Title: v.Title, Notice: w.t(r, "convert.done"), Links: w.links(r)}
+		}
+	}
+	w.render(rw, r, v)
+}

@@ -1,0 +1,200 @@
+package pinweb
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/pin"
+	"github.com/inps/sportello/providers"
+)
+
+// field is one input of a form.
+type field struct {
+	Name, Label, Type, Value string
+	Options                  []option
+	Checked                  bool
+}
+
+type option struct{ Value, Label string }
+
+type link struct{ Href, Label string }
+
+// view is what one page shows: a form, an outcome, or both.
+type view struct {
+	Lang, Title, Intro string
+	Error, Notice      string
+	Action             string
+	Multipart          bool
+	Fields             []field
+	Hidden             map[string]string
+	Submit             string
+	Links              []link
+	Status             int
+}
+
+// pages renders in the broker's shared layout (Bootstrap Italia, broker/ui) with this
+// package's catalogue.
+var pages = ui.New(Messages())
+
+// autocomplete tokens of the fields (WCAG 1.3.5: the browser may fill in the person's own data).
+var autocomplete = map[string]string{
+	"given_name": "given-name", "family_name": "family-name", "birthdate": "bday", "residence": "street-address",
+	"country": "country-name", "email": "email", "pec": "email", "mobile": "tel",
+	"pin": "off", "current_pin": "off", "new_pin": "new-password", "new_pin2": "new-password",
+}
+
+// render writes a page.
+func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
+	v.Lang = w.lang(r)
+	if v.Hidden == nil {
+		v.Hidden = map[string]string{}
+	}
+	if v.Submit != "" {
+		v.Hidden["csrf"] = w.deps.CSRF.Token(r)
+	}
+	if v.Action == "" {
+		v.Action = r.URL.Path
+	}
+	// A language chosen with the switch travels with the form (the handlers read ?lang=).
+	if l := r.URL.Query().Get("lang"); l == "it" || l == "en" {
+		v.Action += "?" + url.Values{"lang": {l}}.Encode()
+	}
+	data := ui.FormData{Intro: v.Intro, Error: v.Error, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
+		Hidden: v.Hidden, Submit: v.Submit, LinksLabel: text(v.Lang, "form.links", nil)}
+	for _, f := range v.Fields {
+		uf := ui.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
+			Autocomplete: autocomplete[f.Name], Invalid: v.Error != ""}
+		if h, ok := catalogue["hint."+f.Name]; ok {
+			uf.Hint = h[0]
+			if v.Lang == "en" {
+				uf.Hint = h[1]
+			}
+		}
+		for _, o := range f.Options {
+			uf.Options = append(uf.Options, ui.Option{Value: o.Value, Label: o.Label})
+		}
+		data.Fields = append(data.Fields, uf)
+	}
+	for _, l := range v.Links {
+		data.Links = append(data.Links, ui.Link{Href: l.Href, Label: l.Label})
+	}
+	// The switch keeps the pending login even on a page answering a POST.
+	sw := *r
+	u := *r.URL
+	if login := v.Hidden["login"]; login != "" {
+		q := u.Query()
+		q.Set("login", login)
+		u.RawQuery = q.Encode()
+	}
+	sw.URL = &u
+	status := v.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	p := pages.NewPage(&sw, v.Lang, "", v.Title, data)
+	if err := pages.Render(rw, status, pages.Page("form"), p); err != nil {
+		w.log.Error("pinweb: render", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// page wraps a page handler: methods, security headers, upload limits and the CSRF check of
+// every POST.
+func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.ResponseWriter, *http.Request)) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		hdr := rw.Header()
+		hdr.Set("Cache-Control", "no-store")
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		// Inside the broker its own policy (with the request's nonce) is already set; standing
+		// alone, the pages get a strict one. Never 'unsafe-inline'.
+		if hdr.Get("Content-Security-Policy") == "" {
+			hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+		case http.MethodPost:
+			limit := int64(64 << 10)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				limit += w.svc.Config().MaxUpload
+			}
+			r.Body = http.MaxBytesReader(rw, r.Body, limit)
+			var err error
+			if limit > 64<<10 {
+				err = r.ParseMultipartForm(limit) //nolint:gosec // the body is bounded by http.MaxBytesReader just above
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil {
+				key := "err.invalid_input"
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					key = "err.document"
+				}
+				w.render(rw, r, &view{Title: text(w.lang(r), "pin.name", nil), Error: text(w.lang(r), key, nil), Status: http.StatusBadRequest})
+				return
+			}
+			if !w.deps.CSRF.Check(r) {
+				w.render(rw, r, &view{Title: text(w.lang(r), "pin.name", nil), Error: text(w.lang(r), "err.csrf", nil), Status: http.StatusForbidden})
+				return
+			}
+		default:
+			rw.Header().Set("Allow", "GET, POST")
+			http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h(f, rw, r)
+	}
+}
+
+// errorText explains err to the person; the cause goes to the log.
+func (w *Web) errorText(r *http.Request, err error) string {
+	lang := w.lang(r)
+	hhmm := func(t interface{ Format(string) string }) string { return t.Format("15:04") }
+	var wrong *pin.WrongPINError
+	var locked *providers.LockedError
+	var rule *pin.RuleError
+	key, args := "err.unavailable", map[string]string(nil)
+	switch {
+	case errors.As(err, &wrong):
+		key, args = "err.wrong_pin", map[string]string{"until": hhmm(wrong.Until.In(w.deps.Location))}
+	case errors.As(err, &locked):
+		key, args = "err.locked", map[string]string{"until": hhmm(locked.Until.In(w.deps.Location))}
+	case errors.As(err, &rule):
+		key = "err.rule." + rule.Rule
+	case errors.Is(err, pin.ErrBusy):
+		key = "err.busy"
+	case errors.Is(err, pin.ErrInvalidInput):
+		key = "err.invalid_input"
+	case errors.Is(err, pin.ErrActivationExpired):
+		key = "err.activation_expired"
+	case errors.Is(err, pin.ErrNotActive):
+		key = "err.not_active"
+	case errors.Is(err, pin.ErrRevoked):
+		key = "err.revoked"
+	case errors.Is(err, pin.ErrLoginDisabled):
+		key = "err.disabled"
+	case errors.Is(err, pin.ErrNotEligible):
+		key = "err.not_eligible"
+	case errors.Is(err, pin.ErrHasPIN):
+		key = "err.has_pin"
+	case errors.Is(err, pin.ErrDocument):
+		key = "err.document"
+	case errors.Is(err, pin.ErrBadState), errors.Is(err, pin.ErrNoPIN):
+		key = "err.bad_state"
+	case errors.Is(err, pin.ErrRecovery):
+		key = "err.recovery"
+	case errors.Is(err, pin.ErrNeedsStrongLogin):
+		key = "err.needs_strong_login"
+	case errors.Is(err, providers.ErrLoginExpired):
+		key = "err.login_expired"
+	case errors.Is(err, providers.ErrBadCredentials):
+		key = "err.invalid_input"
+	default:
+		w.log.ErrorContext(r.Context(), "pinweb: unexpected error", "err", err)
+	}
+	return text(lang, key, args)
+}

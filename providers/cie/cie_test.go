@@ -1,0 +1,162 @@
+package cie_test
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/cie"
+	"github.com/inps/sportello/providers/x509auth"
+	"github.com/inps/sportello/providers/x509auth/devca"
+)
+
+const pki = "../../testdata/pki"
+
+type recorder struct {
+	mu     sync.Mutex
+	events []providers.AuditEvent
+}
+
+func (r *recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+
+func node(t *testing.T, src string) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
+}
+
+const devSection = `
+type: cie
+trust_anchors: [../../testdata/pki/cie-root.crt]
+intermediates: [../../testdata/pki/cie-sub.crt]
+`
+
+func newProvider(t *testing.T, src string) (*cie.Provider, *recorder) {
+	t.Helper()
+	h, err := devca.New(pki, devca.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.StripPrefix("/dev/pki", h))
+	t.Cleanup(srv.Close)
+	cfg, errs := cie.DecodeConfig(node(t, src), false)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rec := &recorder{}
+	p, err := cie.New(cfg, cie.Deps{Auditor: rec,
+		URLRewrite: map[string]string{"http://127.0.0.1:8080/dev/pki/": srv.URL + "/dev/pki/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, rec
+}
+
+func chain(t *testing.T, name string) []*x509.Certificate {
+	t.Helper()
+	c, err := x509auth.LoadCertificates([]string{filepath.Join(pki, name+".crt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCIELoginIdentity(t *testing.T) {
+	p, rec := newProvider(t, devSection)
+	info := p.Info()
+	if info.ID != "cie" || info.Method != providers.MethodCIE || info.MaxACR != providers.SpidL3 || info.Name["it"] == "" || info.Name["en"] == "" {
+		t.Errorf("Info = %+v", info)
+	}
+	id, err := p.AuthenticateCertificate(context.Background(), chain(t, "mario-rossi-cie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := id.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if id.FiscalNumber != "RSSMRA80A01H501U" || id.GivenName != "MARIO" || id.FamilyName != "ROSSI" ||
+		id.Method != "cie" || id.ACR != providers.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
+		t.Errorf("identity = %+v", id)
+	}
+	if len(rec.events) != 1 || rec.events[0].Type != x509auth.AuditLogin || rec.events[0].Actor != id.FiscalNumber ||
+		rec.events[0].Fields["serial"] == "" || rec.events[0].Fields["issuer"] == "" {
+		t.Errorf("audit = %+v", rec.events)
+	}
+	for _, ev := range rec.events {
+		for k, v := range ev.Fields {
+			if s, ok := v.(string); ok && strings.Contains(s, "BEGIN CERTIFICATE") {
+				t.Errorf("audit field %s holds a whole certificate", k)
+			}
+		}
+	}
+}
+
+func TestCIEProviderRefusesACNSCard(t *testing.T) {
+	p, rec := newProvider(t, devSection)
+	_, err := p.AuthenticateCertificate(context.Background(), chain(t, "giuseppe-verdi-cns"))
+	if x509auth.Reason(err) != x509auth.ReasonUnknownCA {
+		t.Fatalf("err = %v, want %s", err, x509auth.ReasonUnknownCA)
+	}
+	if len(rec.events) != 1 || rec.events[0].Type != x509auth.AuditRejected || rec.events[0].Fields["reason"] != x509auth.ReasonUnknownCA {
+		t.Errorf("audit = %+v", rec.events)
+	}
+}
+
+func TestACRFromConfig(t *testing.T) {
+	p, _ := newProvider(t, devSection+"acr: https://www.spid.gov.it/SpidL2\n")
+	if p.Info().MaxACR != providers.SpidL2 {
+		t.Errorf("MaxACR = %s", p.Info().MaxACR)
+	}
+	id, err := p.AuthenticateCertificate(context.Background(), chain(t, "mario-rossi-cie"))
+	if err != nil || id.ACR != providers.SpidL2 {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+}
+
+func TestConfigErrorsCarryTheirPath(t *testing.T) {
+	tests := []struct {
+		rule, src, path string
+		dev             bool
+	}{
+		{"unknown keys are refused", devSection + "colour: blue\n", "providers.cie.colour", false},
+		{"trust anchors are required", "type: cie\n", "providers.cie.trust_anchors", false},
+		{"a missing anchor file is reported", "trust_anchors: [/nonexistent.pem]\n", "providers.cie.trust_anchors[0]", false},
+		{"acr must be a SPID level", devSection + "acr: gold\n", "providers.cie.acr", false},
+		{"policies must be OIDs", devSection + "policies: [not-an-oid]\n", "providers.cie.policies[0]", false},
+		{"revocation off only in dev mode", devSection + "revocation: {crl: false, ocsp: false}\n", "providers.cie.revocation", false},
+		{"on_unreachable is fail or allow", devSection + "revocation: {on_unreachable: maybe}\n", "providers.cie.revocation.on_unreachable", false},
+		{"fetch_timeout is a duration", devSection + "revocation: {fetch_timeout: soon}\n", "providers.cie.revocation.fetch_timeout", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			_, errs := cie.DecodeConfig(node(t, tt.src), tt.dev)
+			found := false
+			for _, e := range errs {
+				found = found || strings.HasPrefix(e.Error(), tt.path+":")
+			}
+			if !found {
+				t.Errorf("errors %v, want one at %s", errs, tt.path)
+			}
+		})
+	}
+	if _, errs := cie.DecodeConfig(node(t, devSection+"revocation: {crl: false, ocsp: false}\n"), true); len(errs) > 0 {
+		t.Errorf("dev mode may switch revocation off: %v", errs)
+	}
+}

@@ -1,0 +1,60 @@
+package providers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors a provider wraps so the broker can map them, once, to pages and OAuth errors.
+var (
+	// ErrCancelled: the person cancelled the login (OAuth access_denied).
+	ErrCancelled = errors.New("login cancelled")
+	// ErrDenied: the upstream refused the person (wrong credentials, suspended...). access_denied.
+	ErrDenied = errors.New("access denied")
+	// ErrBadCredentials: the secret typed was wrong.
+	ErrBadCredentials = errors.New("bad credentials")
+	// ErrLevelNotReached: the level reached is below the level asked
+	// (unmet_authentication_requirements).
+	ErrLevelNotReached = errors.New("level of assurance not reached")
+	// ErrCredentialRejected: a credential failed validation (signature, certificate, ...).
+	ErrCredentialRejected = errors.New("credential rejected")
+	// ErrLoginExpired: the pending login is unknown or expired.
+	ErrLoginExpired = errors.New("login expired")
+	// ErrUnavailable: a dependency is down; the person should retry later.
+	ErrUnavailable = errors.New("temporarily unavailable")
+	// ErrDisabled: the credential is switched off for this person or population.
+	ErrDisabled = errors.New("credential disabled")
+)
+
+// LockedError says an account is locked until a time.
+type LockedError struct {
+	Until time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("locked until %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap lets errors.Is(err, ErrBadCredentials) match a lock (a lock is a credential refusal).
+func (e *LockedError) Unwrap() error { return ErrBadCredentials }
+
+// UserError carries a message key for the person (looked up in the broker's catalogue in
+// Italian and English) besides the technical cause, which only goes to the log.
+type UserError struct {
+	// Code is the catalogue key, for example "spid.nr19" or "cert.expired".
+	Code string
+	// Args fill placeholders of the message.
+	Args map[string]string
+	// Err is the cause; it is never shown to the person.
+	Err error
+}
+
+func (e *UserError) Error() string {
+	if e.Err == nil {
+		return e.Code
+	}
+	return e.Code + ": " + e.Err.Error()
+}
+
+func (e *UserError) Unwrap() error { return e.Err }

@@ -1,0 +1,206 @@
+package providers
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Authentication methods, as they appear in the auth_method claim.
+const (
+	MethodSPID = "spid"
+	MethodCIE  = "cie"
+	MethodCNS  = "cns"
+	MethodPIN  = "pin"
+)
+
+// Levels of assurance, as they appear in the acr claim and in acr_values.
+const (
+	SpidL1 = "https://www.spid.gov.it/SpidL1"
+	SpidL2 = "https://www.spid.gov.it/SpidL2"
+	SpidL3 = "https://www.spid.gov.it/SpidL3"
+)
+
+// LevelOf returns 1, 2 or 3 for a SpidLx URI and 0 for anything else.
+func LevelOf(acr string) int {
+	switch acr {
+	case SpidL1:
+		return 1
+	case SpidL2:
+		return 2
+	case SpidL3:
+		return 3
+	}
+	return 0
+}
+
+// ACRForLevel returns the SpidLx URI for level 1..3 and "" otherwise.
+func ACRForLevel(level int) string {
+	switch level {
+	case 1:
+		return SpidL1
+	case 2:
+		return SpidL2
+	case 3:
+		return SpidL3
+	}
+	return ""
+}
+
+// Identity is what a credential proved about a person. Every provider returns one; the broker
+// turns it into the subject and claims of the tokens.
+type Identity struct {
+	// FiscalNumber is the codice fiscale, upper case, without any TINIT- prefix, check letter
+	// already validated by the provider.
+	FiscalNumber string `json:"fiscal_number"`
+	GivenName    string `json:"given_name,omitempty"`
+	FamilyName   string `json:"family_name,omitempty"`
+	// Birthdate is an ISO 8601 date (YYYY-MM-DD) when known.
+	Birthdate   string `json:"birthdate,omitempty"`
+	Email       string `json:"email,omitempty"`
+	PhoneNumber string `json:"phone_number,omitempty"`
+
+	// Method is one of the Method constants.
+	Method string `json:"auth_method"`
+	// ACR is the level actually reached (SpidL1..SpidL3).
+	ACR string `json:"acr"`
+	// AMR lists RFC 8176 authentication method references.
+	AMR []string `json:"amr"`
+	// AuthTime is when the person authenticated.
+	AuthTime time.Time `json:"auth_time"`
+
+	// SPIDIdP is the entityID of the SPID identity provider, for SPID logins.
+	SPIDIdP string `json:"spid_idp,omitempty"`
+	// PINType is "ordinario" or "dispositivo", for PIN logins.
+	PINType string `json:"pin_type,omitempty"`
+	// Entitlements are an official's authorisations.
+	Entitlements []string `json:"entitlements,omitempty"`
+
+	// Session carries what the provider needs later to end the upstream session (for SAML:
+	// NameID, NameQualifier, SessionIndex). Opaque to the broker.
+	Session map[string]string `json:"session,omitempty"`
+	// Attributes holds further provider attributes (SPID attribute names) for auditing and for
+	// claims a later issue may expose.
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Validate reports whether the identity carries the fields every token needs.
+func (id *Identity) Validate() error {
+	switch {
+	case id == nil:
+		return errors.New("identity: nil")
+	case id.FiscalNumber == "":
+		return errors.New("identity: missing fiscal number")
+	case LevelOf(id.ACR) == 0:
+		return errors.New("identity: missing or unknown acr")
+	case id.Method == "":
+		return errors.New("identity: missing method")
+	case id.AuthTime.IsZero():
+		return errors.New("identity: missing auth time")
+	}
+	return nil
+}
+
+// Info describes a provider to the login page.
+type Info struct {
+	// ID is the provider's key in the configuration and in URLs (/login/<id>/...).
+	ID string
+	// Method is one of the Method constants.
+	Method string
+	// MaxACR is the highest level this provider can reach; the chooser hides providers that
+	// cannot satisfy the level asked.
+	MaxACR string
+	// Name and Description are keyed by language tag ("it", "en").
+	Name        map[string]string
+	Description map[string]string
+}
+
+// Provider is the contract every credential implements.
+type Provider interface {
+	Info() Info
+}
+
+// Option is one choice inside a provider (for SPID: one identity provider), listed by the
+// chooser and selectable with the idp= hint of /authorize.
+type Option struct {
+	// Hint is the value of idp= that selects it (for SPID: the IdP entityID).
+	Hint    string
+	Name    string
+	LogoURL string
+}
+
+// OptionLister is implemented by providers with several choices (SPID lists its IdPs).
+type OptionLister interface {
+	Options() []Option
+}
+
+// LoginRequest is what the broker tells a provider about the login in progress.
+type LoginRequest struct {
+	// ID identifies the pending authorisation; providers hand it back to Finisher.
+	ID string
+	// ACR is the minimum level asked (SpidLx).
+	ACR string
+	// Comparison is "minimum" (default) or "exact".
+	Comparison string
+	// ForceAuthn asks the upstream to re-authenticate (prompt=login, max_age, step-up).
+	ForceAuthn bool
+	// Hint is a provider-specific hint (for SPID: the IdP entityID chosen).
+	Hint string
+	// Lang is the user's language ("it" or "en").
+	Lang string
+}
+
+// Finisher is implemented by the broker. Providers call it once a login ends.
+type Finisher interface {
+	// Finish completes the pending login id with a verified identity and writes the response
+	// (a redirect back to the relying party, or the delegation question).
+	Finish(w http.ResponseWriter, r *http.Request, loginID string, id *Identity)
+	// Fail ends the pending login id with an error. The broker maps the error (see the Err*
+	// sentinels) to a page for the person and an OAuth error for the relying party.
+	Fail(w http.ResponseWriter, r *http.Request, loginID string, err error)
+	// LoginRequest returns the pending login, or an error wrapping ErrLoginExpired.
+	LoginRequest(ctx context.Context, loginID string) (*LoginRequest, error)
+}
+
+// RedirectProvider is a login that leaves the broker and comes back (SAML).
+type RedirectProvider interface {
+	Provider
+	// Start sends the browser to the upstream for the pending login.
+	Start(w http.ResponseWriter, r *http.Request, req *LoginRequest) error
+	// Handler serves the provider's own endpoints (ACS, SLO, metadata), mounted by the broker
+	// at the paths the provider reports in Routes; it calls f when a login ends.
+	Handler(f Finisher) http.Handler
+	// Routes lists the path prefixes Handler serves (for example "/spid/").
+	Routes() []string
+}
+
+// CertificateAuthenticator verifies a TLS client certificate chain (CIE, CNS).
+type CertificateAuthenticator interface {
+	Provider
+	// AuthenticateCertificate validates the chain the client presented (leaf first) and returns
+	// the identity. A refused certificate returns an error wrapping ErrCredentialRejected.
+	AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*Identity, error)
+}
+
+// PasswordAuthenticator checks a username and secret typed into the broker's own form (PIN).
+type PasswordAuthenticator interface {
+	Provider
+	// Authenticate returns the identity, or an error wrapping ErrBadCredentials, ErrLocked, ...
+	Authenticate(ctx context.Context, username, secret string) (*Identity, error)
+}
+
+// PageProvider serves its own pages under its routes (for example the PIN lifecycle pages).
+type PageProvider interface {
+	Provider
+	Handler(f Finisher) http.Handler
+	Routes() []string
+}
+
+// Logouter ends an upstream session when the relying party ends the broker session.
+type Logouter interface {
+	// Logout starts the upstream logout for the identity's session and, when done, redirects
+	// the browser to returnTo. Providers with no upstream session do not implement it.
+	Logout(w http.ResponseWriter, r *http.Request, id *Identity, returnTo string) error
+}

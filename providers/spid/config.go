@@ -1,0 +1,401 @@
+package spid
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
+)
+
+// Config is the spid provider section (providers.<id> with type: spid).
+type Config struct {
+	// EntityID of the SP (default <base URL>/spid/metadata).
+	EntityID string `yaml:"entity_id"`
+	// KeyFile and CertFile hold the SP signing key and certificate (PEM, RSA >= 2048).
+	KeyFile  string `yaml:"key_file"`
+	CertFile string `yaml:"cert_file"`
+	// Organization names, display names and URLs per language (it mandatory).
+	Organization Organization `yaml:"organization"`
+	// Contact is the "other" ContactPerson.
+	Contact Contact `yaml:"contact"`
+	// Profile is "public" (default, needs IPACode) or "private" (needs VATNumber or FiscalCode
+	// and a billing contact).
+	Profile    string `yaml:"profile"`
+	IPACode    string `yaml:"ipa_code"`
+	VATNumber  string `yaml:"vat_number"`
+	FiscalCode string `yaml:"fiscal_code"`
+	// BillingEmail is the billing contact of a private SP.
+	BillingEmail string `yaml:"billing_email"`
+	// AttributeServices are the AttributeConsumingServices of the metadata.
+	AttributeServices []AttributeService `yaml:"attribute_consuming_services"`
+	// AttributeServiceIndex is the index asked in AuthnRequests (default: the first service).
+	AttributeServiceIndex *int `yaml:"attribute_consuming_service_index"`
+	// ACSURL and SLOURL default to <base URL>/spid/acs and <base URL>/spid/slo.
+	ACSURL string `yaml:"acs_url"`
+	SLOURL string `yaml:"slo_url"`
+	// IdPs are the identity providers, loaded from their metadata.
+	IdPs []IdPConfig `yaml:"idps"`
+	// MetadataRefresh is how often IdP metadata is reloaded (default 24h).
+	MetadataRefresh time.Duration `yaml:"metadata_refresh"`
+	// ClockSkew tolerated on IssueInstant and validity windows (default 60s).
+	ClockSkew time.Duration `yaml:"clock_skew"`
+	// Comparison is the default RequestedAuthnContext comparison: minimum (default) or exact.
+	Comparison string `yaml:"comparison"`
+	// MinLevel is the lowest SPID level ever asked (default 2: INPS accepts L2 and above).
+	MinLevel int `yaml:"min_level"`
+	// RequestTTL bounds the time between AuthnRequest and Response (default 15m).
+	RequestTTL time.Duration `yaml:"request_ttl"`
+	// TraceFile, when set, receives the AgID trace as JSON lines besides the Auditor.
+	TraceFile string `yaml:"trace_file"`
+	// MetadataValidity is the validUntil horizon of the SP metadata (default 30 days; 0 omits).
+	MetadataValidity time.Duration `yaml:"metadata_validity"`
+}
+
+// Organization is the md:Organization of the SP metadata; maps are keyed by language.
+type Organization struct {
+	Names        map[string]string `yaml:"names"`
+	DisplayNames map[string]string `yaml:"display_names"`
+	URLs         map[string]string `yaml:"urls"`
+}
+
+// Contact is the ContactPerson contactType="other".
+type Contact struct {
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+}
+
+// AttributeService is one AttributeConsumingService.
+type AttributeService struct {
+	Index int `yaml:"index"`
+	// Names are the ServiceName per language (it mandatory).
+	Names map[string]string `yaml:"names"`
+	// Attributes are SPID attribute names.
+	Attributes []string `yaml:"attributes"`
+}
+
+// IdPConfig is one identity provider.
+type IdPConfig struct {
+	// MetadataFile or MetadataURL (exactly one).
+	MetadataFile string `yaml:"metadata_file"`
+	MetadataURL  string `yaml:"metadata_url"`
+	// Binding for AuthnRequests: redirect (default) or post.
+	Binding string `yaml:"binding"`
+	// MetadataCertFile, when set, is the certificate the metadata signature must verify with.
+	MetadataCertFile string `yaml:"metadata_cert_file"`
+	// Name and LogoURL override what the chooser shows.
+	Name    string `yaml:"name"`
+	LogoURL string `yaml:"logo_url"`
+}
+
+// SPIDAttributes are the attribute names of the SPID technical rules.
+var SPIDAttributes = []string{
+	"spidCode", "name", "familyName", "placeOfBirth", "countyOfBirth", "dateOfBirth", "gender",
+	"companyName", "registeredOffice", "fiscalNumber", "ivaCode", "idCard", "mobilePhone", "email",
+	"domicileStreetAddress", "domicilePostalCode", "domicileMunicipality", "domicileProvince",
+	"domicileNation", "expirationDate", "digitalAddress", "address", "companyFiscalNumber",
+}
+
+var (
+	phoneRe = regexp.MustCompile(`^\+39[0-9]{6,12}$`)
+	ipaRe   = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
+	vatRe   = regexp.MustCompile(`^IT[0-9]{11}$|^[0-9]{11}$`)
+)
+
+// DecodeConfig decodes and validates a spid section, with paths under "providers.spid".
+func DecodeConfig(node *yaml.Node, dev bool) (*Config, []error) {
+	return DecodeConfigAt(node, "providers.spid", dev)
+}
+
+// DecodeConfigAt decodes a spid section strictly (unknown keys refused, through
+// config.DecodeSection), applies defaults and validates it, reporting every problem with its
+// path.
+func DecodeConfigAt(node *yaml.Node, path string, dev bool) (*Config, []error) {
+	cfg := &Config{}
+	if errs := config.DecodeSection(node, path, cfg); len(errs) > 0 {
+		return nil, errs
+	}
+	cfg.applyDefaults()
+	if errs := cfg.Validate(path, dev); len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// FromProvider decodes the section of provider id like DecodeConfigAt, with relative file
+// paths resolved against the configuration file's directory, and checks that the files it
+// names can be read.
+func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
+	path := "providers." + id
+	cfg, errs := DecodeConfigAt(&p.Node, path, dev)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	resolve := p.Resolver.Path
+	check := func(at, file string) {
+		if file == "" {
+			return
+		}
+		if _, err := os.Stat(file); err != nil {
+			errs = append(errs, &config.FieldError{Path: at, Msg: "cannot read " + file})
+		}
+	}
+	cfg.KeyFile, cfg.CertFile = resolve(cfg.KeyFile), resolve(cfg.CertFile)
+	check(path+".key_file", cfg.KeyFile)
+	check(path+".cert_file", cfg.CertFile)
+	if cfg.TraceFile != "" {
+		cfg.TraceFile = resolve(cfg.TraceFile)
+	}
+	for i := range cfg.IdPs {
+		at := fmt.Sprintf("%s.idps[%d]", path, i)
+		if cfg.IdPs[i].MetadataFile != "" {
+			cfg.IdPs[i].MetadataFile = resolve(cfg.IdPs[i].MetadataFile)
+			check(at+".metadata_file", cfg.IdPs[i].MetadataFile)
+		}
+		if cfg.IdPs[i].MetadataCertFile != "" {
+			cfg.IdPs[i].MetadataCertFile = resolve(cfg.IdPs[i].MetadataCertFile)
+			check(at+".metadata_cert_file", cfg.IdPs[i].MetadataCertFile)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// ConfigValidator is the config.ProviderValidator of the spid type (for
+// config.Options.ProviderTypes["spid"]).
+func ConfigValidator(id string, p *config.Provider, dev bool) []error {
+	_, errs := FromProvider(id, p, dev)
+	return errs
+}
+
+func (c *Config) applyDefaults() {
+	if c.Profile == "" {
+		c.Profile = "public"
+	}
+	if c.MetadataRefresh == 0 {
+		c.MetadataRefresh = 24 * time.Hour
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = 60 * time.Second
+	}
+	if c.Comparison == "" {
+		c.Comparison = "minimum"
+	}
+	if c.MinLevel == 0 {
+		c.MinLevel = 2
+	}
+	if c.RequestTTL == 0 {
+		c.RequestTTL = 15 * time.Minute
+	}
+	if c.MetadataValidity == 0 {
+		c.MetadataValidity = 30 * 24 * time.Hour
+	}
+	if len(c.AttributeServices) == 0 {
+		c.AttributeServices = []AttributeService{{
+			Index: 0,
+			Names: map[string]string{"it": "Servizi online INPS", "en": "INPS online services"},
+			Attributes: []string{"spidCode", "name", "familyName", "fiscalNumber", "dateOfBirth",
+				"email", "mobilePhone"},
+		}}
+	}
+	for i := range c.IdPs {
+		if c.IdPs[i].Binding == "" {
+			c.IdPs[i].Binding = "redirect"
+		}
+	}
+}
+
+// Validate checks the section; dev allows http:// URLs.
+func (c *Config) Validate(path string, dev bool) []error {
+	var errs []error
+	add := func(p, format string, a ...any) {
+		errs = append(errs, &config.FieldError{Path: path + p, Msg: fmt.Sprintf(format, a...)})
+	}
+	checkURL := func(p, u string, required bool) {
+		if u == "" {
+			if required {
+				add(p, "required")
+			}
+			return
+		}
+		pu, err := url.Parse(u)
+		switch {
+		case err != nil || pu.Host == "":
+			add(p, "not an absolute URL")
+		case pu.Scheme == "https":
+		case pu.Scheme == "http" && dev:
+		default:
+			add(p, "must be https (http only in dev mode)")
+		}
+	}
+	checkURL(".entity_id", c.EntityID, false)
+	checkURL(".acs_url", c.ACSURL, false)
+	checkURL(".slo_url", c.SLOURL, false)
+	if c.KeyFile == "" {
+		add(".key_file", "required")
+	}
+	if c.CertFile == "" {
+		add(".cert_file", "required")
+	}
+	o := c.Organization
+	if o.Names["it"] == "" {
+		add(".organization.names.it", "required")
+	}
+	for lang := range o.Names {
+		if o.DisplayNames[lang] == "" {
+			add(".organization.display_names."+lang, "required (same languages as names)")
+		}
+		if o.URLs[lang] == "" {
+			add(".organization.urls."+lang, "required (same languages as names)")
+		}
+	}
+	for lang := range o.DisplayNames {
+		if o.Names[lang] == "" {
+			add(".organization.names."+lang, "required (same languages as display_names)")
+		}
+	}
+	for lang, u := range o.URLs {
+		if o.Names[lang] == "" {
+			add(".organization.names."+lang, "required (same languages as urls)")
+		}
+		checkURL(".organization.urls."+lang, u, true)
+	}
+	if c.Contact.Email == "" || !strings.Contains(c.Contact.Email, "@") {
+		add(".contact.email", "a valid e-mail address is required")
+	}
+	if c.Contact.Phone != "" && !phoneRe.MatchString(c.Contact.Phone) {
+		add(".contact.phone", "must be +39 followed by digits, no spaces")
+	}
+	switch c.Profile {
+	case "public":
+		if !ipaRe.MatchString(c.IPACode) {
+			add(".ipa_code", "required for a public SP (IPA code)")
+		}
+		if c.VATNumber != "" || c.FiscalCode != "" {
+			add(".vat_number", "not allowed for a public SP")
+		}
+	case "private":
+		if c.VATNumber == "" && c.FiscalCode == "" {
+			add(".vat_number", "a private SP needs vat_number or fiscal_code")
+		}
+		if c.VATNumber != "" && !vatRe.MatchString(c.VATNumber) {
+			add(".vat_number", "not a VAT number")
+		}
+		if c.BillingEmail == "" {
+			add(".billing_email", "a private SP needs a billing contact")
+		}
+		if c.IPACode != "" {
+			add(".ipa_code", "not allowed for a private SP")
+		}
+	default:
+		add(".profile", "must be public or private")
+	}
+	known := map[string]bool{}
+	for _, a := range SPIDAttributes {
+		known[a] = true
+	}
+	seenIdx := map[int]bool{}
+	for i, s := range c.AttributeServices {
+		p := fmt.Sprintf(".attribute_consuming_services[%d]", i)
+		if s.Index < 0 || seenIdx[s.Index] {
+			add(p+".index", "must be a unique non-negative integer")
+		}
+		seenIdx[s.Index] = true
+		if s.Names["it"] == "" {
+			add(p+".names.it", "required")
+		}
+		if len(s.Attributes) == 0 {
+			add(p+".attributes", "at least one attribute")
+		}
+		seen := map[string]bool{}
+		for j, a := range s.Attributes {
+			if !known[a] {
+				add(fmt.Sprintf("%s.attributes[%d]", p, j), "%q is not a SPID attribute", a)
+			}
+			if seen[a] {
+				add(fmt.Sprintf("%s.attributes[%d]", p, j), "duplicate %q", a)
+			}
+			seen[a] = true
+		}
+	}
+	if c.AttributeServiceIndex != nil && !seenIdx[*c.AttributeServiceIndex] {
+		add(".attribute_consuming_service_index", "no attribute consuming service with index %d", *c.AttributeServiceIndex)
+	}
+	if len(c.IdPs) == 0 {
+		add(".idps", "at least one identity provider")
+	}
+	for i, idp := range c.IdPs {
+		p := fmt.Sprintf(".idps[%d]", i)
+		switch {
+		case idp.MetadataFile == "" && idp.MetadataURL == "":
+			add(p+".metadata_url", "metadata_file or metadata_url is required")
+		case idp.MetadataFile != "" && idp.MetadataURL != "":
+			add(p+".metadata_url", "give metadata_file or metadata_url, not both")
+		}
+		checkURL(p+".metadata_url", idp.MetadataURL, false)
+		checkURL(p+".logo_url", idp.LogoURL, false)
+		if idp.Binding != "redirect" && idp.Binding != "post" {
+			add(p+".binding", "must be redirect or post")
+		}
+	}
+	if c.MetadataRefresh < time.Minute {
+		add(".metadata_refresh", "at least 1m")
+	}
+	if c.ClockSkew < 0 || c.ClockSkew > 5*time.Minute {
+		add(".clock_skew", "between 0 and 5m")
+	}
+	if c.Comparison != "minimum" && c.Comparison != "exact" {
+		add(".comparison", "must be minimum or exact")
+	}
+	if c.MinLevel < 1 || c.MinLevel > 3 {
+		add(".min_level", "must be 1, 2 or 3")
+	}
+	if c.RequestTTL < time.Minute || c.RequestTTL > time.Hour {
+		add(".request_ttl", "between 1m and 1h")
+	}
+	return errs
+}
+
+// acsIndex returns the AttributeConsumingServiceIndex asked in AuthnRequests.
+func (c *Config) acsIndex() int {
+	if c.AttributeServiceIndex != nil {
+		return *c.AttributeServiceIndex
+	}
+	return c.AttributeServices[0].Index
+}
+
+// minACR is the configured minimum as a SpidLx URI.
+func (c *Config) minACR() string { return providers.ACRForLevel(c.MinLevel) }
+
+// DevConfig is the dev-mode section: the committed dev SP key (testdataDir is the repository's
+// testdata/spid), the two dev IdPs of baseURL loaded from their metadata URLs (demo on
+// HTTP-Redirect, test on HTTP-POST), public SP profile with IPA code "inps".
+func DevConfig(baseURL, testdataDir string) *Config {
+	base := strings.TrimRight(baseURL, "/")
+	c := &Config{
+		KeyFile:  testdataDir + "/sp-dev.key",
+		CertFile: testdataDir + "/sp-dev.crt",
+		Organization: Organization{
+			Names:        map[string]string{"it": "Istituto Nazionale della Previdenza Sociale", "en": "National Social Security Institute"},
+			DisplayNames: map[string]string{"it": "INPS (sviluppo)", "en": "INPS (development)"},
+			URLs:         map[string]string{"it": "https://www.inps.it", "en": "https://www.inps.it"},
+		},
+		Contact: Contact{Email: "spid@inps.example.it", Phone: "+390659051"},
+		IPACode: "inps",
+		IdPs: []IdPConfig{
+			{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect"},
+			{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post"},
+		},
+		MetadataRefresh: time.Hour,
+	}
+	c.applyDefaults()
+	return c
+}

@@ -1,0 +1,47 @@
+package devidp
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DevNames are the dev IdPs of dev mode.
+var DevNames = []string{"demo", "test"}
+
+// NewDevSet builds the dev-mode IdPs ("demo" and "test") for a broker at baseURL: keys from
+// testdataDir (the repository's testdata/spid), the SP metadata fetched lazily from
+// <baseURL>/spid/metadata with client.
+func NewDevSet(baseURL, testdataDir string, client *http.Client, now func() time.Time, logger *slog.Logger) ([]*IdP, error) {
+	base := strings.TrimRight(baseURL, "/")
+	var out []*IdP
+	for _, name := range DevNames {
+		idp, err := New(Options{
+			Name:        name,
+			DisplayName: "SPID " + strings.ToUpper(name[:1]) + name[1:] + " (dev)",
+			BaseURL:     base,
+			KeyFile:     testdataDir + "/dev-idp-" + name + ".key",
+			CertFile:    testdataDir + "/dev-idp-" + name + ".crt",
+			SPMetadata:  FetchURL(client, base+"/spid/metadata"),
+			Now:         now,
+			Logger:      logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, idp)
+	}
+	return out, nil
+}
+
+// Handler serves every IdP of idps under its route and the JSON list at /dev/spid/; mount it
+// at "/dev/spid/".
+func Handler(idps []*IdP) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /dev/spid/{$}", ListHandler(idps))
+	for _, d := range idps {
+		mux.Handle(d.Route(), d)
+	}
+	return mux
+}

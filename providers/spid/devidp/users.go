@@ -1,0 +1,36 @@
+package devidp
+
+// Password is every dev user's password.
+const Password = "test-password"
+
+// User is a dev SPID identity: the SPID attributes the IdP can release.
+type User struct {
+	// FiscalCode is the login username (without TINIT-).
+	FiscalCode string
+	// Attributes by SPID name (fiscalNumber is added from FiscalCode).
+	Attributes map[string]string
+}
+
+// DefaultUsers are the dev people of DESIGN.md with SPID credentials.
+func DefaultUsers() []User {
+	return []User{
+		{FiscalCode: "RSSMRA80A01H501U", Attributes: map[string]string{
+			"spidCode": "DEVS000000001", "name": "Mario", "familyName": "Rossi", "gender": "M",
+			"dateOfBirth": "1980-01-01", "placeOfBirth": "H501", "countyOfBirth": "RM",
+			"email": "mario.rossi@example.it", "mobilePhone": "+393331234567",
+			"address": "Via Roma 1 00100 Roma RM", "idCard": "cartaIdentita CA00000AA comuneRoma 2020-01-01 2030-01-01",
+			"expirationDate": "2030-01-01", "domicileMunicipality": "Roma", "domicileProvince": "RM",
+			"domicileNation": "IT", "domicilePostalCode": "00100", "domicileStreetAddress": "Via Roma 1",
+			"digitalAddress": "mario.rossi@pec.example.it",
+		}},
+		{FiscalCode: "BNCLRA85M41F205C", Attributes: map[string]string{
+			"spidCode": "DEVS000000002", "name": "Laura", "familyName": "Bianchi", "gender": "F",
+			"dateOfBirth": "1985-08-01", "placeOfBirth": "F205", "countyOfBirth": "MI",
+			"email": "laura.bianchi@example.it", "mobilePhone": "+393339876543",
+			"address": "Corso Buenos Aires 10 20124 Milano MI", "expirationDate": "2031-06-30",
+			"domicileMunicipality": "Milano", "domicileProvince": "MI", "domicileNation": "IT",
+			"domicilePostalCode": "20124", "domicileStreetAddress": "Corso Buenos Aires 10",
+			"digitalAddress": "laura.bianchi@pec.example.it",
+		}},
+	}
+}

@@ -1,0 +1,112 @@
+package spid
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/beevik/etree"
+
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/spid/internal/samlx"
+)
+
+const fuzzRequestID = "_fuzz-request-never-answered-by-a-seed"
+
+// FuzzACS posts arbitrary SAMLResponse bytes to the ACS for a pending request that no valid
+// signature can answer: the ACS must never panic, must always call the finisher, and must
+// never accept. Seeds (testdata/fuzz/FuzzACS) are real signed responses for other requests and
+// hostile variants; regenerate them with `go test -run TestWriteFuzzSeeds -update`.
+func FuzzACS(f *testing.F) {
+	e := newEnv(f)
+	demo := e.idps["demo"].EntityID()
+	if _, ok := e.sp.registry.Lookup(context.Background(), demo); !ok {
+		f.Fatal("demo IdP not loaded")
+	}
+	rec, _ := json.Marshal(requestRecord{LoginID: "fuzz", RequestID: fuzzRequestID, IdP: demo,
+		IssueInstant: t0, Level: 2, Comparison: "minimum"})
+	f.Add([]byte("<samlp:Response/>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := e.sp.deps.Store.Put(context.Background(), requestKeyPrefix+"fuzz", rec, 0); err != nil {
+			t.Fatal(err)
+		}
+		_, o := e.post(t, "fuzz", data)
+		if o.Identity != nil || o.Err == nil {
+			t.Fatalf("accepted fuzz input: %+v", o)
+		}
+	})
+}
+
+// TestWriteFuzzSeeds regenerates the committed FuzzACS seed corpus (with -update only).
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to regenerate the seeds")
+	}
+	e := newEnv(t)
+	seeds := map[string]hostile{
+		"good-other-request": {},
+		"good-both-signed":   {signResponse: true},
+		"unsigned-assertion": {unsignedA: true, signResponse: true},
+		"status-nr25":        {params: func(p *samlx.ResponseParams) { p.StatusCode, p.StatusMessage = samlx.StatusResponder, "ErrorCode nr25" }},
+		"missing-subject":    {preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Subject")) }},
+		"missing-conditions": {preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Conditions")) }},
+		"missing-subject-conf-data": {preSign: func(r, a *etree.Element) {
+			sc := a.FindElement("./saml:Subject/saml:SubjectConfirmation")
+			sc.RemoveChild(scd(a))
+		}},
+	}
+	for _, row := range xswRows(t) {
+		seeds[row.name[:4]] = row.h
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzACS")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range seeds {
+		p := e.start(t, "seed", providers.SpidL2, "")
+		xml := e.build(t, p, h)
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", xml)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, s := range map[string]string{"empty": "", "not-xml": "not xml at all", "doctype": `<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`} {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// FuzzSLO sends arbitrary query strings to /spid/slo: never a panic, never a 5xx, and a
+// redirect only for a message the IdP really signed.
+func FuzzSLO(f *testing.F) {
+	e := newEnv(f)
+	u, err := samlx.RedirectURL(e.base+"/spid/slo", "SAMLRequest", logoutRequest(e, e.base+"/spid/slo"), "rs", e.idpKeys)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := u[len(e.base+"/spid/slo?"):]
+	f.Add(good)
+	f.Add("SAMLResponse=" + good[len("SAMLRequest="):])
+	h := e.sp.Handler(e.fin)
+	f.Fuzz(func(t *testing.T, q string) {
+		req := httptest.NewRequest(http.MethodGet, "/spid/slo", nil)
+		req.URL.RawQuery = q
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code >= 500:
+			t.Fatalf("HTTP %d", rec.Code)
+		case rec.Code == http.StatusFound && q != good:
+			if _, _, err := samlx.VerifyRedirectQuery(q, "SAMLRequest", e.idps["demo"].Certs()); err != nil {
+				t.Fatalf("answered an unverified message: %q", q)
+			}
+		}
+	})
+}

@@ -1,0 +1,327 @@
+package spid
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+
+	"github.com/inps/sportello/providers/spid/internal/samlx"
+)
+
+// IdP is an identity provider as its (verified) metadata describes it.
+type IdP struct {
+	EntityID string
+	Name     string
+	LogoURL  string
+	// SSO and SLO map a binding URI to a Location.
+	SSO map[string]string
+	SLO map[string]string
+	// Certs are the signing certificates from the metadata (several during a key rollover).
+	Certs []*x509.Certificate
+	// Binding is the configured AuthnRequest binding: samlx.BindingRedirect or BindingPOST.
+	Binding string
+}
+
+// IdPInfo is what the chooser shows for an IdP.
+type IdPInfo struct {
+	EntityID string `json:"entity_id"`
+	Name     string `json:"name"`
+	LogoURL  string `json:"logo_url,omitempty"`
+}
+
+// source is one configured metadata location and its last good copy.
+type source struct {
+	cfg      IdPConfig
+	sigCert  *x509.Certificate
+	idps     []*IdP
+	loadedAt time.Time
+	tried    time.Time
+	lastErr  error
+}
+
+// Registry holds the identity providers, reloaded from their metadata. A source that fails
+// keeps its last good copy; a source never loaded is retried lazily on lookup (at most every
+// retryEvery), which lets the broker load dev IdPs it serves itself once its listener is up.
+type Registry struct {
+	mu         sync.Mutex
+	sources    []*source
+	client     *http.Client
+	now        func() time.Time
+	log        *slog.Logger
+	refresh    time.Duration
+	retryEvery time.Duration
+}
+
+// NewRegistry prepares a registry; nothing is fetched until Refresh or a lookup.
+func NewRegistry(idps []IdPConfig, client *http.Client, now func() time.Time, log *slog.Logger, refresh time.Duration) (*Registry, error) {
+	r := &Registry{client: client, now: now, log: log, refresh: refresh, retryEvery: 5 * time.Second}
+	for i, c := range idps {
+		s := &source{cfg: c}
+		if c.MetadataCertFile != "" {
+			b, err := os.ReadFile(c.MetadataCertFile)
+			if err != nil {
+				return nil, fmt.Errorf("idps[%d]: metadata certificate: %w", i, err)
+			}
+			if s.sigCert, err = samlx.ParseCertificatePEM(b); err != nil {
+				return nil, fmt.Errorf("idps[%d]: metadata certificate: %w", i, err)
+			}
+		}
+		r.sources = append(r.sources, s)
+	}
+	return r, nil
+}
+
+// Refresh reloads every source; failures keep the previous copy and are returned joined.
+func (r *Registry) Refresh(ctx context.Context) error {
+	var errs []error
+	for _, s := range r.sourcesCopy() {
+		if err := r.load(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run refreshes every interval until ctx ends. The first refresh happens immediately.
+func (r *Registry) Run(ctx context.Context) {
+	t := time.NewTicker(r.refresh)
+	defer t.Stop()
+	for {
+		if err := r.Refresh(ctx); err != nil {
+			r.log.Warn("spid: idp metadata refresh failed; keeping the last good copy", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Registry) sourcesCopy() []*source {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*source(nil), r.sources...)
+}
+
+// ensureLoaded loads the sources that never loaded, at most every retryEvery.
+func (r *Registry) ensureLoaded(ctx context.Context) {
+	for _, s := range r.sourcesCopy() {
+		r.mu.Lock()
+		need := s.idps == nil && r.now().Sub(s.tried) >= r.retryEvery
+		r.mu.Unlock()
+		if need {
+			if err := r.load(ctx, s); err != nil {
+				r.log.Warn("spid: idp metadata not loaded yet", "err", err)
+			}
+		}
+	}
+}
+
+func (r *Registry) load(ctx context.Context, s *source) error {
+	r.mu.Lock()
+	s.tried = r.now()
+	r.mu.Unlock()
+	where := s.cfg.MetadataFile
+	var raw []byte
+	var err error
+	if where != "" {
+		raw, err = os.ReadFile(where)
+	} else {
+		where = s.cfg.MetadataURL
+		raw, err = r.fetch(ctx, where)
+	}
+	if err == nil {
+		var idps []*IdP
+		idps, err = parseIdPMetadata(raw, s.sigCert, r.now())
+		if err == nil {
+			binding := samlx.BindingRedirect
+			if s.cfg.Binding == "post" {
+				binding = samlx.BindingPOST
+			}
+			for _, idp := range idps {
+				idp.Binding = binding
+				if s.cfg.Name != "" {
+					idp.Name = s.cfg.Name
+				}
+				if s.cfg.LogoURL != "" {
+					idp.LogoURL = s.cfg.LogoURL
+				}
+				if idp.SSO[binding] == "" {
+					err = fmt.Errorf("idp %s has no SingleSignOnService for %s", idp.EntityID, binding)
+				}
+			}
+			if err == nil {
+				r.mu.Lock()
+				s.idps, s.loadedAt, s.lastErr = idps, r.now(), nil
+				r.mu.Unlock()
+				return nil
+			}
+		}
+	}
+	err = fmt.Errorf("idp metadata %s: %w", where, err)
+	r.mu.Lock()
+	s.lastErr = err
+	r.mu.Unlock()
+	return err
+}
+
+func (r *Registry) fetch(ctx context.Context, u string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Lookup returns the IdP with entityID, loading sources lazily.
+func (r *Registry) Lookup(ctx context.Context, entityID string) (*IdP, bool) {
+	for pass := 0; pass < 2; pass++ {
+		r.mu.Lock()
+		for _, s := range r.sources {
+			for _, idp := range s.idps {
+				if idp.EntityID == entityID {
+					r.mu.Unlock()
+					return idp, true
+				}
+			}
+		}
+		r.mu.Unlock()
+		if pass == 0 {
+			r.ensureLoaded(ctx)
+		}
+	}
+	return nil, false
+}
+
+// List returns the loaded IdPs sorted by name, loading sources lazily.
+func (r *Registry) List(ctx context.Context) []*IdP {
+	r.ensureLoaded(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*IdP
+	for _, s := range r.sources {
+		out = append(out, s.idps...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// parseIdPMetadata reads an EntityDescriptor or EntitiesDescriptor, verifying its signature
+// against sigCert when one is configured.
+func parseIdPMetadata(raw []byte, sigCert *x509.Certificate, now time.Time) ([]*IdP, error) {
+	if sigCert != nil {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(raw); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		if doc.Root() == nil {
+			return nil, errors.New("metadata: empty document")
+		}
+		signed, err := samlx.VerifyEnveloped(doc.Root(), []*x509.Certificate{sigCert}, now)
+		if err != nil {
+			return nil, fmt.Errorf("metadata signature: %w", err)
+		}
+		sd := etree.NewDocument()
+		sd.SetRoot(signed)
+		if raw, err = sd.WriteToBytes(); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+	}
+	var eds []saml.EntityDescriptor
+	if bytes.Contains(raw[:min(len(raw), 2048)], []byte("EntitiesDescriptor")) {
+		var all saml.EntitiesDescriptor
+		if err := xml.Unmarshal(raw, &all); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		eds = all.EntityDescriptors
+	} else {
+		var ed saml.EntityDescriptor
+		if err := xml.Unmarshal(raw, &ed); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		eds = []saml.EntityDescriptor{ed}
+	}
+	var out []*IdP
+	for _, ed := range eds {
+		if len(ed.IDPSSODescriptors) == 0 {
+			continue
+		}
+		d := ed.IDPSSODescriptors[0]
+		idp := &IdP{EntityID: ed.EntityID, SSO: map[string]string{}, SLO: map[string]string{}}
+		if idp.EntityID == "" {
+			return nil, errors.New("metadata: EntityDescriptor without entityID")
+		}
+		for _, e := range d.SingleSignOnServices {
+			if _, ok := idp.SSO[e.Binding]; !ok {
+				idp.SSO[e.Binding] = e.Location
+			}
+		}
+		for _, e := range d.SingleLogoutServices {
+			if _, ok := idp.SLO[e.Binding]; !ok {
+				idp.SLO[e.Binding] = e.Location
+			}
+		}
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "" && kd.Use != "signing" {
+				continue
+			}
+			for _, xc := range kd.KeyInfo.X509Data.X509Certificates {
+				der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(xc.Data), ""))
+				if err != nil {
+					return nil, fmt.Errorf("metadata %s: certificate: %w", idp.EntityID, err)
+				}
+				c, err := x509.ParseCertificate(der)
+				if err != nil {
+					return nil, fmt.Errorf("metadata %s: certificate: %w", idp.EntityID, err)
+				}
+				idp.Certs = append(idp.Certs, c)
+			}
+		}
+		if len(idp.Certs) == 0 {
+			return nil, fmt.Errorf("metadata %s: no signing certificate", idp.EntityID)
+		}
+		idp.Name = idp.EntityID
+		if o := ed.Organization; o != nil {
+			for _, n := range o.OrganizationDisplayNames {
+				if idp.Name == idp.EntityID || n.Lang == "it" {
+					idp.Name = n.Value
+				}
+			}
+		}
+		out = append(out, idp)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("metadata: no IDPSSODescriptor")
+	}
+	return out, nil
+}

@@ -1,0 +1,139 @@
+package x509auth
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Limits on outside input.
+const (
+	// MaxChainPEM bounds a PEM chain given by a client or a proxy header.
+	MaxChainPEM = 64 << 10
+	// MaxChainLen bounds the number of certificates in a presented chain.
+	MaxChainLen = 8
+)
+
+// ErrBadPEM is returned for a PEM chain that cannot be used.
+var ErrBadPEM = errors.New("x509auth: bad PEM certificate chain")
+
+// ParsePEMChain parses PEM CERTIFICATE blocks, leaf first. Anything else (other block types,
+// text between blocks beyond whitespace, more than MaxChainLen certificates, more than
+// MaxChainPEM bytes) is refused.
+func ParsePEMChain(data []byte) ([]*x509.Certificate, error) {
+	if len(data) > MaxChainPEM {
+		return nil, fmt.Errorf("%w: %d bytes", ErrBadPEM, len(data))
+	}
+	var chain []*x509.Certificate
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
+			return nil, fmt.Errorf("%w: unexpected block %q", ErrBadPEM, block.Type)
+		}
+		if len(chain) == MaxChainLen {
+			return nil, fmt.Errorf("%w: more than %d certificates", ErrBadPEM, MaxChainLen)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadPEM, err)
+		}
+		chain = append(chain, cert)
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return nil, fmt.Errorf("%w: trailing data", ErrBadPEM)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("%w: no certificate", ErrBadPEM)
+	}
+	return chain, nil
+}
+
+// ParseEscapedPEM parses a URL-encoded PEM chain as reverse proxies pass it in a header (nginx
+// $ssl_client_escaped_cert, Apache with a rewritten SSL_CLIENT_CERT). An empty value means no
+// certificate and is refused like any malformed value.
+func ParseEscapedPEM(headerValue string) ([]*x509.Certificate, error) {
+	if len(headerValue) > 3*MaxChainPEM {
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrBadPEM, len(headerValue))
+	}
+	// PathUnescape keeps "+" (a base64 character) as is, unlike QueryUnescape.
+	pemText, err := url.PathUnescape(headerValue)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadPEM, err)
+	}
+	return ParsePEMChain([]byte(pemText))
+}
+
+// LoadCertificates reads PEM certificates from files and directories (every *.pem, *.crt and
+// *.cer file directly inside, sorted by name). It fails when a path yields no certificate.
+func LoadCertificates(paths []string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		files := []string{p}
+		if info.IsDir() {
+			files = nil
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				switch strings.ToLower(filepath.Ext(e.Name())) {
+				case ".pem", ".crt", ".cer":
+					if !e.IsDir() {
+						files = append(files, filepath.Join(p, e.Name()))
+					}
+				}
+			}
+			sort.Strings(files)
+		}
+		n := len(out)
+		for _, f := range files {
+			certs, err := loadPEMFile(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, certs...)
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: no certificate found", p)
+		}
+	}
+	return out, nil
+}
+
+func loadPEMFile(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return out, nil
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, cert)
+	}
+}
