@@ -17,10 +17,13 @@ const (
 	DefaultSessionIdle     = 30 * time.Minute
 	DefaultSessionMax      = 12 * time.Hour
 	DefaultShutdownTimeout = 15 * time.Second
-	DefaultAlgorithm       = "ES256"
-	DefaultStore           = "memory"
-	DefaultRedisPrefix     = "sportello:"
-	DefaultACR             = providers.SpidL2
+	// DefaultGCPercent and DefaultMemoryLimitMiB tune the garbage collector (see Runtime).
+	DefaultGCPercent      = 400
+	DefaultMemoryLimitMiB = 1024
+	DefaultAlgorithm      = "ES256"
+	DefaultStore          = "memory"
+	DefaultRedisPrefix    = "sportello:"
+	DefaultACR            = providers.SpidL2
 )
 
 // Grant types a client may be allowed.
@@ -54,6 +57,12 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&t.SessionIdle, DefaultSessionIdle)
 	setDuration(&t.SessionMax, DefaultSessionMax)
 	setDuration(&c.Listen.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.Runtime.GCPercent == 0 {
+		c.Runtime.GCPercent = DefaultGCPercent
+	}
+	if c.Runtime.MemoryLimitMiB == 0 {
+		c.Runtime.MemoryLimitMiB = DefaultMemoryLimitMiB
+	}
 	setDuration(&c.Keys.RetiredGrace, max(t.AccessTTL, t.IDTTL, t.RefreshTTL))
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setString(&c.Store.Type, DefaultStore)

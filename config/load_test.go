@@ -223,6 +223,9 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", d.name, d.got, d.want)
 		}
 	}
+	if cfg.Runtime.GCPercent != 400 || cfg.Runtime.MemoryLimitMiB != 1024 || cfg.Listen.Debug != "" {
+		t.Errorf("runtime %+v, listen.debug %q: want 400, 1024 and no profiler", cfg.Runtime, cfg.Listen.Debug)
+	}
 	strs := []struct{ name, got, want string }{
 		{"keys.algorithm", cfg.Keys.Algorithm, "ES256"},
 		{"store.type", cfg.Store.Type, "memory"},

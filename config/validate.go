@@ -33,6 +33,7 @@ func (c *Config) Validate() []error {
 	v := &validator{}
 	c.validateIssuer(v)
 	c.validateListen(v)
+	c.validateRuntime(v)
 	c.validateKeys(v)
 	c.validateTokens(v)
 	c.validateStore(v)
@@ -120,6 +121,28 @@ func validAddr(addr string) bool {
 	return err == nil && port != ""
 }
 
+// loopbackAddr reports whether s is host:port with a loopback IP or localhost.
+func loopbackAddr(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) validateRuntime(v *validator) {
+	if r := c.Runtime; r.GCPercent < -1 || r.GCPercent > 10000 {
+		v.add("runtime.gc_percent", "want -1 (off) or 1..10000")
+	}
+	if r := c.Runtime; r.MemoryLimitMiB < 64 || r.MemoryLimitMiB > 1<<20 {
+		v.add("runtime.memory_limit_mib", "want 64..1048576")
+	}
+}
+
 func (c *Config) validateListen(v *validator) {
 	l := c.Listen
 	switch {
@@ -130,6 +153,9 @@ func (c *Config) validateListen(v *validator) {
 	}
 	if l.MTLS != "" && !validAddr(l.MTLS) {
 		v.add("listen.mtls", "want host:port, for example 0.0.0.0:8443")
+	}
+	if l.Debug != "" && !loopbackAddr(l.Debug) {
+		v.add("listen.debug", "want a loopback host:port, for example 127.0.0.1:6060: profiles expose memory contents")
 	}
 	switch {
 	case l.MTLS == "" && l.MTLSURL != "":

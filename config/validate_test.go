@@ -54,6 +54,11 @@ func TestValidationRules(t *testing.T) {
 
 		{"listen.http is required", func(m map[string]any) { set(m, "listen.http", nil) }, nil, []string{"listen.http"}},
 		{"listen.http is host:port", func(m map[string]any) { set(m, "listen.http", "8080") }, nil, []string{"listen.http"}},
+		{"the profiler listens on loopback only", func(m map[string]any) { set(m, "listen.debug", "0.0.0.0:6060") }, nil, []string{"listen.debug"}},
+		{"the profiler address is host:port", func(m map[string]any) { set(m, "listen.debug", "localhost") }, nil, []string{"listen.debug"}},
+		{"the profiler from the environment is checked too", nil, map[string]string{"SPORTELLO_DEBUG_ADDR": "10.1.2.3:6060"}, []string{"listen.debug"}},
+		{"gc_percent below -1 is refused", func(m map[string]any) { set(m, "runtime.gc_percent", -5) }, nil, []string{"runtime.gc_percent"}},
+		{"a memory limit too small to run is refused", func(m map[string]any) { set(m, "runtime.memory_limit_mib", 16) }, nil, []string{"runtime.memory_limit_mib"}},
 		{"listen.mtls is host:port", func(m map[string]any) {
 			set(m, "listen.mtls", "nope")
 			set(m, "listen.mtls_url", "https://cert.example.it")

@@ -35,7 +35,8 @@ type harness struct {
 	users   int
 	codes   int
 	timeout time.Duration
-	api     *http.Client
+	api     *apiClient   // discovery, JWKS and the token-family endpoints
+	web     *http.Client // set-up requests of the harness itself
 	cieTLS  *tls.Config
 	// cleanups run when the harness ends (servers a scenario started).
 	cleanups []func()
@@ -69,11 +70,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	markdown := fl.Bool("markdown", false, "print the table as Markdown")
 	testdata := fl.String("testdata", "", "the repository's testdata directory (default: found upwards)")
 	timeout := fl.Duration("timeout", 20*time.Second, "timeout of one HTTP request")
+	paced := fl.Float64("paced", 0, "after each API scenario, run it again at this fraction of the rate it reached (e.g. 0.8), paced open-loop")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if *users < 1 || *users > 1024 || *duration <= 0 || *duration > 10*time.Minute || *codes < 1 || *codes > 100000 {
-		fmt.Fprintln(stderr, "sportello-load: --users 1..1024, --duration up to 10m, --codes 1..100000")
+	if *users < 1 || *users > 1024 || *duration <= 0 || *duration > 10*time.Minute || *codes < 1 || *codes > 100000 || *paced < 0 || *paced >= 1 {
+		fmt.Fprintln(stderr, "sportello-load: --users 1..1024, --duration up to 10m, --codes 1..100000, --paced 0..0.99")
 		return 2
 	}
 	if err := loopbackOnly(*target); err != nil {
@@ -93,9 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	h := &harness{target: strings.TrimSuffix(*target, "/"), users: *users, codes: *codes, timeout: *timeout, cieTLS: cieTLS}
-	h.api = &http.Client{Timeout: *timeout, Transport: sharedTransport(nil),
+	h.api = newAPIClient(*users, *timeout)
+	h.web = &http.Client{Timeout: *timeout, Transport: sharedTransport(nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	p, err := get(h.api, h.target+"/.well-known/openid-configuration")
+	p, err := get(h.web, h.target+"/.well-known/openid-configuration")
 	if err != nil || p.resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(p.body), &h.disc) != nil {
 		fmt.Fprintf(stderr, "sportello-load: no discovery document at %s (is `sportello dev` running?): %v\n", h.target, err)
 		return 1
@@ -127,8 +130,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			break
 		}
 		fmt.Fprintf(stderr, "%s: preparing…\n", s.name)
-		r := h.runScenario(ctx, s, *duration, *requests)
+		r := h.runScenario(ctx, s, *duration, *requests, 0)
 		results = append(results, r)
+		if *paced > 0 && pacedScenarios[s.name] && r.firstErr == nil && r.ops > 0 && ctx.Err() == nil {
+			rate := *paced * float64(r.ops) / r.elapsed.Seconds()
+			fmt.Fprintf(stderr, "%s: again at %.0f/s (%.0f %% of %.0f/s)…\n", s.name, rate, *paced*100, float64(r.ops)/r.elapsed.Seconds())
+			p := h.runScenario(ctx, s, *duration, *requests, rate)
+			p.name = fmt.Sprintf("%s @%.0f%%", s.name, *paced*100)
+			p.note = strings.TrimSpace(fmt.Sprintf("paced at %.0f/s; latency from the scheduled start %s", rate, p.note))
+			results = append(results, p)
+		}
 	}
 	fmt.Fprintf(stdout, "target %s, %d users, %s per scenario, GOMAXPROCS %d%s\n\n", h.target, h.users, *duration, runtime.GOMAXPROCS(0), loadAverage())
 	printTable(stdout, results, *markdown)
@@ -170,8 +181,15 @@ func loopbackOnly(raw string) error {
 	return fmt.Errorf("%s is not a loopback address: the harness only loads this machine", host)
 }
 
-// runScenario prepares s, then runs its users for d or until max operations.
-func (h *harness) runScenario(ctx context.Context, s scenario, d time.Duration, max int) result {
+// pacedScenarios are re-run at a fraction of their peak with --paced: the API scenarios whose
+// operations can repeat without a pool running dry.
+var pacedScenarios = map[string]bool{"discovery": true, "jwks": true, "client_credentials": true, "introspection": true, "token_exchange": true}
+
+// runScenario prepares s, then runs its users for d or until max operations. With rate > 0 the
+// users start operations on a fixed schedule adding up to rate per second (open loop), and a
+// latency runs from the scheduled start, so a stall is not hidden by the requests it delayed
+// (no coordinated omission).
+func (h *harness) runScenario(ctx context.Context, s scenario, d time.Duration, max int, rate float64) result {
 	r := result{name: s.name}
 	o, note, err := s.prepare(ctx, h)
 	r.note = note
@@ -203,8 +221,24 @@ func (h *harness) runScenario(ctx context.Context, s scenario, d time.Duration, 
 			var lat []time.Duration
 			errs := 0
 			var first error
+			var interval time.Duration
+			next := start
+			if rate > 0 {
+				interval = time.Duration(float64(users) / rate * float64(time.Second))
+				next = start.Add(interval * time.Duration(u) / time.Duration(users))
+			}
 			for tctx.Err() == nil && (max == 0 || count.Add(1) <= int64(max)) {
 				t0 := time.Now()
+				if rate > 0 {
+					if wait := time.Until(next); wait > 0 {
+						time.Sleep(wait) // at most one interval
+						if tctx.Err() != nil {
+							break
+						}
+					}
+					t0 = next
+					next = next.Add(interval)
+				}
 				err := o(tctx, u)
 				if errors.Is(err, errDone) {
 					break

@@ -50,3 +50,23 @@ func TestMarkdownTable(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// Paced users never run ahead of their schedule: in d at rate r there are at most r·d
+// operations (plus one per user, the first starts at once), however fast the operation is.
+func TestPacedRunNeverExceedsItsSchedule(t *testing.T) {
+	h := &harness{users: 4}
+	s := scenario{name: "noop", prepare: func(context.Context, *harness) (op, string, error) {
+		return func(context.Context, int) error { return nil }, "", nil
+	}}
+	r := h.runScenario(context.Background(), s, 300*time.Millisecond, 0, 200)
+	if r.firstErr != nil || r.ops == 0 {
+		t.Fatalf("paced run: %d ops, %v", r.ops, r.firstErr)
+	}
+	if limit := int(200*r.elapsed.Seconds()) + h.users; r.ops > limit {
+		t.Fatalf("%d operations in %v at 200/s: the schedule allows %d", r.ops, r.elapsed, limit)
+	}
+	free := h.runScenario(context.Background(), s, 50*time.Millisecond, 0, 0)
+	if free.ops <= 200 {
+		t.Fatalf("closed loop ran only %d no-op operations", free.ops)
+	}
+}

@@ -52,41 +52,23 @@ var scenarios = []scenario{
 }
 
 func (h *harness) getOK(u string) op {
-	return func(ctx context.Context, _ int) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		p, err := fetch(h.api, req)
-		if err != nil {
-			return err
-		}
-		if p.resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %d", u, p.resp.StatusCode)
-		}
-		return nil
+	r := request{method: "GET", url: u}
+	return func(context.Context, int) error {
+		return h.api.do(r, func(status int, body []byte) error {
+			if status != 200 || len(body) == 0 || body[0] != '{' {
+				return fmt.Errorf("GET %s: %d %.100s", u, status, body)
+			}
+			return nil
+		})
 	}
-}
-
-// postForm posts to the token-family endpoints with HTTP Basic client authentication and
-// decodes the JSON answer; a status other than 200 is an error.
-func (h *harness) postForm(ctx context.Context, u, client, secret string, form url.Values) (map[string]any, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(client), url.QueryEscape(secret))
-	p, err := fetch(h.api, req)
-	if err != nil {
-		return nil, err
-	}
-	var out map[string]any
-	if err := json.Unmarshal([]byte(p.body), &out); err != nil || p.resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("POST %s: %d %.200s", u, p.resp.StatusCode, p.body)
-	}
-	return out, nil
 }
 
 func prepClientCredentials(ctx context.Context, h *harness) (op, string, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
-	return func(ctx context.Context, _ int) error {
-		out, err := h.postForm(ctx, h.disc.Token, "demo-service", "demo-service-secret", form)
-		if err == nil && out["access_token"] == nil {
+	r := request{method: "POST", url: h.disc.Token, authorization: basic("demo-service", "demo-service-secret"),
+		form: []byte(url.Values{"grant_type": {"client_credentials"}}.Encode())}
+	return func(context.Context, int) error {
+		out, err := h.post(r)
+		if err == nil && out.AccessToken == "" {
 			err = errors.New("no access_token")
 		}
 		return err
@@ -126,8 +108,8 @@ func (h *harness) cieCode(ctx context.Context) (code, verifier string, err error
 }
 
 // tokens redeems a code as demo-rp.
-func (h *harness) tokens(ctx context.Context, code, verifier string) (map[string]any, error) {
-	return h.postForm(ctx, h.disc.Token, "demo-rp", "demo-secret", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+func (h *harness) tokens(code, verifier string) (tokenAnswer, error) {
+	return h.postForm(h.disc.Token, "demo-rp", "demo-secret", url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "code_verifier": {verifier}})
 }
 
@@ -137,12 +119,11 @@ func (h *harness) userTokens(ctx context.Context) (access, refresh string, err e
 	if err != nil {
 		return "", "", err
 	}
-	out, err := h.tokens(ctx, code, v)
+	out, err := h.tokens(code, v)
 	if err != nil {
 		return "", "", err
 	}
-	access, _ = out["access_token"].(string)
-	refresh, _ = out["refresh_token"].(string)
+	access, refresh = out.AccessToken, out.RefreshToken
 	if access == "" || refresh == "" {
 		return "", "", errors.New("tokens without access_token or refresh_token")
 	}
@@ -201,7 +182,7 @@ func prepCodeExchange(ctx context.Context, h *harness) (op, string, error) {
 		p := pool[len(pool)-1]
 		pool = pool[:len(pool)-1]
 		mu.Unlock()
-		_, err := h.tokens(ctx, p.code, p.verifier)
+		_, err := h.tokens(p.code, p.verifier)
 		return err
 	}, fmt.Sprintf("%d codes from CIE logins, then redeemed", h.codes), nil
 }
@@ -217,11 +198,11 @@ func prepRefresh(ctx context.Context, h *harness) (op, string, error) {
 		return nil, "", err
 	}
 	return func(ctx context.Context, u int) error {
-		out, err := h.postForm(ctx, h.disc.Token, "demo-rp", "demo-secret", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {chains[u]}})
+		out, err := h.postForm(h.disc.Token, "demo-rp", "demo-secret", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {chains[u]}})
 		if err != nil {
 			return err
 		}
-		rt, _ := out["refresh_token"].(string)
+		rt := out.RefreshToken
 		if rt == "" {
 			return errors.New("no rotated refresh token")
 		}
@@ -235,9 +216,11 @@ func prepIntrospection(ctx context.Context, h *harness) (op, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return func(ctx context.Context, _ int) error {
-		out, err := h.postForm(ctx, h.disc.Introspect, "demo-service", "demo-service-secret", url.Values{"token": {at}})
-		if err == nil && out["active"] != true {
+	r := request{method: "POST", url: h.disc.Introspect, authorization: basic("demo-service", "demo-service-secret"),
+		form: []byte(url.Values{"token": {at}}.Encode())}
+	return func(context.Context, int) error {
+		out, err := h.post(r)
+		if err == nil && !out.Active {
 			err = errors.New("token not active")
 		}
 		return err
@@ -251,8 +234,12 @@ func prepTokenExchange(ctx context.Context, h *harness) (op, string, error) {
 	}
 	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {at},
 		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}, "audience": {"inps-pensioni"}}
-	return func(ctx context.Context, _ int) error {
-		_, err := h.postForm(ctx, h.disc.Token, "demo-service", "demo-service-secret", form)
+	r := request{method: "POST", url: h.disc.Token, authorization: basic("demo-service", "demo-service-secret"), form: []byte(form.Encode())}
+	return func(context.Context, int) error {
+		out, err := h.post(r)
+		if err == nil && out.AccessToken == "" {
+			err = errors.New("no access_token")
+		}
 		return err
 	}, "audience inps-pensioni", nil
 }
@@ -283,7 +270,7 @@ func prepPINLogin(ctx context.Context, h *harness) (op, string, error) {
 }
 
 func prepSPIDLogin(ctx context.Context, h *harness) (op, string, error) {
-	p, err := get(h.api, h.target+"/dev/spid/")
+	p, err := get(h.web, h.target+"/dev/spid/")
 	if err != nil {
 		return nil, "", err
 	}
@@ -331,7 +318,7 @@ func prepSPIDLogin(ctx context.Context, h *harness) (op, string, error) {
 // the ceiling of this load generator and net/http on this machine, to read the broker's
 // figures against (a ratio survives a busy machine better than a number).
 func prepReference(ctx context.Context, h *harness) (op, string, error) {
-	p, err := get(h.api, h.target+"/.well-known/openid-configuration")
+	p, err := get(h.web, h.target+"/.well-known/openid-configuration")
 	if err != nil {
 		return nil, "", err
 	}

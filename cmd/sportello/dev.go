@@ -35,6 +35,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", ".sportello-dev", "directory for dev keys and secrets (kept across restarts)")
 	testdata := fs.String("testdata", "testdata", "the repository's testdata directory (dev PKI, fixtures)")
 	verbose := fs.Bool("v", false, "debug logging")
+	pprofAddr := fs.String("pprof", os.Getenv("SPORTELLO_DEBUG_ADDR"), "serve the Go profiler (/debug/pprof/) on this loopback address")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -54,8 +55,11 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	getenv := func(k string) string {
-		if k == "SPORTELLO_REDIS_URL" {
+		switch k {
+		case "SPORTELLO_REDIS_URL":
 			return *redisURL
+		case "SPORTELLO_DEBUG_ADDR":
+			return *pprofAddr
 		}
 		return os.Getenv(k)
 	}

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -75,6 +77,7 @@ type devExtras struct {
 
 // serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *devExtras, ready chan<- string) error {
+	tuneRuntime(cfg.Runtime, os.Getenv, logger)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -191,8 +194,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		return err
 	}
 	servers := []*http.Server{main}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- main.Serve(ln) }()
+	if cfg.Listen.Debug != "" {
+		dbg, err := debugServer(cfg.Listen.Debug)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, dbg)
+		logger.Warn("profiler listening", "debug", cfg.Listen.Debug)
+	}
 	if cfg.Listen.MTLS != "" && dev != nil && dev.mtlsCert != nil || cfg.Listen.MTLS != "" && cfg.Listen.TLSCert != "" {
 		cert := dev.cert()
 		if cert == nil {
@@ -282,4 +293,37 @@ func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
 			}
 		}
 	}
+}
+
+// debugServer serves net/http/pprof on addr (a loopback address: Validate checks it).
+func debugServer(addr string) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// No WriteTimeout: a CPU profile or trace streams for as long as it was asked to.
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen.debug: %w", err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
+}
+
+// tuneRuntime applies the runtime section unless GOGC or GOMEMLIMIT is set: the variables the
+// Go runtime itself reads keep the last word.
+func tuneRuntime(r config.Runtime, getenv func(string) string, logger *slog.Logger) {
+	gc, limit := "GOGC="+getenv("GOGC"), "GOMEMLIMIT="+getenv("GOMEMLIMIT")
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(r.GCPercent)
+		gc = fmt.Sprintf("runtime.gc_percent=%d", r.GCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(r.MemoryLimitMiB) << 20)
+		limit = fmt.Sprintf("runtime.memory_limit_mib=%d", r.MemoryLimitMiB)
+	}
+	logger.Info("garbage collector", "gc", gc, "memory_limit", limit)
 }
