@@ -260,16 +260,21 @@ func forgeToken(t *testing.T) string {
 func TestHealthReadinessMetrics(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	loginTokens(t, tb, "openid")
-	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`,
-		"/metrics": `sportello_tokens_issued_total{grant="authorization_code"} 1`} {
+	for path, wants := range map[string][]string{"/healthz": {`"ok"`}, "/readyz": {`"ready"`},
+		"/metrics": {`sportello_tokens_issued_total{grant="authorization_code"} 1`,
+			`sportello_logins_total{level="L2",method="test",outcome="started"} 1`,
+			`sportello_logins_total{level="L2",method="spid",outcome="success"} 1`,
+			`sportello_http_request_duration_seconds_count{endpoint="token"} 1`}} {
 		resp, err := http.Get(tb.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body := new(strings.Builder)
 		_, _ = ioCopy(body, resp)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body.String(), want) {
-			t.Errorf("%s: %d, body lacks %q", path, resp.StatusCode, want)
+		for _, want := range wants {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body.String(), want) {
+				t.Errorf("%s: %d, body lacks %q\n%s", path, resp.StatusCode, want, grepLines(body.String(), "sportello_logins"))
+			}
 		}
 	}
 	_ = tb.store.Close()
@@ -300,4 +305,14 @@ func TestTokenExchangeOnlyFromTrustedClients(t *testing.T) {
 	if out["error"] != "invalid_grant" {
 		t.Fatalf("a token of an untrusted relying party was exchanged: %v", out)
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

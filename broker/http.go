@@ -183,6 +183,7 @@ func (b *Broker) withCommon(next http.Handler, endpoint string) http.Handler {
 		return b.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(status))
 	}
 	ok := requests(http.StatusOK)
+	took := b.metrics.duration.WithLabelValues(endpoint)
 	api := apiEndpoints[endpoint]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -231,6 +232,7 @@ func (b *Broker) withCommon(next http.Handler, endpoint string) http.Handler {
 			} else {
 				requests(status).Inc()
 			}
+			took.Observe(time.Since(start).Seconds())
 			if status >= 500 || b.log.Enabled(ctx, slog.LevelDebug) {
 				b.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", rid), slog.String("endpoint", endpoint),
 					slog.String("method", r.Method), slog.Int("status", status), slog.Duration("duration", time.Since(start)))

@@ -130,7 +130,7 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 		b.failPage(w, r, rec, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached})
 		return
 	}
-	b.metrics.logins.WithLabelValues(info.ID, "started").Inc()
+	b.metrics.logins.WithLabelValues(info.Method, levelLabel(rec.ACR), "started").Inc()
 	switch p := p.(type) {
 	case providers.RedirectProvider:
 		if err := p.Start(w, r, rec.providerRequest(hint, false)); err != nil {
@@ -296,7 +296,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 		return
 	}
 	_ = b.store.Delete(ctx, "login:"+rec.ID)
-	b.metrics.logins.WithLabelValues(id.Method, "success").Inc()
+	b.metrics.logins.WithLabelValues(id.Method, levelLabel(id.ACR), "success").Inc()
 	fields := map[string]any{"client_id": rec.ClientID, "method": id.Method, "acr": id.ACR, "spid_idp": id.SPIDIdP}
 	if deleg != nil {
 		// Everything done on the delegator's behalf is traceable to both people.
@@ -320,11 +320,14 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 // back with access_denied.
 func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginRecord, err error) {
 	oe, status, code := classify(err)
-	method := "unknown"
-	if rec != nil && rec.Identity != nil {
-		method = rec.Identity.Method
+	method, level := "unknown", "none"
+	if rec != nil {
+		level = levelLabel(rec.ACR)
+		if rec.Identity != nil {
+			method = rec.Identity.Method
+		}
 	}
-	b.metrics.logins.WithLabelValues(method, string(oe.ErrorType)).Inc()
+	b.metrics.logins.WithLabelValues(method, level, string(oe.ErrorType)).Inc()
 	if rec == nil {
 		b.errorPage(w, r, status, code, err)
 		return

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/inps/sportello/providers"
 )
 
@@ -482,3 +485,39 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type brokenAuditor struct{}
+
+func (brokenAuditor) Audit(context.Context, providers.AuditEvent) error { return errors.New("disk full") }
+
+// Events are counted by type once written; a record that could not be written is counted as a
+// failure, not as an event, and its error comes back unchanged.
+func TestCountingAuditor(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var buf bytes.Buffer
+	c, err := NewCounting(NewWriter(&buf), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"pin.locked", "pin.locked", "cert.rejected"} {
+		if err := c.Audit(t.Context(), providers.AuditEvent{Type: typ, Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := testutil.ToFloat64(c.events.WithLabelValues("pin.locked")); got != 2 {
+		t.Fatalf("pin.locked counted %v times, want 2", got)
+	}
+	if strings.Count(buf.String(), `"pin.locked"`) != 2 {
+		t.Fatalf("the events must reach the trail:\n%s", buf.String())
+	}
+	broken, err := NewCounting(brokenAuditor{}, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := broken.Audit(t.Context(), providers.AuditEvent{Type: "pin.locked"}); err == nil || err.Error() != "disk full" {
+		t.Fatalf("error %v, want the trail's own", err)
+	}
+	if testutil.ToFloat64(broken.failures) != 1 || testutil.ToFloat64(broken.events.WithLabelValues("pin.locked")) != 0 {
+		t.Fatal("an unwritten record is a failure, not an event")
+	}
+}

@@ -258,6 +258,31 @@ func TestDevModeLogins(t *testing.T) {
 			t.Fatalf("revoked certificate: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
+	// What the logins above leave in /metrics: one registry for the broker, the store, the
+	// audit trail and the smart-card providers.
+	t.Run("metrics of every part", func(t *testing.T) {
+		resp, err := http.Get(issuer + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`sportello_logins_total{level="L3",method="cie",outcome="success"}`,
+			`sportello_logins_total{level="L2",method="pin",outcome="success"}`,
+			`sportello_revocation_checks_total{provider="cie",result="good",source="crl"}`,
+			`sportello_audit_events_total{type="login.success"}`,
+			`sportello_audit_events_total{type="cert.rejected"}`,
+			`sportello_audit_events_total{type="pin.locked"}`,
+			`sportello_store_operation_duration_seconds_count{op="take"}`,
+			`sportello_http_request_duration_seconds_count{endpoint="token"}`,
+			`go_goroutines`, `process_resident_memory_bytes`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 }
 
 func toStrings(v any) []string {

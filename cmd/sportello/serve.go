@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +26,7 @@ import (
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/broker/ratelimit"
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/providers"
 )
@@ -78,11 +81,16 @@ type devExtras struct {
 // serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *devExtras, ready chan<- string) error {
 	tuneRuntime(cfg.Runtime, os.Getenv, logger)
-	st, err := openStore(ctx, cfg)
+	mx := newServeMetrics()
+	raw, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	defer st.Close()
+	defer raw.Close()
+	st, err := store.Instrument(raw, mx.reg)
+	if err != nil {
+		return err
+	}
 	// The audit trail: hash-chained; in dev mode checkpoints are signed with a generated key
 	// (keys dir, audit.key and audit.key.pub) so "sportello audit verify" can be tried.
 	aopts := audit.Options{Path: cfg.Audit.File, Logger: logger.With("component", "audit"), MaxBytes: cfg.Audit.MaxBytes,
@@ -105,7 +113,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	}
 	defer aw.Close()
 	go audit.CheckpointEvery(ctx, aw, audit.DefaultCheckpointInterval)
-	var auditor providers.Auditor = aw
+	auditor, err := audit.NewCounting(aw, mx.reg)
+	if err != nil {
+		return err
+	}
 	cryptoKey, err := config.DecodeKey(cfg.Keys.CryptoKey.Value)
 	if err != nil {
 		return fmt.Errorf("keys.crypto_key: %w", err)
@@ -114,7 +125,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return fmt.Errorf("subject.key: %w", err)
 	}
-	d := deps{store: st, auditor: auditor, logger: logger, late: &lateBroker{}, dev: cfg.Dev, notifier: buildNotifier(cfg)}
+	d := deps{store: st, auditor: auditor, logger: logger, late: &lateBroker{}, dev: cfg.Dev, notifier: buildNotifier(cfg),
+		revocationChecks: mx.revocationChecks}
 	if dev != nil {
 		d.urlRewrite = dev.urlRewrite
 		if dev.notifier != nil {
@@ -159,7 +171,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	}
 	b, err := broker.New(ctx, broker.Options{
 		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey),
-		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor,
+		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
 		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
 		Delegations: bridge.Delegations(reg),
 		Routes:      map[string]http.Handler{"/deleghe/": delegWeb, "/admin/delegations/": delegWeb},
@@ -326,4 +338,20 @@ func tuneRuntime(r config.Runtime, getenv func(string) string, logger *slog.Logg
 		limit = fmt.Sprintf("runtime.memory_limit_mib=%d", r.MemoryLimitMiB)
 	}
 	logger.Info("garbage collector", "gc", gc, "memory_limit", limit)
+}
+
+// serveMetrics is the process's one Prometheus registry: the broker's metrics, the store's,
+// the audit trail's, the smart-card providers' revocation checks, Go and process metrics.
+type serveMetrics struct {
+	reg              *prometheus.Registry
+	revocationChecks *prometheus.CounterVec
+}
+
+func newServeMetrics() serveMetrics {
+	reg := prometheus.NewRegistry()
+	rc := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_revocation_checks_total",
+		Help: "Certificate revocation answers by provider, source (crl, ocsp) and result (good, revoked, unknown)."},
+		[]string{"provider", "source", "result"})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), rc)
+	return serveMetrics{reg: reg, revocationChecks: rc}
 }

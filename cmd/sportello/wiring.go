@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"maps"
 	"net"
@@ -61,6 +62,16 @@ type deps struct {
 	late *lateBroker
 	// dev seeds the dev fixtures.
 	dev bool
+	// revocationChecks counts the answers of CRLs and OCSP responders by provider.
+	revocationChecks *prometheus.CounterVec
+}
+
+// onRevocationCheck is the x509auth hook of provider id (nil without metrics).
+func (d deps) onRevocationCheck(id string) func(source, result string) {
+	if d.revocationChecks == nil {
+		return nil
+	}
+	return func(source, result string) { d.revocationChecks.WithLabelValues(id, source, result).Inc() }
 }
 
 // built is what buildProviders returns besides the providers.
@@ -116,13 +127,13 @@ func buildProviders(ctx context.Context, cfg *config.Config, d deps) (*built, er
 			if len(errs) > 0 {
 				return nil, errors.Join(errs...)
 			}
-			prov, err = cie.New(c, cie.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite})
+			prov, err = cie.New(c, cie.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)})
 		case cns.Type:
 			c, errs := cns.FromProvider(id, &p, cfg.Dev)
 			if len(errs) > 0 {
 				return nil, errors.Join(errs...)
 			}
-			prov, err = cns.New(c, cns.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite})
+			prov, err = cns.New(c, cns.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)})
 		case "pin":
 			prov, err = buildPIN(ctx, id, &p, cfg.Dev, d, res)
 		case "spid":

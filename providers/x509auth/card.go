@@ -27,6 +27,8 @@ type CardDeps struct {
 	// URLRewrite is merged over revocation.url_rewrite (dev mode points the dev PKI URLs at its
 	// real --http address).
 	URLRewrite map[string]string
+	// OnRevocationCheck is told each revocation answer (see Policy.OnRevocationCheck).
+	OnRevocationCheck func(source, result string)
 }
 
 // Card describes one kind of card for NewCard.
@@ -63,6 +65,7 @@ func NewCard(sec *SectionConfig, card Card, deps CardDeps) (*Authenticator, erro
 		maps.Copy(pol.Revocation.URLRewrite, deps.URLRewrite)
 	}
 	pol.Now, pol.HTTPClient, pol.Rand, pol.Logger = deps.Now, deps.HTTPClient, deps.Rand, logger
+	pol.OnRevocationCheck = deps.OnRevocationCheck
 	v, err := NewValidator(pol)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", card.Type, err)

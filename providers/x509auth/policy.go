@@ -60,6 +60,9 @@ type Policy struct {
 	Rand io.Reader
 	// Logger receives warnings (default slog.Default()).
 	Logger *slog.Logger
+	// OnRevocationCheck, when set, is told each revocation answer: source "crl" or "ocsp",
+	// result "good", "revoked" or "unknown" (unreachable, stale, no URL). For metrics.
+	OnRevocationCheck func(source, result string)
 }
 
 // Revocation configures revocation checking. With both CRL and OCSP enabled, a certificate is

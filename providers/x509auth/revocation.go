@@ -54,6 +54,7 @@ func (rc *revocationChecker) check(ctx context.Context, cert, issuer *x509.Certi
 	var problems []error
 	if r.CRL {
 		st, err := rc.checkCRL(ctx, cert, issuer)
+		rc.observe("crl", st)
 		if st == statusRevoked {
 			return rejectf(ReasonRevoked, "serial %s revoked by CRL of %s", cert.SerialNumber.Text(16), issuer.Subject)
 		}
@@ -64,6 +65,7 @@ func (rc *revocationChecker) check(ctx context.Context, cert, issuer *x509.Certi
 	}
 	if r.OCSP {
 		st, err := rc.checkOCSP(ctx, cert, issuer)
+		rc.observe("ocsp", st)
 		if st == statusRevoked {
 			return rejectf(ReasonRevoked, "serial %s revoked by OCSP", cert.SerialNumber.Text(16))
 		}
@@ -87,6 +89,20 @@ func (rc *revocationChecker) check(ctx context.Context, cert, issuer *x509.Certi
 	return &providers.UserError{Code: ReasonRevocationUnavailable,
 		Err: fmt.Errorf("%w: %w: serial %s: %w", providers.ErrCredentialRejected, providers.ErrUnavailable,
 			cert.SerialNumber.Text(16), cause)}
+}
+
+func (rc *revocationChecker) observe(source string, st status) {
+	if rc.p.OnRevocationCheck == nil {
+		return
+	}
+	result := "unknown"
+	switch st {
+	case statusGood:
+		result = "good"
+	case statusRevoked:
+		result = "revoked"
+	}
+	rc.p.OnRevocationCheck(source, result)
 }
 
 // rewrite applies Revocation.URLRewrite and keeps only http(s) URLs.

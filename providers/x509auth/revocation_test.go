@@ -37,15 +37,16 @@ func TestRevocation(t *testing.T) {
 		allow     bool
 		cert      string
 		reason    string
+		seen      string // the first answers OnRevocationCheck is told (the leaf's)
 	}{
-		{"revoked in the CRL is refused by CRL alone", true, false, nil, false, "revoked-crl", x509auth.ReasonRevoked},
-		{"a revocation the CRL has not published passes CRL alone", true, false, nil, false, "revoked-ocsp", ""},
-		{"revoked by OCSP is refused by OCSP alone", false, true, nil, false, "revoked-ocsp", x509auth.ReasonRevoked},
-		{"revoked in the CRL is refused by OCSP alone too", false, true, nil, false, "revoked-crl", x509auth.ReasonRevoked},
-		{"good certificate passes CRL and OCSP", true, true, nil, false, "mario-rossi-cie", ""},
-		{"unreachable sources fail closed by default", true, true, unreachable, false, "mario-rossi-cie", x509auth.ReasonRevocationUnavailable},
-		{"unreachable sources are allowed when configured", true, true, unreachable, true, "mario-rossi-cie", ""},
-		{"revocation switched off checks nothing", false, false, unreachable, false, "revoked-crl", ""},
+		{"revoked in the CRL is refused by CRL alone", true, false, nil, false, "revoked-crl", x509auth.ReasonRevoked, "crl:revoked"},
+		{"a revocation the CRL has not published passes CRL alone", true, false, nil, false, "revoked-ocsp", "", "crl:good"},
+		{"revoked by OCSP is refused by OCSP alone", false, true, nil, false, "revoked-ocsp", x509auth.ReasonRevoked, "ocsp:revoked"},
+		{"revoked in the CRL is refused by OCSP alone too", false, true, nil, false, "revoked-crl", x509auth.ReasonRevoked, "ocsp:revoked"},
+		{"good certificate passes CRL and OCSP", true, true, nil, false, "mario-rossi-cie", "", "crl:good ocsp:good"},
+		{"unreachable sources fail closed by default", true, true, unreachable, false, "mario-rossi-cie", x509auth.ReasonRevocationUnavailable, "crl:unknown ocsp:unknown"},
+		{"unreachable sources are allowed when configured", true, true, unreachable, true, "mario-rossi-cie", "", "crl:unknown ocsp:unknown"},
+		{"revocation switched off checks nothing", false, false, unreachable, false, "revoked-crl", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
@@ -57,9 +58,14 @@ func TestRevocation(t *testing.T) {
 			if tt.allow {
 				p.Revocation.OnUnreachable = x509auth.OnUnreachableAllow
 			}
+			var seen []string
+			p.OnRevocationCheck = func(source, result string) { seen = append(seen, source+":"+result) }
 			_, err := validator(t, p).Validate(context.Background(), leaf(t, tt.cert))
 			if got := x509auth.Reason(err); got != tt.reason {
 				t.Fatalf("reason %q (%v), want %q", got, err, tt.reason)
+			}
+			if got := strings.Join(seen, " "); !strings.HasPrefix(got, tt.seen) || (tt.seen == "") != (got == "") {
+				t.Errorf("revocation answers %q, want %q first", got, tt.seen)
 			}
 			if tt.reason == x509auth.ReasonRevocationUnavailable &&
 				!(errors.Is(err, providers.ErrUnavailable) && errors.Is(err, providers.ErrCredentialRejected)) {
