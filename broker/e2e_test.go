@@ -118,11 +118,17 @@ func runE2E(t *testing.T, st store.Store) {
 	if got := introspect(tok2.RefreshToken); got["active"] != true {
 		t.Fatalf("introspection of a live refresh token = %v", got)
 	}
+	// The client rotates once more (rt1's successor is now used), then rt1 comes back: a
+	// replay, not a retry (see TestRefreshRetryWithinGrace), and the whole family is revoked.
+	tok3, err := rp.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+	if err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
 	_, err = rp.TokenSource(ctx, &oauth2.Token{RefreshToken: rt1, Expiry: time.Now().Add(-time.Hour)}).Token()
 	assertOAuthError(t, err, "invalid_grant")
-	_, err = rp.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+	_, err = rp.TokenSource(ctx, &oauth2.Token{RefreshToken: tok3.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
 	assertOAuthError(t, err, "invalid_grant") // the whole family is revoked
-	if got := introspect(tok2.RefreshToken); got["active"] != false {
+	if got := introspect(tok3.RefreshToken); got["active"] != false {
 		t.Fatalf("revoked family still active: %v", got)
 	}
 

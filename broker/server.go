@@ -159,9 +159,16 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	} else if revoked {
 		return nil, errInvalidGrant("refresh token revoked")
 	}
-	if _, err := b.store.Get(ctx, "rtused:"+h); err == nil {
-		return nil, b.refreshReused(ctx, cl, &rec)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	// A used token is reuse, unless this is the rotating client's retry within the grace
+	// (see rotationMarker): then the successor it was given is superseded by a new one.
+	var retry *rotationMarker
+	usedRaw, err := b.store.Get(ctx, "rtused:"+h)
+	switch {
+	case err == nil:
+		if retry = b.retryWithinGrace(usedRaw, now); retry == nil {
+			return nil, b.refreshReused(ctx, cl, &rec)
+		}
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, storeError(err)
 	}
 	g := rec.Grant
@@ -177,22 +184,47 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		b.revokeFamily(ctx, rec.FamilyID, "grant no longer valid")
 		return nil, errInvalidGrant(err.Error())
 	}
+	// The marker names this attempt, so that undoing it can never erase another attempt's.
+	attempt, err := randomToken(b.rand, 12)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	markerTTL := time.Until(rec.FamilyExp) + time.Minute
+	if retry != nil {
+		// Claim the successor the first rotation handed out: once claimed it is dead (a later
+		// use of it is reuse). If it was used already, this is no retry but a replay.
+		claim := mustMarshal(rotationMarker{Attempt: attempt, At: now.Unix()})
+		claimed, err := b.store.PutIfAbsent(ctx, "rtused:"+retry.Next, claim, markerTTL)
+		if err != nil {
+			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+retry.Next, claim, nil, 0)
+			return nil, storeError(err)
+		}
+		if !claimed {
+			return nil, b.refreshReused(ctx, cl, &rec)
+		}
+	}
 	// The new tokens are written before the old refresh token is marked used: a failure up to
 	// here leaves the old token usable, so the client's retry is not mistaken for reuse.
 	resp, _, err := b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "")
 	if err != nil {
 		return nil, err
 	}
-	// The marker names this attempt, so that undoing it can never erase another attempt's.
-	attempt, err := randomToken(b.rand, 12)
-	if err != nil {
-		return nil, errServer(err)
+	marker := rotationMarker{Attempt: attempt, At: now.Unix(), Next: tokenHash(resp.RefreshToken)}
+	var first bool
+	if retry == nil {
+		first, err = b.store.PutIfAbsent(ctx, "rtused:"+h, mustMarshal(marker), markerTTL)
+	} else {
+		marker.At = retry.At // the grace runs from the first rotation, never extended
+		first, err = b.store.CompareAndSwap(ctx, "rtused:"+h, usedRaw, mustMarshal(marker), markerTTL)
 	}
-	first, err := b.store.PutIfAbsent(ctx, "rtused:"+h, []byte(attempt), time.Until(rec.FamilyExp)+time.Minute)
 	if err != nil {
 		// Unknown outcome (for example a write the primary applied but no replica
 		// acknowledged): undo this attempt's writes so the retry finds the state before it.
-		_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, []byte(attempt), nil, 0)
+		if retry == nil {
+			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, mustMarshal(marker), nil, 0)
+		} else {
+			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, mustMarshal(marker), usedRaw, markerTTL)
+		}
 		if resp.RefreshToken != "" {
 			_ = b.store.Delete(ctx, "rt:"+tokenHash(resp.RefreshToken))
 		}
@@ -205,8 +237,34 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 		return nil, b.refreshReused(ctx, cl, &rec)
 	}
+	if retry != nil {
+		b.auditEvent(ctx, "token.refresh_retry", g.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
+	}
 	b.metrics.tokens.WithLabelValues("refresh_token").Inc()
 	return op.NewResponse(resp), nil
+}
+
+// rotationMarker is the value of "rtused:<hash>": which rotation used the token, when, and the
+// hash of the successor it issued. A successor claimed by a retry has no Next.
+type rotationMarker struct {
+	Attempt string `json:"a"`
+	At      int64  `json:"t"`
+	Next    string `json:"n,omitempty"`
+}
+
+// retryWithinGrace returns the marker of a used refresh token when presenting it again is
+// still the rotating client's retry: within tokens.refresh_reuse_grace of the first rotation,
+// and with a successor to supersede. The caller has checked the client already.
+func (b *Broker) retryWithinGrace(raw []byte, now time.Time) *rotationMarker {
+	grace := b.cfg.Tokens.ReuseGrace()
+	var m rotationMarker
+	if grace <= 0 || unmarshal(raw, &m) != nil || m.Next == "" || m.At == 0 {
+		return nil
+	}
+	if now.Sub(time.Unix(m.At, 0)) > grace {
+		return nil
+	}
+	return &m
 }
 
 // refreshReused revokes the family of a refresh token presented after its rotation.

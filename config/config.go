@@ -124,6 +124,19 @@ type Tokens struct {
 	LoginTTL    time.Duration `yaml:"login_ttl"`    // pending login, default 15m
 	SessionIdle time.Duration `yaml:"session_idle"` // broker SSO session idle timeout, default 30m
 	SessionMax  time.Duration `yaml:"session_max"`  // absolute SSO session lifetime, default 12h
+	// RefreshReuseGrace is how long after a rotation the client that rotated may present the
+	// old refresh token again and get a new successor instead of a revoked family, provided
+	// the successor it was given has not been used: a retry after a lost answer (a network
+	// cut, a Redis failover) is not an attack. Default 30s; 0 is strict; at most 2m.
+	RefreshReuseGrace *time.Duration `yaml:"refresh_reuse_grace"`
+}
+
+// ReuseGrace is RefreshReuseGrace with its default applied.
+func (t Tokens) ReuseGrace() time.Duration {
+	if t.RefreshReuseGrace == nil {
+		return DefaultRefreshReuseGrace
+	}
+	return *t.RefreshReuseGrace
 }
 
 // Store selects the store.

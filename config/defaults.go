@@ -9,14 +9,16 @@ import (
 
 // Defaults of the values the file may leave out.
 const (
-	DefaultAccessTTL       = 5 * time.Minute
-	DefaultIDTTL           = 5 * time.Minute
-	DefaultRefreshTTL      = 8 * time.Hour
-	DefaultCodeTTL         = 60 * time.Second
-	DefaultLoginTTL        = 15 * time.Minute
-	DefaultSessionIdle     = 30 * time.Minute
-	DefaultSessionMax      = 12 * time.Hour
-	DefaultShutdownTimeout = 15 * time.Second
+	DefaultAccessTTL   = 5 * time.Minute
+	DefaultIDTTL       = 5 * time.Minute
+	DefaultRefreshTTL  = 8 * time.Hour
+	DefaultCodeTTL     = 60 * time.Second
+	DefaultLoginTTL    = 15 * time.Minute
+	DefaultSessionIdle = 30 * time.Minute
+	DefaultSessionMax  = 12 * time.Hour
+	// DefaultRefreshReuseGrace is tokens.refresh_reuse_grace when absent.
+	DefaultRefreshReuseGrace = 30 * time.Second
+	DefaultShutdownTimeout   = 15 * time.Second
 	// DefaultGCPercent and DefaultMemoryLimitMiB tune the garbage collector (see Runtime).
 	DefaultGCPercent      = 400
 	DefaultMemoryLimitMiB = 1024

@@ -223,6 +223,13 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", d.name, d.got, d.want)
 		}
 	}
+	if cfg.Tokens.ReuseGrace() != 30*time.Second {
+		t.Errorf("refresh reuse grace %v, want 30s by default", cfg.Tokens.ReuseGrace())
+	}
+	strict, err := Parse([]byte(y+"tokens: {refresh_reuse_grace: 0s}\n"), testOptions(t, nil))
+	if err != nil || strict.Tokens.ReuseGrace() != 0 {
+		t.Errorf("an explicit 0s must stay 0 (strict), not become the default: %v %v", err, strict)
+	}
 	if cfg.Runtime.GCPercent != 400 || cfg.Runtime.MemoryLimitMiB != 1024 || cfg.Listen.Debug != "" {
 		t.Errorf("runtime %+v, listen.debug %q: want 400, 1024 and no profiler", cfg.Runtime, cfg.Listen.Debug)
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/inps/sportello/providers"
 )
@@ -244,6 +245,9 @@ func (c *Config) validateTokens(v *validator) {
 		if d <= 0 {
 			v.add(p, "must be positive")
 		}
+	}
+	if g := t.ReuseGrace(); g < 0 || g > 2*time.Minute {
+		v.add("tokens.refresh_reuse_grace", "want 0 (strict) up to 2m")
 	}
 }
 

@@ -57,6 +57,8 @@ func TestValidationRules(t *testing.T) {
 		{"the profiler listens on loopback only", func(m map[string]any) { set(m, "listen.debug", "0.0.0.0:6060") }, nil, []string{"listen.debug"}},
 		{"the profiler address is host:port", func(m map[string]any) { set(m, "listen.debug", "localhost") }, nil, []string{"listen.debug"}},
 		{"the profiler from the environment is checked too", nil, map[string]string{"SPORTELLO_DEBUG_ADDR": "10.1.2.3:6060"}, []string{"listen.debug"}},
+		{"a refresh reuse grace over 2m is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "10m") }, nil, []string{"tokens.refresh_reuse_grace"}},
+		{"a negative refresh reuse grace is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "-1s") }, nil, []string{"tokens.refresh_reuse_grace"}},
 		{"gc_percent below -1 is refused", func(m map[string]any) { set(m, "runtime.gc_percent", -5) }, nil, []string{"runtime.gc_percent"}},
 		{"a memory limit too small to run is refused", func(m map[string]any) { set(m, "runtime.memory_limit_mib", 16) }, nil, []string{"runtime.memory_limit_mib"}},
 		{"listen.mtls is host:port", func(m map[string]any) {
