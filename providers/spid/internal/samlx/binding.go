@@ -3,6 +3,7 @@ package samlx
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -143,19 +144,31 @@ func VerifyRedirectQuery(rawQuery, param string, certs []*x509.Certificate) (msg
 	return msg, relayState, nil
 }
 
+// autoSubmit is the one script of the POST form; the page's Content-Security-Policy allows it
+// by its hash, and nothing else (no inline event handlers, which no hash can allow).
+const autoSubmit = `document.forms[0].submit()`
+
+var autoSubmitCSP = func() string {
+	sum := sha256.Sum256([]byte(autoSubmit))
+	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; form-action *; frame-ancestors 'none'; base-uri 'none'"
+}()
+
 var postForm = template.Must(template.New("post").Parse(`<!DOCTYPE html>
 <html lang="it"><head><meta charset="utf-8"><title>SPID</title></head>
-<body onload="document.forms[0].submit()">
+<body>
 <form method="post" action="{{.Action}}">
 {{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
 {{end}}<p>Se non vieni reindirizzato automaticamente, premi il pulsante. / If you are not redirected, press the button.</p>
 <button type="submit">Continua / Continue</button>
 </form>
+<script>` + autoSubmit + `</script>
 </body></html>
 `))
 
 // WritePOSTForm writes the auto-submitting form of the HTTP-POST binding. It works without
-// JavaScript: the submit button is visible.
+// JavaScript: the submit button is visible. Its Content-Security-Policy replaces any set
+// before: it allows exactly the auto-submit script, by hash.
 func WritePOSTForm(w http.ResponseWriter, action string, fields map[string]string) error {
 	var buf bytes.Buffer
 	if err := postForm.Execute(&buf, struct {
@@ -164,6 +177,7 @@ func WritePOSTForm(w http.ResponseWriter, action string, fields map[string]strin
 	}{template.URL(action), fields}); err != nil { //nolint:gosec // action is an endpoint from signed metadata or our own configuration
 		return fmt.Errorf("post form: %w", err)
 	}
+	w.Header().Set("Content-Security-Policy", autoSubmitCSP)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

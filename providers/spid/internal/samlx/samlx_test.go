@@ -1,7 +1,10 @@
 package samlx
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -100,4 +103,31 @@ func FuzzVerifyRedirectQuery(f *testing.F) {
 			t.Logf("verified: %q", q)
 		}
 	})
+}
+
+// The POST form auto-submits under a strict Content-Security-Policy: its one inline script is
+// allowed by hash, there is no inline event handler (no hash can allow one), and the fields
+// are escaped.
+func TestPOSTFormAutoSubmitsUnderCSP(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Security-Policy", "default-src 'self'") // a policy set before: replaced
+	if err := WritePOSTForm(rec, "https://idp.example.it/sso", map[string]string{"SAMLRequest": `"><script>x</script>`, "RelayState": "r"}); err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	i, j := strings.Index(body, "<script>"), strings.Index(body, "</script>")
+	if i < 0 || j < i || strings.Count(body, "<script>") != 1 {
+		t.Fatalf("want exactly one inline script:\n%s", body)
+	}
+	sum := sha256.Sum256([]byte(body[i+len("<script>") : j]))
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("CSP %q does not allow exactly the page's script", csp)
+	}
+	if strings.Contains(body, "onload=") || strings.Contains(body, "onclick=") {
+		t.Fatalf("inline event handler in the form:\n%s", body)
+	}
+	if !strings.Contains(body, "<button type=\"submit\">") {
+		t.Fatal("no visible button for browsers without JavaScript")
+	}
 }
