@@ -37,6 +37,8 @@ type Config struct {
 	Notify Notify `yaml:"notify"`
 	// Runtime tunes the Go runtime's garbage collector.
 	Runtime Runtime `yaml:"runtime"`
+	// Tracing exports OpenTelemetry traces over OTLP/HTTP (off unless an endpoint is set).
+	Tracing Tracing `yaml:"tracing"`
 	// Providers maps a provider id (used in URLs and in idp= hints) to its section. Each
 	// section has a "type" (spid, cie, cns, pin) and the keys that provider's package defines;
 	// the provider validates its own section.
@@ -55,6 +57,28 @@ type Config struct {
 	envPaths map[string]string
 	// lines maps a path to its line in the file, to locate validation errors.
 	lines map[string]int
+}
+
+// Tracing configures OpenTelemetry tracing: a span per HTTP request and per Redis command,
+// exported over OTLP/HTTP (protobuf) to a collector. W3C traceparent headers are honoured, so a
+// relying party's trace continues through the broker.
+type Tracing struct {
+	// OTLPEndpoint is the collector's base URL, for example http://otel-collector:4318 (the
+	// exporter posts to <endpoint>/v1/traces). Empty (the default) disables tracing.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// SampleRatio is the share of new traces recorded, 0..1 (default 0.1); a request whose
+	// traceparent says "sampled" is always recorded.
+	SampleRatio *float64 `yaml:"sample_ratio"`
+	// ServiceName is the service.name resource attribute (default "sportello").
+	ServiceName string `yaml:"service_name"`
+}
+
+// Ratio is SampleRatio with its default applied.
+func (t Tracing) Ratio() float64 {
+	if t.SampleRatio == nil {
+		return DefaultSampleRatio
+	}
+	return *t.SampleRatio
 }
 
 // Runtime tunes the Go garbage collector. The broker's live heap is small (a few MiB) and it

@@ -22,10 +22,12 @@ const (
 	// DefaultGCPercent and DefaultMemoryLimitMiB tune the garbage collector (see Runtime).
 	DefaultGCPercent      = 400
 	DefaultMemoryLimitMiB = 1024
-	DefaultAlgorithm      = "ES256"
-	DefaultStore          = "memory"
-	DefaultRedisPrefix    = "sportello:"
-	DefaultACR            = providers.SpidL2
+	// DefaultSampleRatio is tracing.sample_ratio when absent.
+	DefaultSampleRatio = 0.1
+	DefaultAlgorithm   = "ES256"
+	DefaultStore       = "memory"
+	DefaultRedisPrefix = "sportello:"
+	DefaultACR         = providers.SpidL2
 )
 
 // Grant types a client may be allowed.
@@ -59,6 +61,7 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&t.SessionIdle, DefaultSessionIdle)
 	setDuration(&t.SessionMax, DefaultSessionMax)
 	setDuration(&c.Listen.ShutdownTimeout, DefaultShutdownTimeout)
+	setString(&c.Tracing.ServiceName, "sportello")
 	if c.Runtime.GCPercent == 0 {
 		c.Runtime.GCPercent = DefaultGCPercent
 	}

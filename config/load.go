@@ -212,6 +212,7 @@ var envOverrides = []envOverride{
 	{"SPORTELLO_HTTP_ADDR", []string{"listen.http"}, func(c *Config, v string) { c.Listen.HTTP = v }},
 	{"SPORTELLO_MTLS_ADDR", []string{"listen.mtls"}, func(c *Config, v string) { c.Listen.MTLS = v }},
 	{"SPORTELLO_DEBUG_ADDR", []string{"listen.debug"}, func(c *Config, v string) { c.Listen.Debug = v }},
+	{"SPORTELLO_OTLP_ENDPOINT", []string{"tracing.otlp_endpoint"}, func(c *Config, v string) { c.Tracing.OTLPEndpoint = v }},
 	{"SPORTELLO_REDIS_URL", []string{"store.redis.url", "store.type"}, func(c *Config, v string) {
 		c.Store.Type = "redis"
 		c.Store.Redis.URL = v

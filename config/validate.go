@@ -35,6 +35,7 @@ func (c *Config) Validate() []error {
 	c.validateIssuer(v)
 	c.validateListen(v)
 	c.validateRuntime(v)
+	c.validateTracing(v)
 	c.validateKeys(v)
 	c.validateTokens(v)
 	c.validateStore(v)
@@ -133,6 +134,18 @@ func loopbackAddr(s string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) validateTracing(v *validator) {
+	t := c.Tracing
+	if t.OTLPEndpoint != "" {
+		if u, err := url.Parse(t.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			v.add("tracing.otlp_endpoint", "want the collector's http(s) base URL, for example http://otel-collector:4318")
+		}
+	}
+	if r := t.Ratio(); r < 0 || r > 1 {
+		v.add("tracing.sample_ratio", "want 0..1")
+	}
 }
 
 func (c *Config) validateRuntime(v *validator) {

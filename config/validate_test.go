@@ -59,6 +59,9 @@ func TestValidationRules(t *testing.T) {
 		{"the profiler from the environment is checked too", nil, map[string]string{"SPORTELLO_DEBUG_ADDR": "10.1.2.3:6060"}, []string{"listen.debug"}},
 		{"a refresh reuse grace over 2m is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "10m") }, nil, []string{"tokens.refresh_reuse_grace"}},
 		{"a negative refresh reuse grace is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "-1s") }, nil, []string{"tokens.refresh_reuse_grace"}},
+		{"the OTLP endpoint is an http(s) URL", func(m map[string]any) { set(m, "tracing.otlp_endpoint", "otel-collector:4318") }, nil, []string{"tracing.otlp_endpoint"}},
+		{"the OTLP endpoint from the environment is checked too", nil, map[string]string{"SPORTELLO_OTLP_ENDPOINT": "ftp://x"}, []string{"tracing.otlp_endpoint"}},
+		{"a sample ratio above 1 is refused", func(m map[string]any) { set(m, "tracing.sample_ratio", 1.5) }, nil, []string{"tracing.sample_ratio"}},
 		{"gc_percent below -1 is refused", func(m map[string]any) { set(m, "runtime.gc_percent", -5) }, nil, []string{"runtime.gc_percent"}},
 		{"a memory limit too small to run is refused", func(m map[string]any) { set(m, "runtime.memory_limit_mib", 16) }, nil, []string{"runtime.memory_limit_mib"}},
 		{"listen.mtls is host:port", func(m map[string]any) {

@@ -35,6 +35,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", ".sportello-dev", "directory for dev keys and secrets (kept across restarts)")
 	testdata := fs.String("testdata", "testdata", "the repository's testdata directory (dev PKI, fixtures)")
 	verbose := fs.Bool("v", false, "debug logging")
+	otlp := fs.String("otlp", os.Getenv("SPORTELLO_OTLP_ENDPOINT"), "export OpenTelemetry traces to this OTLP/HTTP collector URL (every trace sampled)")
 	pprofAddr := fs.String("pprof", os.Getenv("SPORTELLO_DEBUG_ADDR"), "serve the Go profiler (/debug/pprof/) on this loopback address")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -60,6 +61,8 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return *redisURL
 		case "SPORTELLO_DEBUG_ADDR":
 			return *pprofAddr
+		case "SPORTELLO_OTLP_ENDPOINT":
+			return *otlp
 		}
 		return os.Getenv(k)
 	}
@@ -67,6 +70,10 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if cfg.Tracing.OTLPEndpoint != "" && cfg.Tracing.SampleRatio == nil {
+		all := 1.0 // dev mode traces every request
+		cfg.Tracing.SampleRatio = &all
 	}
 	extras, err := devSetup(cfg, td, logger)
 	if err != nil {

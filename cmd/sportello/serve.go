@@ -87,6 +87,18 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		return fmt.Errorf("store: %w", err)
 	}
 	defer raw.Close()
+	tr, err := newTracing(ctx, cfg.Tracing)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		tr.shutdown(sctx)
+	}()
+	if err := tr.instrumentRedis(raw); err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
 	st, err := store.Instrument(raw, mx.reg)
 	if err != nil {
 		return err
@@ -198,6 +210,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		}
 		handler = ratelimit.New(st, ratelimit.Options{}).ByPath(b, ratelimit.DefaultRoutes(trusted, logger.With("component", "ratelimit"))...)
 	}
+	handler = tr.handler(handler)
 	main := &http.Server{Addr: cfg.Listen.HTTP, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
@@ -225,7 +238,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			}
 			cert = &c
 		}
-		mtls := &http.Server{Addr: cfg.Listen.MTLS, Handler: b.MTLSHandler(), ReadHeaderTimeout: 10 * time.Second,
+		mtls := &http.Server{Addr: cfg.Listen.MTLS, Handler: tr.handler(b.MTLSHandler()), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 			// Any client certificate is requested and none is verified in the handshake: the
