@@ -5,21 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
 )
-
-// fakeNow is a settable clock for the broker.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeNow) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeNow) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func withReuseGrace(d time.Duration) brokerOpt {
 	return func(c *config.Config) { c.Tokens.RefreshReuseGrace = &d }
@@ -37,21 +25,21 @@ func refresh(t *testing.T, tb *testBroker, rt string) (int, string, string) {
 // grace: it gets a new successor, the one it never received is dead, and using that one later
 // is reuse that revokes the family.
 func TestRefreshRetryWithinGrace(t *testing.T) {
-	clk := &fakeNow{t: time.Now()}
-	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Now = clk.now }, withReuseGrace(30*time.Second))
+	clk := storetest.NewClock(time.Now())
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Now = clk.Now }, withReuseGrace(30*time.Second))
 	rt1 := survivalLogin(t, tb.URL).RefreshToken
 
 	code, e, lost := refresh(t, tb, rt1) // the answer "never reaches the client"
 	if code != 200 || lost == "" {
 		t.Fatalf("first rotation: %d %s", code, e)
 	}
-	clk.add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	code, e, rt3 := refresh(t, tb, rt1)
 	if code != 200 || rt3 == "" || rt3 == lost {
 		t.Fatalf("retry within the grace: %d %s (new successor %v)", code, e, rt3 != lost)
 	}
 	// The retry of the retry is still within the grace counted from the first rotation.
-	clk.add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	code, e, rt4 := refresh(t, tb, rt1)
 	if code != 200 || rt4 == "" {
 		t.Fatalf("second retry within the grace: %d %s", code, e)
@@ -74,11 +62,11 @@ func TestRefreshReuseOutsideTheGraceRevokes(t *testing.T) {
 	cases := []struct {
 		name  string
 		grace time.Duration
-		setup func(t *testing.T, tb *testBroker, clk *fakeNow, rt1, rt2 string)
+		setup func(t *testing.T, tb *testBroker, clk *storetest.Clock, rt1, rt2 string)
 	}{
-		{"strict configuration (grace 0)", 0, func(*testing.T, *testBroker, *fakeNow, string, string) {}},
-		{"after the grace", 30 * time.Second, func(_ *testing.T, _ *testBroker, clk *fakeNow, _, _ string) { clk.add(31 * time.Second) }},
-		{"the successor was used", 30 * time.Second, func(t *testing.T, tb *testBroker, _ *fakeNow, _, rt2 string) {
+		{"strict configuration (grace 0)", 0, func(*testing.T, *testBroker, *storetest.Clock, string, string) {}},
+		{"after the grace", 30 * time.Second, func(_ *testing.T, _ *testBroker, clk *storetest.Clock, _, _ string) { clk.Advance(31 * time.Second) }},
+		{"the successor was used", 30 * time.Second, func(t *testing.T, tb *testBroker, _ *storetest.Clock, _, rt2 string) {
 			if code, e, _ := refresh(t, tb, rt2); code != 200 {
 				t.Fatalf("rotating the successor: %d %s", code, e)
 			}
@@ -86,8 +74,8 @@ func TestRefreshReuseOutsideTheGraceRevokes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &fakeNow{t: time.Now()}
-			tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Now = clk.now }, withReuseGrace(tc.grace))
+			clk := storetest.NewClock(time.Now())
+			tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Now = clk.Now }, withReuseGrace(tc.grace))
 			rt1 := survivalLogin(t, tb.URL).RefreshToken
 			code, e, rt2 := refresh(t, tb, rt1)
 			if code != 200 {

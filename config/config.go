@@ -74,11 +74,15 @@ type Tracing struct {
 }
 
 // Ratio is SampleRatio with its default applied.
-func (t Tracing) Ratio() float64 {
-	if t.SampleRatio == nil {
-		return DefaultSampleRatio
+func (t Tracing) Ratio() float64 { return orDefault(t.SampleRatio, DefaultSampleRatio) }
+
+// orDefault is *p, or d when the file left the value out (nil), so that an explicit zero
+// stays zero.
+func orDefault[T any](p *T, d T) T {
+	if p == nil {
+		return d
 	}
-	return *t.SampleRatio
+	return *p
 }
 
 // Runtime tunes the Go garbage collector. The broker's live heap is small (a few MiB) and it
@@ -156,12 +160,7 @@ type Tokens struct {
 }
 
 // ReuseGrace is RefreshReuseGrace with its default applied.
-func (t Tokens) ReuseGrace() time.Duration {
-	if t.RefreshReuseGrace == nil {
-		return DefaultRefreshReuseGrace
-	}
-	return *t.RefreshReuseGrace
-}
+func (t Tokens) ReuseGrace() time.Duration { return orDefault(t.RefreshReuseGrace, DefaultRefreshReuseGrace) }
 
 // Store selects the store.
 type Store struct {

@@ -488,7 +488,9 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 type brokenAuditor struct{}
 
-func (brokenAuditor) Audit(context.Context, providers.AuditEvent) error { return errors.New("disk full") }
+func (brokenAuditor) Audit(context.Context, providers.AuditEvent) error {
+	return errors.New("disk full")
+}
 
 // Events are counted by type once written; a record that could not be written is counted as a
 // failure, not as an event, and its error comes back unchanged.
