@@ -1,9 +1,16 @@
 package broker
 
 import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/inps/sportello/broker/store"
 
 	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
@@ -122,5 +129,96 @@ func TestRefreshConcurrentRetries(t *testing.T) {
 		if live > 1 {
 			t.Fatalf("round %d: %d refresh tokens of one family worked after racing retries", round, live)
 		}
+	}
+}
+
+// The grace runs from the first rotation: retries never extend it.
+func TestRefreshRetriesDoNotExtendTheGrace(t *testing.T) {
+	clk := storetest.NewClock(time.Now())
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Now = clk.Now }, withReuseGrace(30*time.Second))
+	rt1 := survivalLogin(t, tb.URL).RefreshToken
+	if code, e, _ := refresh(t, tb, rt1); code != 200 {
+		t.Fatalf("rotation: %d %s", code, e)
+	}
+	clk.Advance(20 * time.Second)
+	code, e, rt3 := refresh(t, tb, rt1)
+	if code != 200 {
+		t.Fatalf("retry at +20s: %d %s", code, e)
+	}
+	clk.Advance(20 * time.Second) // +40s from the rotation, +20s from the retry
+	if code, e, _ := refresh(t, tb, rt1); code != 400 || e != "invalid_grant" {
+		t.Fatalf("retry at +40s: %d %s, want invalid_grant", code, e)
+	}
+	if code, _, _ := refresh(t, tb, rt3); code == 200 {
+		t.Fatal("the family survived a reuse after the grace")
+	}
+}
+
+// A narrowed refresh that issued no refresh token leaves nothing to supersede: using the old
+// token again is reuse, and cannot bring back a chain with the original scopes.
+func TestRefreshWithoutSuccessorHasNoGrace(t *testing.T) {
+	tb := newTestBroker(t, memStore(t), withReuseGrace(30*time.Second))
+	rt1 := survivalLogin(t, tb.URL).RefreshToken
+	code, e, body := tokenPost(t, tb.URL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt1}, "scope": {"openid"}})
+	if code != 200 || body["refresh_token"] != nil {
+		t.Fatalf("narrowed refresh: %d %s, refresh token %v (want none without offline_access)", code, e, body["refresh_token"])
+	}
+	if code, e, _ := refresh(t, tb, rt1); code != 400 || e != "invalid_grant" {
+		t.Fatalf("second use after a rotation without successor: %d %s, want invalid_grant", code, e)
+	}
+}
+
+// faultyStore fails writes of new refresh tokens while armed, as a Redis failover would.
+type faultyStore struct {
+	store.Store
+	armed atomic.Bool
+}
+
+func (f *faultyStore) Put(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	if f.armed.Load() && strings.HasPrefix(key, "rt:") {
+		return errors.New("READONLY You can't write against a read only replica")
+	}
+	return f.Store.Put(ctx, key, v, ttl)
+}
+
+func (f *faultyStore) PutIfAbsent(ctx context.Context, key string, v []byte, ttl time.Duration) (bool, error) {
+	if f.armed.Load() && strings.HasPrefix(key, "rt:") {
+		return false, errors.New("READONLY You can't write against a read only replica")
+	}
+	return f.Store.PutIfAbsent(ctx, key, v, ttl)
+}
+
+// A retry that fails half-way (its claim written, its new token not) answers 503, and the
+// client's next retry still works: the broker recognises its own unfinished claim.
+func TestRefreshRetryAfterAFailedRetry(t *testing.T) {
+	fs := &faultyStore{Store: memStore(t)}
+	tb := newTestBroker(t, fs, withReuseGrace(30*time.Second))
+	rt1 := survivalLogin(t, tb.URL).RefreshToken
+	if code, e, _ := refresh(t, tb, rt1); code != 200 {
+		t.Fatalf("rotation: %d %s", code, e)
+	}
+	fs.armed.Store(true)
+	if code, e, _ := refresh(t, tb, rt1); code != 503 {
+		t.Fatalf("retry during the fault: %d %s, want 503", code, e)
+	}
+	fs.armed.Store(false)
+	code, e, rt3 := refresh(t, tb, rt1)
+	if code != 200 || rt3 == "" {
+		t.Fatalf("retry after the fault: %d %s", code, e)
+	}
+	if code, e, _ := refresh(t, tb, rt3); code != 200 {
+		t.Fatalf("its successor: %d %s", code, e)
+	}
+}
+
+// Public clients get no grace: holding the token is all they prove.
+func TestNoRefreshGraceForPublicClients(t *testing.T) {
+	tb := newTestBroker(t, memStore(t), withReuseGrace(30*time.Second))
+	m := mustMarshal(rotationMarker{Attempt: "a", At: time.Now().Unix(), Next: "n"})
+	if tb.retryWithinGrace(&Client{id: "spa", public: true}, m, time.Now()) != nil {
+		t.Fatal("a public client got the reuse grace")
+	}
+	if tb.retryWithinGrace(&Client{id: "rp"}, m, time.Now()) == nil {
+		t.Fatal("a confidential client within the grace must get it")
 	}
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -165,7 +166,7 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	usedRaw, err := b.store.Get(ctx, "rtused:"+h)
 	switch {
 	case err == nil:
-		if retry = b.retryWithinGrace(usedRaw, now); retry == nil {
+		if retry = b.retryWithinGrace(cl, usedRaw, now); retry == nil {
 			return nil, b.refreshReused(ctx, cl, &rec)
 		}
 	case !errors.Is(err, store.ErrNotFound):
@@ -193,14 +194,21 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if retry != nil {
 		// Claim the successor the first rotation handed out: once claimed it is dead (a later
 		// use of it is reuse). If it was used already, this is no retry but a replay.
-		claim := mustMarshal(rotationMarker{Attempt: attempt, At: now.Unix()})
+		// The claim names its parent: a retry whose claim was written but which failed later
+		// (a store error: the client got 503) finds its own claim and goes on.
+		claim := mustMarshal(rotationMarker{Attempt: attempt, At: now.Unix(), Parent: h})
 		claimed, err := b.store.PutIfAbsent(ctx, "rtused:"+retry.Next, claim, markerTTL)
 		if err != nil {
-			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+retry.Next, claim, nil, 0)
 			return nil, storeError(err)
 		}
 		if !claimed {
-			return nil, b.refreshReused(ctx, cl, &rec)
+			own, err := b.ownClaim(ctx, retry.Next, h, usedRaw)
+			if err != nil {
+				return nil, storeError(err)
+			}
+			if !own {
+				return nil, b.refreshReused(ctx, cl, &rec)
+			}
 		}
 	}
 	// The new tokens are written before the old refresh token is marked used: a failure up to
@@ -209,7 +217,12 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil {
 		return nil, err
 	}
-	marker := rotationMarker{Attempt: attempt, At: now.Unix(), Next: tokenHash(resp.RefreshToken)}
+	marker := rotationMarker{Attempt: attempt, At: now.Unix()}
+	if resp.RefreshToken != "" {
+		// Without a successor (a narrowed refresh without offline_access) there is nothing a
+		// retry could supersede: a second use is reuse.
+		marker.Next = tokenHash(resp.RefreshToken)
+	}
 	var first bool
 	if retry == nil {
 		first, err = b.store.PutIfAbsent(ctx, "rtused:"+h, mustMarshal(marker), markerTTL)
@@ -250,15 +263,42 @@ type rotationMarker struct {
 	Attempt string `json:"a"`
 	At      int64  `json:"t"`
 	Next    string `json:"n,omitempty"`
+	// Parent is set on a successor claimed by a retry: the hash of the token retried.
+	Parent string `json:"p,omitempty"`
+}
+
+// ownClaim reports whether the used-marker of successor next is a claim by an earlier retry
+// of parent that did not finish: parent's marker still points at next, unchanged.
+func (b *Broker) ownClaim(ctx context.Context, next, parent string, parentMarker []byte) (bool, error) {
+	raw, err := b.store.Get(ctx, "rtused:"+next)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var m rotationMarker
+	if unmarshal(raw, &m) != nil || m.Parent != parent {
+		return false, nil
+	}
+	cur, err := b.store.Get(ctx, "rtused:"+parent)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	return bytes.Equal(cur, parentMarker), nil
 }
 
 // retryWithinGrace returns the marker of a used refresh token when presenting it again is
-// still the rotating client's retry: within tokens.refresh_reuse_grace of the first rotation,
-// and with a successor to supersede. The caller has checked the client already.
-func (b *Broker) retryWithinGrace(raw []byte, now time.Time) *rotationMarker {
+// still the rotating client's retry: a confidential client (for a public one, holding the
+// token is all it takes, so no grace), within tokens.refresh_reuse_grace of the first
+// rotation, with a successor to supersede. The caller has checked the client already.
+func (b *Broker) retryWithinGrace(cl *Client, raw []byte, now time.Time) *rotationMarker {
 	grace := b.cfg.Tokens.ReuseGrace()
 	var m rotationMarker
-	if grace <= 0 || unmarshal(raw, &m) != nil || m.Next == "" || m.At == 0 {
+	if grace <= 0 || cl.public || unmarshal(raw, &m) != nil || m.Next == "" || m.At == 0 {
 		return nil
 	}
 	if now.Sub(time.Unix(m.At, 0)) > grace {
