@@ -2,16 +2,15 @@ package broker
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/x509auth"
 )
 
 // mtlsURL is the public base URL of the mutual-TLS listener.
@@ -75,11 +74,9 @@ func (b *Broker) clientChain(r *http.Request) ([]*x509.Certificate, error) {
 	if v == "" {
 		return nil, errors.New("no client certificate in the proxy header")
 	}
-	pemText, err := url.QueryUnescape(v)
-	if err != nil {
-		return nil, errors.New("malformed client certificate header")
-	}
-	return parsePEMChain([]byte(pemText))
+	// The same parser the fuzz target covers: URL-decoding that keeps a literal "+" (a base64
+	// character some proxies leave unescaped), size-bounded, certificates only.
+	return x509auth.ParseEscapedPEM(v)
 }
 
 func (b *Broker) trustedProxy(remote string) bool {
@@ -100,28 +97,4 @@ func (b *Broker) trustedProxy(remote string) bool {
 		}
 	}
 	return false
-}
-
-// parsePEMChain parses the certificates of a PEM bundle (leaf first).
-func parsePEMChain(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for len(out) < 10 {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, errors.New("malformed client certificate")
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no certificate in the proxy header")
-	}
-	return out, nil
 }

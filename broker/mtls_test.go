@@ -139,6 +139,22 @@ func TestCertificateHandBack(t *testing.T) {
 			t.Fatalf("no code: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
+	t.Run("a literal + left unescaped by the proxy is base64, not a space", func(t *testing.T) {
+		// nginx's $ssl_client_escaped_cert and others differ on "+": the header parser must
+		// keep it (url.QueryUnescape would turn it into a space and corrupt the certificate).
+		var hdr string
+		for i := 0; i < 20 && !strings.Contains(hdr, "+"); i++ {
+			hdr = strings.ReplaceAll(selfSigned(t, "RSSMRA80A01H501U"), "%2B", "+")
+		}
+		if !strings.Contains(hdr, "+") {
+			t.Fatal("no certificate with a + in its base64")
+		}
+		br := newBrowser(t)
+		id := start(noFollowBrowser(br))
+		if w := hit(id, "10.1.2.3:1", hdr); !strings.Contains(w.Header().Get("Location"), "/login/done?ref=") {
+			t.Fatalf("certificate with a literal + refused: %d %s", w.Code, w.Body.String())
+		}
+	})
 	t.Run("no certificate at all is a page, not a login", func(t *testing.T) {
 		br := newBrowser(t)
 		id := start(noFollowBrowser(br))

@@ -238,12 +238,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			}
 			cert = &c
 		}
-		mtls := &http.Server{Addr: cfg.Listen.MTLS, Handler: tr.handler(b.MTLSHandler()), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-			// Any client certificate is requested and none is verified in the handshake: the
-			// providers validate chains against the trust lists themselves.
-			TLSConfig: &tls.Config{Certificates: []tls.Certificate{*cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}
+		mtls := newMTLSServer(cfg.Listen.MTLS, tr.handler(b.MTLSHandler()), cert, logger)
 		mln, err := net.Listen("tcp", cfg.Listen.MTLS)
 		if err != nil {
 			return err
@@ -367,4 +362,19 @@ func newServeMetrics() serveMetrics {
 		[]string{"provider", "source", "result"})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), rc)
 	return serveMetrics{reg: reg, revocationChecks: rc}
+}
+
+// newMTLSServer is the mutual-TLS listener's server. Any client certificate is requested and
+// none is verified in the handshake: the providers validate chains against the trust lists
+// themselves. Nothing about a certificate outlives its login: no TLS session resumption (a
+// resumed session carries the earlier handshake's certificate without the card proving
+// possession again) and no keep-alive (a second login on the same connection would reuse it).
+func newMTLSServer(addr string, h http.Handler, cert *tls.Certificate, logger *slog.Logger) *http.Server {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{*cert}, ClientAuth: tls.RequestClientCert,
+			MinVersion: tls.VersionTLS12, SessionTicketsDisabled: true}}
+	srv.SetKeepAlivesEnabled(false)
+	return srv
 }

@@ -94,6 +94,8 @@ func TestParseEscapedPEM(t *testing.T) {
 		{"nginx escaped certificate", url.PathEscape(good), 1},
 		{"escaped chain keeps its order", url.PathEscape(chain), 2},
 		{"a literal plus stays a plus", strings.ReplaceAll(url.PathEscape(good), "%2B", "+"), 1},
+		{"form encoding: + is a space in the armour lines", url.QueryEscape(good), 1},
+		{"form-encoded chain", url.QueryEscape(chain), 2},
 		{"empty header refused", "", 0},
 		{"bad escape refused", "%ZZ" + url.PathEscape(good), 0},
 		{"trailing garbage refused", url.PathEscape(good) + "garbage", 0},

@@ -66,12 +66,20 @@ func ParseEscapedPEM(headerValue string) ([]*x509.Certificate, error) {
 	if len(headerValue) > 3*MaxChainPEM {
 		return nil, fmt.Errorf("%w: header of %d bytes", ErrBadPEM, len(headerValue))
 	}
-	// PathUnescape keeps "+" (a base64 character) as is, unlike QueryUnescape.
+	// PathUnescape keeps "+" (a base64 character) as is, unlike QueryUnescape. A proxy that
+	// form-encodes the value turns the spaces of the armour lines ("-----BEGIN CERTIFICATE-----")
+	// into "+": there, and only there, "+" stands for a space.
 	pemText, err := url.PathUnescape(headerValue)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadPEM, err)
 	}
-	return ParsePEMChain([]byte(pemText))
+	lines := strings.Split(pemText, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "-----") {
+			lines[i] = strings.ReplaceAll(l, "+", " ")
+		}
+	}
+	return ParsePEMChain([]byte(strings.Join(lines, "\n")))
 }
 
 // LoadCertificates reads PEM certificates from files and directories (every *.pem, *.crt and
