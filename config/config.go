@@ -160,7 +160,9 @@ type Tokens struct {
 }
 
 // ReuseGrace is RefreshReuseGrace with its default applied.
-func (t Tokens) ReuseGrace() time.Duration { return orDefault(t.RefreshReuseGrace, DefaultRefreshReuseGrace) }
+func (t Tokens) ReuseGrace() time.Duration {
+	return orDefault(t.RefreshReuseGrace, DefaultRefreshReuseGrace)
+}
 
 // Store selects the store.
 type Store struct {

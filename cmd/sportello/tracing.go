@@ -60,7 +60,9 @@ func (t *tracing) instrumentRedis(st any) error {
 	if t == nil {
 		return nil
 	}
-	c, ok := st.(interface{ Client() goredis.UniversalClient })
+	c, ok := st.(interface {
+		Client() goredis.UniversalClient
+	})
 	if !ok {
 		return nil // the memory store: nothing crosses a network
 	}
