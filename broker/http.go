@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,17 +58,22 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle("/metrics", b.metrics.handler())
 	mux.Handle(ui.StaticPrefix, b.withCommon(ui.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
 	for _, p := range b.provs {
+		var h http.Handler
+		var routes []string
 		switch p := p.(type) {
 		case providers.RedirectProvider:
-			h := p.Handler(b.Finisher())
-			for _, route := range p.Routes() {
-				mux.Handle(route, b.withCommon(h, "provider_"+p.Info().ID))
-			}
+			h, routes = p.Handler(b.Finisher()), p.Routes()
 		case providers.PageProvider:
-			h := p.Handler(b.Finisher())
-			for _, route := range p.Routes() {
-				mux.Handle(route, b.withCommon(h, "provider_"+p.Info().ID))
+			h, routes = p.Handler(b.Finisher()), p.Routes()
+		}
+		for _, route := range routes {
+			page := h
+			if !strings.HasPrefix(route, "/admin/") {
+				// Citizens reach these pages directly too (request a PIN, lost PIN): their
+				// forms' CSRF tokens are bound to the browser cookie, so it is set here.
+				page = b.ensureBrowserID(h)
 			}
+			mux.Handle(route, b.withCommon(page, "provider_"+p.Info().ID))
 		}
 	}
 	for path, h := range b.routesExtra {

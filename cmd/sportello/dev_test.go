@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"github.com/inps/sportello/pin"
 	"html"
 	"io"
 	"net"
@@ -357,5 +358,40 @@ func TestDevModeOperatorAPI(t *testing.T) {
 	svc := token("demo-service", "demo-service-secret", "inps:services")
 	if st, _ := check(svc, "12345678"); st != http.StatusUnauthorized && st != http.StatusForbidden {
 		t.Fatalf("a token without the operator scope was accepted: %d", st)
+	}
+}
+
+// The lost-PIN flow in dev mode: the recovery link lands in /dev/outbox, rooted at the issuer
+// (a relative link in an e-mail is useless), and following it reaches the recovery page.
+func TestDevModeLostPINLink(t *testing.T) {
+	issuer, _ := devBroker(t)
+	c := client(t, "", "")
+	page, err := c.Get(issuer + "/pin/lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := submit(t, c, page, url.Values{"fiscal_code": {pin.DevGiovannaFerrari},
+		"mobile": {"+390000000" + pin.DevGiovannaFerrari[13:15]}, "email": {"giovanna.ferrari@example.org"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("lost PIN form: %d", resp.StatusCode)
+	}
+	out, err := c.Get(issuer + "/dev/outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	m := regexp.MustCompile(`https?://[^\s"<]*/pin/lost/complete\?[^\s"<]+`).FindString(html.UnescapeString(string(body)))
+	if !strings.HasPrefix(m, issuer+"/pin/lost/complete?") {
+		t.Fatalf("no absolute recovery link in the outbox (%q):\n%s", m, body)
+	}
+	rec, err := c.Get(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Body.Close()
+	if rec.StatusCode != http.StatusOK {
+		t.Fatalf("recovery link: %d", rec.StatusCode)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,9 +21,9 @@ func cmdPIN(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if p.Type != "pin" {
 				continue
 			}
-			c, errs := pin.FromProvider(id, &p, cfg.Dev)
-			if len(errs) > 0 {
-				fmt.Fprintln(stderr, errors.Join(errs...))
+			c, err := pinConfig(id, &p, cfg)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
 				return 1
 			}
 			svc, err := pin.New(pin.Options{Store: st, Config: *c, Notifier: buildNotifier(cfg), Auditor: audit.NewWriter(stderr),

@@ -135,7 +135,7 @@ func buildProviders(ctx context.Context, cfg *config.Config, d deps) (*built, er
 			}
 			prov, err = cns.New(c, cns.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)})
 		case "pin":
-			prov, err = buildPIN(ctx, id, &p, cfg.Dev, d, res)
+			prov, err = buildPIN(ctx, id, &p, cfg, d, res)
 		case "spid":
 			c, errs := spid.FromProvider(id, &p, cfg.Dev)
 			if len(errs) > 0 {
@@ -160,10 +160,10 @@ func newSPID(c *spid.Config, id, issuer string, d deps) (*spid.Provider, error) 
 }
 
 // buildPIN builds the INPS PIN service and its pages; in dev mode it seeds the dev people.
-func buildPIN(ctx context.Context, id string, p *config.Provider, dev bool, d deps, res *built) (providers.Provider, error) {
-	c, errs := pin.FromProvider(id, p, dev)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+func buildPIN(ctx context.Context, id string, p *config.Provider, cfg *config.Config, d deps, res *built) (providers.Provider, error) {
+	c, err := pinConfig(id, p, cfg)
+	if err != nil {
+		return nil, err
 	}
 	svc, err := pin.New(pin.Options{Store: d.store, Config: *c, Notifier: d.notifier, Auditor: d.auditor, Logger: d.logger.With("provider", id)})
 	if err != nil {
@@ -233,4 +233,17 @@ func buildNotifier(cfg *config.Config) providers.Notifier {
 		m.Routes["email"], m.Routes["pec"] = s, s
 	}
 	return m
+}
+
+// pinConfig is the PIN provider's configuration with the links sent to people (lost-PIN
+// recovery) rooted at the issuer unless public_url says otherwise.
+func pinConfig(id string, p *config.Provider, cfg *config.Config) (*pin.Config, error) {
+	c, errs := pin.FromProvider(id, p, cfg.Dev)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = cfg.Issuer
+	}
+	return c, nil
 }
