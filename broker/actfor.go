@@ -153,6 +153,30 @@ func (b *Broker) checkGrantStillValid(ctx context.Context, g *Grant) error {
 	return nil
 }
 
+// tokenDelegationsHold re-checks, for an access token presented back to the broker (token
+// exchange, introspection, userinfo), every delegation named in its act chain: a delegated
+// token stops counting as soon as its delegation is revoked or expires, not only at its exp.
+func (b *Broker) tokenDelegationsHold(ctx context.Context, claims map[string]any) (bool, error) {
+	if b.delegs == nil {
+		return true, nil
+	}
+	act, _ := claims["act"].(map[string]any)
+	for depth := 0; act != nil && depth < 16; depth++ {
+		if d, ok := act["delegation"].(map[string]any); ok {
+			id, _ := d["id"].(string)
+			if id == "" {
+				return false, nil
+			}
+			ok, err := b.delegs.Active(ctx, id)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		act, _ = act["act"].(map[string]any)
+	}
+	return true, nil
+}
+
 var actForTmpl = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
 <h1>{{.Title}}</h1><p>{{.Data.Intro}}</p>
 <form method="post" action="{{.Data.Action}}">

@@ -116,6 +116,25 @@ func TestDelegatedLogin(t *testing.T) {
 		deleg.revoked = true
 		deleg.mu.Unlock()
 		defer func() { deleg.mu.Lock(); deleg.revoked = false; deleg.mu.Unlock() }()
+		// The delegated access token stops counting at once: no exchange, inactive on
+		// introspection, refused by userinfo — even though its exp has not come.
+		if _, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token": {ref["access_token"].(string)}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+			"audience": {"inps-pensioni"}}, "demo-service", "demo-service-secret"); out["error"] != "invalid_grant" {
+			t.Fatalf("exchange after the delegation was revoked: %v", out)
+		}
+		for _, tok := range []string{ref["access_token"].(string), ex["access_token"].(string)} {
+			if _, out := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {tok}}, "demo-service", "demo-service-secret"); out["active"] != false {
+				t.Fatalf("introspection after the delegation was revoked: %v", out)
+			}
+		}
+		req, _ := http.NewRequest(http.MethodGet, tb.URL+pathUserinfo, nil)
+		req.Header.Set("Authorization", "Bearer "+ref["access_token"].(string))
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("userinfo after the delegation was revoked: %d", resp.StatusCode)
+		}
 		if _, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ref["refresh_token"].(string)}}, "demo-rp", "demo-secret"); out["error"] != "invalid_grant" {
 			t.Fatalf("refresh after the delegation was revoked: %v", out)
 		}

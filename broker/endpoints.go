@@ -38,6 +38,11 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		if revoked {
 			return inactive, nil
 		}
+		if hold, err := b.tokenDelegationsHold(ctx, claims); err != nil {
+			return nil, storeError(err)
+		} else if !hold {
+			return inactive, nil
+		}
 		claims["active"] = true
 		claims["token_type"] = "Bearer"
 		return op.NewResponse(claims), nil
@@ -83,6 +88,11 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		return nil, storeError(err)
 	} else if revoked {
 		return nil, op.NewStatusError(errInvalidTokenBearer("access token revoked"), http.StatusUnauthorized)
+	}
+	if hold, err := b.tokenDelegationsHold(ctx, claims); err != nil {
+		return nil, storeError(err)
+	} else if !hold {
+		return nil, op.NewStatusError(errInvalidTokenBearer("the delegation of this access token has ended"), http.StatusUnauthorized)
 	}
 	scopes := strings.Fields(stringClaim(claims, "scope"))
 	if !slices.Contains(scopes, oidc.ScopeOpenID) {

@@ -57,6 +57,11 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	} else if revoked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token revoked")
 	}
+	if hold, err := b.tokenDelegationsHold(ctx, subject); err != nil {
+		return nil, storeError(err)
+	} else if !hold {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the delegation of subject_token has ended")
+	}
 	if stringClaim(subject, "sub") == stringClaim(subject, "client_id") {
 		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token does not represent a user")
 	}

@@ -220,6 +220,13 @@ func TestTokenExchange(t *testing.T) {
 			}
 		})
 	}
+	t.Run("expired subject token is invalid_grant", func(t *testing.T) {
+		tb.now = func() time.Time { return time.Now().Add(time.Hour) }
+		defer func() { tb.now = time.Now }()
+		if _, out := exchange(base(), "demo-service", "demo-service-secret"); out["error"] != "invalid_grant" {
+			t.Fatalf("got %v", out)
+		}
+	})
 	t.Run("revoked subject token is invalid_grant", func(t *testing.T) {
 		postForm(t, tb.URL+pathRevoke, url.Values{"token": {at}, "token_type_hint": {"access_token"}}, "demo-rp", "demo-secret")
 		if _, out := exchange(base(), "demo-service", "demo-service-secret"); out["error"] != "invalid_grant" {
@@ -315,4 +322,37 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// RFC 7009 for refresh tokens: revoking one ends its whole family (the rotated successors
+// too); another client's revocation request is ignored.
+func TestRevokeRefreshToken(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	first := loginTokens(t, tb, "openid offline_access")
+	refresh := func(rt string) map[string]any {
+		_, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "demo-rp", "demo-secret")
+		return out
+	}
+	second := refresh(first["refresh_token"].(string))
+	rt, _ := second["refresh_token"].(string)
+	if rt == "" {
+		t.Fatalf("no rotated refresh token: %v", second)
+	}
+	if st, out := postForm(t, tb.URL+pathRevoke, url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}, "demo-service", "demo-service-secret"); st != http.StatusOK {
+		t.Fatalf("revocation by another client: %d %v", st, out)
+	}
+	third := refresh(rt)
+	rt, _ = third["refresh_token"].(string)
+	if rt == "" {
+		t.Fatalf("another client's revocation took effect: %v", third)
+	}
+	if st, _ := postForm(t, tb.URL+pathRevoke, url.Values{"token": {rt}}, "demo-rp", "demo-secret"); st != http.StatusOK {
+		t.Fatalf("revocation: %d", st)
+	}
+	if out := refresh(rt); out["error"] != "invalid_grant" {
+		t.Fatalf("revoked refresh token still works: %v", out)
+	}
+	if _, out := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {rt}}, "demo-service", "demo-service-secret"); out["active"] != false {
+		t.Fatalf("revoked refresh token introspects as %v", out)
+	}
 }
