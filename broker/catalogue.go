@@ -97,6 +97,8 @@ var baseMessages = map[string]map[string]string{
 	"chooser.button.cie":        {"it": "Entra con CIE", "en": "Sign in with CIE"},
 	"chooser.button.cns":        {"it": "Entra con CNS", "en": "Sign in with CNS"},
 	"chooser.button.pin":        {"it": "Entra con il PIN INPS", "en": "Sign in with the INPS PIN"},
+	"chooser.spid_more":         {"it": "Maggiori informazioni su SPID", "en": "More information on SPID"},
+	"chooser.spid_none":         {"it": "Non hai SPID?", "en": "No SPID yet?"},
 	"chooser.spid_idps":         {"it": "Gestori di identità SPID", "en": "SPID identity providers"},
 	"chooser.who.spid":          {"it": "Per tutti i cittadini con un'identità digitale SPID.", "en": "For everyone with a SPID digital identity."},
 	"chooser.who.cie":           {"it": "Per chi ha la Carta d'Identità Elettronica, un lettore di carte e il PIN della carta.", "en": "For holders of the Electronic Identity Card (CIE) with a card reader and the card's PIN."},

@@ -107,6 +107,11 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 			for _, c := range ol.Options() {
 				o.Choices = append(o.Choices, ui.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
 			}
+			if info.Method == "spid" {
+				// AgID's SPID button ends with these two links to the official pages.
+				o.Links = []ui.Choice{{Name: t("chooser.spid_more"), URL: "https://www.spid.gov.it/"},
+					{Name: t("chooser.spid_none"), URL: "https://www.spid.gov.it/cittadini/"}}
+			}
 			if len(o.Choices) == 0 { // no identity provider loaded yet: say so, no button to an error
 				data.Hidden = append(data.Hidden, ui.HiddenOption{Name: display, Why: t("chooser.no_options")})
 				continue

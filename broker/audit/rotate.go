@@ -54,6 +54,11 @@ func openSink(opts Options) (_ *fileSink, _ *Record, err error) {
 		_ = f.Close()
 		return nil, nil, err
 	}
+	if s.size > 0 && last != nil && !last.Time.IsZero() {
+		// The day the current file belongs to is the day of its records, read on the same
+		// clock as the writes (the file's mtime is the OS clock and changes when copied).
+		s.day = dayOf(last.Time)
+	}
 	s.prune(opts.Now())
 	return s, last, nil
 }

@@ -26,6 +26,9 @@ type ChooserOption struct {
 	Choices []Choice
 	// ChoicesLabel names the Choices list for assistive technologies.
 	ChoicesLabel string
+	// Links follow the Choices (for SPID, AgID's button: "Maggiori informazioni", "Non hai
+	// SPID?"), each opening the public page it names.
+	Links []Choice
 }
 
 // Choice is one identity provider of the SPID button.

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/inps/sportello/providers/spid/devidp"
 
 	"golang.org/x/oauth2"
 )
@@ -91,5 +94,40 @@ func TestDevModeDelegation(t *testing.T) {
 	if claims["fiscal_number"] != "VRDGPP40C15L219U" || act["fiscal_number"] != "BNCLRA85M41F205C" || act["delegation"] == nil ||
 		claims["acr"] != "https://www.spid.gov.it/SpidL2" {
 		t.Fatalf("claims = %v", claims)
+	}
+}
+
+// The chooser's SPID button lists every configured identity provider (the dev set) and ends
+// with AgID's two links, in the page's language.
+func TestDevModeChooserListsEveryIdP(t *testing.T) {
+	issuer, _ := devBroker(t)
+	c := client(t, "", "")
+	var body string
+	for i := 0; i < 50; i++ { // the dev IdPs' metadata is first fetched as the listener comes up
+		resp, err := c.Get(authURL(issuer, "", "https://www.spid.gov.it/SpidL2", "v0123456789v0123456789v0123456789v0123456789"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		if strings.Contains(body, "?hint=") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, name := range devidp.DevNames {
+		display := "SPID " + strings.ToUpper(name[:1]) + name[1:] + " (dev)"
+		if !strings.Contains(body, ">"+display+"</a>") {
+			t.Errorf("identity provider %q missing from the chooser", display)
+		}
+	}
+	for _, link := range []string{`href="https://www.spid.gov.it/">Maggiori informazioni su SPID</a>`, `href="https://www.spid.gov.it/cittadini/">Non hai SPID?</a>`} {
+		if !strings.Contains(body, link) {
+			t.Errorf("AgID link missing: %s", link)
+		}
+	}
+	if t.Failed() {
+		t.Logf("chooser:\n%s", body)
 	}
 }
