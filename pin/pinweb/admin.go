@@ -29,6 +29,7 @@ type adminRequest struct {
 // the endpoint names; every action is audited by the Service under the operator's name.
 //
 //	POST /admin/pin/issue                   office issuance → {"envelope": {...}}     pin:office
+//	POST /admin/pin/request                 a request taken by phone (ordinario, two halves)  pin:contact_center
 //	POST /admin/pin/confirm                 confirm a phone-confirmed request         pin:office|pin:contact_center
 //	POST /admin/pin/convert/approve|reject  decide a conversion                       pin:office
 //	GET  /admin/pin/convert/document?fiscal_code=  the uploaded document              pin:office
@@ -50,6 +51,15 @@ func (w *Web) adminRoutes(mux *http.ServeMux) {
 			return nil, err
 		}
 		return map[string]any{"envelope": map[string]string{"number": env.Number, "text": env.Text}}, nil
+	}))
+	mux.HandleFunc("POST /admin/pin/request", w.admin([]string{ScopeContactCenter}, func(op string, r *http.Request, req adminRequest) (any, error) {
+		if req.Person == nil {
+			return nil, pin.ErrInvalidInput
+		}
+		// The Contact Center takes the same request as the online form, by phone: the PIN
+		// goes out the same way (first half by SMS or e-mail, second by post).
+		return nil, w.svc.RequestPIN(r.Context(), pin.Request{Person: *req.Person, Category: req.Category,
+			Channel: pin.ContactCenter, Operator: op})
 	}))
 	mux.HandleFunc("POST /admin/pin/confirm", w.admin(both, func(op string, r *http.Request, req adminRequest) (any, error) {
 		return nil, w.svc.ConfirmRequest(r.Context(), op, req.FiscalCode)

@@ -27,6 +27,8 @@ func TestCLI(t *testing.T) {
 		{"authorise without a convenzione is refused", []string{"authorise", "add", pin.DevMarcoColombo, "--auth", "servizi_cittadino:cud"}, 1, "convenzione"},
 		{"unlock", []string{"unlock", pin.DevGiovannaFerrari}, 0, "ok"},
 		{"issue prints the envelope", []string{"issue", "--given-name", "Mario", "--family-name", "Rossi", "--id-document", "CI AB123", "--resident-abroad", pin.DevMarioRossi}, 0, "PIN DISPOSITIVO"},
+		{"request by the Contact Center", []string{"request", "RCCMNL83S18D969H", "--given-name", "Manuela", "--family-name", "Rocca", "--postal", "Calle 1, Madrid", "--mobile", "+34600000000", "--resident-abroad"}, 0, "ok"},
+		{"request without a postal address is refused", []string{"request", "RSSMRA80A01H501U", "--given-name", "Mario", "--family-name", "Rossi", "--mobile", "+393330000000", "--resident-abroad"}, 1, "postal"},
 		{"revoke", []string{"revoke", pin.DevPaoloGreco, "--reason", "request"}, 0, "ok"},
 		{"convert without a request is refused", []string{"convert", "approve", pin.DevGiovannaFerrari}, 1, ""},
 		{"an unknown command shows the usage", []string{"frobnicate", "X"}, 2, ""},

@@ -59,13 +59,15 @@ type fixture struct {
 	clock   *storetest.Clock
 	fin     *finisher
 	session *providers.Identity
+	events  *recordedAudit
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := storetest.NewClock(t0)
 	st := memory.New(memory.Options{Now: clock.Now})
-	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: &discard{},
+	events := &recordedAudit{}
+	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: &discard{}, Auditor: events,
 		Config: pin.Config{Argon2: pin.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}}})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +75,7 @@ func newFixture(t testing.TB) *fixture {
 	if err := pin.SeedDev(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}
-	fx := &fixture{svc: svc, clock: clock, fin: &finisher{finished: map[string]*providers.Identity{}}}
+	fx := &fixture{svc: svc, clock: clock, events: events, fin: &finisher{finished: map[string]*providers.Identity{}}}
 	web, err := New(svc, Deps{CSRF: csrf{},
 		Lang:    func(r *http.Request) string { return r.Header.Get("Accept-Language") },
 		Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
@@ -90,6 +92,32 @@ func newFixture(t testing.TB) *fixture {
 	fx.srv = httptest.NewServer(web.Handler(fx.fin))
 	t.Cleanup(fx.srv.Close)
 	return fx
+}
+
+// recordedAudit keeps the audit events of a test.
+type recordedAudit struct {
+	mu     sync.Mutex
+	events []providers.AuditEvent
+}
+
+func (a *recordedAudit) Audit(_ context.Context, e providers.AuditEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+// find returns the last event of type typ.
+func (a *recordedAudit) find(typ string) *providers.AuditEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.events) - 1; i >= 0; i-- {
+		if a.events[i].Type == typ {
+			e := a.events[i]
+			return &e
+		}
+	}
+	return nil
 }
 
 type discard struct{}
@@ -328,5 +356,69 @@ func TestMessagesHaveBothLanguages(t *testing.T) {
 		if v["it"] == "" || v["en"] == "" {
 			t.Errorf("%s lacks a language", k)
 		}
+	}
+}
+
+// The Contact Center takes a request by phone: the same checks and delivery as online, the
+// record and the audit trail naming the channel and the operator. Only its scope may.
+func TestContactCenterRequest(t *testing.T) {
+	fx := newFixture(t)
+	person := map[string]any{"fiscal_code": "RSSMRA80A01H501U", "given_name": "Mario", "family_name": "Rossi",
+		"resident_abroad": true, "contacts": map[string]any{"mobile": "+393331112222", "postal": "Calle 1, Madrid"}}
+	if code, _ := fx.admin(t, "POST", "/admin/pin/request", ScopeOffice, map[string]any{"person": person}); code != 401 {
+		t.Fatalf("an office token took a Contact-Center request: %d", code)
+	}
+	if code, body := fx.admin(t, "POST", "/admin/pin/request", ScopeContactCenter, map[string]any{"person": map[string]any{
+		"fiscal_code": "RSSMRA80A01H501X", "given_name": "Mario", "family_name": "Rossi"}}); code != 400 {
+		t.Fatalf("a bad fiscal code: %d %s", code, body)
+	}
+	code, body := fx.admin(t, "POST", "/admin/pin/request", ScopeContactCenter, map[string]any{"person": person})
+	if code != 200 {
+		t.Fatalf("request: %d %s", code, body)
+	}
+	code, body = fx.admin(t, "GET", "/admin/pin/show?fiscal_code=RSSMRA80A01H501U", ScopeContactCenter, nil)
+	if code != 200 || !strings.Contains(body, `"channel":"contact_center"`) || !strings.Contains(body, `"state":"issued"`) {
+		t.Fatalf("record: %d %s", code, body)
+	}
+	e := fx.events.find("pin.requested")
+	if e == nil || e.Actor != "op-"+ScopeContactCenter || e.Fields["channel"] != pin.ContactCenter {
+		t.Fatalf("audit: %+v", e)
+	}
+	if code, _ := fx.admin(t, "POST", "/admin/pin/request", ScopeContactCenter, map[string]any{"person": person}); code == 200 {
+		t.Fatal("a second PIN was requested for the same person")
+	}
+}
+
+// An office rejection of a conversion: the PIN stays ordinario, the decision is audited under
+// the operator's name, and a second decision is refused.
+func TestConversionRejected(t *testing.T) {
+	fx := newFixture(t)
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("csrf", "tok")
+	mw.WriteField("fiscal_code", pin.DevMarcoColombo)
+	mw.WriteField("pin", "Z9Y8X7W6")
+	fw, _ := mw.CreateFormFile("document", "id.jpg")
+	fw.Write(append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100)...)) // a JPEG
+	mw.Close()
+	req, _ := http.NewRequest("POST", fx.srv.URL+"/pin/convert", &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept-Language", "en")
+	if _, body := do(t, req); !strings.Contains(body, "Request received") {
+		t.Fatalf("JPEG upload: %s", body)
+	}
+	code, body := fx.admin(t, "POST", "/admin/pin/convert/reject", ScopeOffice, map[string]any{"fiscal_code": pin.DevMarcoColombo, "reason": "document unreadable"})
+	if code != 200 {
+		t.Fatalf("reject: %d %s", code, body)
+	}
+	if e := fx.events.find("pin.conversion_rejected"); e == nil || e.Actor != "op-"+ScopeOffice || e.Fields["reason"] != "document unreadable" {
+		t.Fatalf("audit: %+v", e)
+	}
+	if code, _ := fx.admin(t, "POST", "/admin/pin/convert/approve", ScopeOffice, map[string]any{"fiscal_code": pin.DevMarcoColombo}); code == 200 {
+		t.Fatal("a rejected conversion was approved afterwards")
+	}
+	fx.post(t, "/pin/login", url.Values{"login": {"L9"}, "fiscal_code": {pin.DevMarcoColombo}, "pin": {"Z9Y8X7W6"}}, "en")
+	if id := fx.fin.finished["L9"]; id == nil || id.PINType != "ordinario" {
+		t.Fatalf("after rejection: %+v", id)
 	}
 }
