@@ -65,12 +65,14 @@ type PostFormData struct {
 // FormData is a generic form page (intro, error with aria-describedby, fields, submit).
 type FormData struct {
 	Intro, Error, Notice string
-	Action               string
-	Multipart            bool
-	Fields               []Field
-	Hidden               map[string]string
-	Submit               string
-	Links                []Link
+	// Ref is the reference code the help desk finds in the log, shown with Error.
+	Ref       string
+	Action    string
+	Multipart bool
+	Fields    []Field
+	Hidden    map[string]string
+	Submit    string
+	Links     []Link
 	// LinksLabel names the navigation of Links.
 	LinksLabel string
 }

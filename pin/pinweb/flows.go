@@ -52,7 +52,8 @@ func (w *Web) links(r *http.Request) []link {
 
 func (w *Web) index(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/pin/" {
-		http.NotFound(rw, r)
+		// A page people understand, with the PIN pages that do exist, never a bare 404.
+		w.render(rw, r, &view{Title: w.t(r, "pin.name"), Error: w.t(r, "err.page_not_found"), Links: w.links(r), Status: http.StatusNotFound})
 		return
 	}
 	w.render(rw, r, &view{Title: w.t(r, "pin.name"), Intro: w.t(r, "pin.description"), Links: w.links(r)})

@@ -99,6 +99,7 @@ var catalogue = ui.Pairs{
 	"err.rule.same_as_old":   {"Il nuovo PIN deve essere diverso dal precedente.", "The new PIN must differ from the previous one."},
 	"err.rule.mismatch":      {"I due nuovi PIN non coincidono.", "The two new PINs differ."},
 	"err.document":           {"Documento non accettato: serve un solo file PDF, JPEG o PNG di al massimo 1 MB.", "Document refused: one PDF, JPEG or PNG file of at most 1 MB is needed."},
+	"err.page_not_found":     {"Questa pagina non esiste. Scelga una delle voci qui sotto.", "This page does not exist. Choose one of the items below."},
 	"err.bad_state":          {"Operazione non possibile nello stato attuale del PIN.", "This operation is not possible in the PIN's current state."},
 	"err.recovery":           {"Il collegamento non è valido o è scaduto: ripeta la procedura PIN smarrito.", "The link is invalid or expired: repeat the lost PIN procedure."},
 	"err.needs_strong_login": {"Serve un accesso con SPID, CIE o CNS.", "A SPID, CIE or CNS login is needed."},

@@ -1,6 +1,9 @@
 package pinweb
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -62,7 +65,11 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	if l := r.URL.Query().Get("lang"); l == "it" || l == "en" {
 		v.Action += "?" + url.Values{"lang": {l}}.Encode()
 	}
-	data := ui.FormData{Intro: v.Intro, Error: v.Error, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
+	var ref string
+	if v.Error != "" {
+		ref = refOf(r)
+	}
+	data := ui.FormData{Intro: v.Intro, Error: v.Error, Ref: ref, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
 		Hidden: v.Hidden, Submit: v.Submit, LinksLabel: text(v.Lang, "form.links", nil)}
 	for _, f := range v.Fields {
 		uf := ui.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
@@ -106,6 +113,13 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
 		hdr := rw.Header()
+		// The broker's middleware names every request; an error shown on the page carries that
+		// reference, and the log line with the cause carries it too.
+		ref := hdr.Get("X-Request-Id")
+		if ref == "" {
+			ref = newRef()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxRef{}, ref))
 		hdr.Set("Cache-Control", "no-store")
 		hdr.Set("X-Frame-Options", "DENY")
 		hdr.Set("Referrer-Policy", "no-referrer")
@@ -194,7 +208,25 @@ func (w *Web) errorText(r *http.Request, err error) string {
 	case errors.Is(err, providers.ErrBadCredentials):
 		key = "err.invalid_input"
 	default:
-		w.log.ErrorContext(r.Context(), "pinweb: unexpected error", "err", err)
+		w.log.ErrorContext(r.Context(), "pinweb: unexpected error", "request_id", refOf(r), "err", err)
+		return text(lang, key, args)
 	}
+	// Never a PIN here: the Service's errors carry none (see pin.WrongPINError).
+	w.log.InfoContext(r.Context(), "pinweb: refused", "request_id", refOf(r), "message", key, "err", err)
 	return text(lang, key, args)
+}
+
+type ctxRef struct{}
+
+// refOf is the reference of the request shown with an error.
+func refOf(r *http.Request) string {
+	s, _ := r.Context().Value(ctxRef{}).(string)
+	return s
+}
+
+// newRef names a request the broker's middleware did not (pages served stand-alone).
+func newRef() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -194,6 +194,10 @@ func TestWrongPINPageSaysUntilWhen(t *testing.T) {
 			if !strings.Contains(body, tt.want) || !strings.Contains(body, `name="pin"`) {
 				t.Fatalf("%s", body)
 			}
+			// The help desk's reference code goes with every error shown on a PIN page.
+			if !regexp.MustCompile(`id="form-error">.*class="sp-ref">[0-9a-f]{16}</span>`).MatchString(body) {
+				t.Fatalf("no reference code with the error:\n%s", body)
+			}
 		})
 	}
 	if fx.fin.finished["L1"] != nil {
@@ -420,5 +424,15 @@ func TestConversionRejected(t *testing.T) {
 	fx.post(t, "/pin/login", url.Values{"login": {"L9"}, "fiscal_code": {pin.DevMarcoColombo}, "pin": {"Z9Y8X7W6"}}, "en")
 	if id := fx.fin.finished["L9"]; id == nil || id.PINType != "ordinario" {
 		t.Fatalf("after rejection: %+v", id)
+	}
+}
+
+// An unknown PIN page is a page in the person's language with the real ones, not a bare 404.
+func TestUnknownPINPage(t *testing.T) {
+	fx := newFixture(t)
+	code, body := fx.get(t, "/pin/nonexistent", "en")
+	if code != http.StatusNotFound || !strings.Contains(body, "This page does not exist") || !strings.Contains(body, `href="/pin/lost`) ||
+		!strings.Contains(body, `class="sp-ref"`) {
+		t.Fatalf("%d %s", code, body)
 	}
 }
