@@ -356,3 +356,43 @@ func TestRevokeRefreshToken(t *testing.T) {
 		t.Fatalf("revoked refresh token introspects as %v", out)
 	}
 }
+
+// A rotation made by one replica (sportello keys rotate writes the shared store) reaches a
+// running replica by itself, through its reload loop: no restart, no SIGHUP.
+func TestKeyRotationReachesARunningReplica(t *testing.T) {
+	st := memStore(t)
+	dir := t.TempDir()
+	a := newTestBrokerFull(t, st, dir, nil)
+	b := newTestBrokerFull(t, st, dir, func(o *Options) { o.KeyReloadInterval = 20 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Run(ctx)
+	ks, err := a.keys.source.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nextKid string
+	for _, k := range ks.Keys {
+		if k.Alg == jose.ES256 && k.State == KeyNext {
+			nextKid = k.ID
+		}
+	}
+	before := loginTokens(t, b, "openid")
+	if kid := jwtHeader(t, before["access_token"].(string))["kid"]; kid == nextKid {
+		t.Fatal("signing with the next key before the rotation")
+	}
+	if _, err := a.keys.source.Rotate(ctx, time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var kid any
+	for i := 0; i < 250 && kid != nextKid; i++ {
+		time.Sleep(20 * time.Millisecond)
+		kid = jwtHeader(t, loginTokens(t, b, "openid")["access_token"].(string))["kid"]
+	}
+	if kid != nextKid {
+		t.Fatalf("the running replica still signs with %v after the rotation, want %s", kid, nextKid)
+	}
+	if _, st := userinfo(t, b, before["access_token"].(string)); st != http.StatusOK {
+		t.Fatalf("a token of the retired key no longer verifies on the replica: %d", st)
+	}
+}
