@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
@@ -16,7 +15,13 @@ import (
 // operations on the delegation registry of the configured store.
 func cmdDelegation(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return withConfiguredStore(ctx, "delegation", args, stderr, func(cfg *config.Config, st store.Store, rest []string) int {
-		reg, err := delegation.New(delegation.Options{Store: st, Notifier: buildNotifier(cfg), Auditor: audit.NewWriter(stderr),
+		aw, closeAudit, err := operatorAuditor(cfg, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer closeAudit()
+		reg, err := delegation.New(delegation.Options{Store: st, Notifier: buildNotifier(cfg), Auditor: aw,
 			Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 		if err != nil {
 			fmt.Fprintln(stderr, err)

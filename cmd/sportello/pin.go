@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/pin"
@@ -26,7 +25,13 @@ func cmdPIN(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(stderr, err)
 				return 1
 			}
-			svc, err := pin.New(pin.Options{Store: st, Config: *c, Notifier: buildNotifier(cfg), Auditor: audit.NewWriter(stderr),
+			aw, closeAudit, err := operatorAuditor(cfg, stderr)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			defer closeAudit()
+			svc, err := pin.New(pin.Options{Store: st, Config: *c, Notifier: buildNotifier(cfg), Auditor: aw,
 				Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 			if err != nil {
 				fmt.Fprintln(stderr, err)

@@ -16,7 +16,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -103,23 +102,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return err
 	}
-	// The audit trail: hash-chained; in dev mode checkpoints are signed with a generated key
-	// (keys dir, audit.key and audit.key.pub) so "sportello audit verify" can be tried.
-	aopts := audit.Options{Path: cfg.Audit.File, Logger: logger.With("component", "audit"), MaxBytes: cfg.Audit.MaxBytes,
-		Retention: audit.Retention{Months: cfg.Audit.RetentionMonths}}
-	if cfg.Audit.File == "" {
-		aopts.Out = os.Stderr
-	}
-	if cfg.Audit.SigningKey != "" {
-		if aopts.SigningKey, err = audit.LoadSigningKey(cfg.Audit.SigningKey); err != nil {
-			return fmt.Errorf("audit.signing_key: %w", err)
-		}
-	} else if cfg.Dev {
-		if aopts.SigningKey, err = audit.EnsureDevKey(filepath.Join(cfg.Keys.Dir, "audit.key"), nil); err != nil {
-			return err
-		}
-	}
-	aw, err := audit.Open(aopts)
+	aw, err := openAuditTrail(cfg, cfg.Audit.File, logger.With("component", "audit"))
 	if err != nil {
 		return err
 	}
