@@ -396,3 +396,29 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 		t.Fatalf("a token of the retired key no longer verifies on the replica: %d", st)
 	}
 }
+
+// An official's authorisations go into the tokens whatever credential they use (here a SPID
+// login), and never into the tokens of someone else.
+func TestEntitlementsWithAnyCredential(t *testing.T) {
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) {
+		o.Entitlements = func(_ context.Context, cf string) ([]string, error) {
+			if cf == "RSSMRA80A01H501U" {
+				return []string{"isee:consultazione"}, nil
+			}
+			return nil, nil
+		}
+	})
+	out := loginTokens(t, tb, "openid fiscal_number")
+	for _, tok := range []string{out["id_token"].(string), out["access_token"].(string)} {
+		c := jwtClaims(t, tok)
+		if ents, _ := c["entitlements"].([]any); c["auth_method"] != "spid" || len(ents) != 1 || ents[0] != "isee:consultazione" {
+			t.Fatalf("official's SPID login: %v", c)
+		}
+	}
+	code := codeFor(t, tb, "demo-rp", url.Values{"scope": {"openid"}, "idp": {"BNCLRA85M41F205C:2"}, "prompt": {"login"}})
+	_, other := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret")
+	if c := jwtClaims(t, other["id_token"].(string)); c["entitlements"] != nil {
+		t.Fatalf("a citizen got entitlements: %v", c)
+	}
+}
