@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
 )
 
 func jwks(t *testing.T, tb *testBroker) jose.JSONWebKeySet {
@@ -420,5 +422,25 @@ func TestEntitlementsWithAnyCredential(t *testing.T) {
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret")
 	if c := jwtClaims(t, other["id_token"].(string)); c["entitlements"] != nil {
 		t.Fatalf("a citizen got entitlements: %v", c)
+	}
+}
+
+// With no acr_values and no claims the configured default level applies: an L1 login is
+// refused under the default SpidL2 and accepted when policy.default_acr is SpidL1.
+func TestDefaultACRWhenNothingIsAsked(t *testing.T) {
+	login := func(tb *testBroker) (url.Values, string) {
+		q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+			"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"RSSMRA80A01H501U:1"}}
+		cb, resp := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+		body, _ := io.ReadAll(resp.Body)
+		return cb, string(body)
+	}
+	// The failure page offers the way back with the OAuth error.
+	if cb, body := login(newTestBroker(t, memStore(t))); cb != nil || !strings.Contains(body, "error=unmet_authentication_requirements") {
+		t.Fatalf("an L1 login under the default SpidL2: %v", cb)
+	}
+	l1 := newTestBroker(t, memStore(t), func(c *config.Config) { c.Policy.DefaultACR = providers.SpidL1 })
+	if cb, _ := login(l1); cb == nil || cb.Get("code") == "" {
+		t.Fatalf("an L1 login under default_acr SpidL1: %v", cb)
 	}
 }
