@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/inps/sportello/providers/spid/devidp"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
 
@@ -131,3 +133,63 @@ func TestDevModeChooserListsEveryIdP(t *testing.T) {
 		t.Logf("chooser:\n%s", body)
 	}
 }
+
+// SP-initiated Single Logout through the broker: the relying party's end_session for a SPID
+// session sends a signed LogoutRequest to the IdP that made it, its LogoutResponse comes back,
+// and the broker session is over (prompt=none now answers login_required).
+func TestDevModeSPIDLogoutThroughTheBroker(t *testing.T) {
+	issuer, _ := devBroker(t)
+	for _, idp := range []string{"demo", "test"} { // HTTP-Redirect and HTTP-POST bindings
+		t.Run(idp, func(t *testing.T) {
+			c := client(t, "", "")
+			resp, v := spidLoginAs(t, c, issuer, idp, "https://www.spid.gov.it/SpidL2", "2", "login", "RSSMRA80A01H501U")
+			ctx := context.Background()
+			prov, err := oidc.NewProvider(ctx, issuer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rp := oauth2.Config{ClientID: "demo-rp", ClientSecret: "demo-secret", Endpoint: prov.Endpoint(), RedirectURL: "http://127.0.0.1:9000/callback"}
+			tok, err := rp.Exchange(ctx, callbackCode(t, resp), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []string // every request the browser makes from here on
+			c.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+				seen = append(seen, req.Method+" "+req.URL.Path)
+				return http.DefaultTransport.RoundTrip(req)
+			})
+			page, err := c.Get(issuer + "/end_session?" + url.Values{"id_token_hint": {tok.Extra("id_token").(string)}}.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 4 && page.Request.URL.Path != "/logged-out"; i++ {
+				page = submit(t, c, page, nil) // an HTTP-POST binding's auto-submitting form
+			}
+			page.Body.Close()
+			if page.Request.URL.Path != "/logged-out" || !slices.ContainsFunc(seen, func(p string) bool { return strings.Contains(p, " /dev/spid/"+idp+"/slo") }) ||
+				!slices.ContainsFunc(seen, func(p string) bool { return strings.HasSuffix(p, " /spid/slo") }) {
+				t.Fatalf("logout did not go through the IdP's SLO and back: %v, ended at %s (%d)", seen, page.Request.URL, page.StatusCode)
+			}
+			// The broker session is gone: a silent login is refused.
+			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+				if req.URL.Port() == "9000" {
+					return http.ErrUseLastResponse
+				}
+				return nil
+			}
+			silent, err := c.Get(authURL(issuer, "", "https://www.spid.gov.it/SpidL2", v) + "&prompt=none")
+			if err != nil {
+				t.Fatal(err)
+			}
+			silent.Body.Close()
+			loc, _ := url.Parse(silent.Header.Get("Location"))
+			if loc == nil || loc.Query().Get("error") != "login_required" {
+				t.Fatalf("after logout prompt=none answered %d %s", silent.StatusCode, silent.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
