@@ -444,3 +444,48 @@ func TestDefaultACRWhenNothingIsAsked(t *testing.T) {
 		t.Fatalf("an L1 login under default_acr SpidL1: %v", cb)
 	}
 }
+
+// An IdP-initiated logout (the SPID provider calls EndUpstreamSession with the IdP, NameID and
+// SessionIndex of the LogoutRequest) ends the broker session opened by that upstream session,
+// and only that one.
+func TestUpstreamLogoutEndsTheBrokerSession(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	login := func(cf string) *browser {
+		br := newBrowser(t)
+		q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+			"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {cf + ":2"}}
+		if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode()); cb == nil || cb.Get("code") == "" {
+			t.Fatalf("login of %s failed", cf)
+		}
+		return br
+	}
+	silent := func(br *browser) string {
+		q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+			"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "prompt": {"none"}}
+		cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+		if cb == nil {
+			return "no answer"
+		}
+		if cb.Get("code") != "" {
+			return "code"
+		}
+		return cb.Get("error")
+	}
+	mario, laura := login("RSSMRA80A01H501U"), login("BNCLRA85M41F205C")
+	if got := silent(mario); got != "code" {
+		t.Fatalf("before the logout prompt=none answered %s", got)
+	}
+	if err := tb.EndUpstreamSession(t.Context(), map[string]string{"idp": "https://idp.example", "name_id": "_nameid-RSSMRA80A01H501U",
+		"session_index": "_session-RSSMRA80A01H501U"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := silent(mario); got != "login_required" {
+		t.Fatalf("after the IdP's logout prompt=none answered %s", got)
+	}
+	if got := silent(laura); got != "code" {
+		t.Fatalf("another person's session ended too: %s", got)
+	}
+	if err := tb.EndUpstreamSession(t.Context(), map[string]string{"idp": "https://idp.example", "name_id": "_unknown", "session_index": "_x"}); err != nil {
+		t.Fatalf("an unknown upstream session: %v", err)
+	}
+}

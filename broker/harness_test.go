@@ -49,6 +49,7 @@ func (p *testProvider) Start(w http.ResponseWriter, r *http.Request, req *provid
 		FiscalNumber: cf, GivenName: "Mario", FamilyName: "Rossi", Birthdate: "1980-01-01",
 		Email: "mario.rossi@example.it", Method: "spid", ACR: providers.ACRForLevel(level),
 		AMR: []string{"pwd", "mfa"}, AuthTime: time.Now().Truncate(time.Second), SPIDIdP: "https://idp.example",
+		Session: map[string]string{"idp": "https://idp.example", "name_id": "_nameid-" + cf, "session_index": "_session-" + cf},
 	})
 	return nil
 }
