@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"github.com/inps/sportello/pin"
+	"github.com/inps/sportello/providers/x509auth"
 	"html"
 	"io"
 	"net"
@@ -393,5 +394,57 @@ func TestDevModeLostPINLink(t *testing.T) {
 	rec.Body.Close()
 	if rec.StatusCode != http.StatusOK {
 		t.Fatalf("recovery link: %d", rec.StatusCode)
+	}
+}
+
+// Every dev certificate through the broker's real mutual-TLS listener (the serve.go TLS
+// settings, the dev trust anchors, CRL and OCSP): the good cards log in with their fiscal
+// code, each broken one is refused with the page that names its own reason.
+func TestDevModeEveryCertificateOverTheRealListener(t *testing.T) {
+	issuer, _ := devBroker(t)
+	msgs := x509auth.Messages()
+	tests := []struct{ cert, idp, reason, cf string }{
+		{"mario-rossi-cie", "cie", "", "RSSMRA80A01H501U"},
+		{"giuseppe-verdi-cns", "cns", "", "VRDGPP40C15L219U"},
+		{"cns-hash-with-slash", "cns", "", "RCCMNL83S18D969H"},
+		{"", "cie", x509auth.ReasonMissing, ""},
+		{"expired", "cie", x509auth.ReasonExpired, ""},
+		{"not-yet-valid", "cns", x509auth.ReasonNotYetValid, ""},
+		{"revoked-crl", "cns", x509auth.ReasonRevoked, ""},
+		{"revoked-ocsp", "cie", x509auth.ReasonRevoked, ""},
+		{"wrong-policy", "cie", x509auth.ReasonWrongPolicy, ""},
+		{"no-clientauth-eku", "cns", x509auth.ReasonNoClientAuth, ""},
+		{"wrong-key-usage", "cns", x509auth.ReasonKeyUsage, ""},
+		{"unknown-ca", "cie", x509auth.ReasonUnknownCA, ""},
+		{"invalid-fiscal-code", "cns", x509auth.ReasonInvalidFiscalCode, ""},
+		{"no-fiscal-code", "cie", x509auth.ReasonNoFiscalCode, ""},
+		{"mario-rossi-cie", "cns", x509auth.ReasonUnknownCA, ""}, // a CIE is no CNS
+	}
+	for _, tt := range tests {
+		t.Run(tt.idp+" "+tt.cert, func(t *testing.T) {
+			certFile, keyFile := "", ""
+			if tt.cert != "" {
+				certFile, keyFile = "../../testdata/pki/"+tt.cert+".crt", "../../testdata/pki/"+tt.cert+".key"
+			}
+			v := oauth2.GenerateVerifier()
+			resp, err := client(t, certFile, keyFile).Get(authURL(issuer, tt.idp, "", v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.reason == "" {
+				if c := tokenClaims(t, issuer, callbackCode(t, resp), v); c["fiscal_number"] != tt.cf || c["auth_method"] != tt.idp {
+					t.Fatalf("claims = %v", c)
+				}
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if msgs[tt.reason]["it"] == "" {
+				t.Fatalf("no message for %s", tt.reason)
+			}
+			if resp.StatusCode < 400 || resp.Header.Get("Location") != "" || !strings.Contains(html.UnescapeString(string(body)), msgs[tt.reason]["it"]) {
+				t.Fatalf("want the %s page, got %d %s:\n%.2000s", tt.reason, resp.StatusCode, resp.Header.Get("Location"), body)
+			}
+		})
 	}
 }

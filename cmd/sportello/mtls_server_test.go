@@ -63,9 +63,15 @@ func TestMTLSServerHandshakePerLogin(t *testing.T) {
 		newConns, resumed, withCert = 0, 0, 0
 		mu.Unlock()
 		// A client that would resume and reuse connections if the server let it.
+		var caLists [][][]byte
 		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost",
-			Certificates: []tls.Certificate{card}, MinVersion: version, MaxVersion: version,
-			ClientSessionCache: tls.NewLRUClientSessionCache(8)}}
+			MinVersion: version, MaxVersion: version, ClientSessionCache: tls.NewLRUClientSessionCache(8),
+			GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				mu.Lock()
+				caLists = append(caLists, cri.AcceptableCAs)
+				mu.Unlock()
+				return &card, nil
+			}}}
 		c := &http.Client{Transport: tr}
 		for range 3 {
 			resp, err := c.Get("https://" + ln.Addr().String() + "/mtls/cie")
@@ -77,6 +83,15 @@ func TestMTLSServerHandshakePerLogin(t *testing.T) {
 		}
 		tr.CloseIdleConnections()
 		mu.Lock()
+		// The handshake names no CA: the Italian trust list is far larger than browsers accept.
+		for _, cas := range caLists {
+			if len(cas) != 0 {
+				t.Errorf("TLS %x: the certificate request names %d CAs, want none", version, len(cas))
+			}
+		}
+		if len(caLists) != 3 {
+			t.Errorf("TLS %x: %d certificate requests for 3 logins", version, len(caLists))
+		}
 		if newConns != 3 || resumed != 0 || withCert != 3 {
 			t.Errorf("TLS %x: %d connections for 3 logins, %d resumed sessions, %d with the card; want 3, 0, 3",
 				version, newConns, resumed, withCert)
