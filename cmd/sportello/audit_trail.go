@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,14 +11,13 @@ import (
 	"github.com/inps/sportello/config"
 )
 
-// openAuditTrail opens the hash-chained audit trail at path ("" = standard error, dev mode
-// only). Checkpoints are signed with audit.signing_key; in dev mode with a generated key
+// openAuditTrail opens the hash-chained audit trail at path ("" = out, dev mode only). Checkpoints are signed with audit.signing_key; in dev mode with a generated key
 // (keys dir, audit.key and audit.key.pub) so "sportello audit verify" can be tried.
-func openAuditTrail(cfg *config.Config, path string, logger *slog.Logger) (*audit.Writer, error) {
+func openAuditTrail(cfg *config.Config, path string, out io.Writer, logger *slog.Logger) (*audit.Writer, error) {
 	aopts := audit.Options{Path: path, Logger: logger, MaxBytes: cfg.Audit.MaxBytes,
 		Retention: audit.Retention{Months: cfg.Audit.RetentionMonths}}
 	if path == "" {
-		aopts.Out = os.Stderr
+		aopts.Out = out
 	}
 	var err error
 	if cfg.Audit.SigningKey != "" {
@@ -53,7 +51,7 @@ func operatorAuditor(cfg *config.Config, stderr io.Writer) (*audit.Writer, func(
 		w := audit.NewWriter(stderr)
 		return w, func() {}, nil
 	}
-	w, err := openAuditTrail(cfg, operatorAuditPath(cfg.Audit.File), slog.New(slog.NewTextHandler(stderr, nil)))
+	w, err := openAuditTrail(cfg, operatorAuditPath(cfg.Audit.File), stderr, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,7 +18,7 @@ import (
 func TestOperatorCommandsWriteTheirOwnSignedTrail(t *testing.T) {
 	dir := t.TempDir()
 	cfg := &config.Config{Dev: true, Keys: config.Keys{Dir: dir}, Audit: config.Audit{File: filepath.Join(dir, "audit.log")}}
-	broker, err := openAuditTrail(cfg, cfg.Audit.File, slog.New(slog.DiscardHandler))
+	broker, err := openAuditTrail(cfg, cfg.Audit.File, io.Discard, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,11 +39,17 @@ func freeAddr(t *testing.T) string {
 // devBroker runs "sportello dev" in-process on free ports until the test ends.
 func devBroker(t *testing.T, extra ...string) (issuer, mtls string) {
 	t.Helper()
+	return devBrokerLogging(t, io.Discard, extra...)
+}
+
+// devBrokerLogging is devBroker with its output (log and, in dev mode, audit trail) to out.
+func devBrokerLogging(t *testing.T, out io.Writer, extra ...string) (issuer, mtls string) {
+	t.Helper()
 	httpAddr, mtlsAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	args := append([]string{"dev", "--http", httpAddr, "--mtls", mtlsAddr, "--data", t.TempDir(), "--testdata", "../../testdata"}, extra...)
-	go func() { done <- run(ctx, args, io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, args, out, out) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -446,5 +453,86 @@ func TestDevModeEveryCertificateOverTheRealListener(t *testing.T) {
 				t.Fatalf("want the %s page, got %d %s:\n%.2000s", tt.reason, resp.StatusCode, resp.Header.Get("Location"), body)
 			}
 		})
+	}
+}
+
+// lockedBuffer is an io.Writer safe for the broker's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// No PIN ever reaches a log line or an audit record: the PIN flows (right and wrong PINs, the
+// 16-character first-access PIN and the new 8-character one, the PIN telefonico check) run
+// with debug logging and the audit trail on the same output, which is then searched for each
+// PIN typed.
+func TestDevModeNoPINInLogsOrAudit(t *testing.T) {
+	out := &lockedBuffer{}
+	issuer, _ := devBrokerLogging(t, out, "-v")
+	pins := []string{"A1B2C3D4", "WRONG999", "1A2B3C4D5E6F7089", "K7M2Q9X4"}
+	login := func(cf, pinValue string) *http.Response {
+		c := client(t, "", "")
+		form, err := c.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL1", oauth2.GenerateVerifier()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return submit(t, c, form, url.Values{"fiscal_code": {cf}, "pin": {pinValue}})
+	}
+	login(pin.DevGiovannaFerrari, "WRONG999").Body.Close()
+	login(pin.DevMarcoColombo, "a1b2c3d4").Body.Close()
+	// First access: the 16-character PIN, then the new 8-character one on the page it leads to.
+	first := login(pin.DevLuciaEsposito, "1A2B3C4D5E6F7089")
+	body, _ := io.ReadAll(first.Body)
+	first.Body.Close()
+	if !strings.Contains(string(body), "new_pin") {
+		t.Fatalf("no first-access form: %d %.500s", first.StatusCode, body)
+	}
+	first.Body = io.NopCloser(strings.NewReader(string(body)))
+	// The page carries the login; the same browser is not needed for the PIN change itself.
+	resp := submit(t, client(t, "", ""), first, url.Values{"fiscal_code": {pin.DevLuciaEsposito}, "current_pin": {"1A2B3C4D5E6F7089"},
+		"new_pin": {"K7M2Q9X4"}, "new_pin2": {"K7M2Q9X4"}})
+	resp.Body.Close()
+	// The Contact Center's PIN telefonico check.
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"pin:contact_center"}}
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-operator", "demo-operator-secret")
+	tr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(tr.Body).Decode(&tok)
+	tr.Body.Close()
+	check, _ := http.NewRequest(http.MethodPost, issuer+"/admin/pin/phone/check", strings.NewReader(`{"fiscal_code":"RSSMRA80A01H501U","pin":"87654321"}`))
+	check.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	check.Header.Set("Content-Type", "application/json")
+	if cr, err := http.DefaultClient.Do(check); err == nil {
+		cr.Body.Close()
+	}
+	pins = append(pins, "87654321")
+	logs := out.String()
+	if !strings.Contains(logs, "pin.") || len(logs) < 1000 {
+		t.Fatalf("the flows left almost no log or audit (%d bytes): the check would prove nothing", len(logs))
+	}
+	for _, p := range pins {
+		if strings.Contains(strings.ToUpper(logs), p) {
+			i := strings.Index(strings.ToUpper(logs), p)
+			t.Errorf("PIN %s appears in the output: …%s…", p, logs[max(0, i-200):min(len(logs), i+50)])
+		}
 	}
 }

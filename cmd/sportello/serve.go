@@ -75,6 +75,7 @@ type devExtras struct {
 	mtlsCert   *tls.Certificate
 	urlRewrite map[string]string
 	notifier   providers.Notifier
+	auditOut   io.Writer // the audit trail when audit.file is empty (default os.Stderr)
 }
 
 // serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
@@ -102,7 +103,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return err
 	}
-	aw, err := openAuditTrail(cfg, cfg.Audit.File, logger.With("component", "audit"))
+	var auditOut io.Writer = os.Stderr
+	if dev != nil && dev.auditOut != nil {
+		auditOut = dev.auditOut
+	}
+	aw, err := openAuditTrail(cfg, cfg.Audit.File, auditOut, logger.With("component", "audit"))
 	if err != nil {
 		return err
 	}
