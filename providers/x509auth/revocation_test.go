@@ -274,3 +274,38 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// A CRL or OCSP responder that accepts the connection and never answers is cut at
+// revocation.fetch_timeout and handled as unreachable (fail closed by default): a login never
+// hangs on it.
+func TestHangingResponderIsCutAtFetchTimeout(t *testing.T) {
+	clk := newClock()
+	ps := startPKI(t, clk.Now)
+	release := make(chan struct{})
+	var hits atomic.Int32
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	p := policy(t, ps, clk.Now)
+	p.Revocation.URLRewrite = map[string]string{devBase: hang.URL + "/dev/pki/"}
+	p.Revocation.FetchTimeout = 200 * time.Millisecond
+	v, chain := validator(t, p), leaf(t, "mario-rossi-cie")
+	done := make(chan error, 1)
+	go func() {
+		_, err := v.Validate(context.Background(), chain)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if x509auth.Reason(err) != x509auth.ReasonRevocationUnavailable || hits.Load() == 0 {
+			t.Fatalf("hanging responder: %v (%d requests), want %s", err, hits.Load(), x509auth.ReasonRevocationUnavailable)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the validation is still waiting on a responder that never answers")
+	}
+}
