@@ -133,6 +133,8 @@ func TestHostileResponsesAreRefused(t *testing.T) {
 		{"assertion IssueInstant before the request", hostile{preSign: func(r, a *etree.Element) { setAttr(a, "IssueInstant", samlx.FormatTime(now.Add(-time.Hour))) }}, []string{"assertion.issue_instant"}, nil},
 		{"assertion Issuer another entity", hostile{preSign: func(r, a *etree.Element) { a.FindElement("./saml:Issuer").SetText("https://evil.example") }}, []string{"assertion.issuer"}, nil},
 		{"assertion Issuer Format missing", hostile{preSign: func(r, a *etree.Element) { a.FindElement("./saml:Issuer").RemoveAttr("Format") }}, []string{"assertion.issuer"}, nil},
+		{"assertion Issuer missing", hostile{preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Issuer")) }}, []string{"assertion.children"}, nil},
+		{"assertion Issuer Format not entity", hostile{preSign: func(r, a *etree.Element) { setAttr(a.FindElement("./saml:Issuer"), "Format", samlx.NameIDTransient) }}, []string{"assertion.issuer"}, nil},
 		{"assertion Subject missing", hostile{preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Subject")) }}, []string{"assertion.children"}, nil},
 		{"NameID missing", hostile{preSign: func(r, a *etree.Element) {
 			s := a.FindElement("./saml:Subject")
@@ -153,6 +155,7 @@ func TestHostileResponsesAreRefused(t *testing.T) {
 		{"SubjectConfirmationData Recipient missing", hostile{preSign: func(r, a *etree.Element) { scd(a).RemoveAttr("Recipient") }}, []string{"subject.recipient"}, nil},
 		{"SubjectConfirmationData InResponseTo another request", hostile{preSign: func(r, a *etree.Element) { setAttr(scd(a), "InResponseTo", "_other") }}, []string{"subject.in_response_to"}, nil},
 		{"SubjectConfirmationData NotOnOrAfter missing", hostile{preSign: func(r, a *etree.Element) { scd(a).RemoveAttr("NotOnOrAfter") }}, []string{"subject.not_on_or_after"}, nil},
+		{"SubjectConfirmationData NotOnOrAfter malformed", hostile{preSign: func(r, a *etree.Element) { setAttr(scd(a), "NotOnOrAfter", "tomorrow") }}, []string{"subject.not_on_or_after"}, nil},
 		{"SubjectConfirmationData NotOnOrAfter past", hostile{preSign: func(r, a *etree.Element) { setAttr(scd(a), "NotOnOrAfter", samlx.FormatTime(now.Add(-2*time.Minute))) }}, []string{"subject.not_on_or_after"}, nil},
 		{"Conditions missing", hostile{preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Conditions")) }}, []string{"assertion.children"}, nil},
 		{"Conditions NotBefore missing", hostile{preSign: func(r, a *etree.Element) { a.FindElement("./saml:Conditions").RemoveAttr("NotBefore") }}, []string{"conditions.not_before"}, nil},
