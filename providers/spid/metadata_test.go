@@ -42,8 +42,16 @@ func (zeroRand) Read(b []byte) (int, error) {
 // dev IdP "test" on HTTP-POST) are loaded from metadata files.
 func goldenProvider(t *testing.T) *Provider {
 	t.Helper()
+	return goldenProviderWith(t, nil)
+}
+
+func goldenProviderWith(t *testing.T, edit func(*Config)) *Provider {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := testConfig(fixedBase)
+	if edit != nil {
+		edit(cfg)
+	}
 	for i, name := range []string{"demo", "test"} {
 		idp, err := devidp.New(devidp.Options{Name: name, BaseURL: fixedBase,
 			KeyFile: testdataDir + "dev-idp-" + name + ".key", CertFile: testdataDir + "dev-idp-" + name + ".crt",
@@ -344,5 +352,41 @@ func TestStartWithoutHintAsksToChooseAndUnknownIdPIsRefused(t *testing.T) {
 	}
 	if got := p.Options(); len(got) != 2 || got[0].Hint != fixedBase+"/dev/spid/demo" || got[0].Name != "Dev IdP demo" {
 		t.Errorf("Options() = %+v", got)
+	}
+}
+
+// A private SP's metadata: VAT number (or fiscal code) and spid:Private instead of the IPA
+// code, plus the billing contact; still signed.
+func TestPrivateSPMetadata(t *testing.T) {
+	for _, tt := range []struct{ name, vat, cf, want string }{
+		{"with a VAT number", "IT12345678901", "", "spid:VATNumber"},
+		{"with a fiscal code", "", "12345678901", "spid:FiscalCode"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := goldenProviderWith(t, func(c *Config) {
+				c.Profile, c.IPACode, c.VATNumber, c.FiscalCode, c.BillingEmail = "private", "", tt.vat, tt.cf, "fatture@example.it"
+			})
+			md, err := p.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := etree.NewDocument()
+			if err := doc.ReadFromBytes(md); err != nil {
+				t.Fatal(err)
+			}
+			ed := doc.Root()
+			if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
+				t.Fatalf("metadata signature: %v", err)
+			}
+			other := ed.FindElement("./md:ContactPerson[@contactType='other']/md:Extensions")
+			if other == nil || other.FindElement("./"+tt.want) == nil || other.FindElement("./spid:Private") == nil ||
+				other.FindElement("./spid:Public") != nil || other.FindElement("./spid:IPACode") != nil {
+				t.Fatalf("contact extensions of a private SP:\n%s", md)
+			}
+			billing := ed.FindElement("./md:ContactPerson[@contactType='billing']/md:EmailAddress")
+			if billing == nil || billing.Text() != "fatture@example.it" {
+				t.Fatalf("no billing contact:\n%s", md)
+			}
+		})
 	}
 }
