@@ -1,6 +1,7 @@
 package spid
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
@@ -128,6 +129,25 @@ type env struct {
 	idps    map[string]*devidp.IdP
 	idpKeys *samlx.KeyPair
 	store   store.Store
+	log     *syncBuffer // the provider's ordinary log, at debug level
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func testConfig(base string) *Config {
@@ -155,7 +175,7 @@ func newEnv(t testing.TB) *env { return newEnvWithStore(t, nil) }
 // newEnvWithStore builds the env on st (a fresh memory store when nil).
 func newEnvWithStore(t testing.TB, st store.Store) *env {
 	t.Helper()
-	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &memAuditor{}, idps: map[string]*devidp.IdP{}}
+	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &memAuditor{}, idps: map[string]*devidp.IdP{}, log: &syncBuffer{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
@@ -172,7 +192,7 @@ func newEnvWithStore(t testing.TB, st store.Store) *env {
 	e.store = st
 	var err error
 	e.sp, err = New(cfg, Deps{Store: st, Auditor: e.audit, Now: e.clock.Now, HTTPClient: e.srv.Client(),
-		BaseURL: e.base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		BaseURL: e.base, Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

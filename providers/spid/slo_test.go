@@ -191,4 +191,13 @@ func TestTraceFileGetsTheAgIDTrace(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `"spid.authn_request"`) || !strings.Contains(lines[1], `"fiscal_number":"RSSMRA80A01H501U"`) {
 		t.Fatalf("%s", b)
 	}
+	// The trace (with the assertion's personal data) goes to the trace file only, never to the
+	// ordinary log, even at debug level.
+	logs := e.log.String()
+	t.Logf("ordinary log: %d bytes", len(logs))
+	for _, secret := range []string{"RSSMRA80A01H501U", "Assertion", "SAMLResponse", "Rossi"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the ordinary log holds %q:\n%s", secret, logs)
+		}
+	}
 }
