@@ -82,6 +82,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger.Warn("DEV MODE: insecure settings (http issuer, literal secrets, generated keys, dev identity providers). Never use in production.")
 	extras.auditOut = stderr // dev mode writes the audit trail next to the log
+	extras.bannerOut = stdout
 	if err := serve(ctx, cfg, logger, extras, nil); err != nil {
 		logger.Error("sportello stopped", "error", err)
 		return 1

@@ -285,6 +285,8 @@ func TestDevModeLogins(t *testing.T) {
 			`sportello_audit_events_total{type="pin.locked"}`,
 			`sportello_store_operation_duration_seconds_count{op="take"}`,
 			`sportello_http_request_duration_seconds_count{endpoint="token"}`,
+			`sportello_http_requests_total{endpoint="token",status="200"}`,
+			`sportello_tokens_issued_total{grant="authorization_code"}`,
 			`go_goroutines`, `process_resident_memory_bytes`,
 		} {
 			if !strings.Contains(string(body), want) {
@@ -534,5 +536,93 @@ func TestDevModeNoPINInLogsOrAudit(t *testing.T) {
 			i := strings.Index(strings.ToUpper(logs), p)
 			t.Errorf("PIN %s appears in the output: …%s…", p, logs[max(0, i-200):min(len(logs), i+50)])
 		}
+	}
+}
+
+// What dev mode prints and keeps: the banner with the issuer and the demo clients, a request
+// id on every request log line (the same one the response carries), and the signing keys and
+// secrets of --data kept across a restart (tokens of the last run still verify).
+func TestDevModeBannerLogsAndRestart(t *testing.T) {
+	data := t.TempDir()
+	out := &lockedBuffer{}
+	httpAddr := freeAddr(t)
+	start := func(w io.Writer) (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"dev", "-v", "--http", httpAddr, "--mtls", freeAddr(t), "--data", data, "--testdata", "../../testdata"}, w, w)
+		}()
+		for i := 0; i < 100; i++ {
+			if resp, err := http.Get("http://" + httpAddr + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return func() {
+						cancel()
+						select {
+						case code := <-done:
+							if code != 0 {
+								t.Errorf("dev mode exited with %d on shutdown", code)
+							}
+						case <-time.After(20 * time.Second):
+							t.Fatal("dev mode did not shut down")
+						}
+					}
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		cancel()
+		t.Fatal("dev mode did not become ready")
+		return nil
+	}
+	issuer := "http://" + httpAddr
+	stop := start(out)
+	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rid := resp.Header.Get("X-Request-Id")
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"inps:services"}}
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-service", "demo-service-secret")
+	tr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(tr.Body).Decode(&tok)
+	tr.Body.Close()
+	stop()
+	logs := out.String()
+	for _, want := range []string{issuer + "/.well-known/openid-configuration", "demo-rp / demo-secret", "demo-service / demo-service-secret", "testdata/dev/README.md"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the banner lacks %q", want)
+		}
+	}
+	if rid == "" || !regexp.MustCompile(`request_id=`+regexp.QuoteMeta(rid)+`\b.*endpoint=discovery|endpoint=discovery.*request_id=`+regexp.QuoteMeta(rid)).MatchString(logs) {
+		t.Errorf("no log line names request %q of the discovery call", rid)
+	}
+	// Restart on the same --data: the same keys, so the token of the first run verifies.
+	stop = start(io.Discard)
+	defer stop()
+	intro := url.Values{"token": {tok.AccessToken}}
+	req, _ = http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(intro.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-service", "demo-service-secret")
+	ir, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active struct {
+		Active bool `json:"active"`
+	}
+	_ = json.NewDecoder(ir.Body).Decode(&active)
+	ir.Body.Close()
+	if tok.AccessToken == "" || !active.Active {
+		t.Fatal("a token of the previous run does not verify after a restart on the same --data")
 	}
 }

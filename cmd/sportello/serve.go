@@ -76,6 +76,7 @@ type devExtras struct {
 	urlRewrite map[string]string
 	notifier   providers.Notifier
 	auditOut   io.Writer // the audit trail when audit.file is empty (default os.Stderr)
+	bannerOut  io.Writer // where the banner goes (default os.Stdout)
 }
 
 // serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
@@ -255,7 +256,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		ready <- ln.Addr().String()
 	}
 	if dev != nil && dev.banner != nil {
-		fmt.Fprint(os.Stdout, dev.banner(b))
+		var out io.Writer = os.Stdout
+		if dev.bannerOut != nil {
+			out = dev.bannerOut
+		}
+		fmt.Fprint(out, dev.banner(b))
 	}
 	logger.Info("sportello listening", "issuer", b.Issuer(), "http", cfg.Listen.HTTP, "mtls", cfg.Listen.MTLS, "store", cfg.Store.Type)
 	select {
