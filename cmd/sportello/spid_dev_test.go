@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -193,3 +197,41 @@ func TestDevModeSPIDLogoutThroughTheBroker(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Step-up through SPID: with an L2 session, an L3 request is not answered from the session;
+// the broker sends a new AuthnRequest with ForceAuthn to the IdP, and the tokens carry the new
+// level and a later auth_time.
+func TestDevModeSPIDStepUp(t *testing.T) {
+	issuer, _ := devBroker(t)
+	c := client(t, "", "")
+	var forceAuthn []string
+	c.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if q := req.URL.Query().Get("SAMLRequest"); q != "" && strings.HasSuffix(req.URL.Path, "/sso") {
+			raw, err := base64.StdEncoding.DecodeString(q)
+			if err == nil {
+				xml, _ := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), 1<<20))
+				m := regexp.MustCompile(`ForceAuthn="(\w+)"`).FindSubmatch(xml)
+				if m != nil {
+					forceAuthn = append(forceAuthn, string(m[1]))
+				} else {
+					forceAuthn = append(forceAuthn, "absent")
+				}
+			}
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	resp, v := spidLoginAs(t, c, issuer, "demo", "https://www.spid.gov.it/SpidL2", "2", "login", "RSSMRA80A01H501U")
+	first := tokenClaims(t, issuer, callbackCode(t, resp), v)
+	time.Sleep(1100 * time.Millisecond) // auth_time counts seconds
+	resp, v = spidLoginAs(t, c, issuer, "demo", "https://www.spid.gov.it/SpidL3", "3", "login", "RSSMRA80A01H501U")
+	second := tokenClaims(t, issuer, callbackCode(t, resp), v)
+	if first["acr"] != "https://www.spid.gov.it/SpidL2" || second["acr"] != "https://www.spid.gov.it/SpidL3" {
+		t.Fatalf("acr %v then %v", first["acr"], second["acr"])
+	}
+	if a1, a2 := first["auth_time"].(float64), second["auth_time"].(float64); a2 <= a1 {
+		t.Fatalf("auth_time not renewed by the step-up: %v then %v", a1, a2)
+	}
+	if len(forceAuthn) != 2 || forceAuthn[0] != "true" || forceAuthn[1] != "true" {
+		t.Fatalf("ForceAuthn of the AuthnRequests: %v, want [true true]", forceAuthn)
+	}
+}
