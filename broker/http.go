@@ -69,9 +69,11 @@ func (b *Broker) routes() http.Handler {
 		for _, route := range routes {
 			page := h
 			if !strings.HasPrefix(route, "/admin/") {
-				// Citizens reach these pages directly too (request a PIN, lost PIN): their
-				// forms' CSRF tokens are bound to the browser cookie, so it is set here.
-				page = b.ensureBrowserID(h)
+				// Citizens reach provider pages directly too (request a PIN, lost PIN): their
+				// forms' CSRF tokens are bound to the browser cookie, set when a page is shown
+				// (GET). Never on a POST: the SAML POST back from the IdP is cross-site and
+				// carries no cookie, and a new one would unbind the login in progress.
+				page = b.ensureBrowserIDOnGet(h)
 			}
 			mux.Handle(route, b.withCommon(page, "provider_"+p.Info().ID))
 		}

@@ -68,6 +68,19 @@ func (b *Broker) ensureBrowserID(next http.Handler) http.Handler {
 	})
 }
 
+// ensureBrowserIDOnGet is ensureBrowserID for GET and HEAD only: a form shown sets the cookie
+// its CSRF token hangs on; a POST never replaces it.
+func (b *Broker) ensureBrowserIDOnGet(next http.Handler) http.Handler {
+	withID := b.ensureBrowserID(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			withID.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // cookie builds a cookie: HttpOnly, SameSite=Lax (the SAML POST return never needs a cookie:
 // its state is server-side, keyed by RelayState), Secure outside dev mode.
 func (b *Broker) cookie(name, value string, maxAge time.Duration) *http.Cookie {

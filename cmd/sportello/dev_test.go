@@ -138,7 +138,7 @@ func callbackCode(t *testing.T, resp *http.Response) string {
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if loc == nil || loc.Port() != "9000" || loc.Query().Get("code") == "" {
 		body, _ := io.ReadAll(resp.Body)
-		t.Fatalf("no code at the callback: %d %s %.400s", resp.StatusCode, resp.Header.Get("Location"), body)
+		t.Fatalf("no code at the callback: %d %s %s %s", resp.StatusCode, resp.Request.URL, resp.Header.Get("Location"), body)
 	}
 	return loc.Query().Get("code")
 }

@@ -235,3 +235,30 @@ func TestDevModeSPIDStepUp(t *testing.T) {
 		t.Fatalf("ForceAuthn of the AuthnRequests: %v, want [true true]", forceAuthn)
 	}
 }
+
+// The IdP's HTTP-POST back to the ACS is a cross-site POST: browsers do not send SameSite=Lax
+// cookies with it. The login still completes, because its state is kept on the server under
+// the RelayState, and the browser binding is checked on the GET that follows (/login/done),
+// which carries the cookies again.
+func TestDevModeSAMLPostWithoutCookies(t *testing.T) {
+	issuer, _ := devBroker(t)
+	c := client(t, "", "")
+	stripped := 0
+	c.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodPost && req.URL.Path == "/spid/acs" {
+			req = req.Clone(req.Context())
+			if req.Header.Get("Cookie") != "" {
+				stripped++
+			}
+			req.Header.Del("Cookie")
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	resp, v := spidLoginAs(t, c, issuer, "test", "https://www.spid.gov.it/SpidL2", "2", "login", "RSSMRA80A01H501U")
+	if claims := tokenClaims(t, issuer, callbackCode(t, resp), v); claims["fiscal_number"] != "RSSMRA80A01H501U" {
+		t.Fatalf("claims = %v", claims)
+	}
+	if stripped == 0 {
+		t.Fatal("the ACS POST carried no cookie to strip: the test proves nothing")
+	}
+}

@@ -168,6 +168,16 @@ for (const lang of ['it', 'en']) {
       assert.equal(c.acr, L2);
       assert.equal(c.fiscal_number, MARIO.cf);
       assert.ok(c.spid_idp, 'spid_idp claim');
+      // With that session: the PIN telefonico page, then a logout no relying party vouched for
+      // (the confirmation form) and the page after it.
+      await page.goto(`${broker.url}/pin/phone`);
+      await visit(page, `pin-phone-${lang}`, csp);
+      assert.ok(await page.locator('form button[type=submit]').count(), 'the PIN telefonico form is offered');
+      await page.goto(`${broker.url}/end_session`);
+      await visit(page, `logout-confirm-${lang}`, csp);
+      await page.locator('form button[type=submit]').click();
+      await page.waitForURL(/\/logged-out/);
+      await visit(page, `logged-out-${lang}`, csp);
       await page.close();
     });
 
