@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/fiscalcode"
 )
@@ -21,10 +22,11 @@ type row struct {
 
 // view is what the page shows.
 type view struct {
-	Lang, Other   string
+	Lang          string
 	T             map[string]string
 	Who           string
 	Error, Notice string
+	Ref           string // the help desk's reference shown with Error
 	Given, Recv   []row
 	Form          map[string]string
 	CSRF          string
@@ -32,45 +34,41 @@ type view struct {
 	Authenticated bool
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.T.title}}</title>
-<style>body{font-family:sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.4}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ccc;padding:.3em;text-align:left}
-label{display:block;margin-top:.8em}input{display:block;width:100%;padding:.4em;box-sizing:border-box}
-.error{border-left:4px solid #b00;padding:.5em;background:#fee}.notice{border-left:4px solid #070;padding:.5em;background:#efe}
-button{padding:.4em 1.2em}form.inline{margin:0}</style></head>
-<body><p><a href="?lang={{.Other}}" hreflang="{{.Other}}">{{if eq .Other "en"}}English{{else}}Italiano{{end}}</a></p>
-<h1>{{.T.title}}</h1>
-{{if .Error}}<p class="error" role="alert" id="error">{{.Error}}</p>{{end}}
-{{if .Notice}}<p class="notice" role="status" id="notice">{{.Notice}}</p>{{end}}
-{{if .Authenticated}}<p>{{.Who}}</p><p>{{.T.intro}}</p>
-<h2>{{.T.given}}</h2>
-{{if .Given}}<table id="given"><tr><th>{{.T.person}}</th><th>{{.T.kind}}</th><th>{{.T.start}}</th><th>{{.T.end}}</th><th>{{.T.status}}</th><th>{{.T.action}}</th></tr>
-{{range .Given}}<tr id="d-{{.ID}}"><td>{{.Person}}</td><td>{{.Kind}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Status}}</td><td>{{if .Revocable}}<form class="inline" method="post" action="/deleghe/revoke"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit">{{$.T.revoke}}</button></form>{{else}}{{.Note}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p>{{.T.none}}</p>{{end}}
-<h2>{{.T.received}}</h2>
-{{if .Recv}}<table id="received"><tr><th>{{.T.person}}</th><th>{{.T.kind}}</th><th>{{.T.start}}</th><th>{{.T.end}}</th><th>{{.T.status}}</th></tr>
+// pages renders in the broker's shared layout (Bootstrap Italia, skip link, language switch,
+// footer): the same look and accessibility as every other citizen page.
+var pages = ui.New(Messages())
+
+var pageTemplate = template.Must(pages.Layout().Parse(`{{define "body"}}
+<h1 class="mb-4">{{.Title}}</h1>
+{{with .Data}}
+{{if .Error}}<div class="alert alert-danger" role="alert" id="error"><p class="mb-0">{{.Error}}</p>{{if .Ref}}<p class="mb-0 mt-2 small">{{$.T "error.reference"}}: <span class="sp-ref">{{.Ref}}</span></p>{{end}}</div>{{end}}
+{{if .Notice}}<div class="alert alert-success" role="status" id="notice"><p class="mb-0">{{.Notice}}</p></div>{{end}}
+{{if .Authenticated}}<p class="lead">{{.Who}}</p><p>{{.T.intro}}</p>
+<h2 class="h3 mt-5" id="given-title">{{.T.given}}</h2>
+{{if .Given}}<div class="table-responsive"><table id="given" class="table" aria-labelledby="given-title">
+<thead><tr><th scope="col">{{.T.person}}</th><th scope="col">{{.T.kind}}</th><th scope="col">{{.T.start}}</th><th scope="col">{{.T.end}}</th><th scope="col">{{.T.status}}</th><th scope="col">{{.T.action}}</th></tr></thead><tbody>
+{{range .Given}}<tr id="d-{{.ID}}"><td>{{.Person}}</td><td>{{.Kind}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Status}}</td><td>{{if .Revocable}}<form class="d-inline" method="post" action="/deleghe/revoke"><input type="hidden" name="csrf" value="{{$.Data.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit" class="btn btn-outline-primary btn-sm">{{$.Data.T.revoke}}</button></form>{{else}}{{.Note}}{{end}}</td></tr>
+{{end}}</tbody></table></div>{{else}}<p>{{.T.none}}</p>{{end}}
+<h2 class="h3 mt-5" id="received-title">{{.T.received}}</h2>
+{{if .Recv}}<div class="table-responsive"><table id="received" class="table" aria-labelledby="received-title">
+<thead><tr><th scope="col">{{.T.person}}</th><th scope="col">{{.T.kind}}</th><th scope="col">{{.T.start}}</th><th scope="col">{{.T.end}}</th><th scope="col">{{.T.status}}</th></tr></thead><tbody>
 {{range .Recv}}<tr id="d-{{.ID}}"><td>{{.Person}}</td><td>{{.Kind}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Status}}</td></tr>
-{{end}}</table>{{else}}<p>{{.T.none}}</p>{{end}}
-<h2>{{.T.register}}</h2>
+{{end}}</tbody></table></div>{{else}}<p>{{.T.none}}</p>{{end}}
+<h2 class="h3 mt-5">{{.T.register}}</h2>
 <p>{{.T.note}}</p>
-<form method="post" action="/deleghe/register"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<label for="fiscal_code">{{.T.fiscal_code}}</label><input id="fiscal_code" name="fiscal_code" required maxlength="16" value="{{.Form.fiscal_code}}">
-<label for="given_name">{{.T.given_name}}</label><input id="given_name" name="given_name" value="{{.Form.given_name}}">
-<label for="family_name">{{.T.family_name}}</label><input id="family_name" name="family_name" value="{{.Form.family_name}}">
-<label for="email">{{.T.email}}</label><input id="email" name="email" type="email" value="{{.Form.email}}">
-<label for="end">{{.T.end_field}}</label><input id="end" name="end" type="date" value="{{.Form.end}}">
-<p><button type="submit">{{.T.submit}}</button></p></form>{{end}}
-</body></html>`))
+<form class="sp-form" method="post" action="/deleghe/register" novalidate><input type="hidden" name="csrf" value="{{.CSRF}}">
+<div class="form-group"><label class="sp-label" for="fiscal_code">{{.T.fiscal_code}}</label><input class="form-control" id="fiscal_code" name="fiscal_code" maxlength="16" autocomplete="off" value="{{.Form.fiscal_code}}"{{if .Error}} aria-describedby="error"{{end}}></div>
+<div class="form-group"><label class="sp-label" for="given_name">{{.T.given_name}}</label><input class="form-control" id="given_name" name="given_name" autocomplete="off" value="{{.Form.given_name}}"></div>
+<div class="form-group"><label class="sp-label" for="family_name">{{.T.family_name}}</label><input class="form-control" id="family_name" name="family_name" autocomplete="off" value="{{.Form.family_name}}"></div>
+<div class="form-group"><label class="sp-label" for="email">{{.T.email}}</label><input class="form-control" id="email" name="email" type="email" autocomplete="off" value="{{.Form.email}}"></div>
+<div class="form-group"><label class="sp-label" for="end">{{.T.end_field}}</label><input class="form-control" id="end" name="end" type="date" value="{{.Form.end}}"></div>
+<button type="submit" class="btn btn-primary">{{.T.submit}}</button></form>{{end}}
+{{end}}
+{{end}}`))
 
 // render writes the page; for a session it fills in the lists.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	v.Lang = w.lang(r)
-	v.Other = "en"
-	if v.Lang == "en" {
-		v.Other = "it"
-	}
 	t := func(k string) string { return text(v.Lang, k, nil) }
 	v.T = map[string]string{"title": t("title"), "intro": t("intro"), "given": t("given.title"), "received": t("received.title"),
 		"none": t("none"), "person": t("col.person"), "kind": t("col.kind"), "start": t("col.start"), "end": t("col.end"),
@@ -80,12 +78,20 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	if v.Authenticated {
 		v.CSRF = w.deps.CSRF.Token(r)
 	}
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if v.Status != 0 {
-		rw.WriteHeader(v.Status)
+	if v.Error != "" {
+		v.Ref = rw.Header().Get("X-Request-Id") // the broker's request id, also in its log line
 	}
-	if err := pageTemplate.Execute(rw, v); err != nil {
+	status := v.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	p := pages.NewPage(r, v.Lang, "", v.T["title"], v)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.SwitchURL = "" // answering a POST: a switch link would not repeat it
+	}
+	if err := pages.Render(rw, status, pageTemplate, p); err != nil {
 		w.log.Error("delegation: render", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
 	}
 }
 

@@ -127,9 +127,19 @@ func TestPagesListGivenAndReceived(t *testing.T) {
 	}
 	fx.session = bianchi
 	_, body = fx.do(t, "GET", "/deleghe/", nil, "en")
-	if !strings.Contains(body, `<table id="received">`) || !strings.Contains(body, "Giuseppe Verdi (VRDGPP40C15L219U)") ||
+	if !strings.Contains(body, `<table id="received"`) || !strings.Contains(body, "Giuseppe Verdi (VRDGPP40C15L219U)") ||
 		strings.Contains(body, `name="id"`) || !strings.Contains(body, ">active<") {
 		t.Fatal(body)
+	}
+	// The shared layout of every citizen page: Bootstrap Italia, the skip link, a main landmark,
+	// the language switch, no inline style (the Content-Security-Policy forbids it).
+	for _, want := range []string{"bootstrap-italia.min.css", `<main id="main"`, `href="#main"`, `lang=it`, `<html lang="en">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "<style") || strings.Contains(body, " style=") {
+		t.Error("inline style on the page")
 	}
 }
 
