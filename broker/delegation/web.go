@@ -106,7 +106,11 @@ func (w *Web) page(h func(rw http.ResponseWriter, r *http.Request, id *providers
 	return func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
 		rw.Header().Set("X-Frame-Options", "DENY")
-		rw.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		// Inside the broker its own policy (with the request's nonce) is already set; standing
+		// alone, the pages get a strict one. Never 'unsafe-inline'.
+		if rw.Header().Get("Content-Security-Policy") == "" {
+			rw.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		}
 		rw.Header().Set("Referrer-Policy", "no-referrer")
 		lang := w.lang(r)
 		switch r.Method {

@@ -22,6 +22,7 @@ type webFixture struct {
 	*fixture
 	srv     *httptest.Server
 	session *providers.Identity
+	lastCSP string // the Content-Security-Policy of the last answer
 }
 
 func newWebFixture(t *testing.T) *webFixture {
@@ -75,6 +76,7 @@ func (fx *webFixture) do(t *testing.T, method, path string, form url.Values, lan
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	fx.lastCSP = resp.Header.Get("Content-Security-Policy")
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -140,6 +142,9 @@ func TestPagesListGivenAndReceived(t *testing.T) {
 	}
 	if strings.Contains(body, "<style") || strings.Contains(body, " style=") {
 		t.Error("inline style on the page")
+	}
+	if csp := fx.lastCSP; strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
 	}
 }
 
