@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/providers"
 )
 
@@ -459,7 +460,7 @@ func TestASecondWriterOnTheSameFileIsRefused(t *testing.T) {
 }
 
 func TestCheckpointEveryBoundsTheUnsignedTailInQuietPeriods(t *testing.T) {
-	var buf syncBuffer
+	var buf storetest.Buffer
 	w, err := Open(Options{Out: &buf, SigningKey: testKey(t, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -478,18 +479,6 @@ func TestCheckpointEveryBoundsTheUnsignedTailInQuietPeriods(t *testing.T) {
 		t.Fatalf("want exactly one checkpoint (nothing new after it):\n%s", buf.String())
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type brokenAuditor struct{}
 

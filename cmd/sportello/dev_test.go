@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers/x509auth"
 	"html"
@@ -18,7 +19,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -328,25 +328,7 @@ func TestCheckConfig(t *testing.T) {
 // (demo-operator) checks Mario Rossi's PIN telefonico; a token without the scope is refused.
 func TestDevModeOperatorAPI(t *testing.T) {
 	issuer, _ := devBroker(t)
-	token := func(id, secret, scope string) string {
-		form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
-		req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(id, secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct {
-			AccessToken string `json:"access_token"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		if out.AccessToken == "" {
-			t.Fatalf("no token for %s (%d)", id, resp.StatusCode)
-		}
-		return out.AccessToken
-	}
+	token := func(id, secret, scope string) string { return serviceToken(t, issuer, id, secret, scope) }
 	check := func(tok, pinValue string) (int, map[string]any) {
 		body := `{"fiscal_code":"RSSMRA80A01H501U","pin":"` + pinValue + `"}`
 		req, _ := http.NewRequest(http.MethodPost, issuer+"/admin/pin/phone/check", strings.NewReader(body))
@@ -458,30 +440,12 @@ func TestDevModeEveryCertificateOverTheRealListener(t *testing.T) {
 	}
 }
 
-// lockedBuffer is an io.Writer safe for the broker's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // No PIN ever reaches a log line or an audit record: the PIN flows (right and wrong PINs, the
 // 16-character first-access PIN and the new 8-character one, the PIN telefonico check) run
 // with debug logging and the audit trail on the same output, which is then searched for each
 // PIN typed.
 func TestDevModeNoPINInLogsOrAudit(t *testing.T) {
-	out := &lockedBuffer{}
+	out := &storetest.Buffer{}
 	issuer, _ := devBrokerLogging(t, out, "-v")
 	pins := []string{"A1B2C3D4", "WRONG999", "1A2B3C4D5E6F7089", "K7M2Q9X4"}
 	login := func(cf, pinValue string) *http.Response {
@@ -507,21 +471,8 @@ func TestDevModeNoPINInLogsOrAudit(t *testing.T) {
 		"new_pin": {"K7M2Q9X4"}, "new_pin2": {"K7M2Q9X4"}})
 	resp.Body.Close()
 	// The Contact Center's PIN telefonico check.
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"pin:contact_center"}}
-	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("demo-operator", "demo-operator-secret")
-	tr, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(tr.Body).Decode(&tok)
-	tr.Body.Close()
 	check, _ := http.NewRequest(http.MethodPost, issuer+"/admin/pin/phone/check", strings.NewReader(`{"fiscal_code":"RSSMRA80A01H501U","pin":"87654321"}`))
-	check.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	check.Header.Set("Authorization", "Bearer "+serviceToken(t, issuer, "demo-operator", "demo-operator-secret", "pin:contact_center"))
 	check.Header.Set("Content-Type", "application/json")
 	if cr, err := http.DefaultClient.Do(check); err == nil {
 		cr.Body.Close()
@@ -544,7 +495,7 @@ func TestDevModeNoPINInLogsOrAudit(t *testing.T) {
 // secrets of --data kept across a restart (tokens of the last run still verify).
 func TestDevModeBannerLogsAndRestart(t *testing.T) {
 	data := t.TempDir()
-	out := &lockedBuffer{}
+	out := &storetest.Buffer{}
 	httpAddr := freeAddr(t)
 	start := func(w io.Writer) (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -583,19 +534,7 @@ func TestDevModeBannerLogsAndRestart(t *testing.T) {
 	}
 	resp.Body.Close()
 	rid := resp.Header.Get("X-Request-Id")
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"inps:services"}}
-	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("demo-service", "demo-service-secret")
-	tr, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(tr.Body).Decode(&tok)
-	tr.Body.Close()
+	accessToken := serviceToken(t, issuer, "demo-service", "demo-service-secret", "inps:services")
 	stop()
 	logs := out.String()
 	for _, want := range []string{issuer + "/.well-known/openid-configuration", "demo-rp / demo-secret", "demo-service / demo-service-secret", "testdata/dev/README.md"} {
@@ -609,8 +548,8 @@ func TestDevModeBannerLogsAndRestart(t *testing.T) {
 	// Restart on the same --data: the same keys, so the token of the first run verifies.
 	stop = start(io.Discard)
 	defer stop()
-	intro := url.Values{"token": {tok.AccessToken}}
-	req, _ = http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(intro.Encode()))
+	intro := url.Values{"token": {accessToken}}
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(intro.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("demo-service", "demo-service-secret")
 	ir, err := http.DefaultClient.Do(req)
@@ -622,7 +561,29 @@ func TestDevModeBannerLogsAndRestart(t *testing.T) {
 	}
 	_ = json.NewDecoder(ir.Body).Decode(&active)
 	ir.Body.Close()
-	if tok.AccessToken == "" || !active.Active {
+	if !active.Active {
 		t.Fatal("a token of the previous run does not verify after a restart on the same --data")
 	}
+}
+
+// serviceToken gets an access token by client_credentials from the dev broker.
+func serviceToken(t *testing.T, issuer, id, secret, scope string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if out.AccessToken == "" {
+		t.Fatalf("no token for %s (%d)", id, resp.StatusCode)
+	}
+	return out.AccessToken
 }

@@ -1,7 +1,6 @@
 package spid
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
@@ -129,25 +129,7 @@ type env struct {
 	idps    map[string]*devidp.IdP
 	idpKeys *samlx.KeyPair
 	store   store.Store
-	log     *syncBuffer // the provider's ordinary log, at debug level
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log     *storetest.Buffer // the provider's ordinary log, at debug level
 }
 
 func testConfig(base string) *Config {
@@ -175,7 +157,7 @@ func newEnv(t testing.TB) *env { return newEnvWithStore(t, nil) }
 // newEnvWithStore builds the env on st (a fresh memory store when nil).
 func newEnvWithStore(t testing.TB, st store.Store) *env {
 	t.Helper()
-	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &memAuditor{}, idps: map[string]*devidp.IdP{}, log: &syncBuffer{}}
+	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &memAuditor{}, idps: map[string]*devidp.IdP{}, log: &storetest.Buffer{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

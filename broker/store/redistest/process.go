@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/inps/sportello/broker/store/storetest"
 )
 
 // errExited is returned when redis-server exits before answering PING.
@@ -33,7 +35,7 @@ type Process struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	out  *syncBuffer
+	out  *storetest.Buffer
 }
 
 // StartProcess starts redis-server with persistence off (--save "" --appendonly no) plus args,
@@ -113,7 +115,7 @@ func (p *Process) start() error {
 	}
 	args = append(args, p.args...)
 	cmd := exec.Command(p.bin, args...)
-	out := &syncBuffer{}
+	out := &storetest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := spawn(cmd); err != nil {
@@ -196,23 +198,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects the server's output; the exec package writes to it from its own
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
