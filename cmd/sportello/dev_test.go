@@ -59,7 +59,7 @@ func devBrokerLogging(t *testing.T, out io.Writer, extra ...string) (issuer, mtl
 		}
 	})
 	issuer = "http://" + httpAddr
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 600; i++ { // up to a minute: a loaded CI machine generates the dev keys slowly
 		if resp, err := http.Get(issuer + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -503,7 +503,7 @@ func TestDevModeBannerLogsAndRestart(t *testing.T) {
 		go func() {
 			done <- run(ctx, []string{"dev", "-v", "--http", httpAddr, "--mtls", freeAddr(t), "--data", data, "--testdata", "../../testdata"}, w, w)
 		}()
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 600; i++ {
 			if resp, err := http.Get("http://" + httpAddr + "/readyz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
