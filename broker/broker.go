@@ -152,6 +152,10 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		grace = max(o.Config.Tokens.AccessTTL, o.Config.Tokens.IDTTL) + time.Minute
 	}
 	b.keys = &keyManager{source: o.Keys, grace: grace, now: b.now, log: b.log}
+	b.keys.changed = func(active []string) {
+		// Every replica records when it starts signing with other keys (key ids only).
+		b.auditEvent(context.Background(), "keys.reloaded", "", map[string]any{"active": active})
+	}
 	if _, err := b.keys.reload(ctx); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -365,7 +367,8 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 	st := memStore(t)
 	dir := t.TempDir()
 	a := newTestBrokerFull(t, st, dir, nil)
-	b := newTestBrokerFull(t, st, dir, func(o *Options) { o.KeyReloadInterval = 20 * time.Millisecond })
+	events := &auditRecorder{}
+	b := newTestBrokerFull(t, st, dir, func(o *Options) { o.KeyReloadInterval = 20 * time.Millisecond; o.Auditor = events })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.Run(ctx)
@@ -397,6 +400,35 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 	if _, st := userinfo(t, b, before["access_token"].(string)); st != http.StatusOK {
 		t.Fatalf("a token of the retired key no longer verifies on the replica: %d", st)
 	}
+	// The replica audits that it now signs with other keys.
+	if e := events.last("keys.reloaded"); e == nil || !slices.Contains(e.Fields["active"].([]string), nextKid) {
+		t.Fatalf("keys.reloaded audit: %+v", e)
+	}
+}
+
+// auditRecorder keeps a broker's audit events.
+type auditRecorder struct {
+	mu     sync.Mutex
+	events []providers.AuditEvent
+}
+
+func (a *auditRecorder) Audit(_ context.Context, e providers.AuditEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+func (a *auditRecorder) last(typ string) *providers.AuditEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.events) - 1; i >= 0; i-- {
+		if a.events[i].Type == typ {
+			e := a.events[i]
+			return &e
+		}
+	}
+	return nil
 }
 
 // An official's authorisations go into the tokens whatever credential they use (here a SPID

@@ -97,6 +97,9 @@ type keyManager struct {
 	now    func() time.Time
 	log    *slog.Logger
 	cur    atomic.Pointer[keyring]
+	// changed, when set, is told the active key ids each time a reload replaces the key set
+	// (not at the first load): the broker audits it.
+	changed func(active []string)
 }
 
 func (m *keyManager) reload(ctx context.Context) (bool, error) {
@@ -112,7 +115,17 @@ func (m *keyManager) reload(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	m.cur.Store(kr)
+	first := m.cur.Swap(kr) == nil
+	if !first && m.changed != nil {
+		var active []string
+		for _, k := range ks.Keys {
+			if k.State == KeyActive {
+				active = append(active, k.ID)
+			}
+		}
+		sort.Strings(active)
+		m.changed(active)
+	}
 	return true, nil
 }
 

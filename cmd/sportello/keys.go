@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers"
 )
 
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -63,8 +65,22 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rotation failed:", err)
 		return 1
 	}
+	fields := map[string]any{}
 	for _, k := range ks.Keys {
 		fmt.Fprintf(stdout, "%-8s %-6s %s\n", k.State, k.Alg, k.ID)
+		ids, _ := fields[k.State].([]string)
+		fields[k.State] = append(ids, k.ID)
+	}
+	// The rotation is an operator action: audited (key ids only) in the operators' trail.
+	aw, closeAudit, err := operatorAuditor(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "rotated, but the audit trail could not be opened:", err)
+		return 1
+	}
+	defer closeAudit()
+	if err := aw.Audit(ctx, providers.AuditEvent{Time: time.Now().UTC(), Type: "keys.rotated", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
+		fmt.Fprintln(stderr, "rotated, but the audit record failed:", err)
+		return 1
 	}
 	if cfg.Store.Type != "redis" {
 		fmt.Fprintln(stdout, "rotated the key files; the running broker loads them within 10 seconds (at once on SIGHUP)")

@@ -34,6 +34,10 @@ func TestKeysRotateCommand(t *testing.T) {
 	if !strings.Contains(out.String(), "retired") {
 		t.Fatalf("no retired key listed:\n%s", out.String())
 	}
+	// An operator action: audited (dev mode has no audit file: standard error), key ids only.
+	if a := errb.String(); !strings.Contains(a, `"type":"keys.rotated"`) || !strings.Contains(a, `"active":[`) || strings.Contains(a, "PRIVATE KEY") {
+		t.Fatalf("rotation not audited:\n%s", a)
+	}
 	if code := run(context.Background(), []string{"keys", "rotate"}, &out, &errb); code != 2 {
 		t.Fatalf("missing flags exited %d, want 2", code)
 	}
