@@ -467,9 +467,15 @@ func TestDefaultACRWhenNothingIsAsked(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return cb, string(body)
 	}
-	// The failure page offers the way back with the OAuth error.
-	if cb, body := login(newTestBroker(t, memStore(t))); cb != nil || !strings.Contains(body, "error=unmet_authentication_requirements") {
+	// The failure page offers the way back with the OAuth error, and the failure is audited.
+	events := &auditRecorder{}
+	if cb, body := login(newTestBrokerWith(t, memStore(t), func(o *Options) { o.Auditor = events })); cb != nil ||
+		!strings.Contains(body, "error=unmet_authentication_requirements") {
 		t.Fatalf("an L1 login under the default SpidL2: %v", cb)
+	}
+	if e := events.last("login.failure"); e == nil || e.Fields["error"] != "unmet_authentication_requirements" ||
+		e.Fields["client_id"] != "demo-rp" || e.Fields["acr_asked"] != providers.SpidL2 {
+		t.Fatalf("login.failure audit: %+v", e)
 	}
 	l1 := newTestBroker(t, memStore(t), func(c *config.Config) { c.Policy.DefaultACR = providers.SpidL1 })
 	if cb, _ := login(l1); cb == nil || cb.Get("code") == "" {

@@ -341,6 +341,16 @@ func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginReco
 		}
 	}
 	b.metrics.logins.WithLabelValues(method, level, string(oe.ErrorType)).Inc()
+	fields := map[string]any{"error": string(oe.ErrorType), "reason": code, "request_id": requestID(r.Context())}
+	actor := ""
+	if rec != nil {
+		fields["client_id"], fields["acr_asked"], fields["method"] = rec.ClientID, rec.ACR, method
+		if rec.Identity != nil && rec.Identity.FiscalNumber != "" {
+			actor = subjectFor(b.subjectKey, rec.Identity.FiscalNumber) // the pseudonymous sub, as login.success
+			fields["acr"] = rec.Identity.ACR
+		}
+	}
+	b.auditEvent(r.Context(), "login.failure", actor, fields)
 	if rec == nil {
 		b.errorPage(w, r, status, code, err)
 		return
