@@ -148,9 +148,25 @@ func (b *Broker) checkGrantStillValid(ctx context.Context, g *Grant) error {
 		return err
 	}
 	if !ok {
-		return errors.New("the delegation has ended")
+		return errDelegationEnded
 	}
 	return nil
+}
+
+// errDelegationEnded: the delegation a grant depends on is revoked or expired.
+var errDelegationEnded = errors.New("the delegation has ended")
+
+// maxActDepth bounds the actor chain of a token: token exchange refuses to nest deeper, and a
+// chain this deep is never taken as valid.
+const maxActDepth = 8
+
+// actDepth is the number of nested act claims of a token.
+func actDepth(claims map[string]any) int {
+	n := 0
+	for act, _ := claims["act"].(map[string]any); act != nil && n <= maxActDepth; act, _ = act["act"].(map[string]any) {
+		n++
+	}
+	return n
 }
 
 // tokenDelegationsHold re-checks, for an access token presented back to the broker (token
@@ -161,7 +177,10 @@ func (b *Broker) tokenDelegationsHold(ctx context.Context, claims map[string]any
 		return true, nil
 	}
 	act, _ := claims["act"].(map[string]any)
-	for depth := 0; act != nil && depth < 16; depth++ {
+	for depth := 0; act != nil; depth++ {
+		if depth == maxActDepth {
+			return false, nil // deeper than token exchange ever nests: unchecked means refused
+		}
 		if d, ok := act["delegation"].(map[string]any); ok {
 			id, _ := d["id"].(string)
 			if id == "" {

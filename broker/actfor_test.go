@@ -123,7 +123,7 @@ func TestDelegatedLogin(t *testing.T) {
 			"audience": {"inps-pensioni"}}, "demo-service", "demo-service-secret"); out["error"] != "invalid_grant" {
 			t.Fatalf("exchange after the delegation was revoked: %v", out)
 		}
-		for _, tok := range []string{ref["access_token"].(string), ex["access_token"].(string)} {
+		for _, tok := range []string{ref["access_token"].(string), ex["access_token"].(string), ref["refresh_token"].(string)} {
 			if _, out := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {tok}}, "demo-service", "demo-service-secret"); out["active"] != false {
 				t.Fatalf("introspection after the delegation was revoked: %v", out)
 			}
@@ -167,4 +167,35 @@ func TestDelegatedLogin(t *testing.T) {
 			t.Fatalf("got %d", resp.StatusCode)
 		}
 	})
+}
+
+// The act chain is walked to its end: a delegation nested at any depth is checked, and a
+// chain deeper than token exchange ever builds is refused rather than left unchecked.
+func TestTokenDelegationsHoldWalksTheWholeChain(t *testing.T) {
+	deleg := &fakeDelegations{}
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Delegations = deleg })
+	chain := func(depth int, id string) map[string]any {
+		act := map[string]any{"sub": "delegate", "delegation": map[string]any{"id": id}}
+		for i := 1; i < depth; i++ {
+			act = map[string]any{"sub": "service", "act": act}
+		}
+		return map[string]any{"act": act}
+	}
+	for _, tt := range []struct {
+		name  string
+		depth int
+		id    string
+		want  bool
+	}{
+		{"an active delegation right under the token", 1, "d1", true},
+		{"an active delegation under 7 services", maxActDepth, "d1", true},
+		{"an unknown delegation under 3 services", 4, "d9", false},
+		{"a chain deeper than exchange builds", maxActDepth + 1, "d1", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := tb.tokenDelegationsHold(t.Context(), chain(tt.depth, tt.id)); err != nil || got != tt.want {
+				t.Fatalf("hold = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
 }

@@ -65,6 +65,11 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if _, err := b.store.Get(ctx, "rtused:"+tokenHash(tok)); err == nil {
 		return inactive, nil
 	}
+	if err := b.checkGrantStillValid(ctx, &rec.Grant); errors.Is(err, errDelegationEnded) {
+		return inactive, nil
+	} else if err != nil {
+		return nil, storeError(err)
+	}
 	return op.NewResponse(map[string]any{
 		"active":     true,
 		"token_type": "refresh_token",

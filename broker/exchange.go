@@ -57,6 +57,9 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	} else if revoked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token revoked")
 	}
+	if actDepth(subject) >= maxActDepth {
+		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token has been exchanged too many times")
+	}
 	if hold, err := b.tokenDelegationsHold(ctx, subject); err != nil {
 		return nil, storeError(err)
 	} else if !hold {

@@ -207,6 +207,22 @@ func TestTokenExchange(t *testing.T) {
 	} else if nested := jwtClaims(t, out2["access_token"].(string))["act"].(map[string]any); nested["act"] == nil {
 		t.Fatalf("earlier act not nested: %v", nested)
 	}
+	// A service may exchange its own exchanged tokens, but the actor chain stops at 8.
+	chained := out["access_token"].(string)
+	for depth := 1; depth < maxActDepth; depth++ {
+		f := base()
+		f.Set("subject_token", chained)
+		st, next := exchange(f, "demo-service", "demo-service-secret")
+		if st != http.StatusOK {
+			t.Fatalf("exchange at act depth %d: %d %v", depth, st, next)
+		}
+		chained = next["access_token"].(string)
+	}
+	f := base()
+	f.Set("subject_token", chained)
+	if _, over := exchange(f, "demo-service", "demo-service-secret"); over["error"] != "invalid_grant" {
+		t.Fatalf("exchange of a token with %d nested actors: %v", maxActDepth, over)
+	}
 	refusals := []struct {
 		name, want string
 		form       url.Values

@@ -106,11 +106,10 @@ func (w *Web) page(h func(rw http.ResponseWriter, r *http.Request, id *providers
 	return func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
 		rw.Header().Set("X-Frame-Options", "DENY")
-		// Inside the broker its own policy (with the request's nonce) is already set; standing
-		// alone, the pages get a strict one. Never 'unsafe-inline'.
-		if rw.Header().Get("Content-Security-Policy") == "" {
-			rw.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		}
+		// Stricter than the broker's page policy (whose form-action must allow the SAML POST
+		// to identity providers): these forms only ever post to this origin. Never
+		// 'unsafe-inline'; the shared layout needs no inline style or script.
+		rw.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		rw.Header().Set("Referrer-Policy", "no-referrer")
 		lang := w.lang(r)
 		switch r.Method {

@@ -143,7 +143,7 @@ func TestPagesListGivenAndReceived(t *testing.T) {
 	if strings.Contains(body, "<style") || strings.Contains(body, " style=") {
 		t.Error("inline style on the page")
 	}
-	if csp := fx.lastCSP; strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+	if csp := fx.lastCSP; strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self'") {
 		t.Errorf("Content-Security-Policy %q", csp)
 	}
 }

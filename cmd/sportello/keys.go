@@ -60,6 +60,14 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// re-reads them every 10 seconds (or at once on SIGHUP).
 		src = &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}
 	}
+	// The rotation is an operator action: audited (key ids only) in the operators' trail,
+	// which is opened first so that a rotation never happens unaudited.
+	aw, closeAudit, err := operatorAuditor(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "audit trail:", err, "(nothing rotated)")
+		return 1
+	}
+	defer closeAudit()
 	ks, err := src.Rotate(ctx, time.Now(), grace)
 	if err != nil {
 		fmt.Fprintln(stderr, "rotation failed:", err)
@@ -71,13 +79,6 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ids, _ := fields[k.State].([]string)
 		fields[k.State] = append(ids, k.ID)
 	}
-	// The rotation is an operator action: audited (key ids only) in the operators' trail.
-	aw, closeAudit, err := operatorAuditor(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "rotated, but the audit trail could not be opened:", err)
-		return 1
-	}
-	defer closeAudit()
 	if err := aw.Audit(ctx, providers.AuditEvent{Time: time.Now().UTC(), Type: "keys.rotated", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
 		fmt.Fprintln(stderr, "rotated, but the audit record failed:", err)
 		return 1

@@ -2,6 +2,7 @@ package pinweb
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/inps/sportello/providers/adminapi"
@@ -58,7 +59,11 @@ func (w *Web) adminRoutes(mux *http.ServeMux) {
 		}
 		// The Contact Center takes the same request as the online form, by phone: the PIN
 		// goes out the same way (first half by SMS or e-mail, second by post).
-		return nil, w.svc.RequestPIN(r.Context(), pin.Request{Person: *req.Person, Category: req.Category,
+		cat, err := contactCenterCategory(req.Category)
+		if err != nil {
+			return nil, err
+		}
+		return nil, w.svc.RequestPIN(r.Context(), pin.Request{Person: *req.Person, Category: cat,
 			Channel: pin.ContactCenter, Operator: op})
 	}))
 	mux.HandleFunc("POST /admin/pin/confirm", w.admin(both, func(op string, r *http.Request, req adminRequest) (any, error) {
@@ -154,3 +159,13 @@ func adminStatus(err error) (int, string) {
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) { adminapi.WriteJSON(rw, status, v) }
+
+// contactCenterCategory is the category of a request taken by phone: citizens only, like the
+// online form. Officials and intermediaries (exempt from the eligibility policy, with their
+// own login switches) are made at an office, after an identity check.
+func contactCenterCategory(c pin.Category) (pin.Category, error) {
+	if c == "" || c == pin.Citizen {
+		return pin.Citizen, nil
+	}
+	return "", fmt.Errorf("%w: the Contact Center takes requests of citizens only", pin.ErrInvalidInput)
+}

@@ -18,9 +18,9 @@ commands:
   issue      issue a PIN dispositivo at the office and print the envelope
              --given-name --family-name --id-document [--category citizen|intermediary|official]
              [--birthdate --mobile --email --pec --postal --resident-abroad --on-behalf]
-  request    a Contact-Center request taken by phone (PIN ordinario in two halves)
+  request    a Contact-Center request of a citizen taken by phone (PIN ordinario in two halves)
              --given-name --family-name --postal and --mobile or --email
-             [--birthdate --pec --resident-abroad --category]
+             [--birthdate --pec --resident-abroad]
   confirm    confirm a request by phone (issues the PIN)
   convert    approve|reject FISCAL_CODE [--reason]
   revoke     revoke the PIN [--reason]
@@ -95,7 +95,10 @@ func CLI(ctx context.Context, svc *pin.Service, args []string, stdout, stderr io
 		}
 	case "request":
 		p.FiscalCode, p.Residence = cf, p.Contacts.Postal
-		err = svc.RequestPIN(ctx, pin.Request{Person: p, Category: pin.Category(*category), Channel: pin.ContactCenter, Operator: *operator})
+		var cat pin.Category
+		if cat, err = contactCenterCategory(pin.Category(*category)); err == nil {
+			err = svc.RequestPIN(ctx, pin.Request{Person: p, Category: cat, Channel: pin.ContactCenter, Operator: *operator})
+		}
 	case "confirm":
 		err = svc.ConfirmRequest(ctx, *operator, cf)
 	case "convert":

@@ -28,6 +28,7 @@ func TestCLI(t *testing.T) {
 		{"unlock", []string{"unlock", pin.DevGiovannaFerrari}, 0, "ok"},
 		{"issue prints the envelope", []string{"issue", "--given-name", "Mario", "--family-name", "Rossi", "--id-document", "CI AB123", "--resident-abroad", pin.DevMarioRossi}, 0, "PIN DISPOSITIVO"},
 		{"request by the Contact Center", []string{"request", "RCCMNL83S18D969H", "--given-name", "Manuela", "--family-name", "Rocca", "--postal", "Calle 1, Madrid", "--mobile", "+34600000000", "--resident-abroad"}, 0, "ok"},
+		{"request of an official by phone is refused", []string{"request", "RSSMRA80A01H501U", "--given-name", "Mario", "--family-name", "Rossi", "--postal", "Calle 1", "--mobile", "+393330000000", "--category", "official"}, 1, "citizens only"},
 		{"request without a postal address is refused", []string{"request", "RSSMRA80A01H501U", "--given-name", "Mario", "--family-name", "Rossi", "--mobile", "+393330000000", "--resident-abroad"}, 1, "postal"},
 		{"revoke", []string{"revoke", pin.DevPaoloGreco, "--reason", "request"}, 0, "ok"},
 		{"convert without a request is refused", []string{"convert", "approve", pin.DevGiovannaFerrari}, 1, ""},

@@ -379,6 +379,12 @@ func TestContactCenterRequest(t *testing.T) {
 		"fiscal_code": "RSSMRA80A01H501X", "given_name": "Mario", "family_name": "Rossi"}}); code != 400 {
 		t.Fatalf("a bad fiscal code: %d %s", code, body)
 	}
+	// Officials and intermediaries are exempt from the eligibility policy: never by phone.
+	for _, cat := range []string{"official", "intermediary"} {
+		if code, _ := fx.admin(t, "POST", "/admin/pin/request", ScopeContactCenter, map[string]any{"person": person, "category": cat}); code != 400 {
+			t.Fatalf("a %s PIN requested by phone: %d", cat, code)
+		}
+	}
 	code, body := fx.admin(t, "POST", "/admin/pin/request", ScopeContactCenter, map[string]any{"person": person})
 	if code != 200 {
 		t.Fatalf("request: %d %s", code, body)
