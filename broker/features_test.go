@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/providers"
 )
@@ -383,7 +383,7 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 	st := memStore(t)
 	dir := t.TempDir()
 	a := newTestBrokerFull(t, st, dir, nil)
-	events := &auditRecorder{}
+	events := &audit.Recorder{}
 	b := newTestBrokerFull(t, st, dir, func(o *Options) { o.KeyReloadInterval = 20 * time.Millisecond; o.Auditor = events })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -417,34 +417,9 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 		t.Fatalf("a token of the retired key no longer verifies on the replica: %d", st)
 	}
 	// The replica audits that it now signs with other keys.
-	if e := events.last("keys.reloaded"); e == nil || !slices.Contains(e.Fields["active"].([]string), nextKid) {
+	if e := events.Last("keys.reloaded"); e == nil || !slices.Contains(e.Fields["active"].([]string), nextKid) {
 		t.Fatalf("keys.reloaded audit: %+v", e)
 	}
-}
-
-// auditRecorder keeps a broker's audit events.
-type auditRecorder struct {
-	mu     sync.Mutex
-	events []providers.AuditEvent
-}
-
-func (a *auditRecorder) Audit(_ context.Context, e providers.AuditEvent) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.events = append(a.events, e)
-	return nil
-}
-
-func (a *auditRecorder) last(typ string) *providers.AuditEvent {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i := len(a.events) - 1; i >= 0; i-- {
-		if a.events[i].Type == typ {
-			e := a.events[i]
-			return &e
-		}
-	}
-	return nil
 }
 
 // An official's authorisations go into the tokens whatever credential they use (here a SPID
@@ -484,12 +459,12 @@ func TestDefaultACRWhenNothingIsAsked(t *testing.T) {
 		return cb, string(body)
 	}
 	// The failure page offers the way back with the OAuth error, and the failure is audited.
-	events := &auditRecorder{}
+	events := &audit.Recorder{}
 	if cb, body := login(newTestBrokerWith(t, memStore(t), func(o *Options) { o.Auditor = events })); cb != nil ||
 		!strings.Contains(body, "error=unmet_authentication_requirements") {
 		t.Fatalf("an L1 login under the default SpidL2: %v", cb)
 	}
-	if e := events.last("login.failure"); e == nil || e.Fields["error"] != "unmet_authentication_requirements" ||
+	if e := events.Last("login.failure"); e == nil || e.Fields["error"] != "unmet_authentication_requirements" ||
 		e.Fields["client_id"] != "demo-rp" || e.Fields["acr_asked"] != providers.SpidL2 {
 		t.Fatalf("login.failure audit: %+v", e)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/broker/store/memory"
 	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/pin"
@@ -59,14 +60,14 @@ type fixture struct {
 	clock   *storetest.Clock
 	fin     *finisher
 	session *providers.Identity
-	events  *recordedAudit
+	events  *audit.Recorder
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := storetest.NewClock(t0)
 	st := memory.New(memory.Options{Now: clock.Now})
-	events := &recordedAudit{}
+	events := &audit.Recorder{}
 	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: &discard{}, Auditor: events,
 		Config: pin.Config{Argon2: pin.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}}})
 	if err != nil {
@@ -92,35 +93,6 @@ func newFixture(t testing.TB) *fixture {
 	fx.srv = httptest.NewServer(web.Handler(fx.fin))
 	t.Cleanup(fx.srv.Close)
 	return fx
-}
-
-// recordedAudit keeps the audit events of a test.
-type recordedAudit struct {
-	mu     sync.Mutex
-	events []providers.AuditEvent
-}
-
-func (a *recordedAudit) Audit(_ context.Context, e providers.AuditEvent) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.events) >= 10000 { // FuzzLoginForm audits every attempt: keep the latest
-		a.events = append(a.events[:0], a.events[5000:]...)
-	}
-	a.events = append(a.events, e)
-	return nil
-}
-
-// find returns the last event of type typ.
-func (a *recordedAudit) find(typ string) *providers.AuditEvent {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i := len(a.events) - 1; i >= 0; i-- {
-		if a.events[i].Type == typ {
-			e := a.events[i]
-			return &e
-		}
-	}
-	return nil
 }
 
 type discard struct{}
@@ -393,7 +365,7 @@ func TestContactCenterRequest(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"channel":"contact_center"`) || !strings.Contains(body, `"state":"issued"`) {
 		t.Fatalf("record: %d %s", code, body)
 	}
-	e := fx.events.find("pin.requested")
+	e := fx.events.Last("pin.requested")
 	if e == nil || e.Actor != "op-"+ScopeContactCenter || e.Fields["channel"] != pin.ContactCenter {
 		t.Fatalf("audit: %+v", e)
 	}
@@ -424,7 +396,7 @@ func TestConversionRejected(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("reject: %d %s", code, body)
 	}
-	if e := fx.events.find("pin.conversion_rejected"); e == nil || e.Actor != "op-"+ScopeOffice || e.Fields["reason"] != "document unreadable" {
+	if e := fx.events.Last("pin.conversion_rejected"); e == nil || e.Actor != "op-"+ScopeOffice || e.Fields["reason"] != "document unreadable" {
 		t.Fatalf("audit: %+v", e)
 	}
 	if code, _ := fx.admin(t, "POST", "/admin/pin/convert/approve", ScopeOffice, map[string]any{"fiscal_code": pin.DevMarcoColombo}); code == 200 {

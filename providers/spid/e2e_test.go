@@ -98,7 +98,7 @@ func TestEndToEndWrongPasswordIsNr19Denied(t *testing.T) {
 func TestEndToEndTraceRecordsRequestAndResponse(t *testing.T) {
 	e := newEnv(t)
 	e.login(t, "demo", "trace", providers.SpidL2, creds("RSSMRA80A01H501U"))
-	reqs, resps := e.audit.byType("spid.authn_request"), e.audit.byType("spid.response")
+	reqs, resps := e.audit.ByType("spid.authn_request"), e.audit.ByType("spid.response")
 	if len(reqs) != 1 || len(resps) != 1 {
 		t.Fatalf("trace: %d requests, %d responses", len(reqs), len(resps))
 	}

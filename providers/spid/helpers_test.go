@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/store/memory"
 	"github.com/inps/sportello/broker/store/storetest"
@@ -97,34 +98,6 @@ func (f *fakeFinisher) count() int {
 	return f.n
 }
 
-// memAuditor keeps audit events in memory.
-type memAuditor struct {
-	mu     sync.Mutex
-	events []providers.AuditEvent
-}
-
-func (a *memAuditor) Audit(_ context.Context, ev providers.AuditEvent) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.events) >= 10000 { // the fuzz targets audit millions of refusals: keep the latest
-		a.events = append(a.events[:0], a.events[5000:]...)
-	}
-	a.events = append(a.events, ev)
-	return nil
-}
-
-func (a *memAuditor) byType(typ string) []providers.AuditEvent {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []providers.AuditEvent
-	for _, e := range a.events {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // env is an SP and two dev IdPs (demo on HTTP-Redirect, test on HTTP-POST) on one server.
 type env struct {
 	srv     *httptest.Server
@@ -132,7 +105,7 @@ type env struct {
 	clock   *testClock
 	sp      *Provider
 	fin     *fakeFinisher
-	audit   *memAuditor
+	audit   *audit.Recorder
 	idps    map[string]*devidp.IdP
 	idpKeys *samlx.KeyPair
 	store   store.Store
@@ -164,7 +137,7 @@ func newEnv(t testing.TB) *env { return newEnvWithStore(t, nil) }
 // newEnvWithStore builds the env on st (a fresh memory store when nil).
 func newEnvWithStore(t testing.TB, st store.Store) *env {
 	t.Helper()
-	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &memAuditor{}, idps: map[string]*devidp.IdP{}, log: &storetest.Buffer{}}
+	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &audit.Recorder{}, idps: map[string]*devidp.IdP{}, log: &storetest.Buffer{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

@@ -61,7 +61,7 @@ func TestSPInitiatedLogoutThroughEachDevIdP(t *testing.T) {
 			t.Fatalf("%s: replayed LogoutResponse: HTTP %d", idp, resp.StatusCode)
 		}
 	}
-	if n := len(e.audit.byType("spid.logout_request")); n != 2 {
+	if n := len(e.audit.ByType("spid.logout_request")); n != 2 {
 		t.Fatalf("%d logout_request audit events", n)
 	}
 }
