@@ -59,16 +59,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	old := loginTokens(t, tb, "openid fiscal_number")
 	oldKid := jwtHeader(t, old["access_token"].(string))["kid"].(string)
-	ks, err := tb.keys.source.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nextKid string
-	for _, k := range ks.Keys {
-		if k.Alg == jose.ES256 && k.State == KeyNext {
-			nextKid = k.ID
-		}
-	}
+	nextKid := nextES256Kid(t, tb)
 	if _, err := tb.keys.source.Rotate(context.Background(), time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -388,16 +379,7 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.Run(ctx)
-	ks, err := a.keys.source.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nextKid string
-	for _, k := range ks.Keys {
-		if k.Alg == jose.ES256 && k.State == KeyNext {
-			nextKid = k.ID
-		}
-	}
+	nextKid := nextES256Kid(t, a)
 	before := loginTokens(t, b, "openid")
 	if kid := jwtHeader(t, before["access_token"].(string))["kid"]; kid == nextKid {
 		t.Fatal("signing with the next key before the rotation")
@@ -517,4 +499,20 @@ func TestUpstreamLogoutEndsTheBrokerSession(t *testing.T) {
 	if err := tb.EndUpstreamSession(t.Context(), map[string]string{"idp": "https://idp.example", "name_id": "_unknown", "session_index": "_x"}); err != nil {
 		t.Fatalf("an unknown upstream session: %v", err)
 	}
+}
+
+// nextES256Kid is the id of the ES256 key waiting to become active in tb's key set.
+func nextES256Kid(t *testing.T, tb *testBroker) string {
+	t.Helper()
+	ks, err := tb.keys.source.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks.Keys {
+		if k.Alg == jose.ES256 && k.State == KeyNext {
+			return k.ID
+		}
+	}
+	t.Fatal("no next ES256 key")
+	return ""
 }
