@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/inps/sportello/providers"
@@ -23,6 +24,13 @@ func (r *Recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
 	}
 	r.events = append(r.events, ev)
 	return nil
+}
+
+// Events returns every recorded event, oldest first.
+func (r *Recorder) Events() []providers.AuditEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }
 
 // ByType returns the recorded events of type typ, oldest first.

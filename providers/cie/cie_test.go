@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cie"
 	"github.com/inps/sportello/providers/x509auth"
@@ -20,18 +20,6 @@ import (
 )
 
 const pki = "../../testdata/pki"
-
-type recorder struct {
-	mu     sync.Mutex
-	events []providers.AuditEvent
-}
-
-func (r *recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	return nil
-}
 
 func node(t *testing.T, src string) *yaml.Node {
 	t.Helper()
@@ -48,7 +36,7 @@ trust_anchors: [../../testdata/pki/cie-root.crt]
 intermediates: [../../testdata/pki/cie-sub.crt]
 `
 
-func newProvider(t *testing.T, src string) (*cie.Provider, *recorder) {
+func newProvider(t *testing.T, src string) (*cie.Provider, *audit.Recorder) {
 	t.Helper()
 	h, err := devca.New(pki, devca.Options{})
 	if err != nil {
@@ -60,7 +48,7 @@ func newProvider(t *testing.T, src string) (*cie.Provider, *recorder) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	rec := &recorder{}
+	rec := &audit.Recorder{}
 	p, err := cie.New(cfg, cie.Deps{Auditor: rec,
 		URLRewrite: map[string]string{"http://127.0.0.1:8080/dev/pki/": srv.URL + "/dev/pki/"}})
 	if err != nil {
@@ -95,11 +83,12 @@ func TestCIELoginIdentity(t *testing.T) {
 		id.Method != "cie" || id.ACR != providers.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
 		t.Errorf("identity = %+v", id)
 	}
-	if len(rec.events) != 1 || rec.events[0].Type != x509auth.AuditLogin || rec.events[0].Actor != id.FiscalNumber ||
-		rec.events[0].Fields["serial"] == "" || rec.events[0].Fields["issuer"] == "" {
-		t.Errorf("audit = %+v", rec.events)
+	events := rec.Events()
+	if len(events) != 1 || events[0].Type != x509auth.AuditLogin || events[0].Actor != id.FiscalNumber ||
+		events[0].Fields["serial"] == "" || events[0].Fields["issuer"] == "" {
+		t.Errorf("audit = %+v", events)
 	}
-	for _, ev := range rec.events {
+	for _, ev := range events {
 		for k, v := range ev.Fields {
 			if s, ok := v.(string); ok && strings.Contains(s, "BEGIN CERTIFICATE") {
 				t.Errorf("audit field %s holds a whole certificate", k)
@@ -114,8 +103,8 @@ func TestCIEProviderRefusesACNSCard(t *testing.T) {
 	if x509auth.Reason(err) != x509auth.ReasonUnknownCA {
 		t.Fatalf("err = %v, want %s", err, x509auth.ReasonUnknownCA)
 	}
-	if len(rec.events) != 1 || rec.events[0].Type != x509auth.AuditRejected || rec.events[0].Fields["reason"] != x509auth.ReasonUnknownCA {
-		t.Errorf("audit = %+v", rec.events)
+	if events := rec.Events(); len(events) != 1 || events[0].Type != x509auth.AuditRejected || events[0].Fields["reason"] != x509auth.ReasonUnknownCA {
+		t.Errorf("audit = %+v", events)
 	}
 }
 
