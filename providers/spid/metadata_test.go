@@ -148,15 +148,7 @@ func TestMetadataVerifiesWithXmlsec1(t *testing.T) {
 // TestMetadataIsSPIDShaped checks each SP-metadata rule of SPID.md on the generated document.
 func TestMetadataIsSPIDShaped(t *testing.T) {
 	p := goldenProvider(t)
-	md, _ := p.Metadata()
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(md); err != nil {
-		t.Fatal(err)
-	}
-	ed := doc.Root()
-	if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
-		t.Fatalf("metadata signature: %v", err)
-	}
+	ed, _ := signedMetadata(t, p)
 	check := func(rule string, ok bool) {
 		t.Helper()
 		if !ok {
@@ -366,18 +358,7 @@ func TestPrivateSPMetadata(t *testing.T) {
 			p := goldenProviderWith(t, func(c *Config) {
 				c.Profile, c.IPACode, c.VATNumber, c.FiscalCode, c.BillingEmail = "private", "", tt.vat, tt.cf, "fatture@example.it"
 			})
-			md, err := p.Metadata()
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc := etree.NewDocument()
-			if err := doc.ReadFromBytes(md); err != nil {
-				t.Fatal(err)
-			}
-			ed := doc.Root()
-			if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
-				t.Fatalf("metadata signature: %v", err)
-			}
+			ed, md := signedMetadata(t, p)
 			other := ed.FindElement("./md:ContactPerson[@contactType='other']/md:Extensions")
 			if other == nil || other.FindElement("./"+tt.want) == nil || other.FindElement("./spid:Private") == nil ||
 				other.FindElement("./spid:Public") != nil || other.FindElement("./spid:IPACode") != nil {
@@ -389,4 +370,23 @@ func TestPrivateSPMetadata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedMetadata generates p's metadata, checks its signature and returns the root element
+// and the bytes.
+func signedMetadata(t *testing.T, p *Provider) (*etree.Element, []byte) {
+	t.Helper()
+	md, err := p.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(md); err != nil {
+		t.Fatal(err)
+	}
+	ed := doc.Root()
+	if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
+		t.Fatalf("metadata signature: %v", err)
+	}
+	return ed, md
 }
