@@ -20,6 +20,11 @@ const (
 	ReasonRevocationUnavailable = "cert.revocation_unavailable"
 	ReasonInvalidFiscalCode     = "cert.invalid_fiscal_code"
 	ReasonNoFiscalCode          = "cert.no_fiscal_code"
+	// ReasonCACertificate refuses a client certificate with basicConstraints CA:TRUE.
+	ReasonCACertificate = "cert.ca_certificate"
+	// ReasonCertSign refuses a client certificate whose key usage allows signing certificates
+	// or CRLs (keyCertSign, cRLSign).
+	ReasonCertSign = "cert.cert_sign"
 )
 
 // reject builds the typed refusal: a UserError with the reason code, whose cause wraps

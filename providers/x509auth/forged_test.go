@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"math/big"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,24 +72,8 @@ func TestForgedProxyHeaderFailsRevalidation(t *testing.T) {
 // issue signs a variant of a genuine leaf with the real dev CA key.
 func issue(t *testing.T, caName string, genuine *x509.Certificate, edit func(*x509.Certificate)) []*x509.Certificate {
 	t.Helper()
-	ca := certs(t, caName)[0]
-	b, _ := pem.Decode(mustRead(t, filepath.Join(pkiDir, caName+".key")))
-	caKey, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := *genuine
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
-	edit(&tmpl)
-	der, err := x509.CreateCertificate(rand.Reader, &tmpl, ca, key.Public(), caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, caKey := devCA(t, caName)
+	c, _ := issueBy(t, ca, caKey, genuine, edit)
 	return []*x509.Certificate{c}
 }
 

@@ -48,5 +48,13 @@ func Messages() map[string]map[string]string {
 			"it": "Il certificato non contiene un codice fiscale. Scegli il certificato di autenticazione della carta oppure accedi con SPID.",
 			"en": "The certificate carries no fiscal code. Choose the card's authentication certificate, or log in with SPID.",
 		},
+		ReasonCACertificate: {
+			"it": "Il certificato presentato è quello di un'autorità di certificazione, non di una carta. Scegli il certificato di autenticazione della carta e riprova.",
+			"en": "The certificate presented belongs to a certification authority, not to a card. Choose the card's authentication certificate and try again.",
+		},
+		ReasonCertSign: {
+			"it": "Il certificato presentato può firmare altri certificati, quindi non è il certificato di autenticazione di una carta. Scegli il certificato di autenticazione della carta oppure accedi con SPID.",
+			"en": "The certificate presented can sign other certificates, so it is not a card's authentication certificate. Choose the card's authentication certificate, or log in with SPID.",
+		},
 	}
 }

@@ -39,7 +39,8 @@ const (
 type Policy struct {
 	// Anchors are the trust anchors (CA certificates), required.
 	Anchors []*x509.Certificate
-	// Intermediates are extra intermediate CAs (cards send only their leaf).
+	// Intermediates are the intermediate CAs between a leaf and its anchor. They are the only
+	// ones a chain is built from: certificates a client sends after its leaf are ignored.
 	Intermediates []*x509.Certificate
 	// RequiredPolicies lists accepted certificate policy OIDs: the leaf must carry at least one.
 	// Required (deny by default).
@@ -48,7 +49,8 @@ type Policy struct {
 	KeyUsage x509.KeyUsage
 	// ForbiddenKeyUsage are key usages the leaf must not carry (default
 	// x509.KeyUsageContentCommitment: nonRepudiation marks the card's signature certificate,
-	// not its authentication certificate). Set -1 to forbid nothing.
+	// not its authentication certificate). Set -1 to forbid nothing more: keyCertSign and
+	// cRLSign, the usages of an authority, are refused whatever this says (ReasonCertSign).
 	ForbiddenKeyUsage x509.KeyUsage
 	// Revocation configures CRL and OCSP checks.
 	Revocation Revocation

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/inps/sportello/providers"
@@ -42,11 +44,21 @@ func mtlsServer(t testing.TB, v *x509auth.Validator) *httptest.Server {
 // login performs a fresh TLS handshake presenting the named client certificate ("" for none).
 func login(t testing.TB, srv *httptest.Server, name string) map[string]string {
 	t.Helper()
+	if name == "" {
+		return loginWith(t, srv, nil)
+	}
+	kp := keyPair(t, name)
+	return loginWith(t, srv, &kp)
+}
+
+// loginWith performs a fresh TLS handshake presenting kp (nil for none).
+func loginWith(t testing.TB, srv *httptest.Server, kp *tls.Certificate) map[string]string {
+	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AddCert(certs(t, "server-ca")[0])
 	cfg := &tls.Config{RootCAs: roots}
-	if name != "" {
-		cfg.Certificates = []tls.Certificate{keyPair(t, name)}
+	if kp != nil {
+		cfg.Certificates = []tls.Certificate{*kp}
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
 	resp, err := client.Get(srv.URL)
@@ -126,21 +138,40 @@ func TestCardTypesDoNotTrustEachOther(t *testing.T) {
 	}
 }
 
-func TestPresentedIntermediateIsUsedWhenNotConfigured(t *testing.T) {
+// A card sends its leaf; what a client sends after it is no evidence: the chain is built from
+// the configured intermediates only.
+func TestPresentedIntermediatesAreNotEvidence(t *testing.T) {
 	ps := startPKI(t, nil)
 	p := policy(t, ps, nil)
 	p.Intermediates = nil
 	v := validator(t, p)
-	if _, err := v.Validate(context.Background(), leaf(t, "mario-rossi-cie")); x509auth.Reason(err) != x509auth.ReasonUnknownCA {
-		t.Fatalf("without the intermediate: %v, want %s", err, x509auth.ReasonUnknownCA)
+	for _, tt := range []struct{ rule, chain string }{
+		{"the leaf alone, its intermediate not configured", "mario-rossi-cie"},
+		{"the leaf with the genuine intermediate the client sent", "mario-rossi-cie cie-sub"},
+	} {
+		t.Run(tt.rule, func(t *testing.T) {
+			_, err := v.Validate(context.Background(), certs(t, strings.Fields(tt.chain)...))
+			var unknown x509.UnknownAuthorityError
+			if x509auth.Reason(err) != x509auth.ReasonUnknownCA || !errors.As(err, &unknown) {
+				t.Fatalf("%s: %v, want %s from x509.UnknownAuthorityError", tt.chain, err, x509auth.ReasonUnknownCA)
+			}
+		})
 	}
-	res, err := v.Validate(context.Background(), certs(t, "mario-rossi-cie", "cie-sub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Chain) != 3 || res.Serial == "" || res.Issuer == "" {
-		t.Errorf("result chain %d, serial %q, issuer %q", len(res.Chain), res.Serial, res.Issuer)
-	}
+	t.Run("with the intermediate configured, extra certificates the client sends are ignored", func(t *testing.T) {
+		v := validator(t, policy(t, ps, nil))
+		res, err := v.Validate(context.Background(), certs(t, "mario-rossi-cie", "unknown-ca", "cns-ca"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{certs(t, "mario-rossi-cie")[0].Subject.String(), certs(t, "cie-sub")[0].Subject.String(), certs(t, "cie-root")[0].Subject.String()}
+		var got []string
+		for _, c := range res.Chain {
+			got = append(got, c.Subject.String())
+		}
+		if !slices.Equal(got, want) || res.Serial == "" || res.Issuer == "" {
+			t.Errorf("result chain %q, serial %q, issuer %q; want chain %q", got, res.Serial, res.Issuer, want)
+		}
+	})
 }
 
 func TestAnchorsLoadFromDirectory(t *testing.T) {

@@ -33,8 +33,10 @@ type Result struct {
 	Issuer string
 }
 
-// Validate checks chain (leaf first, as presented by the client; the rest are untrusted
-// intermediates) and returns the holder. A refusal is a *providers.UserError with a Reason code
+// Validate checks the client certificate chain[0] and returns the holder. The rest of chain, as
+// presented by the client or a proxy, is ignored: a card sends its leaf only, and a certificate
+// the client sends is no evidence of anything, so the path to a trust anchor is built from the
+// configured intermediates alone. A refusal is a *providers.UserError with a Reason code
 // wrapping providers.ErrCredentialRejected.
 func (v *Validator) Validate(ctx context.Context, chain []*x509.Certificate) (*Result, error) {
 	if len(chain) == 0 || chain[0] == nil {
@@ -44,6 +46,15 @@ func (v *Validator) Validate(ctx context.Context, chain []*x509.Certificate) (*R
 		return nil, rejectf(ReasonUnknownCA, "chain of %d certificates", len(chain))
 	}
 	leaf := chain[0]
+	// A certificate that may sign certificates is an authority's, never a card's: refused
+	// before anything else, whoever issued it (x509.Verify does not look at the leaf's
+	// basicConstraints or key usage).
+	if leaf.BasicConstraintsValid && leaf.IsCA {
+		return nil, rejectf(ReasonCACertificate, "basicConstraints CA:TRUE (key usage %s)", keyUsageString(leaf.KeyUsage))
+	}
+	if signs := leaf.KeyUsage & caKeyUsage; signs != 0 {
+		return nil, rejectf(ReasonCertSign, "key usage %s includes %s", keyUsageString(leaf.KeyUsage), keyUsageString(signs))
+	}
 	now := v.p.Now()
 	if now.Before(leaf.NotBefore) {
 		return nil, rejectf(ReasonNotYetValid, "valid from %s", leaf.NotBefore.UTC())
@@ -53,20 +64,11 @@ func (v *Validator) Validate(ctx context.Context, chain []*x509.Certificate) (*R
 	}
 	// clientAuth must be stated: Verify would accept a leaf without any EKU.
 	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
-		return nil, rejectf(ReasonNoClientAuth, "extended key usage %v lacks clientAuth", leaf.ExtKeyUsage)
-	}
-	intermediates := v.intermediates
-	if len(chain) > 1 {
-		intermediates = v.intermediates.Clone()
-		for _, c := range chain[1:] {
-			if c != nil {
-				intermediates.AddCert(c)
-			}
-		}
+		return nil, rejectf(ReasonNoClientAuth, "extended key usage %s lacks clientAuth", extKeyUsageString(leaf.ExtKeyUsage, leaf.UnknownExtKeyUsage))
 	}
 	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots:         v.roots,
-		Intermediates: intermediates,
+		Intermediates: v.intermediates,
 		CurrentTime:   now,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
@@ -74,10 +76,10 @@ func (v *Validator) Validate(ctx context.Context, chain []*x509.Certificate) (*R
 		return nil, verifyError(err)
 	}
 	if leaf.KeyUsage&v.p.KeyUsage != v.p.KeyUsage {
-		return nil, rejectf(ReasonKeyUsage, "key usage %#x lacks %#x", leaf.KeyUsage, v.p.KeyUsage)
+		return nil, rejectf(ReasonKeyUsage, "key usage %s lacks %s", keyUsageString(leaf.KeyUsage), keyUsageString(v.p.KeyUsage&^leaf.KeyUsage))
 	}
 	if bad := leaf.KeyUsage & v.p.ForbiddenKeyUsage; bad != 0 {
-		return nil, rejectf(ReasonKeyUsage, "key usage %#x includes forbidden %#x", leaf.KeyUsage, bad)
+		return nil, rejectf(ReasonKeyUsage, "key usage %s includes forbidden %s", keyUsageString(leaf.KeyUsage), keyUsageString(bad))
 	}
 	policy, ok := v.matchPolicy(leaf)
 	if !ok {
@@ -111,6 +113,9 @@ func (v *Validator) matchPolicy(leaf *x509.Certificate) (string, bool) {
 	}
 	return "", false
 }
+
+// caKeyUsage are the key usages of an authority: a card's certificate carries neither.
+const caKeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 
 // verifyError maps an x509 path validation error to a reason.
 func verifyError(err error) error {
