@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/providers/x509auth"
+	"github.com/inps/sportello/providers/x509auth/cardtest"
 )
 
 // forge copies a genuine certificate's contents into a certificate signed by a key of our own,
@@ -72,8 +73,8 @@ func TestForgedProxyHeaderFailsRevalidation(t *testing.T) {
 // issue signs a variant of a genuine leaf with the real dev CA key.
 func issue(t *testing.T, caName string, genuine *x509.Certificate, edit func(*x509.Certificate)) []*x509.Certificate {
 	t.Helper()
-	ca, caKey := devCA(t, caName)
-	c, _ := issueBy(t, ca, caKey, genuine, edit)
+	ca, caKey := cardtest.CA(t, pkiDir, caName)
+	c, _ := cardtest.Issue(t, ca, caKey, genuine, edit)
 	return []*x509.Certificate{c}
 }
 

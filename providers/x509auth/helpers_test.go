@@ -1,18 +1,12 @@
 package x509auth_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -144,66 +138,3 @@ func readPEM(t testing.TB, name string) []byte {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
-
-// devCA loads a dev CA's certificate and private key.
-func devCA(t testing.TB, name string) (*x509.Certificate, crypto.Signer) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(pkiDir, name+".key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := pem.Decode(data)
-	if b == nil {
-		t.Fatalf("%s.key: not PEM", name)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certs(t, name)[0], key.(crypto.Signer)
-}
-
-// issueBy signs a variant of template (a fresh serial and key, then edit) with issuer's key
-// and returns the certificate and its private key.
-func issueBy(t testing.TB, issuer *x509.Certificate, issuerKey crypto.Signer, template *x509.Certificate, edit func(*x509.Certificate)) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := *template
-	tmpl.SerialNumber = new(big.Int).SetUint64(serials.Add(1) + uint64(time.Now().UnixNano()))
-	if edit != nil {
-		edit(&tmpl)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, &tmpl, issuer, key.Public(), issuerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, key
-}
-
-// serials keeps the serials issueBy hands out distinct within a run.
-var serials atomic.Uint64
-
-// tlsPair is what a TLS client presents: chain, leaf first, and the leaf's key.
-func tlsPair(key crypto.Signer, chain ...*x509.Certificate) tls.Certificate {
-	kp := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
-	for _, c := range chain {
-		kp.Certificate = append(kp.Certificate, c.Raw)
-	}
-	return kp
-}
-
-// escapedPEM is chain as a reverse proxy passes it in listen.client_cert_header.
-func escapedPEM(chain ...*x509.Certificate) string {
-	var b []byte
-	for _, c := range chain {
-		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	return url.PathEscape(string(b))
-}
