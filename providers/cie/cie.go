@@ -20,7 +20,7 @@ const Type = "cie"
 //	  cie:
 //	    type: cie
 //	    trust_anchors: [testdata/pki/cie-root.crt]
-//	    intermediates: [testdata/pki/cie-sub.crt]
+//	    intermediates: [testdata/pki/cie-sub.crt]  # required: only the leaf a client sends counts
 //	    policies: ["1.3.76.47.4"]        # default
 //	    acr: https://www.spid.gov.it/SpidL3
 //	    revocation: {crl: true, ocsp: true, on_unreachable: fail}

@@ -21,6 +21,7 @@ const Type = "cns"
 //	  cns:
 //	    type: cns
 //	    trust_anchors: [testdata/pki/cns-ca.crt]   # or the bundle written by import-tsl
+//	    intermediates: [regional-sub-ca.pem]        # CAs between cards and anchors (a client's are ignored)
 //	    policies: ["1.3.76.16.2.1"]                 # default
 //	    equivalent_policies: ["1.3.6.1.4.1.99999.1"] # declared equivalents of regional cards
 //	    acr: https://www.spid.gov.it/SpidL3         # some deployments use SpidL2
