@@ -105,18 +105,18 @@ func BuildResponse(p ResponseParams) (resp, assertion *etree.Element) {
 }
 
 // Assemble signs the assertion (when signAssertion), appends it to resp, signs resp (when
-// signResponse) and serializes the document.
-func Assemble(resp, assertion *etree.Element, kp *KeyPair, signAssertion, signResponse bool) ([]byte, error) {
+// signResponse) and serializes the document; opts apply to both signatures.
+func Assemble(resp, assertion *etree.Element, kp *KeyPair, signAssertion, signResponse bool, opts ...SignOption) ([]byte, error) {
 	if assertion != nil {
 		if signAssertion {
-			if err := SignEnveloped(assertion, kp); err != nil {
+			if err := SignEnveloped(assertion, kp, opts...); err != nil {
 				return nil, err
 			}
 		}
 		resp.AddChild(assertion)
 	}
 	if signResponse {
-		if err := SignEnveloped(resp, kp); err != nil {
+		if err := SignEnveloped(resp, kp, opts...); err != nil {
 			return nil, err
 		}
 	}

@@ -30,9 +30,14 @@ func signingContext(kp *KeyPair) (*dsig.SigningContext, error) {
 
 // SignEnveloped adds an enveloped signature to el (which must carry an ID attribute), placed
 // where the SAML schemas want it: right after the Issuer child when el has one, else first.
-func SignEnveloped(el *etree.Element, kp *KeyPair) error {
+// KeyInfo carries the signing certificate unless WithKeyInfo says otherwise.
+func SignEnveloped(el *etree.Element, kp *KeyPair, opts ...SignOption) error {
 	if el.SelectAttrValue("ID", "") == "" {
 		return errors.New("sign: element has no ID")
+	}
+	var o signOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	ctx, err := signingContext(kp)
 	if err != nil {
@@ -44,6 +49,7 @@ func SignEnveloped(el *etree.Element, kp *KeyPair) error {
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
+	shapeKeyInfo(sig, o.keyInfo)
 	pos := 0
 	for i, c := range el.Child {
 		if ce, ok := c.(*etree.Element); ok {
@@ -123,27 +129,31 @@ func SignatureChild(el *etree.Element) []*etree.Element {
 }
 
 // CheckSignatureShape enforces the shape SPID signatures have before any cryptography: one
-// SignedInfo, exclusive c14n, an allowed signature method, exactly one Reference whose URI is
-// "#"+id, only the enveloped and exclusive-c14n transforms, an allowed digest.
+// SignedInfo, one SignatureValue, at most one KeyInfo, exclusive c14n, an allowed signature
+// method, exactly one Reference whose URI is "#"+id, only the enveloped and exclusive-c14n
+// transforms, an allowed digest. Its errors wrap ErrSignatureShape, ErrSignatureAlgorithm or
+// ErrSignatureReference.
 func CheckSignatureShape(sig *etree.Element, id string) error {
 	var signedInfo *etree.Element
+	counts := map[string]int{}
 	for _, c := range sig.ChildElements() {
 		if c.NamespaceURI() != NSDSig {
-			return fmt.Errorf("signature: unexpected element %s", c.Tag)
+			return fmt.Errorf("%w: unexpected element %s", ErrSignatureShape, c.Tag)
 		}
 		switch c.Tag {
-		case "SignedInfo":
-			if signedInfo != nil {
-				return errors.New("signature: two SignedInfo")
+		case "SignedInfo", "SignatureValue", "KeyInfo":
+			if counts[c.Tag]++; counts[c.Tag] > 1 {
+				return fmt.Errorf("%w: two %s", ErrSignatureShape, c.Tag)
 			}
-			signedInfo = c
-		case "SignatureValue", "KeyInfo":
+			if c.Tag == "SignedInfo" {
+				signedInfo = c
+			}
 		default:
-			return fmt.Errorf("signature: unexpected element %s", c.Tag)
+			return fmt.Errorf("%w: unexpected element %s", ErrSignatureShape, c.Tag)
 		}
 	}
-	if signedInfo == nil {
-		return errors.New("signature: no SignedInfo")
+	if signedInfo == nil || counts["SignatureValue"] == 0 {
+		return fmt.Errorf("%w: SignedInfo or SignatureValue missing", ErrSignatureShape)
 	}
 	var refs int
 	for _, c := range signedInfo.ChildElements() {
@@ -151,95 +161,111 @@ func CheckSignatureShape(sig *etree.Element, id string) error {
 		switch c.Tag {
 		case "CanonicalizationMethod":
 			if alg != AlgExcC14N {
-				return fmt.Errorf("signature: canonicalization %q not allowed", alg)
+				return fmt.Errorf("%w: canonicalization %q", ErrSignatureAlgorithm, alg)
 			}
 		case "SignatureMethod":
 			if !allowedSigAlgs[alg] {
-				return fmt.Errorf("signature: method %q not allowed", alg)
+				return fmt.Errorf("%w: method %q", ErrSignatureAlgorithm, alg)
 			}
 		case "Reference":
 			refs++
 			if uri := c.SelectAttrValue("URI", ""); uri != "#"+id {
-				return fmt.Errorf("signature: reference %q does not point at #%s", uri, id)
+				return fmt.Errorf("%w: reference %q does not point at #%s", ErrSignatureReference, uri, id)
 			}
-			for _, rc := range c.ChildElements() {
-				switch rc.Tag {
-				case "Transforms":
-					for _, t := range rc.ChildElements() {
-						if ta := t.SelectAttrValue("Algorithm", ""); t.Tag != "Transform" || !allowedTransforms[ta] {
-							return fmt.Errorf("signature: transform %q not allowed", ta)
-						}
-					}
-				case "DigestMethod":
-					if da := rc.SelectAttrValue("Algorithm", ""); !allowedDigestAlgs[da] {
-						return fmt.Errorf("signature: digest %q not allowed", da)
-					}
-				case "DigestValue":
-				default:
-					return fmt.Errorf("signature: unexpected element %s in Reference", rc.Tag)
-				}
+			if err := checkReference(c); err != nil {
+				return err
 			}
 		default:
-			return fmt.Errorf("signature: unexpected element %s in SignedInfo", c.Tag)
+			return fmt.Errorf("%w: unexpected element %s in SignedInfo", ErrSignatureShape, c.Tag)
 		}
 	}
 	if refs != 1 {
-		return fmt.Errorf("signature: %d references, want 1", refs)
+		return fmt.Errorf("%w: %d references, want 1", ErrSignatureReference, refs)
+	}
+	return nil
+}
+
+// checkReference checks a Reference's transforms and digest.
+func checkReference(ref *etree.Element) error {
+	for _, rc := range ref.ChildElements() {
+		switch rc.Tag {
+		case "Transforms":
+			for _, t := range rc.ChildElements() {
+				if ta := t.SelectAttrValue("Algorithm", ""); t.Tag != "Transform" || !allowedTransforms[ta] {
+					return fmt.Errorf("%w: transform %q", ErrSignatureAlgorithm, ta)
+				}
+			}
+		case "DigestMethod":
+			if da := rc.SelectAttrValue("Algorithm", ""); !allowedDigestAlgs[da] {
+				return fmt.Errorf("%w: digest %q", ErrSignatureAlgorithm, da)
+			}
+		case "DigestValue":
+		default:
+			return fmt.Errorf("%w: unexpected element %s in Reference", ErrSignatureShape, rc.Tag)
+		}
 	}
 	return nil
 }
 
 // VerifyEnveloped verifies the enveloped signature of el (a direct ds:Signature child, shape
-// checked by CheckSignatureShape) against certs, which come from trusted metadata: a key
-// carried in the signature's KeyInfo is only used to pick among them. It returns the element
-// as signed (re-parsed from the canonical bytes), which is what callers must read.
+// checked by CheckSignatureShape) against certs, which come from trusted metadata. The key is
+// always one of certs, whatever KeyInfo holds: KeyInfo may be absent or carry an empty
+// X509Certificate (AgID's test IdP signs so), and a certificate it does carry must be one of
+// certs and only narrows which of them is tried (see signers). It returns the element as
+// signed (re-parsed from the canonical bytes), which is what callers must read. Its errors
+// wrap one of the Err* classes of this package.
 func VerifyEnveloped(el *etree.Element, certs []*x509.Certificate, now time.Time) (*etree.Element, error) {
 	sigs := SignatureChild(el)
 	if len(sigs) != 1 {
-		return nil, fmt.Errorf("signature: %d enveloped signatures, want 1", len(sigs))
+		return nil, fmt.Errorf("signature: %w: %d enveloped signatures", ErrSignatureMissing, len(sigs))
 	}
 	id := el.SelectAttrValue("ID", "")
 	if id == "" {
-		return nil, errors.New("signature: signed element has no ID")
+		return nil, fmt.Errorf("signature: %w: signed element has no ID", ErrSignatureReference)
 	}
 	if err := CheckSignatureShape(sigs[0], id); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("signature: %w", err)
 	}
-	if len(certs) == 0 {
-		return nil, errors.New("signature: no trusted certificate")
+	trusted, err := signers(sigs[0], certs, now)
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
 	}
+	// A private copy, with the namespace declarations in scope carried onto it so that
+	// prefixes declared on an ancestor (the Response) still resolve when canonicalizing.
 	if el.Parent() != nil {
-		// Carry the namespace declarations in scope onto a detached copy, so that prefixes
-		// declared on an ancestor (the Response) still resolve when canonicalizing.
 		pctx, err := etreeutils.NSBuildParentContext(el)
 		if err != nil {
-			return nil, fmt.Errorf("signature: %w", err)
+			return nil, fmt.Errorf("signature: %w: %w", ErrSignatureShape, err)
 		}
 		if el, err = etreeutils.NSDetatch(pctx, el); err != nil {
-			return nil, fmt.Errorf("signature: %w", err)
+			return nil, fmt.Errorf("signature: %w: %w", ErrSignatureShape, err)
 		}
+	} else {
+		el = el.Copy()
 	}
+	// KeyInfo is outside SignedInfo, so removing it leaves the signature intact; without it
+	// goxmldsig verifies with the single root it is given.
+	withoutKeyInfo(el)
 	var lastErr error
-	for _, c := range certs {
+	for _, c := range trusted {
 		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}})
 		vc.IdAttribute = "ID"
 		vc.Clock = dsig.NewFakeClockAt(now)
-		out, err := validateNoKeyInfoTrust(vc, el, sigs[0])
+		out, err := validateWithRoot(vc, el)
 		if err == nil {
 			return out, nil
 		}
 		lastErr = err
 	}
-	return nil, fmt.Errorf("signature: %w", lastErr)
+	return nil, fmt.Errorf("signature: %w: %w", ErrSignatureInvalid, lastErr)
 }
 
-// validateNoKeyInfoTrust runs goxmldsig with one trusted certificate: a KeyInfo certificate
-// that is not exactly that one makes it fail, so a signature by any other key is refused.
-// goxmldsig works on its own copy of el.
-func validateNoKeyInfoTrust(vc *dsig.ValidationContext, el, _ *etree.Element) (out *etree.Element, err error) {
+// validateWithRoot runs goxmldsig on el, whose signature has no KeyInfo, so that it verifies
+// with the one root of vc. goxmldsig works on its own copy of el.
+func validateWithRoot(vc *dsig.ValidationContext, el *etree.Element) (out *etree.Element, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("signature: verifier panic: %v", r)
+			out, err = nil, fmt.Errorf("verifier panic: %v", r)
 		}
 	}()
 	return vc.Validate(el)
