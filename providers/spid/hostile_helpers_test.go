@@ -2,6 +2,8 @@ package spid
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -83,6 +85,63 @@ type hostile struct {
 	signResponse bool
 	assertionKey *samlx.KeyPair
 	responseKey  *samlx.KeyPair
+	// keyInfo is what the signatures carry in KeyInfo (the table runs every shape).
+	keyInfo samlx.KeyInfoShape
+}
+
+// hostileRow is a hostile response and the one error class it must be refused for: a
+// RejectError rule ("subject.recipient", "assertion.signature.invalid"), "idp_status" or
+// "idp_status.<nr>" for an IdP's non-success status, "level" for a level not reached. The class
+// "<rule>.foreign_key" is a signature by a key not in the metadata: "untrusted_key" when KeyInfo
+// carries that key's certificate, "invalid" when KeyInfo names no certificate. want, when set,
+// is the providers sentinel the error must also match.
+type hostileRow struct {
+	name  string
+	h     hostile
+	class string
+	want  error
+}
+
+// classFor is the class the row expects when the IdP signs with KeyInfo shape s.
+func (r hostileRow) classFor(s samlx.KeyInfoShape) string {
+	if base, ok := strings.CutSuffix(r.class, ".foreign_key"); ok {
+		if s == samlx.KeyInfoCertificate {
+			return base + ".untrusted_key"
+		}
+		return base + ".invalid"
+	}
+	return r.class
+}
+
+// classOf names the class of an ACS refusal (see hostileRow).
+func classOf(err error) string {
+	var re *RejectError
+	var se *StatusError
+	var le *levelError
+	switch {
+	case errors.As(err, &re) && errors.Is(err, providers.ErrCredentialRejected):
+		return re.Rule
+	case errors.As(err, &se) && se.NR != "":
+		return "idp_status." + se.NR
+	case errors.As(err, &se):
+		return "idp_status"
+	case errors.As(err, &le):
+		return "level"
+	}
+	return fmt.Sprintf("unclassified(%v)", err)
+}
+
+// userCodeFor is the catalogue key the person sees for a refusal of class c.
+func userCodeFor(c string) string {
+	switch {
+	case c == "idp_status":
+		return "spid.idp_error"
+	case strings.HasPrefix(c, "idp_status."):
+		return "spid." + strings.TrimPrefix(c, "idp_status.")
+	case c == "level":
+		return "spid.level_not_reached"
+	}
+	return "spid.invalid_response"
 }
 
 func (e *env) build(t testing.TB, p pendingLogin, h hostile) []byte {
@@ -104,14 +163,14 @@ func (e *env) build(t testing.TB, p pendingLogin, h hostile) []byte {
 	}
 	if a != nil {
 		if !h.unsignedA {
-			if err := samlx.SignEnveloped(a, ak); err != nil {
+			if err := samlx.SignEnveloped(a, ak, samlx.WithKeyInfo(h.keyInfo)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		resp.AddChild(a)
 	}
 	if h.signResponse {
-		if err := samlx.SignEnveloped(resp, rk); err != nil {
+		if err := samlx.SignEnveloped(resp, rk, samlx.WithKeyInfo(h.keyInfo)); err != nil {
 			t.Fatal(err)
 		}
 	}

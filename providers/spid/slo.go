@@ -184,11 +184,8 @@ func (p *Provider) readSLO(r *http.Request) (msg *sloMessage, param, relayState,
 			return nil, "", "", "", err
 		}
 	}
-	doc := etree.NewDocument()
-	if err = doc.ReadFromBytes(raw); err != nil {
-		return nil, "", "", "", err
-	}
-	if err := checkTokens(&doc.Element, 0); err != nil {
+	doc, err := parseMessage(raw)
+	if err != nil {
 		return nil, "", "", "", err
 	}
 	root := doc.Root()

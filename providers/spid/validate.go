@@ -2,6 +2,7 @@ package spid
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -49,11 +50,8 @@ func validateResponse(raw []byte, ex *expectation) (res *assertionResult, err er
 	if len(raw) == 0 || len(raw) > samlx.MaxMessageSize {
 		return nil, reject("size", "%d bytes", len(raw))
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(raw); err != nil {
-		return nil, reject("xml.parse", "%v", err)
-	}
-	if err := checkTokens(&doc.Element, 0); err != nil {
+	doc, err := parseMessage(raw)
+	if err != nil {
 		return nil, err
 	}
 	root := doc.Root()
@@ -61,6 +59,9 @@ func validateResponse(raw []byte, ex *expectation) (res *assertionResult, err er
 		return nil, reject("response.root", "root is not samlp:Response")
 	}
 	if err := uniqueIDs(root, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	if err := checkAssertionPlacement(root); err != nil {
 		return nil, err
 	}
 	res = &assertionResult{}
@@ -96,7 +97,7 @@ func validateResponse(raw []byte, ex *expectation) (res *assertionResult, err er
 	}
 	if len(kids["Signature"]) == 1 {
 		if _, err := samlx.VerifyEnveloped(root, ex.IdP.Certs, ex.Now); err != nil {
-			return nil, reject("response.signature", "%v", err)
+			return nil, signatureReject("response.signature", err)
 		}
 	}
 	if err := checkStatus(kids["Status"][0]); err != nil {
@@ -109,15 +110,17 @@ func validateResponse(raw []byte, ex *expectation) (res *assertionResult, err er
 }
 
 func validateAssertion(a *etree.Element, ex *expectation, res *assertionResult) (*assertionResult, error) {
-	if len(samlx.SignatureChild(a)) != 1 {
-		return nil, reject("assertion.signature", "the Assertion must carry exactly one enveloped signature")
+	if n := len(samlx.SignatureChild(a)); n != 1 {
+		return nil, signatureReject("assertion.signature",
+			fmt.Errorf("%w: the Assertion carries %d enveloped signatures, want 1", samlx.ErrSignatureMissing, n))
 	}
 	if n := countDescendants(a, samlx.NSDSig, "Signature"); n != 1 {
-		return nil, reject("assertion.signature", "%d signatures inside the Assertion", n)
+		return nil, signatureReject("assertion.signature",
+			fmt.Errorf("%w: %d signatures inside the Assertion", samlx.ErrSignatureShape, n))
 	}
 	signed, err := samlx.VerifyEnveloped(a, ex.IdP.Certs, ex.Now)
 	if err != nil {
-		return nil, reject("assertion.signature", "%v", err)
+		return nil, signatureReject("assertion.signature", err)
 	}
 	// From here on only the element as signed is read.
 	a = signed
