@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
 func creds(user string, extra ...string) url.Values {
@@ -42,6 +44,34 @@ func TestEndToEndLoginThroughEachDevIdPAtEachLevel(t *testing.T) {
 				!slices.Equal(id.AMR, amrFor(wantLevel)) || !id.AuthTime.Equal(t0) ||
 				id.Session["name_id"] == "" || id.Session["session_index"] == "" {
 				t.Fatalf("%s L%d: identity %+v", idp, level, id)
+			}
+		}
+	}
+}
+
+// TestEndToEndLoginWhateverKeyInfoTheIdPSigns: dev IdPs whose Responses and Assertions carry an
+// empty X509Certificate (as AgID's validator signs) or no KeyInfo log people in as usual,
+// through both bindings: the keys come from the IdP metadata.
+func TestEndToEndLoginWhateverKeyInfoTheIdPSigns(t *testing.T) {
+	for _, ki := range []samlx.KeyInfoShape{samlx.KeyInfoEmptyCertificate, samlx.KeyInfoNone} {
+		e := buildEnv(t, nil, ki)
+		for _, idp := range []string{"demo", "test"} {
+			loginID := idp + "-keyinfo-" + ki.String()
+			status, body := e.login(t, idp, loginID, providers.SpidL2, creds("RSSMRA80A01H501U"))
+			o := e.fin.last(t)
+			if status != http.StatusOK || o.Err != nil || o.LoginID != loginID || o.Identity.FiscalNumber != "RSSMRA80A01H501U" {
+				t.Fatalf("keyinfo=%s %s: HTTP %d %s (%+v)", ki, idp, status, body, o)
+			}
+		}
+		// The dev IdPs really signed that way (the trace keeps each Response as received).
+		for _, r := range e.audit.ByType("spid.response") {
+			x, _ := r.Fields["xml"].(string)
+			if n := strings.Count(x, "<ds:Signature "); n != 2 {
+				t.Fatalf("keyinfo=%s: %d signatures in %s", ki, n, x)
+			}
+			if ki == samlx.KeyInfoEmptyCertificate && strings.Count(x, "<ds:X509Certificate/>") != 2 ||
+				ki == samlx.KeyInfoNone && strings.Contains(x, "KeyInfo") {
+				t.Fatalf("keyinfo=%s: the dev IdP signed otherwise: %s", ki, x)
 			}
 		}
 	}

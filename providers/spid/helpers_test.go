@@ -137,6 +137,13 @@ func newEnv(t testing.TB) *env { return newEnvWithStore(t, nil) }
 // newEnvWithStore builds the env on st (a fresh memory store when nil).
 func newEnvWithStore(t testing.TB, st store.Store) *env {
 	t.Helper()
+	return buildEnv(t, st, samlx.KeyInfoCertificate)
+}
+
+// buildEnv builds the env on st (a fresh memory store when nil), with dev IdPs that sign with
+// KeyInfo of shape ki.
+func buildEnv(t testing.TB, st store.Store, ki samlx.KeyInfoShape) *env {
+	t.Helper()
 	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &audit.Recorder{}, idps: map[string]*devidp.IdP{}, log: &storetest.Buffer{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
@@ -165,6 +172,7 @@ func newEnvWithStore(t testing.TB, st store.Store) *env {
 			Name: name, BaseURL: e.base, Now: e.clock.Now,
 			KeyFile: testdataDir + "dev-idp-" + name + ".key", CertFile: testdataDir + "dev-idp-" + name + ".crt",
 			SPMetadata: devidp.FetchURL(e.srv.Client(), e.base+"/spid/metadata"),
+			KeyInfo:    ki,
 		})
 		if err != nil {
 			t.Fatal(err)

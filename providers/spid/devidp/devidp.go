@@ -42,6 +42,10 @@ type Options struct {
 	Now        func() time.Time
 	Rand       io.Reader
 	Logger     *slog.Logger
+	// KeyInfo is what the Response and Assertion signatures carry in KeyInfo: the
+	// certificate (the default), or, for tests of the SP, an empty X509Certificate as AgID's
+	// validator signs, or no KeyInfo.
+	KeyInfo samlx.KeyInfoShape
 }
 
 // IdP is one dev SPID identity provider; it is an http.Handler for /dev/spid/<name>/.

@@ -79,7 +79,7 @@ func (d *IdP) errorResponse(p *pending, nr string) ([]byte, error) {
 		ResponseID: d.newID(), StatusCode: samlx.StatusResponder, SubStatus: sub,
 		StatusMessage: "ErrorCode " + nr,
 	})
-	return samlx.Assemble(resp, nil, d.keys, false, true)
+	return samlx.Assemble(resp, nil, d.keys, false, true, samlx.WithKeyInfo(d.opts.KeyInfo))
 }
 
 // successResponse is a signed Response with a signed Assertion for user at level.
@@ -101,7 +101,7 @@ func (d *IdP) successResponse(p *pending, sp *serviceProvider, user User, level 
 		ResponseID: d.newID(), AssertionID: d.newID(), NameID: d.newID(), SessionIndex: d.newID(),
 		Level: level, Attributes: attrs,
 	})
-	return samlx.Assemble(resp, a, d.keys, true, true)
+	return samlx.Assemble(resp, a, d.keys, true, true, samlx.WithKeyInfo(d.opts.KeyInfo))
 }
 
 // serveSLO answers an SP's LogoutRequest (either binding) with a signed LogoutResponse on
