@@ -63,6 +63,20 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for _, row := range xswRows(t) {
 		seeds[row.name[:4]] = row.h
 	}
+	at := attacker(t)
+	for name, h := range map[string]hostile{
+		"keyinfo-empty-cert":         {keyInfo: samlx.KeyInfoEmptyCertificate, signResponse: true},
+		"keyinfo-none":               {keyInfo: samlx.KeyInfoNone, signResponse: true},
+		"keyinfo-foreign-cert":       {assertionKey: at},
+		"keyinfo-foreign-key-empty":  {assertionKey: at, keyInfo: samlx.KeyInfoEmptyCertificate},
+		"decl-utf7":                  {raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-7"?>` + s }},
+		"decl-utf16-on-utf8":         {raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-16"?>` + s }},
+		"bom-utf16":                  {raw: func(s string) string { return "\xff\xfe" + s }},
+		"assertion-in-extensions":    xmlRow(t, "unsigned Assertion hidden in Extensions"),
+		"assertion-in-status-detail": xmlRow(t, "unsigned Assertion hidden in StatusDetail"),
+	} {
+		seeds[name] = h
+	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzACS")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -81,6 +95,17 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// xmlRow is the hostile response of the xmlRows row called name.
+func xmlRow(t testing.TB, name string) hostile {
+	for _, r := range xmlRows(t) {
+		if r.name == name {
+			return r.h
+		}
+	}
+	t.Fatalf("no xml row %q", name)
+	return hostile{}
 }
 
 // FuzzSLO sends arbitrary query strings to /spid/slo: never a panic, never a 5xx, and a
