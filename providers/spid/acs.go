@@ -76,7 +76,7 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 	}
 	fields["outcome"] = "accepted"
 	p.audit(ctx, "spid.response", actor, fields)
-	p.log.Info("spid: login", "login_id", rec.LoginID, "idp", rec.IdP, "level", res.Level)
+	p.log.Info("spid: login", "login_id", rec.LoginID, "idp", rec.IdP, "loa", res.Level)
 	answered = true
 	f.Finish(w, r, rec.LoginID, id)
 }

@@ -130,7 +130,7 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 		"login_id": req.ID, "request_id": id, "idp": idp.EntityID, "level": providers.ACRForLevel(level),
 		"comparison": cmp, "binding": idp.Binding, "issue_instant": samlx.FormatTime(now), "xml": string(xml),
 	})
-	p.log.Info("spid: authn request", "login_id", req.ID, "request_id", id, "idp", idp.EntityID, "level", level)
+	p.log.Info("spid: authn request", "login_id", req.ID, "request_id", id, "idp", idp.EntityID, "loa", level)
 	if post {
 		return p.deps.PostForm(w, r, ar.Destination, map[string]string{
 			"SAMLRequest": base64.StdEncoding.EncodeToString(xml),
