@@ -20,7 +20,60 @@ var (
 	oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
 	oidPolicyPublicSP         = asn1.ObjectIdentifier{1, 3, 76, 16, 4, 2, 1}
 	oidPolicyAgIDCert         = asn1.ObjectIdentifier{1, 3, 76, 16, 6}
+	oidExtBasicConstraints    = asn1.ObjectIdentifier{2, 5, 29, 19}
+	oidExtCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
+	oidQualifierUserNotice    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 2, 2}
 )
+
+// spPolicies are the certificate policies of a public SP's certificate with the user notice
+// AgID's profile gives each (the texts of AgID's reference OpenSSL configuration).
+var spPolicies = []struct {
+	oid    asn1.ObjectIdentifier
+	notice string
+}{
+	{oidPolicyAgIDCert, "agIDcert"},
+	{oidPolicyPublicSP, "cert_SP_Pub"},
+}
+
+// policyInformation, policyQualifierInfo and userNotice are RFC 5280's PolicyInformation,
+// PolicyQualifierInfo and UserNotice (explicitText only, as a UTF8String); crypto/x509 writes
+// policy OIDs without qualifiers.
+type policyInformation struct {
+	Policy     asn1.ObjectIdentifier
+	Qualifiers []policyQualifierInfo
+}
+
+type policyQualifierInfo struct {
+	ID     asn1.ObjectIdentifier
+	Notice userNotice
+}
+
+type userNotice struct {
+	ExplicitText string `asn1:"utf8"`
+}
+
+// spExtensions are the extensions crypto/x509 cannot write as AgID wants them:
+// basicConstraints CA:FALSE *not* critical (crypto/x509 always marks it critical) and the
+// certificate policies with their user notices, not critical.
+func spExtensions() ([]pkix.Extension, error) {
+	bc, err := asn1.Marshal(struct{}{}) // SEQUENCE {}: cA DEFAULT FALSE, no pathLen
+	if err != nil {
+		return nil, err
+	}
+	var pis []policyInformation
+	for _, p := range spPolicies {
+		pis = append(pis, policyInformation{Policy: p.oid,
+			Qualifiers: []policyQualifierInfo{{ID: oidQualifierUserNotice, Notice: userNotice{ExplicitText: p.notice}}}})
+	}
+	cp, err := asn1.Marshal(pis)
+	if err != nil {
+		return nil, err
+	}
+	return []pkix.Extension{
+		{Id: oidExtBasicConstraints, Critical: false, Value: bc},
+		{Id: oidExtCertificatePolicies, Critical: false, Value: cp},
+	}, nil
+}
 
 // CertOptions describes a SPID-shaped self-signed certificate for a public Service Provider.
 type CertOptions struct {
@@ -43,9 +96,11 @@ type CertOptions struct {
 }
 
 // GenerateCertificate creates the key and self-signed certificate (sigillo) of a public SPID
-// Service Provider: subject with commonName, organizationName, uri = entityID,
-// organizationIdentifier PA:IT-<ipa>, countryName IT, localityName; policy 1.3.76.16.4.2.1;
-// sha256WithRSA; key usage digitalSignature and nonRepudiation.
+// Service Provider as AgID's certificate rules (Avviso SPID n.29 v3) want it: subject with
+// commonName, organizationName, uri = entityID, organizationIdentifier PA:IT-<ipa>,
+// countryName IT, localityName; sha256WithRSA; key usage digitalSignature and nonRepudiation
+// (critical); basicConstraints CA:FALSE, not critical; certificate policies 1.3.76.16.6
+// (agIDcert) and 1.3.76.16.4.2.1 (public SP), not critical; no extended key usage.
 func GenerateCertificate(o CertOptions) (*rsa.PrivateKey, *x509.Certificate, error) {
 	if o.EntityID == "" || o.IPACode == "" || o.Organization == "" || o.Locality == "" {
 		return nil, nil, errors.New("certificate: entity id, IPA code, organization and locality are required")
@@ -92,28 +147,20 @@ func GenerateCertificate(o CertOptions) (*rsa.PrivateKey, *x509.Certificate, err
 			{Type: oidOrganizationIdentifier, Value: "PA:IT-" + o.IPACode},
 		},
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               subject,
-		Issuer:                subject,
-		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(o.Validity),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		SignatureAlgorithm:    x509.SHA256WithRSA,
-		PolicyIdentifiers:     []asn1.ObjectIdentifier{oidPolicyAgIDCert, oidPolicyPublicSP},
-		SubjectKeyId:          ski[:20],
-		BasicConstraintsValid: true,
+	exts, err := spExtensions()
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate: %w", err)
 	}
-	for _, oid := range tmpl.PolicyIdentifiers {
-		ints := make([]uint64, len(oid))
-		for i, n := range oid {
-			ints[i] = uint64(n)
-		}
-		xo, err := x509.OIDFromInts(ints)
-		if err != nil {
-			return nil, nil, fmt.Errorf("certificate: %w", err)
-		}
-		tmpl.Policies = append(tmpl.Policies, xo)
+	tmpl := &x509.Certificate{
+		SerialNumber:       serial,
+		Subject:            subject,
+		Issuer:             subject,
+		NotBefore:          now.Add(-time.Minute),
+		NotAfter:           now.Add(o.Validity),
+		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		SignatureAlgorithm: x509.SHA256WithRSA,
+		SubjectKeyId:       ski[:20],
+		ExtraExtensions:    exts,
 	}
 	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

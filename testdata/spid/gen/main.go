@@ -1,11 +1,13 @@
 //go:build ignore
 
-// Command gen regenerates the committed SPID test keys and certificates:
+// Command gen regenerates the committed SPID test keys and certificates (all of them, or only
+// those named):
 //
-//	go run testdata/spid/gen/main.go -out testdata/spid
+//	go run testdata/spid/gen/main.go -out testdata/spid [dev-idp-demo dev-idp-test attacker sp-dev]
 //
 // dev-idp-demo and dev-idp-test sign the dev identity providers' messages; sp-dev is the
-// dev-mode SP certificate (SPID-shaped, made by the same code as `sportello spid cert`);
+// dev-mode SP certificate for the default dev address (SPID-shaped, made by the same code as
+// `sportello spid cert` and as dev mode on another address);
 // attacker is a key no metadata lists, for the hostile-response tests. All are valid from
 // 2025-01-01 for 20 years, so tests with a fixed clock keep working.
 package main
@@ -21,6 +23,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/inps/sportello/providers/spid"
@@ -33,7 +36,11 @@ const validity = 20 * 365 * 24 * time.Hour
 func main() {
 	out := flag.String("out", "testdata/spid", "output directory")
 	flag.Parse()
+	want := func(name string) bool { return flag.NArg() == 0 || slices.Contains(flag.Args(), name) }
 	for _, name := range []string{"dev-idp-demo", "dev-idp-test", "attacker"} {
+		if !want(name) {
+			continue
+		}
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		check(err)
 		tmpl := &x509.Certificate{
@@ -50,16 +57,14 @@ func main() {
 		check(err)
 		write(*out, name, key, cert)
 	}
-	key, cert, err := spid.GenerateCertificate(spid.CertOptions{
-		EntityID:     "http://127.0.0.1:8080/spid/metadata",
-		IPACode:      "inps",
-		Organization: "Istituto Nazionale della Previdenza Sociale (dev)",
-		Locality:     "Roma",
-		Validity:     validity,
-		Now:          func() time.Time { return notBefore.Add(time.Minute) },
-	})
-	check(err)
-	write(*out, "sp-dev", key, cert)
+	if want("sp-dev") {
+		o := spid.DevCertOptions(spid.DefaultDevEntityID)
+		o.Validity = validity
+		o.Now = func() time.Time { return notBefore.Add(time.Minute) }
+		key, cert, err := spid.GenerateCertificate(o)
+		check(err)
+		write(*out, "sp-dev", key, cert)
+	}
 }
 
 func write(dir, name string, key *rsa.PrivateKey, cert *x509.Certificate) {
