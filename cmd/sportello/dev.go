@@ -137,6 +137,16 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 		providers: func(d deps) ([]providers.Provider, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
 			sc := spid.DevConfig(cfg.Issuer, spidDir)
+			// AgID wants the SP certificate's uri to be the entityID: on an address other than
+			// the default, dev mode makes (once, under the data directory) a certificate for it.
+			entityID := strings.TrimRight(cfg.Issuer, "/") + "/spid/metadata"
+			generated, err := spid.UseDevCertificate(sc, entityID, cfg.Dir, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			if generated {
+				logger.Info("dev SPID SP certificate for this address", "entity_id", entityID, "cert_file", sc.CertFile)
+			}
 			// Production accepts SPID L2 and above (the default); dev mode also lets a relying
 			// party ask for L1, so every level of the dev IdPs can be tried.
 			sc.MinLevel = 1
