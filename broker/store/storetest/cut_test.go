@@ -1,0 +1,34 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/broker/store/storetest"
+)
+
+func TestCutStore(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.New(memory.Options{})
+	defer mem.Close()
+	c := storetest.NewCutStore(mem)
+	c.After(storetest.Once("Put", "k"))
+	if err := c.Put(ctx, "k", []byte("1"), 0); !errors.Is(err, storetest.ErrCut) {
+		t.Fatalf("cut after: %v", err)
+	}
+	if v, err := mem.Get(ctx, "k"); err != nil || string(v) != "1" {
+		t.Fatalf("a command cut after it ran keeps its effect: %q %v", v, err)
+	}
+	if err := c.Put(ctx, "k", []byte("2"), 0); err != nil {
+		t.Fatalf("Once cuts once: %v", err)
+	}
+	c.Before(func(op, key string) bool { return op == "Incr" })
+	if _, err := c.Incr(ctx, "n", 1, 0); !errors.Is(err, storetest.ErrCut) {
+		t.Fatalf("cut before: %v", err)
+	}
+	if n, _ := mem.Incr(ctx, "n", 0, 0); n != 0 {
+		t.Fatalf("a command cut before it ran has no effect: %d", n)
+	}
+}
