@@ -111,6 +111,23 @@ func Valid(s string) bool {
 	return err == nil
 }
 
+// BirthDate decodes the date of birth a fiscal code carries: the last two digits of the year
+// (the code does not say the century), the month (1-12) and the day (1-31; a woman's day,
+// written +40, is brought back). ok is false when cf is not a valid fiscal code.
+func BirthDate(cf string) (yy, month, day int, ok bool) {
+	cf, err := Parse(cf)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	yy = decodeDigit(cf[6])*10 + decodeDigit(cf[7])
+	month = strings.IndexByte(monthLetters, cf[8]) + 1
+	day = decodeDigit(cf[9])*10 + decodeDigit(cf[10])
+	if day > 40 {
+		day -= 40
+	}
+	return yy, month, day, true
+}
+
 func decodeDigit(c byte) int {
 	if c >= '0' && c <= '9' {
 		return int(c - '0')

@@ -47,6 +47,29 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestBirthDate(t *testing.T) {
+	tests := []struct {
+		name           string
+		cf             string
+		yy, month, day int
+		ok             bool
+	}{
+		{"a man's date is read as written", "RSSMRA80A01H501U", 80, 1, 1, true},
+		{"a woman's day loses its 40", "CNTCHR83T41D969D", 83, 12, 1, true},
+		{"December 10th of a woman born in 1955", "FRRGNN55T50Z600A", 55, 12, 10, true},
+		{"omocodia letters are decoded", omocode("RSSMRA80A01H501"), 80, 1, 1, true},
+		{"an invalid code has no date", "RSSMRA80A01H501A", 0, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			yy, m, d, ok := BirthDate(tt.cf)
+			if yy != tt.yy || m != tt.month || d != tt.day || ok != tt.ok {
+				t.Fatalf("BirthDate(%q) = %d %d %d %v, want %d %d %d %v", tt.cf, yy, m, d, ok, tt.yy, tt.month, tt.day, tt.ok)
+			}
+		})
+	}
+}
+
 // withCheck appends the right check letter.
 func withCheck(first15 string) string {
 	c, err := CheckLetter(first15)
