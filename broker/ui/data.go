@@ -65,6 +65,9 @@ type PostFormData struct {
 // FormData is a generic form page (intro, error with aria-describedby, fields, submit).
 type FormData struct {
 	Intro, Error, Notice string
+	// List is shown after Intro, before the form: points the person reads before typing
+	// (for example the rules a new PIN must follow).
+	List []string
 	// Ref is the reference code the help desk finds in the log, shown with Error.
 	Ref       string
 	Action    string
