@@ -58,6 +58,16 @@ type Config struct {
 	HashMemoryBudgetMiB int `yaml:"hash_memory_budget_mib"`
 	// HashWait is how long an attempt waits for a hashing slot (default 2s).
 	HashWait time.Duration `yaml:"hash_wait"`
+	// PINHistory is how many of the holder's most recent PINs, the current one included, a
+	// new PIN may not repeat (default 5; 1 refuses only the current PIN).
+	PINHistory int `yaml:"pin_history"`
+	// ChangeRetryWindow is how long a committed PIN change is recognised when the same
+	// browser sends the same form again, because the answer never reached it (default 10m).
+	ChangeRetryWindow time.Duration `yaml:"change_retry_window"`
+	// NoticeInterval spaces the notices sent to a holder's registered contacts when someone
+	// else asks for a PIN on their fiscal code or fails to activate it: at most one of each
+	// kind per interval (default 1h).
+	NoticeInterval time.Duration `yaml:"notice_interval"`
 }
 
 // CategoryInts holds one number per category.
@@ -134,6 +144,10 @@ type ACRMap struct {
 	Dispositivo string `yaml:"dispositivo"`
 }
 
+// maxPINHistory bounds Config.PINHistory: every remembered PIN costs one Argon2id
+// computation when a new PIN is chosen.
+const maxPINHistory = 12
+
 // DefaultArgon2 are the production Argon2id parameters.
 var DefaultArgon2 = Argon2Params{Time: 1, MemoryKiB: 64 * 1024, Threads: 1, KeyLen: 32}
 
@@ -195,6 +209,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = 1 << 20
+	}
+	if c.PINHistory == 0 {
+		c.PINHistory = 5
+	}
+	if c.ChangeRetryWindow == 0 {
+		c.ChangeRetryWindow = 10 * time.Minute
+	}
+	if c.NoticeInterval == 0 {
+		c.NoticeInterval = time.Hour
 	}
 	return c
 }
@@ -267,6 +290,15 @@ func (c Config) validate(prefix string, dev bool) []error {
 	}
 	if c.MaxUpload < 1024 {
 		bad("max_upload", "must be at least 1024 bytes")
+	}
+	if c.PINHistory < 1 || c.PINHistory > maxPINHistory {
+		bad("pin_history", "must be between 1 and %d", maxPINHistory)
+	}
+	if c.ChangeRetryWindow < time.Minute || c.ChangeRetryWindow > time.Hour {
+		bad("change_retry_window", "must be between 1m and 1h")
+	}
+	if c.NoticeInterval < time.Minute {
+		bad("notice_interval", "must be at least 1m")
 	}
 	return errs
 }

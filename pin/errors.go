@@ -62,11 +62,22 @@ func (e *RuleError) Error() string { return "pin: new PIN refused: " + e.Rule }
 // Unwrap returns ErrWeakPIN.
 func (e *RuleError) Unwrap() error { return ErrWeakPIN }
 
-// New-PIN rules.
+// New-PIN rules (see CheckNewPIN), each named by the refusal that breaks it.
 const (
 	RuleLength       = "length"
 	RuleAlphanumeric = "alphanumeric"
-	RuleFiscalCode   = "fiscal_code"
-	RuleName         = "name"
-	RuleSame         = "same_as_old"
+	// RuleRepeated: a character 3 or more times in a row (11111111, AAA).
+	RuleRepeated = "repeated"
+	// RuleVariety: fewer than 4 different characters (12121212).
+	RuleVariety = "variety"
+	// RuleSequence: 4 or more characters in ascending or descending order (1234, DCBA).
+	RuleSequence   = "sequence"
+	RuleFiscalCode = "fiscal_code"
+	RuleName       = "name"
+	// RuleBirthdate: the holder's date of birth in a common form.
+	RuleBirthdate = "birthdate"
+	// RuleSame: the new PIN is the one typed as current.
+	RuleSame = "same_as_old"
+	// RuleRecent: the new PIN is one of the holder's last Config.PINHistory PINs.
+	RuleRecent = "recent"
 )

@@ -3,8 +3,12 @@ package pin
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/inps/sportello/providers"
 )
 
 // Request is an online or Contact-Center request for a PIN.
@@ -63,6 +67,12 @@ func canReplace(r *Record) bool {
 // RequestPIN handles an online or Contact-Center request: it checks the eligibility policy,
 // stores the record and, unless the request must be confirmed by phone first, issues an
 // ordinario 16-character PIN whose first half goes by SMS (or e-mail) and second half by post.
+//
+// An online request for a fiscal code that already has a PIN answers nil, like one that
+// issues a PIN, after the same costly work: the form never tells anyone whether a fiscal
+// code has a PIN. The holder is told instead, on the registered contacts (never on those
+// given with the request). A Contact-Center operator, who may see the record anyway, gets
+// ErrHasPIN.
 func (s *Service) RequestPIN(ctx context.Context, req Request) error {
 	if req.Category == "" {
 		req.Category = Citizen
@@ -86,13 +96,18 @@ func (s *Service) RequestPIN(ctx context.Context, req Request) error {
 		s.audit(ctx, "pin.request_refused", req.FiscalCode, map[string]any{"reason": "eligibility", "policy": s.cfg.Eligibility.Policy})
 		return ErrNotEligible
 	}
+	var existing *Record
 	_, err := s.updateRecord(ctx, req.FiscalCode, func(r *Record) (*Record, error) {
 		if !canReplace(r) {
+			existing = r
 			return nil, ErrHasPIN
 		}
 		return &Record{Person: req.Person, Category: req.Category, Type: Ordinario, State: Requested,
 			Channel: req.Channel, Operator: req.Operator, RequestedAt: s.now()}, nil
 	})
+	if errors.Is(err, ErrHasPIN) && req.Channel == Online && existing != nil {
+		return s.requestForExisting(ctx, existing)
+	}
 	if err != nil {
 		return err
 	}
@@ -105,6 +120,23 @@ func (s *Service) RequestPIN(ctx context.Context, req Request) error {
 		return nil
 	}
 	return s.issueRemote(ctx, req.FiscalCode, actor)
+}
+
+// requestForExisting answers an online request for a fiscal code that has a PIN: the holder
+// is told, and the Argon2id computation issuing would have run is spent, so both answers take
+// about as long.
+func (s *Service) requestForExisting(ctx context.Context, rec *Record) error {
+	s.audit(ctx, "pin.request_refused", rec.FiscalCode, map[string]any{"reason": "has_pin", "channel": Online})
+	s.noticeHolder(ctx, rec, noticeRequest)
+	if s.cfg.ConfirmByPhone {
+		return nil
+	}
+	pin, err := generateInitial(s.rand)
+	if err != nil {
+		return err
+	}
+	_, err = s.newHash(pin)
+	return err
 }
 
 // ConfirmRequest is the operator's phone confirmation of a request (Config.ConfirmByPhone):
@@ -241,25 +273,68 @@ func (s *Service) IssueAtOffice(ctx context.Context, operator string, req Office
 	return &Envelope{Number: num, Text: text}, nil
 }
 
+// ActivationError is a refused activation: the health-card data match no PIN awaiting
+// activation on the fiscal code, whether the card is wrong, the record holds no card or there
+// is no PIN at all (one answer for all). It counted in the holder's lockout like a wrong PIN
+// and set the lock until Until; errors.Is(err, providers.ErrBadCredentials) and
+// errors.As(err, **providers.LockedError) both hold.
+type ActivationError struct {
+	// Failures counts the consecutive failures (wrong PINs and activations) so far.
+	Failures int64
+	Until    time.Time
+}
+
+// Error says how many failures and until when; never the card data.
+func (e *ActivationError) Error() string {
+	return fmt.Sprintf("pin: activation data do not match (%d consecutive failures), locked until %s",
+		e.Failures, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap exposes both the bad-credentials sentinel and the lock.
+func (e *ActivationError) Unwrap() []error {
+	return []error{providers.ErrBadCredentials, &providers.LockedError{Until: e.Until}}
+}
+
 // Activate activates an issued PIN with the holder's health-card data, within
 // Config.ActivationDays of issuance; later the PIN expires and must be requested again. A
 // record without health-card data is activated by its first access instead.
+//
+// The health-card data are a secret to guess like a PIN, so Activate runs under the PIN's
+// lockout: a locked account is refused before anything is compared, and data that match no
+// PIN awaiting activation (an *ActivationError, the same for a fiscal code with or without a
+// PIN) add one failure to the counter wrong PINs add to. Right data do not clear the counter:
+// only the right PIN does. The holder of an existing PIN is told of a failed attempt on the
+// registered contacts.
 func (s *Service) Activate(ctx context.Context, cf string, hc HealthCard) error {
 	cf, err := ParseFiscalCode(cf)
+	if err != nil {
+		return err
+	}
+	var found *Record
+	err = s.attempt(ctx, cf, realmWeb, keepOnSuccess, func() (bool, error) {
+		r, err := s.loadRecord(ctx, cf)
+		if err != nil && !errors.Is(err, ErrNoPIN) {
+			return false, fmt.Errorf("%w: %w", providers.ErrUnavailable, err)
+		}
+		found = r
+		return matchesHealthCard(r, hc), nil
+	})
+	var wrong *WrongPINError
+	if errors.As(err, &wrong) {
+		s.audit(ctx, "pin.activation_failed", cf, map[string]any{"failures": wrong.Failures})
+		if found != nil {
+			s.noticeHolder(ctx, found, noticeActivation)
+		}
+		return &ActivationError{Failures: wrong.Failures, Until: wrong.Until}
+	}
 	if err != nil {
 		return err
 	}
 	var expired bool
 	_, err = s.updateRecord(ctx, cf, func(r *Record) (*Record, error) {
 		expired = false
-		if r == nil {
-			return nil, ErrNoPIN
-		}
-		if r.State != Issued {
+		if r == nil || r.State != Issued || !matchesHealthCard(r, hc) {
 			return nil, ErrBadState
-		}
-		if r.HealthCard == nil || !sameHealthCard(*r.HealthCard, hc) {
-			return nil, fmt.Errorf("%w: health card data do not match", ErrInvalidInput)
 		}
 		if s.now().After(s.activationDeadline(r)) {
 			expired = true
@@ -278,6 +353,16 @@ func (s *Service) Activate(ctx context.Context, cf string, hc HealthCard) error 
 	}
 	s.audit(ctx, "pin.activated", cf, nil)
 	return nil
+}
+
+// matchesHealthCard reports whether hc is the card on r, comparing in constant time; without
+// a record or a card it compares against a placeholder, so the answer takes as long.
+func matchesHealthCard(r *Record, hc HealthCard) bool {
+	want, ok := HealthCard{Number: "-", Expiry: "-"}, r != nil && r.HealthCard != nil
+	if ok {
+		want = *r.HealthCard
+	}
+	return sameHealthCard(want, hc) && ok
 }
 
 func sameHealthCard(a, b HealthCard) bool {

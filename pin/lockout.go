@@ -63,11 +63,19 @@ func (s *Service) lockedUntil(ctx context.Context, cf, realm string) (time.Time,
 	return until, nil
 }
 
+// Whether a successful attempt clears the failure counter: the right PIN does; the right
+// health-card data do not, or knowing them would reset the count of wrong PINs.
+const (
+	clearOnSuccess = true
+	keepOnSuccess  = false
+)
+
 // attempt runs one guarded verification: the lock is checked before check runs (check is where
 // Argon2id happens), a store lease lets only one attempt per account verify at a time across
 // every broker instance, and a failed check adds one error to the shared counter and extends
-// the lock to now + errors × LockStep. A successful check clears counter and lock.
-func (s *Service) attempt(ctx context.Context, cf, realm string, check func() (bool, error)) error {
+// the lock to now + errors × LockStep. A successful check clears counter and lock when clear
+// is set.
+func (s *Service) attempt(ctx context.Context, cf, realm string, clear bool, check func() (bool, error)) error {
 	if until, err := s.lockedUntil(ctx, cf, realm); err != nil {
 		return err
 	} else if !until.IsZero() {
@@ -97,6 +105,9 @@ func (s *Service) attempt(ctx context.Context, cf, realm string, check func() (b
 	good, err := check()
 	if err != nil {
 		return err
+	}
+	if good && !clear {
+		return nil
 	}
 	if good {
 		for _, k := range []string{key(cf, realm+":fails"), key(cf, realm+":lock")} {

@@ -40,14 +40,23 @@ func (s *Service) Authenticate(ctx context.Context, cf, pin string) (*providers.
 
 // verifyPIN parses the input and runs the guarded verification against the hash the PIN's
 // length selects (16 characters: the initial PIN; 8: the holder's own). It returns the record
-// when the PIN is right, whatever its state.
+// when the PIN is right, whatever its state, and the hash the PIN matched.
 func (s *Service) verifyPIN(ctx context.Context, cf, pin string) (*Record, error) {
+	rec, _, err := s.verifyPINOr(ctx, cf, pin, nil)
+	return rec, err
+}
+
+// verifyPINOr is verifyPIN with a second chance: when the PIN does not match the record, rescue
+// (if set) may still accept the attempt, under the same lease and before any failure is
+// counted. It returns the record, and the hash the PIN matched (nil when rescue accepted).
+func (s *Service) verifyPINOr(ctx context.Context, cf, pin string, rescue func(r *Record, p string) (bool, error)) (*Record, *Hash, error) {
 	code, p, err := ParseCredentials(cf, pin)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", providers.ErrBadCredentials, err)
+		return nil, nil, fmt.Errorf("%w: %w", providers.ErrBadCredentials, err)
 	}
 	var rec *Record
-	err = s.attempt(ctx, code, realmWeb, func() (bool, error) {
+	var matched *Hash
+	err = s.attempt(ctx, code, realmWeb, clearOnSuccess, func() (bool, error) {
 		r, err := s.loadRecord(ctx, code)
 		if errors.Is(err, ErrNoPIN) {
 			return false, s.dummyVerify(ctx, p)
@@ -59,10 +68,23 @@ func (s *Service) verifyPIN(ctx context.Context, cf, pin string) (*Record, error
 		if len(p) == InitialLen {
 			h = r.Initial
 		}
+		var ok bool
 		if h == nil {
-			return false, s.dummyVerify(ctx, p)
+			err = s.dummyVerify(ctx, p)
+		} else {
+			ok, err = s.verify(ctx, h, p)
 		}
-		if ok, err := s.verify(ctx, h, p); err != nil || !ok {
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			rec, matched = r, h
+			return true, nil
+		}
+		if rescue == nil {
+			return false, nil
+		}
+		if ok, err := rescue(r, p); err != nil || !ok {
 			return false, err
 		}
 		rec = r
@@ -73,9 +95,9 @@ func (s *Service) verifyPIN(ctx context.Context, cf, pin string) (*Record, error
 		if errors.As(err, &wrong) {
 			s.audit(ctx, "pin.login_failed", code, map[string]any{"failures": wrong.Failures})
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return rec, nil
+	return rec, matched, nil
 }
 
 // usable refuses records whose state or population forbids a login; it runs only after the
@@ -116,60 +138,6 @@ func (s *Service) expireUnactivated(ctx context.Context, cf string) error {
 	}
 	s.audit(ctx, "pin.activation_expired", cf, nil)
 	return nil
-}
-
-// ChangePIN sets the holder's own 8-character PIN, proving the current one: the first access
-// with the 16-character PIN (which stops working at once), the guided renewal of an expired
-// PIN (same type, category and authorisations), or a voluntary change. It returns the identity,
-// so the login in progress can finish.
-func (s *Service) ChangePIN(ctx context.Context, cf, current, next string) (*providers.Identity, error) {
-	np, err := NormalizePIN(next)
-	if err != nil {
-		return nil, &RuleError{Rule: RuleLength}
-	}
-	if err := CheckNewPIN(np, "", "", ""); err != nil {
-		return nil, err
-	}
-	rec, err := s.verifyPIN(ctx, cf, current)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.usable(ctx, rec); err != nil {
-		return nil, err
-	}
-	if err := CheckNewPIN(np, rec.FiscalCode, rec.GivenName, rec.FamilyName); err != nil {
-		return nil, err
-	}
-	if cur, _ := NormalizePIN(current); cur == np {
-		return nil, &RuleError{Rule: RuleSame}
-	}
-	h, err := s.newHash(np)
-	if err != nil {
-		return nil, err
-	}
-	first := rec.Initial != nil
-	rec, err = s.updateRecord(ctx, rec.FiscalCode, func(r *Record) (*Record, error) {
-		if r == nil || (r.State != Active && r.State != Issued) {
-			return nil, ErrBadState
-		}
-		now := s.now()
-		r.Initial, r.Current = nil, h
-		r.State = Active
-		if r.ActivatedAt.IsZero() {
-			r.ActivatedAt = now
-		}
-		r.PINSetAt = now
-		return r, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	ev := "pin.changed"
-	if first {
-		ev = "pin.first_access"
-	}
-	s.audit(ctx, ev, rec.FiscalCode, nil)
-	return s.identity(ctx, rec)
 }
 
 // identity builds the verified identity of a PIN login.

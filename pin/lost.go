@@ -115,6 +115,10 @@ func (s *Service) CompleteRecovery(ctx context.Context, cf, code string) error {
 			return nil, ErrRecovery
 		}
 		now := s.now()
+		if r.Current != nil {
+			// The lost PIN stays among the recent ones the next PIN may not repeat.
+			r.Previous = remember(r.Current, r.Previous, s.cfg.PINHistory-1)
+		}
 		r.Initial, r.Current, r.State = h, nil, Active
 		r.IssuedAt, r.PINSetAt = now, now
 		if r.ActivatedAt.IsZero() {

@@ -157,6 +157,11 @@ func TestLostPIN(t *testing.T) {
 	if err := e.svc.CompleteRecovery(ctx, cfAnna, u.Query().Get("code")); !errors.Is(err, ErrRecovery) {
 		t.Fatalf("a recovery code works once: %v", err)
 	}
+	e.clock.Advance(3 * time.Minute)
+	var re *RuleError
+	if _, err := e.svc.ChangePIN(ctx, cfAnna, pin, "K7M2P9Q4"); !errors.As(err, &re) || re.Rule != RuleRecent {
+		t.Fatalf("the lost PIN chosen again at first access: %v, want rule %s", err, RuleRecent)
+	}
 }
 
 func TestRevokeWithHealthCard(t *testing.T) {
@@ -272,7 +277,8 @@ func TestDecodeConfig(t *testing.T) {
 			t.Fatal(errs)
 		}
 		if c.ActivationDays != 90 || c.ExpiryMonths.Citizen != 6 || c.ExpiryMonths.Intermediary != 3 ||
-			c.LockStep != 3*time.Minute || c.Argon2 != DefaultArgon2 || c.Eligibility.Policy != EligibleResidentsAbroad {
+			c.LockStep != 3*time.Minute || c.Argon2 != DefaultArgon2 || c.Eligibility.Policy != EligibleResidentsAbroad ||
+			c.PINHistory != 5 || c.ChangeRetryWindow != 10*time.Minute || c.NoticeInterval != time.Hour {
 			t.Fatalf("%+v", c)
 		}
 	})
@@ -293,6 +299,20 @@ func TestDecodeConfig(t *testing.T) {
 		}
 		slices.Sort(paths)
 		if !slices.Equal(paths, []string{"acr.ordinario", "argon2.memory_kib", "eligibility.policy"}) {
+			t.Fatalf("%v", errs)
+		}
+	})
+	t.Run("the PIN history, retry window and notice interval are bounded", func(t *testing.T) {
+		_, errs := decode("pin_history: 13\nchange_retry_window: 2h\nnotice_interval: 10s\n", false)
+		var paths []string
+		for _, err := range errs {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				paths = append(paths, fe.Path)
+			}
+		}
+		slices.Sort(paths)
+		if !slices.Equal(paths, []string{"change_retry_window", "notice_interval", "pin_history"}) {
 			t.Fatalf("%v", errs)
 		}
 	})

@@ -92,7 +92,7 @@ func (s *Service) CheckPhonePIN(ctx context.Context, operator, cf, pin string) e
 	if err != nil || len(p) != PhonePINLen {
 		return fmt.Errorf("%w: %w", providers.ErrBadCredentials, ErrInvalidInput)
 	}
-	err = s.attempt(ctx, code, realmPhone, func() (bool, error) {
+	err = s.attempt(ctx, code, realmPhone, clearOnSuccess, func() (bool, error) {
 		var rec phonePIN
 		err := s.getJSON(ctx, key(code, "phone"), &rec)
 		if errors.Is(err, store.ErrNotFound) {

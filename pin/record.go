@@ -104,6 +104,9 @@ type Record struct {
 	// the holder's own PIN afterwards. At most one is set.
 	Initial *Hash `json:"initial,omitempty"`
 	Current *Hash `json:"current,omitempty"`
+	// Previous holds the hashes of the PINs before Current, newest first, at most
+	// Config.PINHistory-1 of them: a new PIN may repeat none of them.
+	Previous []*Hash `json:"previous,omitempty"`
 
 	RequestedAt time.Time `json:"requested_at"`
 	IssuedAt    time.Time `json:"issued_at,omitempty"`

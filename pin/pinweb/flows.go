@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/inps/sportello/pin"
@@ -99,9 +100,20 @@ func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Reques
 }
 
 func (w *Web) changeForm(r *http.Request, action, kind, loginID, errText string) *view {
-	return &view{Title: w.t(r, kind+".title"), Intro: w.t(r, kind+".intro"), Error: errText, Action: action,
-		Fields: w.fields(r, "fiscal_code", "current_pin", "new_pin", "new_pin2"),
+	return &view{Title: w.t(r, kind+".title"), Intro: w.t(r, kind+".intro"), List: w.pinRules(r), Error: errText,
+		Action: action, Fields: w.fields(r, "fiscal_code", "current_pin", "new_pin", "new_pin2"),
 		Hidden: map[string]string{"login": loginID}, Submit: w.t(r, "change.submit")}
+}
+
+// pinRules are the rules of pin.CheckNewPIN and of the PIN history, shown before the person
+// types a new PIN.
+func (w *Web) pinRules(r *http.Request) []string {
+	n := map[string]string{"n": strconv.Itoa(w.svc.Config().PINHistory)}
+	var out []string
+	for _, k := range []string{"rule.length", "rule.repeated", "rule.sequence", "rule.fiscal_code", "rule.personal", "rule.recent"} {
+		out = append(out, text(w.lang(r), k, n))
+	}
+	return out
 }
 
 // change sets the holder's PIN: first access, guided renewal, or a voluntary change.
@@ -120,9 +132,17 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, w.t(r, "err.rule.mismatch")))
 		return
 	}
-	id, err := w.svc.ChangePIN(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("current_pin"), next)
+	// The form token is the broker's per-browser token: it names the browser, so that the
+	// same form sent again after a lost answer is recognised (pin.Service.Change).
+	id, err := w.svc.Change(r.Context(), pin.ChangeRequest{FiscalCode: r.PostFormValue("fiscal_code"),
+		Current: r.PostFormValue("current_pin"), Next: next, Browser: w.deps.CSRF.Token(r)})
 	if err != nil {
-		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, w.errorText(r, err)))
+		v := w.changeForm(r, r.URL.Path, kind, loginID, w.errorText(r, err))
+		if errors.Is(err, providers.ErrUnavailable) {
+			v.Status = http.StatusServiceUnavailable
+			rw.Header().Set("Retry-After", "2")
+		}
+		w.render(rw, r, v)
 		return
 	}
 	if loginID != "" {

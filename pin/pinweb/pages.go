@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/pin"
@@ -28,14 +31,16 @@ type link struct{ Href, Label string }
 // view is what one page shows: a form, an outcome, or both.
 type view struct {
 	Lang, Title, Intro string
-	Error, Notice      string
-	Action             string
-	Multipart          bool
-	Fields             []field
-	Hidden             map[string]string
-	Submit             string
-	Links              []link
-	Status             int
+	// List follows Intro (the rules of a new PIN).
+	List          []string
+	Error, Notice string
+	Action        string
+	Multipart     bool
+	Fields        []field
+	Hidden        map[string]string
+	Submit        string
+	Links         []link
+	Status        int
 }
 
 // pages renders in the broker's shared layout (Bootstrap Italia, broker/ui) with this
@@ -69,7 +74,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	if v.Error != "" {
 		ref = refOf(r)
 	}
-	data := ui.FormData{Intro: v.Intro, Error: v.Error, Ref: ref, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
+	data := ui.FormData{Intro: v.Intro, List: v.List, Error: v.Error, Ref: ref, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
 		Hidden: v.Hidden, Submit: v.Submit, LinksLabel: text(v.Lang, "form.links", nil)}
 	for _, f := range v.Fields {
 		uf := ui.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
@@ -167,18 +172,20 @@ func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.Respons
 // errorText explains err to the person; the cause goes to the log.
 func (w *Web) errorText(r *http.Request, err error) string {
 	lang := w.lang(r)
-	hhmm := func(t interface{ Format(string) string }) string { return t.Format("15:04") }
+	var activation *pin.ActivationError
 	var wrong *pin.WrongPINError
 	var locked *providers.LockedError
 	var rule *pin.RuleError
 	key, args := "err.unavailable", map[string]string(nil)
 	switch {
+	case errors.As(err, &activation):
+		key, args = "err.activation_failed", w.lockArgs(lang, activation.Until)
 	case errors.As(err, &wrong):
-		key, args = "err.wrong_pin", map[string]string{"until": hhmm(wrong.Until.In(w.deps.Location))}
+		key, args = "err.wrong_pin", w.lockArgs(lang, wrong.Until)
 	case errors.As(err, &locked):
-		key, args = "err.locked", map[string]string{"until": hhmm(locked.Until.In(w.deps.Location))}
+		key, args = "err.locked", w.lockArgs(lang, locked.Until)
 	case errors.As(err, &rule):
-		key = "err.rule." + rule.Rule
+		key, args = "err.rule."+rule.Rule, map[string]string{"n": strconv.Itoa(w.svc.Config().PINHistory)}
 	case errors.Is(err, pin.ErrBusy):
 		key = "err.busy"
 	case errors.Is(err, pin.ErrInvalidInput):
@@ -214,6 +221,36 @@ func (w *Web) errorText(r *http.Request, err error) string {
 	// Never a PIN here: the Service's errors carry none (see pin.WrongPINError).
 	w.log.InfoContext(r.Context(), "pinweb: refused", "request_id", refOf(r), "message", key, "err", err)
 	return text(lang, key, args)
+}
+
+// lockArgs says how long a lock lasts, for people who may live in another time zone: the
+// minutes left (rounded up), then the end of the lock (rounded up to the minute) in the pages'
+// time zone, named with its abbreviation and UTC offset ("CET, UTC+1"). The clock is the
+// Service's.
+func (w *Web) lockArgs(lang string, until time.Time) map[string]string {
+	mins := int((until.Sub(w.svc.Now()) + time.Minute - 1) / time.Minute)
+	wait := text(lang, "wait.minutes", map[string]string{"n": strconv.Itoa(mins)})
+	if mins <= 1 {
+		wait = text(lang, "wait.minute", nil)
+	}
+	end := until.In(w.deps.Location)
+	if rest := end.Sub(end.Truncate(time.Minute)); rest > 0 {
+		end = end.Add(time.Minute - rest)
+	}
+	zone, offset := end.Zone()
+	return map[string]string{"wait": wait, "time": end.Format("15:04"), "zone": zone + ", " + utcOffset(offset)}
+}
+
+// utcOffset writes an offset east of UTC in seconds as "UTC+1", "UTC-3" or "UTC+5:30".
+func utcOffset(sec int) string {
+	sign := "+"
+	if sec < 0 {
+		sign, sec = "-", -sec
+	}
+	if m := sec % 3600 / 60; m != 0 {
+		return fmt.Sprintf("UTC%s%d:%02d", sign, sec/3600, m)
+	}
+	return fmt.Sprintf("UTC%s%d", sign, sec/3600)
 }
 
 type ctxRef struct{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/notify"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // 10:00 in Rome
@@ -58,6 +60,8 @@ type fixture struct {
 	srv     *httptest.Server
 	svc     *pin.Service
 	clock   *storetest.Clock
+	cut     *storetest.CutStore
+	outbox  *notify.Outbox
 	fin     *finisher
 	session *providers.Identity
 	events  *audit.Recorder
@@ -66,9 +70,10 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := storetest.NewClock(t0)
-	st := memory.New(memory.Options{Now: clock.Now})
+	st := storetest.NewCutStore(memory.New(memory.Options{Now: clock.Now}))
 	events := &audit.Recorder{}
-	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: &discard{}, Auditor: events,
+	outbox := notify.NewOutbox(0, clock.Now)
+	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: outbox, Auditor: events,
 		Config: pin.Config{Argon2: pin.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 	if err := pin.SeedDev(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}
-	fx := &fixture{svc: svc, clock: clock, events: events, fin: &finisher{finished: map[string]*providers.Identity{}}}
+	fx := &fixture{svc: svc, clock: clock, cut: st, outbox: outbox, events: events, fin: &finisher{finished: map[string]*providers.Identity{}}}
 	web, err := New(svc, Deps{CSRF: csrf{},
 		Lang:    func(r *http.Request) string { return r.Header.Get("Accept-Language") },
 		Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
@@ -94,10 +99,6 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(fx.srv.Close)
 	return fx
 }
-
-type discard struct{}
-
-func (discard) Notify(context.Context, providers.Notification) error { return nil }
 
 func (fx *fixture) post(t *testing.T, path string, form url.Values, lang string) (int, string) {
 	t.Helper()
@@ -160,13 +161,13 @@ func TestLoginFinishesWithTheIdentity(t *testing.T) {
 func TestWrongPINPageSaysUntilWhen(t *testing.T) {
 	fx := newFixture(t)
 	tests := []struct{ name, lang, want string }{
-		{"wrong PIN explained in Italian with the time in Rome", "it", "bloccato fino alle 10:03"},
-		{"locked account explained in English", "en", "locked until 10:03"},
+		{"wrong PIN explained in Italian with the time in Rome", "it", "riprovi tra 3 minuti (alle 10:03 ora italiana, CET, UTC+1)"},
+		{"locked account explained in English", "en", "Try again in 3 minutes (at 10:03 Italian time, CET, UTC+1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, body := fx.post(t, "/pin/login", url.Values{"login": {"L1"}, "fiscal_code": {pin.DevGiovannaFerrari}, "pin": {"WRONG123"}}, tt.lang)
-			if !strings.Contains(body, tt.want) || !strings.Contains(body, `name="pin"`) {
+			if !strings.Contains(html.UnescapeString(body), tt.want) || !strings.Contains(body, `name="pin"`) {
 				t.Fatalf("%s", body)
 			}
 			// The help desk's reference code goes with every error shown on a PIN page.
