@@ -5,10 +5,9 @@
 // change of the 16-character PIN at first access (with the rules of CheckNewPIN and the PIN
 // history), expiry and guided renewal, the progressive lockout (checked before any Argon2id
 // computation, atomic across broker instances, fed by wrong PINs and wrong activation data
-// alike), conversion
-// from ordinario to dispositivo, lost PIN and revocation, the PIN telefonico for the Contact
-// Center, and the officials' authorisations, which belong to the person and are exported as
-// entitlements for any credential.
+// alike), conversion from ordinario to dispositivo, lost PIN and revocation, the PIN telefonico
+// for the Contact Center, and the officials' authorisations, which belong to the person and are
+// exported as entitlements for any credential.
 //
 // No PIN ever appears in a log line, an error or an audit record: PINs are hashed with Argon2id
 // (per-record salt, optional server-side pepper) and compared in constant time. The only places

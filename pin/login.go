@@ -40,7 +40,7 @@ func (s *Service) Authenticate(ctx context.Context, cf, pin string) (*providers.
 
 // verifyPIN parses the input and runs the guarded verification against the hash the PIN's
 // length selects (16 characters: the initial PIN; 8: the holder's own). It returns the record
-// when the PIN is right, whatever its state, and the hash the PIN matched.
+// when the PIN is right, whatever its state.
 func (s *Service) verifyPIN(ctx context.Context, cf, pin string) (*Record, error) {
 	rec, _, err := s.verifyPINOr(ctx, cf, pin, nil)
 	return rec, err
