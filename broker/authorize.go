@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,6 +85,14 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
 		return
 	}
+	// RFC 6749 §3.1: no parameter more than once. A repeated client_id or redirect_uri leaves
+	// no single client or address to trust, so it can never be answered with a redirect.
+	for _, name := range []string{"client_id", "redirect_uri"} {
+		if len(r.Form[name]) > 1 {
+			b.errorPage(w, r, http.StatusBadRequest, "oauth.repeated_param", fmt.Errorf("%s repeated", name))
+			return
+		}
+	}
 	var req oidc.AuthRequest
 	if err := authDecoder.Decode(&req, r.Form); err != nil {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
@@ -92,6 +101,12 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 	cl, ok := b.clients[req.ClientID]
 	if !ok {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
+		return
+	}
+	if req.RedirectURI == "" && r.Form.Get("request_uri") != "" {
+		// A pushed request (RFC 9126) names only client_id and request_uri: there is no
+		// redirect URI to send request_uri_not_supported to.
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_uri", errors.New("request_uri without redirect_uri"))
 		return
 	}
 	if req.RedirectURI == "" || !slices.Contains(cl.redirects, req.RedirectURI) {
@@ -132,8 +147,15 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // newLogin validates the request and builds the pending login.
 func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*loginRecord, error) {
+	if name := repeatedParam(r.Form); name != "" {
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name))
+	}
+	// OIDC Core §6: request objects are not supported, by value or by reference (until PAR).
+	if r.Form.Get("request_uri") != "" {
+		return nil, redirectErr(errRequestURINotSupported())
+	}
 	if req.RequestParam != "" {
-		return nil, redirectErr(oidc.ErrRequestNotSupported())
+		return nil, redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
 	}
 	if req.ResponseType != oidc.ResponseTypeCode {
 		return nil, redirectErr(errUnsupportedResponseType())
@@ -157,8 +179,8 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients"))
 	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
 		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
-	case req.CodeChallenge != "" && (len(req.CodeChallenge) < 43 || len(req.CodeChallenge) > 128):
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed code_challenge"))
+	case req.CodeChallenge != "" && !validS256Challenge(req.CodeChallenge):
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed code_challenge: S256 is 43 base64url characters"))
 	}
 	for _, p := range req.Prompt {
 		switch p {
@@ -203,6 +225,22 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		Created:             b.now(),
 	}
 	return rec, nil
+}
+
+// repeatedParam returns the name of a parameter given more than once (in the query, the
+// body, or both), or "".
+func repeatedParam(form url.Values) string {
+	names := make([]string, 0, len(form))
+	for name, values := range form {
+		if len(values) > 1 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names) // the same request names the same parameter
+	return names[0]
 }
 
 // requiredACR is the level a login must reach: the lowest level the relying party listed in

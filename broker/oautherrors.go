@@ -7,6 +7,11 @@ func errUnsupportedResponseType() *oidc.Error {
 	return &oidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
 }
 
+// errRequestURINotSupported is OIDC Core §6.2's answer to a request_uri (no PAR yet).
+func errRequestURINotSupported() *oidc.Error {
+	return &oidc.Error{ErrorType: "request_uri_not_supported", Description: "request_uri is not supported"}
+}
+
 func errTemporarilyUnavailable() *oidc.Error {
 	return &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the service is temporarily unavailable; try again later"}
 }

@@ -68,6 +68,9 @@ func checkPKCE(challenge, method, verifier string, public bool) error {
 	if verifier == "" {
 		return oidc.ErrInvalidGrant().WithDescription("code_verifier missing")
 	}
+	if !validCodeVerifier(verifier) {
+		return oidc.ErrInvalidGrant().WithDescription("malformed code_verifier: 43 to 128 unreserved characters (RFC 7636)")
+	}
 	sum := sha256.Sum256([]byte(verifier))
 	got := base64.RawURLEncoding.EncodeToString(sum[:])
 	if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
