@@ -34,17 +34,20 @@ const (
 
 func (b *Broker) routes() http.Handler {
 	// zitadel's op router serves the token-side endpoints (request decoding, client
-	// authentication parsing, OAuth error encoding); the broker implements op.Server.
+	// authentication parsing, OAuth error encoding); the broker implements op.Server. Its
+	// CORS layer (any origin, with credentials) is off: corsPolicy replaces it.
 	opHandler := op.RegisterServer(b, op.Endpoints{
 		Token:         op.NewEndpoint(pathToken),
 		Introspection: op.NewEndpoint(pathIntrospect),
 		Userinfo:      op.NewEndpoint(pathUserinfo),
 		Revocation:    op.NewEndpoint(pathRevoke),
-	})
+	}, op.WithServerCORSOptions(nil))
+	cors := newCORSPolicy(b.clients)
 	mux := http.NewServeMux()
-	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "userinfo": pathUserinfo, "revoke": pathRevoke} {
-		mux.Handle(path, b.withCommon(opHandler, name))
+	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "revoke": pathRevoke} {
+		mux.Handle(path, b.withCommon(cors.wrap(opHandler, http.MethodPost), name))
 	}
+	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(opHandler, http.MethodGet, http.MethodPost), "userinfo"))
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.ring().jwks }), "jwks"))
 	mux.Handle(pathAuthorize, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.authorizeHTTP)), "authorize"))
