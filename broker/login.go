@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,8 +70,11 @@ func (b *Broker) ensureBrowserID(next http.Handler) http.Handler {
 }
 
 // ensureBrowserIDOnGet is ensureBrowserID for GET and HEAD only: a form shown sets the cookie
-// its CSRF token hangs on; a POST never replaces it.
+// its CSRF token hangs on; a POST never replaces it. Either way the browser the request comes
+// from is recorded in the context for Finisher.LoginRequest ("" when the request carries no
+// cookie, as the cross-site SAML POST).
 func (b *Broker) ensureBrowserIDOnGet(next http.Handler) http.Handler {
+	next = b.withPresenter(next)
 	withID := b.ensureBrowserID(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -78,6 +82,15 @@ func (b *Broker) ensureBrowserIDOnGet(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// ctxPresenter is the context key of the browser a provider page's request comes from.
+type ctxPresenter struct{}
+
+func (b *Broker) withPresenter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxPresenter{}, b.browserID(r))))
 	})
 }
 
@@ -150,7 +163,12 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 			b.failPage(w, r, rec, err)
 		}
 	case providers.CertificateAuthenticator:
-		http.Redirect(w, r, b.mtlsURL()+"/mtls/"+url.PathEscape(info.ID)+"?login="+url.QueryEscape(rec.ID), http.StatusFound)
+		u, err := b.mtlsStepURL(r.Context(), rec, info.ID)
+		if err != nil {
+			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+			return
+		}
+		http.Redirect(w, r, u, http.StatusFound)
 	default:
 		b.errorPage(w, r, http.StatusInternalServerError, "broker.error", errors.New("provider has no login capability"))
 	}
@@ -159,124 +177,38 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 // finisher implements providers.Finisher.
 type finisher Broker
 
+// LoginRequest returns the pending login for a provider's page. Asked from a browser other
+// than the one that started it (the provider routes record the browser in the context), it is
+// refused as expired, before the provider does anything with it.
 func (f *finisher) LoginRequest(ctx context.Context, loginID string) (*providers.LoginRequest, error) {
 	rec, err := (*Broker)(f).getLogin(ctx, loginID)
 	if err != nil {
 		return nil, err
 	}
+	if p, _ := ctx.Value(ctxPresenter{}).(string); p != "" && p != rec.BrowserID {
+		return nil, &providers.UserError{Code: "login.other_browser", Err: fmt.Errorf("browser binding mismatch: %w", providers.ErrLoginExpired)}
+	}
 	return rec.providerRequest("", false), nil
 }
 
+// Finish hands a verified identity to the broker; the browser the request carries (none on
+// the cross-site SAML POST) must be the one that started the login.
 func (f *finisher) Finish(w http.ResponseWriter, r *http.Request, loginID string, id *providers.Identity) {
-	(*Broker)(f).finish(w, r, loginID, id)
+	b := (*Broker)(f)
+	b.finish(w, r, loginID, b.browserID(r), id)
 }
 
+// Fail ends a step with an error, shown only to the browser that started the login: at once
+// when the request carries its cookie, after the check of /login/done when it carries none.
 func (f *finisher) Fail(w http.ResponseWriter, r *http.Request, loginID string, err error) {
 	b := (*Broker)(f)
 	rec, _ := b.getLogin(r.Context(), loginID)
-	b.failPage(w, r, rec, err)
-}
-
-// finish is the one path from a verified identity to the relying party: level check, then a
-// one-time reference to the done step on the main origin (which checks the browser binding).
-func (b *Broker) finish(w http.ResponseWriter, r *http.Request, loginID string, id *providers.Identity) {
-	ctx := r.Context()
-	rec, err := b.getLogin(ctx, loginID)
-	if err != nil {
-		b.failPage(w, r, nil, err)
+	presenter := b.browserID(r)
+	if rec != nil && presenter != "" && presenter != rec.BrowserID {
+		b.otherBrowser(w, r, rec, "fail")
 		return
 	}
-	if err := id.Validate(); err != nil {
-		b.failPage(w, r, rec, errors.Join(providers.ErrCredentialRejected, err))
-		return
-	}
-	if providers.LevelOf(id.ACR) < providers.LevelOf(rec.ACR) {
-		b.failPage(w, r, rec, &providers.UserError{Code: "login.level_not_reached", Err: providers.ErrLevelNotReached})
-		return
-	}
-	if b.entitle != nil && len(id.Entitlements) == 0 {
-		ents, err := b.entitle(ctx, id.FiscalNumber)
-		if err != nil {
-			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
-			return
-		}
-		id.Entitlements = ents
-	}
-	// A pending login is finished once: the identity is written with compare-and-swap only
-	// where none is yet, so a second credential (someone else's, lured onto this login) can
-	// never replace the first one.
-	raw, err := b.store.Get(ctx, "login:"+rec.ID)
-	if err != nil {
-		b.failPage(w, r, nil, providers.ErrLoginExpired)
-		return
-	}
-	var current loginRecord
-	if err := unmarshal(raw, &current); err != nil || current.Identity != nil {
-		b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
-		return
-	}
-	current.Identity = id
-	ttl, err := b.store.TTL(ctx, "login:"+rec.ID)
-	if err != nil || ttl <= 0 {
-		ttl = b.cfg.Tokens.LoginTTL
-	}
-	if ok, err := b.store.CompareAndSwap(ctx, "login:"+rec.ID, raw, mustMarshal(current), ttl); err != nil {
-		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
-		return
-	} else if !ok {
-		b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
-		return
-	}
-	ref, err := randomToken(b.rand, 24)
-	if err != nil {
-		b.failPage(w, r, rec, err)
-		return
-	}
-	// The reference carries a snapshot of the identity it was issued for.
-	if err := b.store.Put(ctx, "done:"+ref, mustMarshal(doneRecord{LoginID: rec.ID, Identity: id}), 2*time.Minute); err != nil {
-		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
-		return
-	}
-	http.Redirect(w, r, b.issuer+"/login/done?ref="+url.QueryEscape(ref), http.StatusSeeOther) //nolint:gosec // the issuer's own /login/done with a random reference
-}
-
-// doneRecord is a one-time hand-back reference (key "done:<ref>"): the login it finishes and
-// the identity it was issued for.
-type doneRecord struct {
-	LoginID  string              `json:"login_id"`
-	Identity *providers.Identity `json:"identity"`
-}
-
-// doneHTTP serves /login/done?ref=: the one-time reference is taken (single use), the login
-// must belong to this browser, then the SSO session and the code are created.
-func (b *Broker) doneHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	raw, err := b.store.Take(ctx, "done:"+r.URL.Query().Get("ref"))
-	if err != nil {
-		b.failPage(w, r, nil, providers.ErrLoginExpired)
-		return
-	}
-	var done doneRecord
-	if err := unmarshal(raw, &done); err != nil || done.Identity == nil {
-		b.failPage(w, r, nil, providers.ErrLoginExpired)
-		return
-	}
-	rec, err := b.getLogin(ctx, done.LoginID)
-	if err != nil || rec.Identity == nil || rec.Identity.FiscalNumber != done.Identity.FiscalNumber {
-		b.failPage(w, r, nil, providers.ErrLoginExpired)
-		return
-	}
-	rec.Identity = done.Identity
-	if rec.BrowserID == "" || rec.BrowserID != b.browserID(r) {
-		b.errorPage(w, r, http.StatusBadRequest, "login.other_browser", errors.New("browser binding mismatch at done"))
-		return
-	}
-	sid, err := b.newSession(ctx, w, rec.Identity)
-	if err != nil {
-		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
-		return
-	}
-	b.askActFor(w, r, rec, sid)
+	b.stepFailed(w, r, rec, presenter, err)
 }
 
 // completeLogin issues the authorization code and redirects to the relying party; with a
@@ -333,6 +265,12 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 // back with access_denied.
 func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginRecord, err error) {
 	oe, status, code := classify(err)
+	b.recordFailure(r, rec, oe, code)
+	b.showFailure(w, r, rec, oe, status, code, errors.Is(err, providers.ErrCancelled), err)
+}
+
+// recordFailure counts a failed login and writes it to the audit trail.
+func (b *Broker) recordFailure(r *http.Request, rec *loginRecord, oe *oidc.Error, code string) {
 	method, level := "unknown", "none"
 	if rec != nil {
 		level = levelLabel(rec.ACR)
@@ -351,12 +289,17 @@ func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginReco
 		}
 	}
 	b.auditEvent(r.Context(), "login.failure", actor, fields)
+}
+
+// showFailure answers a failed login: a page, with the way back to the relying party when the
+// login is known; a cancelled login goes straight back with access_denied.
+func (b *Broker) showFailure(w http.ResponseWriter, r *http.Request, rec *loginRecord, oe *oidc.Error, status int, code string, cancelled bool, err error) {
 	if rec == nil {
 		b.errorPage(w, r, status, code, err)
 		return
 	}
 	back := b.errorRedirectURL(rec.RedirectURI, rec.State, oe)
-	if errors.Is(err, providers.ErrCancelled) {
+	if cancelled {
 		_ = b.store.Delete(r.Context(), "login:"+rec.ID)
 		http.Redirect(w, r, back, http.StatusSeeOther) //nolint:gosec // the relying party's redirect URI, matched exactly against its registration
 		return

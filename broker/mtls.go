@@ -1,12 +1,15 @@
 package broker
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
@@ -21,10 +24,12 @@ func (b *Broker) mtlsURL() string {
 	return "https://" + b.cfg.Listen.MTLS
 }
 
-// MTLSHandler serves the mutual-TLS listener: /mtls/<provider>?login=<id>. The listener asks
-// for any client certificate (no CA list in the handshake: the Italian trust list is far
-// larger than browsers accept) and the provider validates the chain itself. The identity goes
-// back to the main origin through Finish: a one-time reference the browser cannot forge.
+// MTLSHandler serves the mutual-TLS listener: /mtls/<provider>?step=<token>. The listener
+// asks for any client certificate (no CA list in the handshake: the Italian trust list is far
+// larger than browsers accept) and the provider validates the chain itself. The listener is
+// another origin, which does not see the main origin's browser cookie: the browser comes
+// with a one-time step token issued to the browser that started the login, and the identity
+// goes back to the main origin through a one-time reference only that browser can redeem.
 func (b *Broker) MTLSHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/mtls/", b.withCommon(http.HandlerFunc(b.mtlsHTTP), "mtls"))
@@ -33,17 +38,60 @@ func (b *Broker) MTLSHandler() http.Handler {
 	return mux
 }
 
+// mtlsStepTTL bounds a step token: time to insert the card and type its PIN.
+const mtlsStepTTL = 10 * time.Minute
+
+// mtlsStep is what a step token stands for (key "mtlsstep:<hash of the token>"): the pending
+// login, the browser that started it, and the certificate provider it was issued for.
+type mtlsStep struct {
+	LoginID   string `json:"login_id"`
+	BrowserID string `json:"bid"`
+	Provider  string `json:"provider"`
+}
+
+// mtlsStepURL issues the step token for the browser of rec and returns the listener's URL.
+// The pending login's id never appears on the other origin: knowing it is not enough there.
+func (b *Broker) mtlsStepURL(ctx context.Context, rec *loginRecord, provID string) (string, error) {
+	tok, err := randomToken(b.rand, 24)
+	if err != nil {
+		return "", err
+	}
+	step := mtlsStep{LoginID: rec.ID, BrowserID: rec.BrowserID, Provider: provID}
+	if err := b.store.Put(ctx, "mtlsstep:"+tokenHash(tok), mustMarshal(step), mtlsStepTTL); err != nil {
+		return "", err
+	}
+	return b.mtlsURL() + "/mtls/" + url.PathEscape(provID) + "?step=" + url.QueryEscape(tok), nil
+}
+
+// mtlsHTTP is the certificate step. Everything is checked before anything is consumed: the
+// step token, its provider, the browser (when the cookie reaches this listener, as on one
+// host in dev mode), the pending login, the certificate; only then is the token taken, once.
 func (b *Broker) mtlsHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	provID := strings.TrimPrefix(r.URL.Path, "/mtls/")
 	p, ok := b.provByID[provID].(providers.CertificateAuthenticator)
 	if !ok {
 		b.errorPage(w, r, http.StatusNotFound, "login.unknown_idp", errors.New("unknown certificate provider"))
 		return
 	}
-	loginID := r.URL.Query().Get("login")
-	rec, err := b.getLogin(r.Context(), loginID)
+	key := "mtlsstep:" + tokenHash(r.URL.Query().Get("step"))
+	raw, err := b.store.Get(ctx, key)
+	if err != nil {
+		b.failPage(w, r, nil, storeLoginErr(err))
+		return
+	}
+	var step mtlsStep
+	if err := unmarshal(raw, &step); err != nil || step.Provider != provID {
+		b.failPage(w, r, nil, providers.ErrLoginExpired)
+		return
+	}
+	rec, err := b.getLogin(ctx, step.LoginID)
 	if err != nil {
 		b.failPage(w, r, nil, err)
+		return
+	}
+	if bid := b.browserID(r); rec.BrowserID != step.BrowserID || (bid != "" && bid != step.BrowserID) {
+		b.otherBrowser(w, r, rec, "mtls")
 		return
 	}
 	chain, err := b.clientChain(r)
@@ -51,12 +99,17 @@ func (b *Broker) mtlsHTTP(w http.ResponseWriter, r *http.Request) {
 		b.failPage(w, r, rec, &providers.UserError{Code: "cert.missing", Err: errors.Join(providers.ErrCredentialRejected, err)})
 		return
 	}
-	id, err := p.AuthenticateCertificate(r.Context(), chain)
+	id, err := p.AuthenticateCertificate(ctx, chain)
 	if err != nil {
 		b.failPage(w, r, rec, err)
 		return
 	}
-	b.finish(w, r, rec.ID, id)
+	// One certificate per token: a leaked step URL is worth nothing once used.
+	if _, err := b.store.Take(ctx, key); err != nil {
+		b.failPage(w, r, nil, storeLoginErr(err))
+		return
+	}
+	b.finish(w, r, rec.ID, step.BrowserID, id)
 }
 
 // clientChain returns the client certificate chain: from the TLS handshake, or — behind a

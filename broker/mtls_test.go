@@ -49,7 +49,8 @@ func selfSigned(t *testing.T, cn string) string {
 }
 
 // The reverse-proxy header is taken only from trusted proxies; the hand-back reference to the
-// main origin is single use and bound to the browser that started the login.
+// main origin is single use and bound to the browser that started the login, and a foreign
+// browser's attempt to redeem it consumes nothing.
 func TestCertificateHandBack(t *testing.T) {
 	cp := &certProvider{}
 	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Providers = append(o.Providers, cp) }, func(c *config.Config) {
@@ -70,10 +71,10 @@ func TestCertificateHandBack(t *testing.T) {
 		if loc == nil || loc.Path != "/mtls/card" {
 			t.Fatalf("not sent to the mTLS listener: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		return loc.Query().Get("login")
+		return loc.Query().Get("step")
 	}
-	hit := func(loginID, remote, header string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, "/mtls/card?login="+url.QueryEscape(loginID), nil)
+	hit := func(step, remote, header string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/mtls/card?step="+url.QueryEscape(step), nil)
 		req.RemoteAddr = remote
 		if header != "" {
 			req.Header.Set("X-Client-Cert", header)
@@ -105,7 +106,7 @@ func TestCertificateHandBack(t *testing.T) {
 		if w.Code != http.StatusSeeOther || !strings.Contains(loc, "/login/done?ref=") {
 			t.Fatalf("trusted header: %d %s", w.Code, loc)
 		}
-		// Another browser cannot complete it.
+		// Another browser cannot complete it, and its attempt consumes nothing.
 		other := noFollow(newBrowser(t))
 		resp, err := other.Get(loc)
 		if err != nil {
@@ -115,7 +116,15 @@ func TestCertificateHandBack(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("foreign browser completed the login: %d", resp.StatusCode)
 		}
-		// The reference was consumed by that attempt: a replay fails even in the right browser.
+		resp, err = noFollow(br).Get(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if cb, _ := url.Parse(resp.Header.Get("Location")); cb == nil || cb.Query().Get("code") == "" {
+			t.Fatalf("the right browser could not complete after a foreign attempt: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// The reference is single use: a replay fails even in the right browser.
 		resp, err = noFollow(br).Get(loc)
 		if err != nil {
 			t.Fatal(err)

@@ -46,8 +46,9 @@ func TestSidIsNotTheSessionCookie(t *testing.T) {
 	}
 }
 
-// A pending login is finished once: a second credential presented on it (a victim lured onto
-// the attacker's login) is refused, and the first reference completes with the first identity.
+// A pending login is finished once: a second credential presented on its certificate step (a
+// victim lured onto the attacker's login) is refused, and the first reference completes with
+// the first identity.
 func TestLoginFinishedOnlyOnce(t *testing.T) {
 	cp := &certProvider{}
 	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Providers = append(o.Providers, cp) }, func(c *config.Config) {
@@ -63,9 +64,9 @@ func TestLoginFinishedOnlyOnce(t *testing.T) {
 	}
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
-	loginID := loc.Query().Get("login")
+	step := loc.Query().Get("step")
 	hit := func(cf string) string {
-		req := httptestRequest(http.MethodGet, "/mtls/card?login="+url.QueryEscape(loginID))
+		req := httptestRequest(http.MethodGet, "/mtls/card?step="+url.QueryEscape(step))
 		req.RemoteAddr = "10.0.0.1:1"
 		req.Header.Set("X-Client-Cert", selfSigned(t, cf))
 		w := newRecorder()
