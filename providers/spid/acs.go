@@ -47,14 +47,15 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 			Err: fmt.Errorf("spid: SAMLResponse: %w: %w", providers.ErrCredentialRejected, err)})
 		return
 	}
-	rec, err := p.takeRequest(ctx, r.PostForm.Get("RelayState"))
+	relayState := r.PostForm.Get("RelayState")
+	rec, err := p.peekRequest(ctx, relayState)
 	if err != nil {
 		p.audit(ctx, "spid.response", "", map[string]any{"outcome": "unsolicited", "error": err.Error(), "xml": string(raw)})
 		fail("", &providers.UserError{Code: "spid.unknown_request", Err: err})
 		return
 	}
 	loginID = rec.LoginID
-	id, res, err := p.consume(ctx, rec, raw)
+	id, res, err := p.consume(ctx, relayState, rec, raw)
 	fields := map[string]any{"login_id": rec.LoginID, "request_id": rec.RequestID, "idp": rec.IdP,
 		"xml": string(raw)}
 	actor := ""
@@ -81,9 +82,11 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 	f.Finish(w, r, rec.LoginID, id)
 }
 
-// consume validates a response for its request record, records the assertion ID against
-// replay and builds the identity.
-func (p *Provider) consume(ctx context.Context, rec *requestRecord, raw []byte) (*providers.Identity, *assertionResult, error) {
+// consume validates a response for its request record and builds the identity; only then
+// does it use the request up and record the assertion ID against replay. A response that does
+// not validate — garbage, a forgery, an error status anyone who saw the request could write —
+// consumes nothing.
+func (p *Provider) consume(ctx context.Context, relayState string, rec *requestRecord, raw []byte) (*providers.Identity, *assertionResult, error) {
 	idp, ok := p.registry.Lookup(ctx, rec.IdP)
 	if !ok {
 		return nil, nil, fmt.Errorf("spid: idp %q no longer known: %w", rec.IdP, providers.ErrUnavailable)
@@ -100,6 +103,9 @@ func (p *Provider) consume(ctx context.Context, rec *requestRecord, raw []byte) 
 	id, err := identityFrom(res, idp.EntityID)
 	if err != nil {
 		return nil, res, err
+	}
+	if err := p.takeRequest(ctx, relayState); err != nil {
+		return id, res, err
 	}
 	if err := p.markUsed(ctx, idp.EntityID, res, now); err != nil {
 		return id, res, err
@@ -196,6 +202,8 @@ func userError(err error) error {
 		code = "spid.level_not_reached"
 	case errors.Is(err, providers.ErrUnavailable):
 		code = "spid.unavailable"
+	case errors.Is(err, providers.ErrLoginExpired):
+		code = "spid.unknown_request"
 	}
 	return &providers.UserError{Code: code, Err: err}
 }

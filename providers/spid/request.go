@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -155,12 +157,14 @@ func randomToken(r io.Reader) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// takeRequest consumes the request record of relayState (single use, atomic).
-func (p *Provider) takeRequest(ctx context.Context, relayState string) (*requestRecord, error) {
+// peekRequest reads the request record of relayState without using it up: the response is
+// validated against it first, and only a response that validates consumes it (takeRequest).
+// So a garbage POST carrying someone else's RelayState leaves their login as it was.
+func (p *Provider) peekRequest(ctx context.Context, relayState string) (*requestRecord, error) {
 	if relayState == "" || len(relayState) > 128 {
 		return nil, fmt.Errorf("spid: missing or malformed RelayState: %w", providers.ErrLoginExpired)
 	}
-	b, err := p.deps.Store.Take(ctx, requestKeyPrefix+relayState)
+	b, err := p.deps.Store.Get(ctx, requestKeyPrefix+relayState)
 	if err != nil {
 		return nil, fmt.Errorf("spid: unknown, expired or replayed request: %w: %w", providers.ErrLoginExpired, err)
 	}
@@ -169,4 +173,17 @@ func (p *Provider) takeRequest(ctx context.Context, relayState string) (*request
 		return nil, fmt.Errorf("spid: request record: %w", err)
 	}
 	return &rec, nil
+}
+
+// takeRequest uses up the request record of relayState (single use, atomic): of two
+// deliveries of a valid response, one wins.
+func (p *Provider) takeRequest(ctx context.Context, relayState string) error {
+	_, err := p.deps.Store.Take(ctx, requestKeyPrefix+relayState)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("spid: request already answered: %w", providers.ErrLoginExpired)
+	case err != nil:
+		return fmt.Errorf("spid: take request: %w: %w", providers.ErrUnavailable, err)
+	}
+	return nil
 }
