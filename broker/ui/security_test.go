@@ -30,7 +30,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func TestEveryPageIsServedSecurely(t *testing.T) {
 	s := startDev(t)
 	c := newClient()
-	var loginURL, pinURL, csrf, spidHint string
+	var loginURL, pinURL, csrf, spidHint, mtlsStep string
 	auth := s.URL + "/authorize?" + url.Values{"client_id": {"demo-rp"}, "redirect_uri": {"http://127.0.0.1:9000/callback"},
 		"response_type": {"code"}, "scope": {"openid profile fiscal_number"}, "state": {"state-123456"}, "nonce": {"nonce-123456"},
 		"acr_values": {"https://www.spid.gov.it/SpidL2"}}.Encode()
@@ -87,7 +87,12 @@ func TestEveryPageIsServedSecurely(t *testing.T) {
 			after: func(t *testing.T, _ *http.Response, body string) {
 				mustContain(t, body, `class="sp-ref"`, "What you can do")
 			}},
-		{name: "certificate listener without a certificate", method: "GET", url: func() string { return s.MTLS + "/mtls/cie?login=" + loginID(loginURL) }, status: -1},
+		{name: "CIE start sends the browser to the certificate listener", method: "GET", url: func() string { return loginURL + "/cie" }, status: http.StatusFound,
+			after: func(t *testing.T, resp *http.Response, _ string) { mtlsStep = resp.Header.Get("Location") }},
+		{name: "certificate listener without a certificate", method: "GET", url: func() string { return mtlsStep }, status: http.StatusBadRequest,
+			after: func(t *testing.T, _ *http.Response, body string) {
+				mustContain(t, body, "did not present a certificate") // in English: the language switched to above
+			}},
 		{name: "logged out page", method: "GET", url: func() string { return s.URL + "/logged-out" }, status: 200},
 		{name: "static file", method: "GET", url: func() string { return s.URL + "/static/" + versionOf(t, c, s) + "/css/sportello.css" }, status: 200,
 			after: func(t *testing.T, resp *http.Response, _ string) {
