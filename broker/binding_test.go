@@ -341,3 +341,40 @@ func TestCertificateStepBoundToTheBrowser(t *testing.T) {
 		fx.redeems(t, victim, w.Header().Get("Location"), "RSSMRA80A01H501U")
 	})
 }
+
+// A login is finished once: of two identities handed back for the same login (two tabs, two
+// returns), the browser's first redemption wins and the second is refused.
+func TestTwoHandBacksFinishTheLoginOnce(t *testing.T) {
+	fx := newBindingFixture(t)
+	br := newBrowser(t)
+	login := fx.start(t, br)
+	first, _ := fx.acs(t, crossSite, login, "ok:RSSMRA80A01H501U")
+	second, _ := fx.acs(t, crossSite, login, "ok:BNCLRA85M41F205C")
+	fx.redeems(t, br, first.Header.Get("Location"), "RSSMRA80A01H501U")
+	resp, body := get(t, stop(br), second.Header.Get("Location"))
+	if resp.StatusCode < 400 || resp.Header.Get("Location") != "" ||
+		!strings.Contains(body, htmlEscape(fx.tb.catalogue.T("it", "login.already_finished"))) && !strings.Contains(body, htmlEscape(fx.tb.catalogue.T("it", "login.expired"))) {
+		t.Fatalf("the second identity went on: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// markFinished writes an identity only where none is yet.
+func TestMarkFinishedOnlyOnce(t *testing.T) {
+	fx := newBindingFixture(t)
+	login := fx.start(t, newBrowser(t))
+	ctx := t.Context()
+	a := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: providers.SpidL2, AuthTime: time.Now()}
+	b := &providers.Identity{FiscalNumber: "BNCLRA85M41F205C", Method: "spid", ACR: providers.SpidL2, AuthTime: time.Now()}
+	if ok, err := fx.tb.markFinished(ctx, login, a); !ok || err != nil {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	if ok, err := fx.tb.markFinished(ctx, login, b); ok || err != nil {
+		t.Fatalf("second: %v %v", ok, err)
+	}
+	if rec, err := fx.tb.getLogin(ctx, login); err != nil || rec.Identity.FiscalNumber != a.FiscalNumber {
+		t.Fatalf("the login holds %+v (%v)", rec, err)
+	}
+	if ok, err := fx.tb.markFinished(ctx, "no-such-login", a); ok || err != nil {
+		t.Fatalf("unknown login: %v %v", ok, err)
+	}
+}

@@ -43,6 +43,8 @@ type handedFailure struct {
 	Code      string            `json:"code"`
 	Args      map[string]string `json:"args,omitempty"`
 	Cancelled bool              `json:"cancelled,omitempty"`
+	// RequestID is the request the step failed in, whose log line has the cause.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // errHandedBack stands for the cause of a handed-back failure, logged when it happened.
@@ -110,7 +112,7 @@ func (b *Broker) stepFailed(w http.ResponseWriter, r *http.Request, rec *loginRe
 	b.recordFailure(r, rec, oe, code)
 	b.log.WarnContext(r.Context(), "login step failed; shown after the browser check", "code", code, "error", err)
 	f := &handedFailure{OAuth: &oidc.Error{ErrorType: oe.ErrorType, Description: oe.Description}, Status: status, Code: code,
-		Cancelled: errors.Is(err, providers.ErrCancelled)}
+		Cancelled: errors.Is(err, providers.ErrCancelled), RequestID: requestID(r.Context())}
 	var ue *providers.UserError
 	if errors.As(err, &ue) {
 		f.Args = ue.Args
@@ -164,7 +166,7 @@ func (b *Broker) doneHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f := done.Failure; f != nil {
-		err := &providers.UserError{Code: f.Code, Args: f.Args, Err: errHandedBack}
+		err := &providers.UserError{Code: f.Code, Args: f.Args, Err: fmt.Errorf("%w (request %s)", errHandedBack, f.RequestID)}
 		b.showFailure(w, r, rec, f.OAuth, f.Status, f.Code, f.Cancelled, err)
 		return
 	}
