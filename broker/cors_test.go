@@ -2,6 +2,7 @@ package broker
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -154,4 +155,40 @@ func TestWebOrigin(t *testing.T) {
 			t.Errorf("webOrigin(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzCORSPolicy: whatever a request says (Origin, method, preflight headers), only a
+// registered origin is ever allowed, never with credentials, and every answer varies on Origin.
+func FuzzCORSPolicy(f *testing.F) {
+	p := &corsPolicy{origins: map[string]bool{"http://127.0.0.1:9000": true}}
+	h := p.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }), http.MethodPost)
+	for _, s := range [][4]string{
+		{"OPTIONS", "http://127.0.0.1:9000", "POST", "content-type, dpop"},
+		{"OPTIONS", "http://127.0.0.1:9000", "POST", "Content-Type,,X-Evil"},
+		{"OPTIONS", "https://evil.example", "POST", ""},
+		{"POST", "http://127.0.0.1:9000", "", ""},
+		{"POST", "null", "", ""},
+		{"OPTIONS", "http://127.0.0.1:9000\x00", "PUT", "authorization"},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, method, origin, reqMethod, reqHeaders string) {
+		req := httptest.NewRequest(http.MethodGet, "/oauth/token", nil)
+		req.Method = method
+		req.Header["Origin"] = []string{origin}
+		req.Header["Access-Control-Request-Method"] = []string{reqMethod}
+		req.Header["Access-Control-Request-Headers"] = []string{reqHeaders}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		got := w.Header().Get("Access-Control-Allow-Origin")
+		if got != "" && (got != origin || !p.origins[origin]) {
+			t.Fatalf("origin %q allowed as %q", origin, got)
+		}
+		if w.Header().Get("Access-Control-Allow-Credentials") != "" || !strings.Contains(strings.Join(w.Header().Values("Vary"), ","), "Origin") {
+			t.Fatalf("headers %v", w.Header())
+		}
+		if w.Code == http.StatusNoContent && (!corsHeadersAllowed([]string{reqHeaders}) || reqMethod != http.MethodPost) {
+			t.Fatalf("preflight for %q %q answered", reqMethod, reqHeaders)
+		}
+	})
 }
