@@ -63,7 +63,7 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 		if loc == nil || loc.Path != "/mtls/card" {
 			t.Fatalf("not sent to the mTLS listener: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		req := httptest.NewRequest(http.MethodGet, "/mtls/card?login="+url.QueryEscape(loc.Query().Get("login")), nil)
+		req := httptest.NewRequest(http.MethodGet, loc.RequestURI(), nil) // the step token as issued
 		req.RemoteAddr = "10.1.2.3:4444"
 		req.Header.Set("X-Client-Cert", header)
 		w := httptest.NewRecorder()
