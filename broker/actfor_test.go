@@ -199,3 +199,42 @@ func TestTokenDelegationsHoldWalksTheWholeChain(t *testing.T) {
 		})
 	}
 }
+
+// A pending login gives one code: the delegation question answered many times at once (a
+// double click, two tabs) completes it once.
+func TestDelegationAnswerCompletesTheLoginOnce(t *testing.T) {
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Delegations = &fakeDelegations{} })
+	br := newBrowser(t)
+	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid fiscal_number"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"BNCLRA85M41F205C:2"}}
+	_, resp := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `name="act_for"`) {
+		t.Fatalf("no delegation question: %d %.300s", resp.StatusCode, body)
+	}
+	form := url.Values{"csrf": {csrfField.FindStringSubmatch(string(body))[1]}, "login": {loginField.FindStringSubmatch(string(body))[1]}, "act_for": {"self"}}
+	const answers = 16
+	var wg sync.WaitGroup
+	codes := make(chan string, answers)
+	for range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			post, err := br.PostForm(tb.URL+"/login/act", form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			post.Body.Close()
+			if loc, _ := url.Parse(post.Header.Get("Location")); loc != nil && loc.Query().Get("code") != "" {
+				codes <- loc.Query().Get("code")
+			}
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	if n := len(codes); n != 1 {
+		t.Fatalf("%d codes from %d answers to one login, want 1", n, answers)
+	}
+}

@@ -45,6 +45,9 @@ type loginRecord struct {
 	Choices []DelegationChoice `json:"choices,omitempty"`
 	// SessionID is the SSO session created at done, kept while the question is asked.
 	SessionID string `json:"sid,omitempty"`
+	// stored: the record was read from the store, so completing the login must take it (an
+	// SSO-session login that completes at /authorize never stored one).
+	stored bool
 }
 
 var authDecoder = func() *schema.Decoder {
@@ -348,6 +351,7 @@ func (b *Broker) getLogin(ctx context.Context, id string) (*loginRecord, error) 
 	if err := unmarshal(raw, rec); err != nil {
 		return nil, err
 	}
+	rec.stored = true
 	return rec, nil
 }
 

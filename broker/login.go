@@ -15,6 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/providers"
 )
 
@@ -236,11 +237,27 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 	}
 	cr := codeRecord{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
 		CodeChallengeMethod: rec.CodeChallengeMethod, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
+	// A pending login gives one code: it is taken before the code is written, so two
+	// concurrent answers (two tabs, a double click on the delegation question) cannot both
+	// complete it. If the code cannot be written, the login is put back for a retry.
+	var claimed []byte
+	if rec.stored {
+		if claimed, err = b.store.Take(ctx, "login:"+rec.ID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
+				return
+			}
+			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+			return
+		}
+	}
 	if err := b.store.Put(ctx, "code:"+tokenHash(code), mustMarshal(cr), b.cfg.Tokens.CodeTTL); err != nil {
+		if claimed != nil {
+			_ = b.store.Put(ctx, "login:"+rec.ID, claimed, b.cfg.Tokens.LoginTTL)
+		}
 		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
 		return
 	}
-	_ = b.store.Delete(ctx, "login:"+rec.ID)
 	b.metrics.logins.WithLabelValues(id.Method, levelLabel(id.ACR), "success").Inc()
 	fields := map[string]any{"client_id": rec.ClientID, "method": id.Method, "acr": id.ACR, "spid_idp": id.SPIDIdP}
 	if deleg != nil {
