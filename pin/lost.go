@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/providers"
 )
 
 // recovery is the pending lost-PIN recovery under "pin:{CF}:recovery".
@@ -151,8 +152,25 @@ func (s *Service) RevokeWithHealthCard(ctx context.Context, cf string, hc Health
 	if err != nil {
 		return err
 	}
+	// Health-card data are guessable at speed: each wrong attempt counts in the person's
+	// lockout like a wrong PIN, and a locked account is refused before any comparison. The
+	// answer to a wrong card stays the one to a right card (nil), whoever the fiscal code is.
+	err = s.attempt(ctx, cf, realmWeb, keepOnSuccess, func() (bool, error) {
+		r, err := s.loadRecord(ctx, cf)
+		if err != nil && !errors.Is(err, ErrNoPIN) {
+			return false, fmt.Errorf("%w: %w", providers.ErrUnavailable, err)
+		}
+		return matchesHealthCard(r, hc), nil
+	})
+	if wrong := (*WrongPINError)(nil); errors.As(err, &wrong) {
+		s.audit(ctx, "pin.revocation_refused", cf, map[string]any{"failures": wrong.Failures})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	_, err = s.updateRecord(ctx, cf, func(r *Record) (*Record, error) {
-		if r == nil || r.State == Revoked || r.HealthCard == nil || !sameHealthCard(*r.HealthCard, hc) {
+		if r == nil || r.State == Revoked || !matchesHealthCard(r, hc) {
 			return nil, errNoChange
 		}
 		r.State, r.RevokedAt = Revoked, s.now()

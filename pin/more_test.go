@@ -173,6 +173,7 @@ func TestRevokeWithHealthCard(t *testing.T) {
 	if err := e.svc.RevokeWithHealthCard(ctx, cfAnna, HealthCard{Number: "1", Expiry: "2030-12-31"}); err != nil {
 		t.Fatalf("an unknown fiscal code answers the same: %v", err)
 	}
+	e.clock.Advance(3 * time.Minute) // the wrong card locked the account (TestRevokeWithHealthCardCountsInTheLockout)
 	if err := e.svc.RevokeWithHealthCard(ctx, cfOther, *person(cfOther).HealthCard); err != nil {
 		t.Fatal(err)
 	}
@@ -355,5 +356,33 @@ func TestPepperChangesTheHash(t *testing.T) {
 	other := newEnvOn(t, e.store, e.clock) // same store, no pepper
 	if _, err := other.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); errors.Is(err, nil) {
 		t.Fatal("a peppered hash verified without the pepper")
+	}
+}
+
+// Revoking with health-card data is guarded like a PIN: a wrong card counts in the person's
+// lockout (whether or not the fiscal code has a PIN), and a locked account is refused before
+// any comparison, even with the right card.
+func TestRevokeWithHealthCardCountsInTheLockout(t *testing.T) {
+	e := newEnv(t)
+	pin := e.requestPIN(t, person(cfOther))
+	right, wrong := *person(cfOther).HealthCard, HealthCard{Number: "1", Expiry: "2030-12-31"}
+	for _, cf := range []string{cfOther, cfAnna} {
+		if err := e.svc.RevokeWithHealthCard(ctx, cf, wrong); err != nil {
+			t.Fatalf("%s: a wrong card answers like a right one: %v", cf, err)
+		}
+		var locked *providers.LockedError
+		if err := e.svc.RevokeWithHealthCard(ctx, cf, right); !errors.As(err, &locked) || !locked.Until.Equal(t0.Add(3*time.Minute)) {
+			t.Fatalf("%s: the attempt after a wrong card: %v, want locked until %s", cf, err, t0.Add(3*time.Minute))
+		}
+	}
+	if _, err := e.svc.Authenticate(ctx, cfOther, pin); errors.Is(err, ErrRevoked) {
+		t.Fatal("revoked while locked")
+	}
+	e.clock.Advance(3 * time.Minute)
+	if err := e.svc.RevokeWithHealthCard(ctx, cfOther, right); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(ctx, cfOther, pin); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("the right card after the lock: %v, want revoked", err)
 	}
 }
