@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -39,6 +40,8 @@ type Config struct {
 	Runtime Runtime `yaml:"runtime"`
 	// Tracing exports OpenTelemetry traces over OTLP/HTTP (off unless an endpoint is set).
 	Tracing Tracing `yaml:"tracing"`
+	// Startup says what serve does when a start-up check fails.
+	Startup Startup `yaml:"startup"`
 	// Providers maps a provider id (used in URLs and in idp= hints) to its section. Each
 	// section has a "type" (spid, cie, cns, pin) and the keys that provider's package defines;
 	// the provider validates its own section.
@@ -182,7 +185,81 @@ type Redis struct {
 	Password   Secret `yaml:"password"`
 	// Prefix namespaces every key (default "sportello:").
 	Prefix string `yaml:"prefix"`
+	// WaitReplicas is how many replicas must acknowledge a write (Redis WAIT) before the
+	// broker answers for it: PIN records, lockouts, delegations, refresh rotations, codes and
+	// sessions, so that a primary lost in a failover takes no acknowledged write with it.
+	// Absent: 1 with Sentinel or Cluster, 0 (no WAIT) for one server. See Replicas.
+	WaitReplicas *int `yaml:"wait_replicas"`
+	// WaitTimeout bounds each WAIT (default 1s, at most 10s); a write that too few replicas
+	// acknowledged in time is answered 503 temporarily_unavailable.
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	// RequireAOF says what serve does when the Redis primary does not append to an AOF (RDB
+	// snapshots only: a restart loses the writes since the last snapshot, PIN records and
+	// delegations included) or will not say: refuse (the default outside dev mode: serve
+	// does not start, /readyz answers 503), warn (start, log it, /readyz reports it) or off.
+	RequireAOF string `yaml:"require_aof"`
 }
+
+// Values of store.redis.require_aof.
+const (
+	RequireAOFRefuse = "refuse"
+	RequireAOFWarn   = "warn"
+	RequireAOFOff    = "off"
+)
+
+// Redis topologies, as Topology names them.
+const (
+	TopologyServer   = "server"
+	TopologySentinel = "sentinel"
+	TopologyCluster  = "cluster"
+)
+
+// Topology tells one server, Sentinel or Cluster apart, from addrs and master_name or from the
+// URL's master_name and addr parameters (as the store reads them).
+func (r Redis) Topology() string {
+	switch {
+	case r.MasterName != "":
+		return TopologySentinel
+	case len(r.Addrs) > 1:
+		return TopologyCluster
+	case r.URL != "":
+		if u, err := url.Parse(r.URL); err == nil {
+			q := u.Query()
+			if q.Has("master_name") {
+				return TopologySentinel
+			}
+			if q.Has("addr") {
+				return TopologyCluster
+			}
+		}
+	}
+	return TopologyServer
+}
+
+// Replicas is WaitReplicas with its default: 1 with Sentinel or Cluster (a failover promotes
+// a replica, which must hold every acknowledged write), 0 for one server.
+func (r Redis) Replicas() int {
+	def := 0
+	if r.Topology() != TopologyServer {
+		def = DefaultWaitReplicas
+	}
+	return orDefault(r.WaitReplicas, def)
+}
+
+// Startup says what serve does when a start-up check fails.
+type Startup struct {
+	// OnNotReady is wait (the default: serve listens, /readyz answers 503 and names the
+	// failing check until it passes, and the check is retried) or refuse (serve exits with
+	// an error). The checks: the SPID identity providers' metadata (no IdP loaded) and the
+	// replicas' acknowledgement of a durable write (store.redis.wait_replicas).
+	OnNotReady string `yaml:"on_not_ready"`
+}
+
+// Values of startup.on_not_ready.
+const (
+	OnNotReadyWait   = "wait"
+	OnNotReadyRefuse = "refuse"
+)
 
 // Client is a relying party or a service client.
 type Client struct {

@@ -27,6 +27,10 @@ const (
 	DefaultAlgorithm   = "ES256"
 	DefaultStore       = "memory"
 	DefaultRedisPrefix = "sportello:"
+	// DefaultWaitReplicas is store.redis.wait_replicas when absent with Sentinel or Cluster.
+	DefaultWaitReplicas = 1
+	// DefaultWaitTimeout is store.redis.wait_timeout when absent.
+	DefaultWaitTimeout = time.Second
 	DefaultACR         = providers.SpidL2
 )
 
@@ -72,6 +76,13 @@ func (c *Config) ApplyDefaults() {
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setString(&c.Store.Type, DefaultStore)
 	setString(&c.Store.Redis.Prefix, DefaultRedisPrefix)
+	setDuration(&c.Store.Redis.WaitTimeout, DefaultWaitTimeout)
+	if c.Dev {
+		// Dev mode runs on whatever Redis is at hand: say it, do not refuse it.
+		setString(&c.Store.Redis.RequireAOF, RequireAOFWarn)
+	}
+	setString(&c.Store.Redis.RequireAOF, RequireAOFRefuse)
+	setString(&c.Startup.OnNotReady, OnNotReadyWait)
 	setString(&c.Policy.DefaultACR, DefaultACR)
 	if len(c.UI.Languages) == 0 {
 		c.UI.Languages = append([]string(nil), DefaultLanguages...)

@@ -39,6 +39,7 @@ func (c *Config) Validate() []error {
 	c.validateKeys(v)
 	c.validateTokens(v)
 	c.validateStore(v)
+	c.validateStartup(v)
 	c.validateClients(v)
 	if providers.LevelOf(c.Policy.DefaultACR) == 0 {
 		v.add("policy.default_acr", "want one of %s", strings.Join(acrs, ", "))
@@ -281,10 +282,8 @@ func (c *Config) validateStore(v *validator) {
 	case r.URL != "" && len(r.Addrs) > 0:
 		v.add("store.redis", "url and addrs exclude each other")
 	}
-	if r.URL != "" {
-		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			v.add("store.redis.url", "want redis://host:port/db or rediss://host:port/db")
-		}
+	if r.URL != "" && !validRedisURL(r.URL) {
+		v.add("store.redis.url", "want redis://host:port/db, rediss://host:port/db or unix:///path/to/redis.sock")
 	}
 	for i, a := range r.Addrs {
 		if !validAddr(a) {
@@ -293,6 +292,44 @@ func (c *Config) validateStore(v *validator) {
 	}
 	if r.MasterName != "" && len(r.Addrs) == 0 {
 		v.add("store.redis.master_name", "Sentinel mode needs addrs (the sentinels)")
+	}
+	if r.WaitReplicas != nil && *r.WaitReplicas < 0 {
+		v.add("store.redis.wait_replicas", "must not be negative (0: no WAIT)")
+	}
+	if r.WaitTimeout < 0 || r.WaitTimeout > maxWaitTimeout {
+		v.add("store.redis.wait_timeout", "want a duration up to %v", maxWaitTimeout)
+	}
+	switch r.RequireAOF {
+	case RequireAOFRefuse, RequireAOFWarn, RequireAOFOff:
+	default:
+		v.add("store.redis.require_aof", "want refuse, warn or off")
+	}
+}
+
+// maxWaitTimeout bounds store.redis.wait_timeout: a request waits that long for replicas.
+const maxWaitTimeout = 10 * time.Second
+
+// validRedisURL accepts what the Redis store dials: redis:// or rediss:// with a host, or
+// unix:// with an absolute socket path and no host (unix:///run/redis/redis.sock?db=1).
+func validRedisURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		return u.Host != ""
+	case "unix":
+		return u.Host == "" && strings.HasPrefix(u.Path, "/") && len(u.Path) > 1
+	}
+	return false
+}
+
+func (c *Config) validateStartup(v *validator) {
+	switch c.Startup.OnNotReady {
+	case OnNotReadyWait, OnNotReadyRefuse:
+	default:
+		v.add("startup.on_not_ready", "want wait or refuse")
 	}
 }
 
