@@ -38,6 +38,7 @@ func (s *Store) write(ctx context.Context, key string, queue func(c goredis.Cmda
 	if err != nil {
 		return cmd, fmt.Errorf("WAIT: %w", err)
 	}
+	s.lastAcked.Store(acked + 1)
 	if acked < int64(s.waitN) {
 		return cmd, fmt.Errorf("%w: %d of %d replicas within %v", ErrNotDurable, acked, s.waitN, s.waitTimeout)
 	}

@@ -50,7 +50,8 @@ type Options struct {
 	// WaitReplicas, when positive, makes every write durable against a primary failure: the
 	// Store follows it with WAIT WaitReplicas WaitTimeout on the same connection, and fails
 	// with ErrNotDurable when fewer replicas acknowledged it in time (the primary did apply
-	// it). Reserved for the durable-writes work (issue 8); 0 disables it.
+	// it). serve sets it from store.redis.wait_replicas (on by default with Sentinel and
+	// Cluster); 0 disables it.
 	WaitReplicas int
 	// WaitTimeout bounds WAIT; 0 means DefaultWaitTimeout.
 	WaitTimeout time.Duration

@@ -32,6 +32,9 @@ type Store struct {
 	secrets     []string
 	waitN       int
 	waitTimeout time.Duration
+	// lastAcked is 1 + the replica count of the latest WAIT answer (0: no durable write yet),
+	// for Replication. A pointer: the WithoutWait view shares it.
+	lastAcked *atomic.Int64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -61,6 +64,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		secrets:     secrets,
 		waitN:       opts.WaitReplicas,
 		waitTimeout: opts.WaitTimeout,
+		lastAcked:   new(atomic.Int64),
 	}
 	if s.waitTimeout == 0 {
 		s.waitTimeout = DefaultWaitTimeout
@@ -79,6 +83,16 @@ func NewFromURL(ctx context.Context, url string) (*Store, error) {
 
 // Client returns the underlying go-redis client, for health metrics and tests.
 func (s *Store) Client() goredis.UniversalClient { return s.client }
+
+// WaitReplicas returns how many replicas each write waits for (0: none).
+func (s *Store) WaitReplicas() int { return s.waitN }
+
+// WithoutWait returns a Store on the same client and prefix whose writes do not WAIT, for
+// state that needs no durability (rate-limit counters): those writes then cost no replica
+// round trip. Closing the view does not close the client; closing s does.
+func (s *Store) WithoutWait() *Store {
+	return &Store{client: s.client, prefix: s.prefix, secrets: s.secrets, lastAcked: s.lastAcked}
+}
 
 // key adds the prefix.
 func (s *Store) key(k string) string { return s.prefix + k }

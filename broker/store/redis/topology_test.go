@@ -59,6 +59,24 @@ func TestCluster(t *testing.T) {
 			}
 		}
 	})
+	t.Run("persistence and replication are asked of every primary", func(t *testing.T) {
+		s := newStore(t, redis.Options{Addrs: c.Addrs(), Prefix: "h:", WaitReplicas: 1})
+		p, err := s.Persistence(t.Context())
+		if err != nil || p.AOF != redis.AOFOff {
+			t.Fatalf("persistence %+v %v, want off (the nodes run without AOF)", p, err)
+		}
+		// One primary switched to AOF does not make the cluster durable.
+		if err := s.Client().(*goredis.ClusterClient).Do(t.Context(), "CONFIG", "SET", "appendonly", "yes").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ = s.Persistence(t.Context()); p.AOF != redis.AOFOff {
+			t.Fatalf("persistence %+v with AOF on one primary only, want off", p)
+		}
+		r, err := s.Replication(t.Context())
+		if err != nil || r.Online != 0 || !r.Short() || r.NotPrimary {
+			t.Fatalf("replication %+v %v, want 0 replicas online and short", r, err)
+		}
+	})
 }
 
 func TestSentinel(t *testing.T) {
