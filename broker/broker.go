@@ -54,6 +54,8 @@ type Options struct {
 	Rand      io.Reader
 	// KeyReloadInterval is how often the key set is re-read (default 10s).
 	KeyReloadInterval time.Duration
+	// ReadyChecks are reported in /readyz beside the store's PING and the providers' own.
+	ReadyChecks []ReadyCheck
 }
 
 // Broker is the OIDC provider and login orchestrator.
@@ -82,6 +84,9 @@ type Broker struct {
 	delegs      Delegations
 	// starting keeps /readyz at 503 until the process says start-up is complete.
 	starting    atomic.Bool
+	readyChecks []ReadyCheck
+	// readyNotes holds the last non-ok checks /readyz saw, to log changes only.
+	readyNotes  atomic.Value
 	reloadEvery time.Duration
 	handler     http.Handler
 }
@@ -117,6 +122,7 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		entitle:     o.Entitlements,
 		delegs:      o.Delegations,
 		reloadEvery: o.KeyReloadInterval,
+		readyChecks: o.ReadyChecks,
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

@@ -111,25 +111,6 @@ func (b *Broker) healthHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}`))
 }
 
-func (b *Broker) readyHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if b.starting.Load() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"status":"starting"}`))
-		return
-	}
-	if err := b.store.Ping(ctx); err != nil {
-		b.log.WarnContext(ctx, "readiness: store unreachable", "error", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"status":"unavailable","reason":"store unreachable"}`))
-		return
-	}
-	_, _ = w.Write([]byte(`{"status":"ready"}`))
-}
-
 type ctxRequestID struct{}
 type ctxNonce struct{}
 
