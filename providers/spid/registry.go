@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -65,6 +66,8 @@ type Registry struct {
 	log        *slog.Logger
 	refresh    time.Duration
 	retryEvery time.Duration
+	// retrying is set while Readiness has a background load of unloaded sources running.
+	retrying atomic.Bool
 }
 
 // NewRegistry prepares a registry; nothing is fetched until Refresh or a lookup.
@@ -97,14 +100,17 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Run refreshes every interval until ctx ends. The first refresh happens immediately.
+// Run refreshes every interval until ctx ends. The first refresh happens immediately, unless
+// every source was loaded less than an interval ago (serve loads them before it is ready).
 func (r *Registry) Run(ctx context.Context) {
 	t := time.NewTicker(r.refresh)
 	defer t.Stop()
+	skip := r.fresh()
 	for {
-		if err := r.Refresh(ctx); err != nil {
-			r.log.Warn("spid: idp metadata refresh failed; keeping the last good copy", "err", err)
+		if !skip {
+			r.refreshLogged(ctx)
 		}
+		skip = false
 		select {
 		case <-ctx.Done():
 			return
