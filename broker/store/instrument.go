@@ -50,6 +50,12 @@ func Instrument(s Store, reg prometheus.Registerer) (*Instrumented, error) {
 // Unwrap returns the wrapped Store.
 func (in *Instrumented) Unwrap() Store { return in.s }
 
+// Wrap returns an Instrumented over s that records into in's metrics: another view of the
+// same store (the Redis store without WAIT, for rate limits) counted as one.
+func (in *Instrumented) Wrap(s Store) *Instrumented {
+	return &Instrumented{s: s, duration: in.duration, errors: in.errors}
+}
+
 func (in *Instrumented) done(op string, start time.Time, err error) {
 	in.duration[op].Observe(time.Since(start).Seconds())
 	if err != nil && !errors.Is(err, ErrNotFound) {

@@ -88,6 +88,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		return fmt.Errorf("store: %w", err)
 	}
 	defer raw.Close()
+	dur := newDurability(raw, cfg)
+	if err := dur.checkPersistence(ctx, logger); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	tr, err := newTracing(ctx, cfg.Tracing)
 	if err != nil {
 		return err
@@ -176,6 +180,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
 		Delegations: bridge.Delegations(reg),
 		Routes:      map[string]http.Handler{"/deleghe/": delegWeb, "/admin/delegations/": delegWeb},
+		ReadyChecks: dur.readyChecks(),
 	})
 	if err != nil {
 		return err
@@ -197,7 +202,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 				trusted = append(trusted, netip.PrefixFrom(a, a.BitLen()))
 			}
 		}
-		handler = ratelimit.New(st, ratelimit.Options{}).ByPath(b, ratelimit.DefaultRoutes(trusted, logger.With("component", "ratelimit"))...)
+		handler = ratelimit.New(counterStore(st, raw), ratelimit.Options{}).ByPath(b, ratelimit.DefaultRoutes(trusted, logger.With("component", "ratelimit"))...)
 	}
 	handler = tr.handler(handler)
 	main := &http.Server{Addr: cfg.Listen.HTTP, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
@@ -235,21 +240,26 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		servers = append(servers, mtls)
 		go func() { errc <- mtls.ServeTLS(mln, "", "") }()
 	}
-	// Providers with background work (SPID metadata refresh) start once the listeners are
-	// bound: in dev mode the SPID IdPs are served by this very process.
+	// Providers with background work (SPID metadata refresh) load once the listeners are
+	// bound (in dev mode the SPID IdPs are served by this very process), before the start-up
+	// checks judge them.
 	for _, p := range provs {
-		if cfg.Dev {
-			if r, ok := p.(interface{ Refresh(context.Context) error }); ok {
-				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				if err := r.Refresh(rctx); err != nil {
-					logger.Warn("dev provider refresh failed", "error", err)
-				}
-				cancel()
+		if r, ok := p.(interface{ Refresh(context.Context) error }); ok {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := r.Refresh(rctx); err != nil {
+				logger.Warn("provider refresh failed", "provider", p.Info().ID, "error", err)
 			}
+			cancel()
 		}
 		if r, ok := p.(interface{ Run(context.Context) }); ok {
 			go r.Run(runCtx)
 		}
+	}
+	if err := startupReadiness(ctx, b, cfg, logger); err != nil {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		return err
 	}
 	b.MarkReady()
 	if ready != nil {

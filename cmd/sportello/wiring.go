@@ -190,10 +190,20 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	case "", "memory":
 		return memory.New(memory.Options{}), nil
 	case "redis":
-		return redisstore.New(ctx, redisstore.Options{URL: cfg.Store.Redis.URL, Addrs: cfg.Store.Redis.Addrs,
-			MasterName: cfg.Store.Redis.MasterName, Password: cfg.Store.Redis.Password.Value, Prefix: cfg.Store.Redis.Prefix})
+		r := cfg.Store.Redis
+		return redisstore.New(ctx, redisstore.Options{URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName,
+			Password: r.Password.Value, Prefix: r.Prefix, WaitReplicas: r.Replicas(), WaitTimeout: r.WaitTimeout})
 	}
 	return nil, fmt.Errorf("unknown store type %q", cfg.Store.Type)
+}
+
+// counterStore is the store of the rate limiter's counters, which need no durability: on
+// Redis the instrumented store's view without WAIT, so a limit check never waits for replicas.
+func counterStore(st *store.Instrumented, raw store.Store) store.Store {
+	if rs, ok := raw.(*redisstore.Store); ok && rs.WaitReplicas() > 0 {
+		return st.Wrap(rs.WithoutWait())
+	}
+	return st
 }
 
 // keySource is the signing-key source. On Redis the key set lives in the store (sealed with

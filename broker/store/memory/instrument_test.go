@@ -102,3 +102,27 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, op string) int {
 	}
 	return 0
 }
+
+// Wrap counts a second view of the store (the Redis store without WAIT) in the same metrics.
+func TestInstrumentedWrapSharesTheMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, b := memory.New(memory.Options{}), memory.New(memory.Options{})
+	defer a.Close()
+	defer b.Close()
+	in, err := store.Instrument(a, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := in.Wrap(failing{b})
+	_ = in.Put(t.Context(), "k", []byte("v"), 0)
+	_ = view.Put(t.Context(), "k", []byte("v"), 0)
+	if _, err := view.Get(t.Context(), "k"); !errors.Is(err, errDown) {
+		t.Fatalf("the view does not wrap its own store: %v", err)
+	}
+	if got := histogramCount(t, reg, "put"); got != 2 {
+		t.Errorf("put observed %d times, want 2 (one per view)", got)
+	}
+	if got := histogramCount(t, reg, "get"); got != 1 {
+		t.Errorf("get observed %d times, want 1", got)
+	}
+}
