@@ -21,7 +21,9 @@ Usage:
   sportello dev [--http ADDR] [--mtls ADDR] [--redis URL] [--data DIR] [--testdata DIR]
                                       run dev mode: in-memory store, dev identity providers, demo clients
   sportello serve --config FILE       run with a configuration file
-  sportello check-config FILE         validate a configuration file, listing every error
+  sportello check-config [--offline] FILE
+                                      validate a configuration, its signing keys and (unless --offline)
+                                      the SPID IdP metadata URLs, listing every error
   sportello keys rotate --config FILE promote the next signing keys to active (no restart needed)
   sportello keys rotate --data DIR    the same for dev mode's key files
   sportello trust import-tsl FILE --out BUNDLE [--signer CERT]
@@ -57,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "check-config":
-		return cmdCheckConfig(args[1:], stdout, stderr)
+		return cmdCheckConfig(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

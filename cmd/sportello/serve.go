@@ -30,21 +30,6 @@ import (
 	"github.com/inps/sportello/providers"
 )
 
-func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: sportello check-config FILE")
-		return 2
-	}
-	errs := config.Check(args[0], configOptions())
-	if len(errs) > 0 {
-		config.FormatErrors(stderr, errs)
-		fmt.Fprintf(stderr, "%s: %d error(s)\n", args[0], len(errs))
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s: OK\n", args[0])
-	return 0
-}
-
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

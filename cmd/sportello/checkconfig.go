@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/providers/spid"
+)
+
+// metadataClient fetches the IdP metadata URLs for check-config (each within 10 s, like the
+// registry); tests point it at their TLS servers.
+var metadataClient = &http.Client{Timeout: 10 * time.Second}
+
+func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: sportello check-config [--offline] FILE")
+		return 2
+	}
+	path := fs.Arg(0)
+	errs := config.Check(path, configOptions())
+	if len(errs) == 0 {
+		// What only the built broker would notice: the signing keys and the IdP metadata.
+		cfg, err := config.Load(path, configOptions())
+		if err != nil {
+			errs = []error{err}
+		} else {
+			errs = append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...)
+		}
+	}
+	if len(errs) > 0 {
+		config.FormatErrors(stderr, errs)
+		fmt.Fprintf(stderr, "%s: %d error(s)\n", path, len(errs))
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", path)
+	return 0
+}
+
+// checkKeys reads keys.dir as serve would: every key file must parse. With the memory store
+// the files are the whole key set, so an active ES256 and RS256 key must be there; on Redis
+// they only bootstrap the key set in the store, which completes what is missing. Dev mode
+// generates them.
+func checkKeys(ctx context.Context, cfg *config.Config) []error {
+	if cfg.Dev {
+		return nil
+	}
+	ks, err := (&broker.FileKeySource{Dir: cfg.Keys.Dir}).Load(ctx)
+	if err != nil {
+		return []error{&config.FieldError{Path: "keys.dir", Msg: err.Error()}}
+	}
+	if cfg.Store.Type == "redis" {
+		return nil
+	}
+	var errs []error
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
+		found := false
+		for _, k := range ks.Keys {
+			found = found || k.Alg == alg && k.State == broker.KeyActive
+		}
+		if !found {
+			errs = append(errs, &config.FieldError{Path: "keys.dir", Msg: fmt.Sprintf(
+				"no active %s key in %s (the memory store signs with these files: create them with `sportello keys rotate --config FILE`)", alg, cfg.Keys.Dir)})
+		}
+	}
+	return errs
+}
+
+// checkMetadata loads every SPID IdP metadata source as the broker would (fetched, signature
+// verified when a metadata certificate is set, parsed), each at its path. offline skips the
+// URLs.
+func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(cfg.Providers)) {
+		p := cfg.Providers[id]
+		if p.Type != "spid" || !p.IsEnabled() {
+			continue
+		}
+		sc, perrs := spid.FromProvider(id, &p, cfg.Dev)
+		if len(perrs) > 0 {
+			errs = append(errs, perrs...)
+			continue
+		}
+		for i, idp := range sc.IdPs {
+			at := fmt.Sprintf("providers.%s.idps[%d].metadata_file", id, i)
+			if idp.MetadataURL != "" {
+				if offline {
+					continue
+				}
+				at = fmt.Sprintf("providers.%s.idps[%d].metadata_url", id, i)
+			}
+			reg, err := spid.NewRegistry([]spid.IdPConfig{idp}, metadataClient, time.Now, slog.New(slog.DiscardHandler), time.Hour)
+			if err == nil {
+				err = reg.Refresh(ctx)
+			}
+			if err != nil {
+				errs = append(errs, &config.FieldError{Path: at, Msg: err.Error()})
+			}
+		}
+	}
+	return errs
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inps/sportello/providers/spid/devidp"
+)
+
+// exampleDeployment deploys config/example.yaml, edited by edit, beside the fake files of
+// config/testdata/example; it returns the configuration's path.
+func exampleDeployment(t *testing.T, edit func(yaml string) string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../config/testdata/example")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../config/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sportello.yaml")
+	if err := os.WriteFile(path, []byte(edit(string(data))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SPORTELLO_CRYPTO_KEY", strings.Repeat("ab", 32))
+	t.Setenv("SPORTELLO_PENSIONI_SECRET", "pensioni-secret-not-real-0123456789")
+	for _, k := range []string{"SPORTELLO_ISSUER", "SPORTELLO_HTTP_ADDR", "SPORTELLO_MTLS_ADDR", "SPORTELLO_REDIS_URL", "SPORTELLO_STORE", "SPORTELLO_KEYS_DIR", "SPORTELLO_AUDIT_FILE"} {
+		t.Setenv(k, "")
+	}
+	return path
+}
+
+func checkConfig(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"check-config"}, args...), &out, &errb)
+	return code, errb.String()
+}
+
+// errorPaths are the paths check-config reported, one per line ("path: message").
+func errorPaths(out string) []string {
+	var paths []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if p, _, ok := strings.Cut(line, ": "); ok && !strings.HasSuffix(line, "error(s)") {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+// check-config loads every SPID metadata source as serve would, and names the one that
+// fails: an unreachable URL, a file that is not metadata. --offline skips the URLs only.
+func TestCheckConfigLoadsTheIdPMetadata(t *testing.T) {
+	idp, err := devidp.New(devidp.Options{Name: "demo", BaseURL: "https://idp.example",
+		KeyFile: "../../testdata/spid/dev-idp-demo.key", CertFile: "../../testdata/spid/dev-idp-demo.crt",
+		SPMetadata: func(context.Context) ([]byte, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := idp.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(md) }))
+	defer srv.Close()
+	dead := httptest.NewTLSServer(http.NotFoundHandler())
+	dead.Close() // a port nobody listens on
+	saved := metadataClient
+	metadataClient = srv.Client()
+	t.Cleanup(func() { metadataClient = saved })
+	path := exampleDeployment(t, func(y string) string {
+		return strings.Replace(y, `      - metadata_url: https://registry.spid.gov.it/entities-idp?&output=xml
+        binding: redirect
+`, `      - metadata_url: `+srv.URL+`
+      - metadata_url: `+dead.URL+`/metadata
+      - metadata_file: spid/idp.xml
+      - metadata_file: spid/not-metadata.xml
+`, 1)
+	})
+	dir := filepath.Dir(path)
+	if err := os.WriteFile(filepath.Join(dir, "spid", "idp.xml"), md, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spid", "not-metadata.xml"), []byte("<html>login</html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := checkConfig(t, path)
+	if got := errorPaths(out); code != 1 || strings.Join(got, " ") != "providers.spid.idps[1].metadata_url providers.spid.idps[3].metadata_file" {
+		t.Fatalf("exit %d, errors at %v, want idps[1].metadata_url and idps[3].metadata_file:\n%s", code, got, out)
+	}
+	code, out = checkConfig(t, "--offline", path)
+	if got := errorPaths(out); code != 1 || strings.Join(got, " ") != "providers.spid.idps[3].metadata_file" {
+		t.Fatalf("--offline: exit %d, errors at %v, want idps[3].metadata_file only:\n%s", code, got, out)
+	}
+}
+
+// check-config reads keys.dir as serve would: the memory store signs with the files there,
+// so an empty directory or a damaged key file is an error; the Redis store bootstraps the key
+// set in the store and completes it, so an empty directory is fine there.
+func TestCheckConfigReadsTheSigningKeys(t *testing.T) {
+	redisPath := exampleDeployment(t, func(y string) string { return y })
+	if code, out := checkConfig(t, "--offline", redisPath); code != 0 {
+		t.Fatalf("redis store with an empty keys.dir: exit %d\n%s", code, out)
+	}
+	path := exampleDeployment(t, func(y string) string { return strings.Replace(y, "  type: redis\n", "  type: memory\n", 1) })
+	code, out := checkConfig(t, "--offline", path)
+	if got := errorPaths(out); code != 1 || strings.Join(got, " ") != "keys.dir keys.dir" || !strings.Contains(out, "no active ES256 key") || !strings.Contains(out, "no active RS256 key") {
+		t.Fatalf("memory store with an empty keys.dir: exit %d\n%s", code, out)
+	}
+	var rot bytes.Buffer
+	if c := run(context.Background(), []string{"keys", "rotate", "--config", path}, &rot, &rot); c != 0 {
+		t.Fatalf("keys rotate: %d\n%s", c, rot.String())
+	}
+	if code, out := checkConfig(t, "--offline", path); code != 0 {
+		t.Fatalf("memory store with its keys: exit %d\n%s", code, out)
+	}
+	keys := filepath.Join(filepath.Dir(path), "keys")
+	if err := os.WriteFile(filepath.Join(keys, "es256-next.pem"), []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := checkConfig(t, "--offline", path); code != 1 || !strings.Contains(out, "keys.dir") || !strings.Contains(out, "es256-next.pem") {
+		t.Fatalf("a damaged key file: exit %d\n%s", code, out)
+	}
+}
