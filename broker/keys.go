@@ -379,11 +379,14 @@ func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0); err != nil {
-			return nil, fmt.Errorf("keys: %w", err)
-		}
+		_, perr := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0)
+		// A failed write may be applied all the same (a durable write the replicas did not
+		// acknowledge in time, a reply lost): whatever key set the store holds now is the one.
 		raw, err = s.Store.Get(ctx, keysetKey)
 		if err != nil {
+			if perr != nil {
+				err = perr
+			}
 			return nil, fmt.Errorf("keys: %w", err)
 		}
 	} else if err != nil {
