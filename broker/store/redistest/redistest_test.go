@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/inps/sportello/broker/store/redistest"
 )
 
@@ -81,4 +83,29 @@ func alive(pid int) bool {
 		return false
 	}
 	return p.Signal(syscall.Signal(0)) == nil
+}
+
+// The proxy delays what the server sends by the lag set, in order, and delivers what it read
+// before the server died.
+func TestProxyDelaysTheServersBytes(t *testing.T) {
+	p := redistest.StartProcess(t)
+	px := redistest.StartProxy(t, p.Addr())
+	c := goredis.NewClient(&goredis.Options{Addr: px.Addr(), MaxRetries: -1})
+	defer c.Close()
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	px.SetLag(80*time.Millisecond, 120*time.Millisecond)
+	start := time.Now()
+	for i := range 5 {
+		if err := c.Set(t.Context(), "k", i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 5*80*time.Millisecond {
+		t.Fatalf("5 round trips took %v through an 80-120ms lag", took)
+	}
+	if v, err := c.Get(t.Context(), "k").Result(); err != nil || v != "4" {
+		t.Fatalf("get %q %v", v, err)
+	}
 }
