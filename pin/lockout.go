@@ -1,9 +1,12 @@
 package pin
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -81,20 +84,11 @@ func (s *Service) attempt(ctx context.Context, cf, realm string, clear bool, che
 	} else if !until.IsZero() {
 		return &providers.LockedError{Until: until}
 	}
-	leaseKey := key(cf, realm+":lease")
-	ok, err := s.store.PutIfAbsent(ctx, leaseKey, []byte("1"), s.cfg.AttemptLease)
+	release, err := s.acquireLease(ctx, key(cf, realm+":lease"))
 	if err != nil {
-		return fmt.Errorf("pin: lease: %w: %w", providers.ErrUnavailable, err)
+		return err
 	}
-	if !ok {
-		return ErrBusy
-	}
-	defer func() {
-		// A fresh context: the lease must go even when the request was cancelled.
-		if err := s.store.Delete(context.WithoutCancel(ctx), leaseKey); err != nil {
-			s.log.WarnContext(ctx, "pin: lease not released", "err", err)
-		}
-	}()
+	defer release()
 	// Checked again under the lease: an attempt that passed the first check while another
 	// was failing must not verify once that one has set the lock.
 	if until, err := s.lockedUntil(ctx, cf, realm); err != nil {
@@ -118,6 +112,38 @@ func (s *Service) attempt(ctx context.Context, cf, realm string, clear bool, che
 		return nil
 	}
 	return s.fail(ctx, cf, realm)
+}
+
+// acquireLease takes the per-account verification lease under a token of this attempt, so
+// that only this attempt releases it. A write whose answer was lost may have taken the lease
+// all the same (a cut connection the client retried, a durable write the replicas did not
+// acknowledge in time): the token recognises it, and an attempt that fails releases what it
+// may hold, so the account is not left busy for the lease's lifetime once Redis answers
+// again. A lease nobody could release still ends with its ttl (AttemptLease).
+func (s *Service) acquireLease(ctx context.Context, leaseKey string) (release func(), err error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return nil, fmt.Errorf("pin: lease: %w", err)
+	}
+	token := []byte(hex.EncodeToString(b))
+	release = func() {
+		// A fresh context: the lease must go even when the request was cancelled.
+		if _, err := s.store.CompareAndSwap(context.WithoutCancel(ctx), leaseKey, token, nil, 0); err != nil {
+			s.log.WarnContext(ctx, "pin: lease not released", "err", err)
+		}
+	}
+	ok, err := s.store.PutIfAbsent(ctx, leaseKey, token, s.cfg.AttemptLease)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("pin: lease: %w: %w", providers.ErrUnavailable, err)
+	}
+	if !ok {
+		if held, err := s.store.Get(ctx, leaseKey); err != nil || !bytes.Equal(held, token) {
+			return nil, ErrBusy
+		}
+		// Ours: a retried write whose first try had taken it.
+	}
+	return release, nil
 }
 
 // fail records one wrong PIN and sets the lock.
