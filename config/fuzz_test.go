@@ -11,6 +11,8 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(validYAML))
 	f.Add(DevYAML)
 	f.Add([]byte("providers: {spid: {type: spid, idps: [{metadata_url: x}], clock_skew: 5m}}\n"))
+	f.Add([]byte(validYAML + "store: {type: redis, redis: {url: 'unix:///run/redis.sock?db=1', wait_replicas: 2, wait_timeout: 2s, require_aof: warn}}\nstartup: {on_not_ready: refuse}\n"))
+	f.Add([]byte(validYAML + "store: {type: redis, redis: {addrs: [s1:26379], master_name: m, wait_replicas: -1, require_aof: maybe}}\n"))
 	type section struct {
 		IdPs []struct {
 			MetadataURL string `yaml:"metadata_url"`

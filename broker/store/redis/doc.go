@@ -8,6 +8,11 @@
 // CompareAndSwap and Incr (which sets the ttl only on the counter it creates) are Lua scripts
 // run with EVALSHA. TTLs are whole milliseconds, rounded up.
 //
+// With Options.WaitReplicas every write is followed by WAIT on the primary's connection
+// (durable.go); Persistence and Replication report the primaries' AOF and replicas for
+// start-up checks and readiness (health.go), and WithoutWait gives a view for state that
+// needs no durability.
+//
 // Errors never carry the password nor the key (keys can hold fiscal codes); they wrap
 // store.ErrNotFound, ErrClosed, ErrNotDurable or the go-redis error with %w.
 package redis
