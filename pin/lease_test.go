@@ -16,43 +16,30 @@ import (
 	"github.com/inps/sportello/providers"
 )
 
-var errCut = errors.New("read tcp 127.0.0.1:6379: connection reset by peer")
-
-// lostLease applies the first lease write and then answers as a cut connection does: with
-// an error (lost reply), or with "not set" (the client retried the write its first try had
-// applied). Releases fail while down is set, as they do while Redis is still away.
-type lostLease struct {
+// retriedLease answers the first lease write, which it applies, with "not set": what the
+// client's retry of a write whose first try ran but lost its answer gets back.
+type retriedLease struct {
 	store.Store
-	retried bool        // answer the applied write with (false, nil) instead of an error
-	once    atomic.Bool // the first lease write has been answered
-	down    atomic.Bool
+	once atomic.Bool
 }
 
-func (s *lostLease) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if !strings.HasSuffix(key, ":lease") || s.once.Swap(true) {
-		return s.Store.PutIfAbsent(ctx, key, value, ttl)
+func (s *retriedLease) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	ok, err := s.Store.PutIfAbsent(ctx, key, value, ttl)
+	if strings.HasSuffix(key, ":lease") && !s.once.Swap(true) {
+		return false, err
 	}
-	_, _ = s.Store.PutIfAbsent(ctx, key, value, ttl)
-	if s.retried {
-		return false, nil
-	}
-	return false, errCut
+	return ok, err
 }
 
-func (s *lostLease) CompareAndSwap(ctx context.Context, key string, old, next []byte, ttl time.Duration) (bool, error) {
-	if s.down.Load() && strings.HasSuffix(key, ":lease") {
-		return false, errCut
-	}
-	return s.Store.CompareAndSwap(ctx, key, old, next, ttl)
-}
+var leaseAnna = key(cfAnna, "web:lease")
 
-func leaseEnv(t *testing.T, st *lostLease) *env {
+// leaseEnv is Anna's active PIN on a memory store seen through wrap.
+func leaseEnv(t *testing.T, wrap func(store.Store) store.Store) *env {
 	t.Helper()
 	clock := storetest.NewClock(t0)
 	mem := memory.New(memory.Options{Now: clock.Now})
 	t.Cleanup(func() { mem.Close() })
-	st.Store = mem
-	e := newEnvOn(t, st, clock)
+	e := newEnvOn(t, wrap(mem), clock)
 	e.holder(t, cfAnna, "K7M2P9Q4", Citizen, Ordinario)
 	return e
 }
@@ -61,8 +48,12 @@ func leaseEnv(t *testing.T, st *lostLease) *env {
 // the next attempt, once Redis answers, is verified instead of being told the account is busy
 // for the lease's lifetime.
 func TestALeaseWhoseAnswerWasLostDoesNotBlockTheAccount(t *testing.T) {
-	e := leaseEnv(t, &lostLease{})
-	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, errCut) {
+	e := leaseEnv(t, func(s store.Store) store.Store {
+		cs := storetest.NewCutStore(s)
+		cs.After(storetest.Once("PutIfAbsent", leaseAnna))
+		return cs
+	})
+	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, storetest.ErrCut) {
 		t.Fatalf("attempt during the cut: %v, want unavailable", err)
 	}
 	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); err != nil {
@@ -73,7 +64,7 @@ func TestALeaseWhoseAnswerWasLostDoesNotBlockTheAccount(t *testing.T) {
 // The client's retry of a lease write its first try had applied answers "not set": the lease
 // is the attempt's own (its token is there), not another attempt's.
 func TestARetriedLeaseWriteIsTheAttemptsOwn(t *testing.T) {
-	e := leaseEnv(t, &lostLease{retried: true})
+	e := leaseEnv(t, func(s store.Store) store.Store { return &retriedLease{Store: s} })
 	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); err != nil {
 		t.Fatalf("attempt whose lease write was retried: %v, want a login", err)
 	}
@@ -85,13 +76,17 @@ func TestARetriedLeaseWriteIsTheAttemptsOwn(t *testing.T) {
 // A lease nobody could release (Redis still away when the attempt ended) ends with its ttl:
 // the account is busy for at most AttemptLease, then usable.
 func TestALeaseNobodyReleasedEndsWithItsTTL(t *testing.T) {
-	st := &lostLease{}
-	st.down.Store(true)
-	e := leaseEnv(t, st)
+	var cs *storetest.CutStore
+	e := leaseEnv(t, func(s store.Store) store.Store {
+		cs = storetest.NewCutStore(s)
+		cs.After(storetest.Once("PutIfAbsent", leaseAnna))
+		cs.Before(func(op, key string) bool { return op == "CompareAndSwap" && key == leaseAnna }) // still down
+		return cs
+	})
 	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); !errors.Is(err, providers.ErrUnavailable) {
 		t.Fatalf("attempt during the cut: %v", err)
 	}
-	st.down.Store(false)
+	cs.Before(nil) // Redis answers again
 	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); !errors.Is(err, ErrBusy) {
 		t.Fatalf("attempt within the lease: %v, want busy", err)
 	}
@@ -104,7 +99,7 @@ func TestALeaseNobodyReleasedEndsWithItsTTL(t *testing.T) {
 // An attempt never releases another attempt's lease, even when its own has expired meanwhile.
 func TestAnAttemptReleasesOnlyItsOwnLease(t *testing.T) {
 	e := newEnv(t)
-	leaseKey := key(cfAnna, "web:lease")
+	leaseKey := leaseAnna
 	release, err := e.svc.acquireLease(ctx, leaseKey)
 	if err != nil {
 		t.Fatal(err)
