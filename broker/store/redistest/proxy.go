@@ -58,7 +58,7 @@ func (p *Proxy) lag() time.Duration {
 	if hi <= lo {
 		return time.Duration(lo)
 	}
-	return time.Duration(lo + rand.Int64N(hi-lo+1))
+	return time.Duration(lo + rand.Int64N(hi-lo+1)) //nolint:gosec // a test link's lag, not a secret
 }
 
 // Cut drops what the server sent and the client has not received yet, and closes every
