@@ -15,7 +15,7 @@ import (
 	"regexp"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Secret is a secret given by reference: "file:/path" (the file's content, trailing newline

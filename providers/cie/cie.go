@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/providers"

@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/providers"
