@@ -58,8 +58,11 @@ type Config struct {
 	opts Options
 	// envPaths maps a path to the variable that set it, to explain validation errors.
 	envPaths map[string]string
-	// lines maps a path to its line in the file, to locate validation errors.
-	lines map[string]int
+	// at maps a path to where the file writes it, to locate validation errors.
+	at map[string]position
+	// devTLS tells that the mTLS listener's server certificate comes from outside the
+	// configuration ("sportello dev" brings the dev PKI's).
+	devTLS bool
 }
 
 // Tracing configures OpenTelemetry tracing: a span per HTTP request and per Redis command,

@@ -19,30 +19,44 @@ type FieldError struct {
 	Path string
 	// Msg says what is wrong. It never contains a secret value.
 	Msg string
-	// Line is the 1-based line of the value in the YAML file, 0 when unknown.
-	Line int
+	// Line and Column locate the value in the YAML file (1-based; 0 when unknown). A value
+	// the file leaves out is located at the nearest enclosing key that is there.
+	Line, Column int
+	// SetBy names the environment variable (or dev-mode flag) that set the value, when it
+	// did not come from the file.
+	SetBy string
 }
 
-// Error implements error as "path: message".
+// Error implements error as "path: message (line L, column C)".
 func (e *FieldError) Error() string {
 	p := e.Path
 	if p == "" {
 		p = "(document)"
 	}
-	if e.Line > 0 {
+	switch {
+	case e.SetBy != "":
+		return fmt.Sprintf("%s: %s (set by %s)", p, e.Msg, e.SetBy)
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("%s: %s (line %d, column %d)", p, e.Msg, e.Line, e.Column)
+	case e.Line > 0:
 		return fmt.Sprintf("%s: %s (line %d)", p, e.Msg, e.Line)
 	}
 	return p + ": " + e.Msg
 }
 
-// fieldErr builds a FieldError at path, with the line of node when there is one.
+// fieldErr builds a FieldError at path, located at node when there is one.
 func fieldErr(path string, node *yaml.Node, format string, args ...any) *FieldError {
 	e := &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
 	if node != nil {
-		e.Line = node.Line
+		e.Line, e.Column = node.Line, node.Column
 	}
 	return e
 }
+
+// position is where a path's key (or list item) is written in the file.
+type position struct{ line, column int }
+
+func positionOf(node *yaml.Node) position { return position{node.Line, node.Column} }
 
 // maxNodes bounds the work of one decode: aliases can make a small document expand into a
 // huge tree ("billion laughs"), and provider sections are decoded again by their packages.
@@ -68,11 +82,12 @@ func DecodeSection(node *yaml.Node, path string, out any) []error {
 	return d.errs
 }
 
-// decodeStrict decodes a whole document into out, collecting every error with its path.
-func decodeStrict(node *yaml.Node, out any) (errs []error, lines map[string]int) {
-	d := &decoder{lines: map[string]int{}}
+// decodeStrict decodes a whole document into out, collecting every error with its path, and
+// returns where each path is written.
+func decodeStrict(node *yaml.Node, out any) (errs []error, at map[string]position) {
+	d := &decoder{at: map[string]position{}}
 	d.decode(node, reflect.ValueOf(out).Elem(), "")
-	return d.errs, d.lines
+	return d.errs, d.at
 }
 
 // decoder is a strict, path-aware YAML decoder over reflection. yaml.v3's own strict mode
@@ -82,9 +97,9 @@ type decoder struct {
 	nodes int
 	// skip lists top-level keys to ignore (the provider section's type and enabled).
 	skip map[string]bool
-	// lines records the line of each decoded path, so that later validation errors can
-	// point into the file too.
-	lines map[string]int
+	// at records where each path is written (its key, or its list item), so that later
+	// validation errors can point into the file too; nil records nothing.
+	at map[string]position
 }
 
 var (
@@ -93,6 +108,49 @@ var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
+
+// mark records where path is written, unless it already is (a mapping key is marked before
+// its value, so the key's position wins).
+func (d *decoder) mark(path string, node *yaml.Node) {
+	if d.at == nil || node == nil {
+		return
+	}
+	if _, ok := d.at[path]; !ok {
+		d.at[path] = positionOf(node)
+	}
+}
+
+// index marks every path under node without decoding it: a provider section is decoded later
+// by its own package, and its validation errors must point into the file too. It shares the
+// decoder's node budget, so aliases cannot make it expand without bound.
+func (d *decoder) index(node *yaml.Node, path string) {
+	if d.at == nil {
+		return
+	}
+	d.nodes++
+	if d.nodes > maxNodes {
+		return
+	}
+	d.mark(path, node)
+	for node.Kind == yaml.AliasNode && node.Alias != nil {
+		node = node.Alias
+	}
+	switch node.Kind {
+	case yaml.MappingNode:
+		// The pairs' own errors (duplicate keys...) are the section decoder's to report.
+		scratch := &decoder{nodes: d.nodes}
+		ps := scratch.pairs(node, path)
+		d.nodes = scratch.nodes
+		for _, p := range ps {
+			d.mark(join(path, p.key.Value), p.key)
+			d.index(p.value, join(path, p.key.Value))
+		}
+	case yaml.SequenceNode:
+		for i, item := range node.Content {
+			d.index(item, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
 
 func (d *decoder) fail(path string, node *yaml.Node, format string, args ...any) {
 	d.errs = append(d.errs, fieldErr(path, node, format, args...))
@@ -113,11 +171,7 @@ func (d *decoder) decode(node *yaml.Node, v reflect.Value, path string) {
 		}
 		node = node.Content[0]
 	}
-	if d.lines != nil && path != "" {
-		if _, ok := d.lines[path]; !ok {
-			d.lines[path] = node.Line
-		}
-	}
+	d.mark(path, node)
 	if node.Kind == yaml.AliasNode {
 		if node.Alias == nil {
 			d.fail(path, node, "unknown alias")
@@ -133,6 +187,7 @@ func (d *decoder) decode(node *yaml.Node, v reflect.Value, path string) {
 		return
 	case t == reflect.TypeFor[Provider]():
 		d.errs = append(d.errs, v.Addr().Interface().(*Provider).decode(node, path)...)
+		d.index(node, path)
 		return
 	case t == reflect.TypeFor[Secret]():
 		if err := v.Addr().Interface().(*Secret).decode(node, path); err != nil {
@@ -314,6 +369,7 @@ func (d *decoder) structure(node *yaml.Node, v reflect.Value, path string) {
 		if skip[name] {
 			continue
 		}
+		d.mark(join(path, name), p.key)
 		idx, ok := fields[name]
 		if !ok {
 			d.fail(join(path, name), p.key, "unknown key")
@@ -354,6 +410,7 @@ func (d *decoder) mapping(node *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
+		d.mark(join(path, p.key.Value), p.key)
 		d.decode(p.value, elem, join(path, p.key.Value))
 		m.SetMapIndex(reflect.ValueOf(p.key.Value).Convert(v.Type().Key()), elem)
 	}

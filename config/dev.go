@@ -51,16 +51,20 @@ func DevConfig(httpAddr, mtlsAddr, dataDir string, opts Options) (*Config, error
 	}
 	opts.Dir = dir
 	return parse(DevYAML, opts, func(c *Config) {
-		// These values no longer come from a line of dev.yaml.
-		delete(c.lines, "issuer")
-		delete(c.lines, "listen.http")
-		delete(c.lines, "listen.mtls")
+		// Values given on the command line no longer come from a line of dev.yaml: their
+		// errors name the flag.
+		c.devTLS = true
+		if c.envPaths == nil {
+			c.envPaths = map[string]string{}
+		}
 		if httpAddr != "" {
 			c.Listen.HTTP = httpAddr
 			c.Issuer = "http://" + httpAddr
+			c.envPaths["listen.http"], c.envPaths["issuer"] = "--http", "--http"
 		}
 		if mtlsAddr != "" {
 			c.Listen.MTLS = mtlsAddr
+			c.envPaths["listen.mtls"] = "--mtls"
 		}
 	})
 }

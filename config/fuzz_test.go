@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -13,6 +14,13 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("providers: {spid: {type: spid, idps: [{metadata_url: x}], clock_skew: 5m}}\n"))
 	f.Add([]byte(validYAML + "store: {type: redis, redis: {url: 'unix:///run/redis.sock?db=1', wait_replicas: 2, wait_timeout: 2s, require_aof: warn}}\nstartup: {on_not_ready: refuse}\n"))
 	f.Add([]byte(validYAML + "store: {type: redis, redis: {addrs: [s1:26379], master_name: m, wait_replicas: -1, require_aof: maybe}}\n"))
+	// Issue 14: values left out, a public client with a secret, the mTLS listener without its
+	// key, syntax errors past the first line, a second document.
+	f.Add([]byte(validYAML + "  - {id: spa, public: true, secret: \"\", redirect_uris: [https://s.example.it/cb], scopes: [openid]}\n"))
+	f.Add([]byte(strings.Replace(validYAML, `listen: {http: "0.0.0.0:8080"}`, "listen: {http: \"0.0.0.0:8080\", mtls: \"127.0.0.1:8443\", mtls_url: \"https://c.example.it\", tls_cert: tls/mtls.crt, tls_key: tls/mtls.crt}", 1)))
+	f.Add([]byte("issuer: x\nlisten:\n  http: [\n"))
+	f.Add([]byte(validYAML + "---\nissuer: y\n"))
+	f.Add([]byte("providers: {spid: {type: spid, idps: [{name: a}, *x]}}\n"))
 	type section struct {
 		IdPs []struct {
 			MetadataURL string `yaml:"metadata_url"`
@@ -46,7 +54,7 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("error %T %v", err, err)
 		}
 		for _, e := range ve.Errors {
-			if _, ok := e.(*FieldError); !ok {
+			if fe, ok := e.(*FieldError); !ok || (fe.Line == 0 && fe.SetBy == "") {
 				t.Fatalf("unlocated error %T %v", e, e)
 			}
 		}

@@ -1,6 +1,11 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -151,4 +156,41 @@ func wantOnly(t *testing.T, err error, want ...string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("error paths = %q, want %q\nerror:\n%v", got, want, err)
 	}
+}
+
+// wantLocated asserts that every error of err points into the file (a line) or names the
+// variable that set the value.
+func wantLocated(t *testing.T, err error) {
+	t.Helper()
+	ve, ok := errors.AsType[*ValidationError](err)
+	if !ok {
+		return
+	}
+	for _, e := range ve.Errors {
+		if fe, ok := e.(*FieldError); !ok || (fe.Line == 0 && fe.SetBy == "") {
+			t.Errorf("unlocated error: %v", e)
+		}
+	}
+}
+
+// yamlNull marshals as a YAML null, for keys that are present but empty ("secret: null").
+type yamlNull struct{}
+
+// MarshalYAML implements yaml.Marshaler.
+func (yamlNull) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+}
+
+// testKeyPEM is a fresh P-256 private key (PKCS#8 PEM), the key of no certificate.
+func testKeyPEM(t testing.TB) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }

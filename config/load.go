@@ -117,8 +117,8 @@ func parse(data []byte, opts Options, adjust func(*Config)) (*Config, error) {
 		return nil, &ValidationError{Errors: []error{err}}
 	}
 	cfg := &Config{opts: opts, Dir: opts.Dir}
-	errs, lines := decodeStrict(doc, cfg)
-	cfg.lines = lines
+	errs, at := decodeStrict(doc, cfg)
+	cfg.at = at
 	r := Resolver{Dir: opts.Dir, Dev: cfg.Dev, Getenv: opts.getenv}
 	cfg.resolvePaths(r)
 	cfg.applyEnv(opts.getenv)
@@ -140,7 +140,7 @@ func parse(data []byte, opts Options, adjust func(*Config)) (*Config, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: sortErrors(errs)}
+		return nil, &ValidationError{Errors: sortErrors(cfg.locate(errs))}
 	}
 	return cfg, nil
 }
@@ -151,16 +151,22 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &FieldError{Msg: "the configuration is empty"}
+			return nil, &FieldError{Msg: "the configuration is empty", Line: 1}
 		}
-		return nil, &FieldError{Msg: "not valid YAML: " + cleanYAMLError(err)}
+		return nil, syntaxError(cleanYAMLError(err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, &FieldError{Msg: "want exactly one YAML document", Line: extra.Line}
+		e := &FieldError{Msg: "want exactly one YAML document", Line: max(extra.Line, 1), Column: extra.Column}
+		if err != nil {
+			// The second document does not even parse: it is the first problem all the same.
+			e = syntaxError(cleanYAMLError(err))
+			e.Msg = "want exactly one YAML document; the next one is " + e.Msg
+		}
+		return nil, e
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, &FieldError{Msg: "the configuration is empty"}
+		return nil, &FieldError{Msg: "the configuration is empty", Line: max(doc.Line, 1)}
 	}
 	return &doc, nil
 }
@@ -191,7 +197,11 @@ func (c *Config) resolveSecrets(r Resolver) []error {
 	add(&c.Store.Redis.Password, "store.redis.password")
 	add(&c.Notify.SMTP.Password, "notify.smtp.password")
 	for i := range c.Clients {
-		add(&c.Clients[i].Secret, fmt.Sprintf("clients[%d].secret", i))
+		// A public client's secret is refused whatever it refers to (validatePublic): the
+		// reference itself is not worth resolving, nor its failure worth reporting instead.
+		if !c.Clients[i].Public {
+			add(&c.Clients[i].Secret, fmt.Sprintf("clients[%d].secret", i))
+		}
 	}
 	return errs
 }

@@ -79,13 +79,84 @@ func TestValidYAMLParses(t *testing.T) {
 
 func TestErrorsCarryLines(t *testing.T) {
 	_, err := Parse([]byte(validYAML+"bogus: 1\n"), testOptions(t, nil))
-	if err == nil || !strings.Contains(err.Error(), "bogus: unknown key (line 11)") {
+	if err == nil || !strings.Contains(err.Error(), "bogus: unknown key (line 11, column 1)") {
 		t.Fatalf("got %v", err)
 	}
 	y := strings.Replace(validYAML, "https://rp.example.it/cb", "https://rp.example.it/cb#f", 1)
 	_, err = Parse([]byte(y), testOptions(t, nil))
-	if want := "clients[0].redirect_uris[0]: must not have a fragment (line 9)"; err == nil || err.Error() != want {
+	if want := "clients[0].redirect_uris[0]: must not have a fragment (line 9, column 21)"; err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
+	}
+}
+
+// TestEveryErrorIsLocated: check-config points every mistake into the file, those of values
+// the file leaves out and those found by a provider's own validation included.
+func TestEveryErrorIsLocated(t *testing.T) {
+	const doc = `issuer: https://login.example.it
+listen:
+  http: 0.0.0.0:8080
+  mtls: 127.0.0.1:8443
+  mtls_url: https://cert.example.it
+  tls_cert: tls/mtls.crt
+keys: {dir: keys, crypto_key: "env:SPORTELLO_CRYPTO_KEY"}
+subject:
+  key: "file:secrets/subject_key"
+clients:
+  - id: rp
+    redirect_uris: [https://rp.example.it/cb]
+    scopes: [openid]
+providers:
+  spid:
+    type: spid
+    idps:
+      - name: a
+`
+	opts := testOptions(t, nil)
+	opts.ProviderTypes = map[string]ProviderValidator{"spid": func(id string, p *Provider, dev bool) []error {
+		// A rule of the provider's own, at a path the file writes.
+		return []error{&FieldError{Path: "providers.spid.idps[0].metadata_url", Msg: "required"}}
+	}}
+	_, err := Parse([]byte(doc), opts)
+	ve, ok := errors.AsType[*ValidationError](err)
+	if !ok {
+		t.Fatalf("want a *ValidationError, got %v", err)
+	}
+	want := map[string]string{
+		// The missing half of a pair: at its section.
+		"listen.tls_key": "listen.tls_key: listen.tls_cert and listen.tls_key go together (line 2, column 1)",
+		// A required key the client leaves out: at the client.
+		"clients[0].secret": "clients[0].secret: required for a confidential client: a secret reference (file:/path or env:NAME) (line 11, column 5)",
+		// Inside a provider section: at the list item that lacks the key.
+		"providers.spid.idps[0].metadata_url": "providers.spid.idps[0].metadata_url: required (line 18, column 9)",
+	}
+	for _, e := range ve.Errors {
+		fe, ok := e.(*FieldError)
+		if !ok || fe.Line == 0 {
+			t.Errorf("unlocated error %v", e)
+			continue
+		}
+		if w, ok := want[fe.Path]; ok {
+			if fe.Error() != w {
+				t.Errorf("got  %s\nwant %s", fe.Error(), w)
+			}
+			delete(want, fe.Path)
+		}
+	}
+	for p := range want {
+		t.Errorf("no error at %s in\n%v", p, err)
+	}
+
+	// A required top-level key: at the document's first key. Syntax errors at their line.
+	for _, tt := range []struct{ yaml, want string }{
+		{"listen: {http: \"0.0.0.0:8080\"}\n", "issuer: required: the public URL of the OpenID Connect issuer (line 1, column 1)"},
+		{"issuer: x\nlisten:\n  http: [\n", "(document): not valid YAML: did not find expected node content (line 3)"},
+		{"", "(document): the configuration is empty (line 1)"},
+		{validYAML + "---\nissuer: y\n", "(document): want exactly one YAML document (line 11, column 1)"},
+	} {
+		_, err := Parse([]byte(tt.yaml), testOptions(t, nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q:\ngot  %v\nwant %s", tt.yaml, err, tt.want)
+		}
 	}
 }
 
@@ -301,7 +372,7 @@ func TestLoadAndCheck(t *testing.T) {
 	errs := Check(path, opts)
 	var buf bytes.Buffer
 	FormatErrors(&buf, errs)
-	if got, want := buf.String(), "x: unknown key (line 11)\ny: unknown key (line 12)\n"; got != want {
+	if got, want := buf.String(), "x: unknown key (line 11, column 1)\ny: unknown key (line 12, column 1)\n"; got != want {
 		t.Errorf("FormatErrors = %q, want %q", got, want)
 	}
 	_, err = Load(path, opts)

@@ -28,7 +28,10 @@ type Secret struct {
 	Ref string `yaml:"-"`
 	// Value is the resolved secret.
 	Value string `yaml:"-"`
-	line  int
+	// at is where the reference is written; written tells that the key is there at all,
+	// even empty or null.
+	at      position
+	written bool
 }
 
 const redacted = "[redacted]"
@@ -65,7 +68,7 @@ func (s *Secret) UnmarshalYAML(node *yaml.Node) error {
 }
 
 func (s *Secret) decode(node *yaml.Node, path string) error {
-	*s = Secret{line: node.Line}
+	*s = Secret{at: positionOf(node), written: true}
 	if isNull(node) {
 		return nil
 	}
@@ -157,7 +160,7 @@ func (r Resolver) getenv(name string) string {
 // secret. An empty reference leaves the secret unset.
 func (r Resolver) Secret(s *Secret, path string) error {
 	fail := func(format string, args ...any) error {
-		return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: s.line}
+		return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: s.at.line, Column: s.at.column}
 	}
 	ref := s.Ref
 	switch {

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
@@ -85,18 +88,7 @@ func (c *Config) Validate() []error {
 		}
 	}
 	c.validateProviders(v)
-	for i, err := range v.errs {
-		var fe *FieldError
-		ok := errors.As(err, &fe)
-		switch {
-		case !ok:
-		case c.envPaths[fe.Path] != "":
-			v.errs[i] = &FieldError{Path: fe.Path, Msg: fe.Msg + " (set by " + c.envPaths[fe.Path] + ")"}
-		case fe.Line == 0 && c.lines[fe.Path] > 0:
-			v.errs[i] = &FieldError{Path: fe.Path, Msg: fe.Msg, Line: c.lines[fe.Path]}
-		}
-	}
-	return sortErrors(v.errs)
+	return sortErrors(c.locate(v.errs))
 }
 
 var acrs = []string{providers.SpidL1, providers.SpidL2, providers.SpidL3}
@@ -189,19 +181,76 @@ func (c *Config) validateListen(v *validator) {
 		}
 		v.add(p, "listen.tls_cert and listen.tls_key go together")
 	}
-	if l.MTLS != "" && !c.Dev && l.TLSCert == "" && l.TLSKey == "" {
-		v.add("listen.tls_cert", "required when listen.mtls is set (dev mode generates one)")
+	if l.MTLS != "" && !c.devTLS && l.TLSCert == "" && l.TLSKey == "" {
+		// Only "sportello dev" brings a server certificate of its own (the dev PKI); a file
+		// with dev: true does not, and the listener would not start.
+		v.add("listen.tls_cert", "required when listen.mtls is set: the server certificate of the mTLS listener (with listen.tls_key)")
 	}
-	for p, f := range map[string]string{"listen.tls_cert": l.TLSCert, "listen.tls_key": l.TLSKey} {
-		if f != "" {
-			if err := readable(f); err != nil {
-				v.add(p, "%v", err)
+	readableFiles := 0
+	for _, f := range []struct{ path, name string }{{"listen.tls_cert", l.TLSCert}, {"listen.tls_key", l.TLSKey}} {
+		if f.name != "" {
+			if err := readable(f.name); err != nil {
+				v.add(f.path, "%v", err)
+			} else {
+				readableFiles++
 			}
+		}
+	}
+	if readableFiles == 2 {
+		if path, msg := checkKeyPair(l.TLSCert, l.TLSKey); msg != "" {
+			v.add(path, "%s", msg)
 		}
 	}
 	if l.ShutdownTimeout < 0 {
 		v.add("listen.shutdown_timeout", "must not be negative")
 	}
+}
+
+// maxPEMFile bounds a certificate or key file.
+const maxPEMFile = 1 << 20
+
+// checkKeyPair loads the mTLS listener's certificate and key as serve will, and returns the
+// path and reason of the first problem, or "" when they make a pair. The reasons never quote
+// the files.
+func checkKeyPair(certFile, keyFile string) (path, msg string) {
+	certPEM, err := readSmallFile(certFile, maxPEMFile)
+	if err != nil {
+		return "listen.tls_cert", err.Error()
+	}
+	keyPEM, err := readSmallFile(keyFile, maxPEMFile)
+	if err != nil {
+		return "listen.tls_key", err.Error()
+	}
+	if msg := checkCertificatePEM(certPEM); msg != "" {
+		return "listen.tls_cert", certFile + " " + msg
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		return "listen.tls_key", fmt.Sprintf("%s is not the private key of listen.tls_cert: %v", keyFile, err)
+	}
+	return "", ""
+}
+
+// checkCertificatePEM tells why data is not a PEM certificate chain, or "".
+func checkCertificatePEM(data []byte) string {
+	n := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Sprintf("holds a certificate that does not parse: %v", err)
+		}
+		n++
+	}
+	if n == 0 {
+		return "holds no PEM certificate"
+	}
+	return ""
 }
 
 func readable(name string) error {

@@ -96,8 +96,9 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 }
 
 func (c *Config) validatePublic(v *validator, p string, cl *Client) {
-	if cl.Secret.IsSet() {
-		v.add(p+".secret", "a public client has no secret (it proves itself with PKCE)")
+	if cl.Secret.IsSet() || cl.Secret.written {
+		// Even an empty one: whoever wrote it meant a confidential client.
+		v.add(p+".secret", "a public client has no secret (it proves itself with PKCE): remove the key, or drop public: true")
 	}
 	if cl.AuthMethod != AuthNone {
 		v.add(p+".auth_method", "a public client uses none")

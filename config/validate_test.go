@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -203,6 +204,7 @@ func TestValidationRules(t *testing.T) {
 			}
 			_, err := Parse(mustYAML(t, m), testOptions(t, tt.env))
 			wantOnly(t, err, tt.want...)
+			wantLocated(t, err)
 		})
 	}
 }
@@ -251,6 +253,8 @@ func TestDevModeAllowsInsecureSettings(t *testing.T) {
 	set(m, "clients.0.secret", "short")
 	set(m, "clients.0.redirect_uris", []any{"http://rp.test/cb"})
 	set(m, "listen.mtls", "127.0.0.1:8443")
+	set(m, "listen.tls_cert", "tls/mtls.crt")
+	set(m, "listen.tls_key", "tls/mtls.key")
 	cfg, err := Parse(mustYAML(t, m), testOptions(t, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -302,4 +306,85 @@ func TestNotifyRules(t *testing.T) {
 	opts.ProviderTypes = map[string]ProviderValidator{"pin": func(string, *Provider, bool) []error { return nil }}
 	_, err := Parse(mustYAML(t, m), opts)
 	wantOnly(t, err, "notify.smtp.addr", "notify.smtp.from", "notify.spool_dir")
+}
+
+// TestTheMTLSListenerNeedsItsKeyPair: check-config loads the listener's certificate and key as
+// serve does, so a listener that could not start is refused up front; dev: true in a file is
+// no excuse (only "sportello dev" brings a certificate of its own).
+func TestTheMTLSListenerNeedsItsKeyPair(t *testing.T) {
+	otherKey := writeFile(t, "other.key", string(testKeyPEM(t)))
+	tests := []struct {
+		name      string
+		dev       bool
+		cert, key string
+		wantPath  string
+		wantMsg   string
+	}{
+		{"the key file holds the certificate, not its key", false, "tls/mtls.crt", "tls/mtls.crt", "listen.tls_key", "is not the private key of listen.tls_cert"},
+		{"the key of another pair", false, "tls/mtls.crt", otherKey, "listen.tls_key", "private key does not match public key"},
+		{"certificate and key swapped", false, "tls/mtls.key", "tls/mtls.crt", "listen.tls_cert", "holds no PEM certificate"},
+		{"no key at all", false, "tls/mtls.crt", "", "listen.tls_key", "listen.tls_cert and listen.tls_key go together"},
+		{"neither, outside dev mode", false, "", "", "listen.tls_cert", "required when listen.mtls is set"},
+		{"neither, in a dev-mode file", true, "", "", "listen.tls_cert", "required when listen.mtls is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := baseConfig()
+			set(m, "listen.mtls", "127.0.0.1:8443")
+			if tt.dev {
+				set(m, "dev", true)
+			}
+			if tt.cert != "" {
+				set(m, "listen.tls_cert", tt.cert)
+			}
+			if tt.key != "" {
+				set(m, "listen.tls_key", tt.key)
+			}
+			_, err := Parse(mustYAML(t, m), testOptions(t, nil))
+			wantOnly(t, err, tt.wantPath)
+			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("got %v, want %q", err, tt.wantMsg)
+			}
+			wantLocated(t, err)
+		})
+	}
+	// The example's pair is accepted.
+	m := baseConfig()
+	set(m, "listen.mtls", "127.0.0.1:8443")
+	set(m, "listen.tls_cert", "tls/mtls.crt")
+	set(m, "listen.tls_key", "tls/mtls.key")
+	if _, err := Parse(mustYAML(t, m), testOptions(t, nil)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAPublicClientHasNoSecret: whatever the secret key of a public client holds, even nothing,
+// the error says that a public client has none (not that the reference does not resolve).
+func TestAPublicClientHasNoSecret(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		secret any
+		dev    bool
+	}{
+		{"a reference that resolves", "env:SPORTELLO_TEST_CLIENT_SECRET", false},
+		{"a reference that does not resolve", "env:SPORTELLO_UNSET", false},
+		{"a literal outside dev mode", "literal-secret-0123456789", false},
+		{"a literal in dev mode", "literal-secret-0123456789", true},
+		{"an empty string", "", false},
+		{"null", yamlNull{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := baseConfig()
+			set(m, "clients.1.secret", tt.secret)
+			if tt.dev {
+				set(m, "dev", true)
+			}
+			_, err := Parse(mustYAML(t, m), testOptions(t, nil))
+			wantOnly(t, err, "clients[1].secret")
+			if err == nil || !strings.Contains(err.Error(), "a public client has no secret") {
+				t.Fatalf("got %v", err)
+			}
+			wantLocated(t, err)
+		})
+	}
 }
