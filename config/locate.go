@@ -34,6 +34,11 @@ func (c *Config) locate(errs []error) []error {
 	return out
 }
 
+// Locate points errors found after Load into the file, as Load does its own: a *FieldError
+// at a path (the signing keys at keys.dir, an IdP's metadata at its metadata_url) gets the
+// line of that path or of its nearest enclosing key; other errors are kept.
+func (c *Config) Locate(errs []error) []error { return c.locate(errs) }
+
 // nearest is the position of path, or of its closest ancestor that the file writes.
 func (c *Config) nearest(path string) (position, bool) {
 	if c.at == nil {

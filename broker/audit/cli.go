@@ -4,34 +4,54 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/inps/sportello/internal/cli"
 )
 
-const cliUsage = `Usage:
-  sportello audit verify FILE... [--key PUB]   check the hash chain and the signed checkpoints;
-                                              exit 1 naming the first bad line
-  sportello audit keygen --out FILE           write an Ed25519 checkpoint key (FILE, FILE.pub)
-`
+const cliUsage = `Usage: sportello audit COMMAND [flags]
+
+Commands:
+  verify   check the hash chain and the signed checkpoints of trail files; exit 1 naming the
+           first bad file and line
+  keygen   write an Ed25519 checkpoint signing key (FILE and FILE.pub)`
+
+const verifyUsage = `Usage: sportello audit verify FILE... [--key PUB]
+
+Checks the hash chain of the trail FILEs (in order: the rotated files, then the current one)
+and the signatures of their checkpoints with the public key PUB. Exit 0 with a summary, 1
+naming the first bad file and line.`
+
+const keygenUsage = `Usage: sportello audit keygen --out FILE
+
+Writes an Ed25519 checkpoint signing key: the private key in FILE (for audit.signing_key),
+the public key in FILE.pub (for "sportello audit verify --key").`
 
 // CLI runs "sportello audit ..." with args after "audit"; it returns the exit code.
 func CLI(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, cliUsage)
-		return 2
+	top := cli.NewFlags("sportello audit")
+	switch {
+	case len(args) == 0:
+		return cli.Misuse(stderr, top, cliUsage, "a command is required")
+	case cli.IsHelp(args[0]) && len(args) == 1:
+		cli.PrintUsage(stdout, cliUsage, nil)
+		return cli.ExitOK
+	case cli.IsHelp(args[0]):
+		args = []string{args[1], "--help"} // "audit help verify"
 	}
 	switch args[0] {
 	case "verify":
 		return cliVerify(args[1:], stdout, stderr)
 	case "keygen":
-		fl := flag.NewFlagSet("audit keygen", flag.ContinueOnError)
-		fl.SetOutput(stderr)
-		out := fl.String("out", "", "private key file (the public key goes to FILE.pub)")
-		if err := fl.Parse(args[1:]); err != nil || *out == "" || fl.NArg() != 0 {
-			fmt.Fprint(stderr, cliUsage)
-			return 2
+		fs := cli.NewFlags("sportello audit keygen")
+		out := fs.String("out", "", "private key `FILE` (the public key goes to FILE.pub)")
+		rest, code, done := cli.Parse(fs, keygenUsage, args[1:], stdout, stderr)
+		if done {
+			return code
+		}
+		if *out == "" || len(rest) != 0 {
+			return cli.Misuse(stderr, fs, keygenUsage, "--out FILE, and nothing else, is required")
 		}
 		pub, priv, err := ed25519.GenerateKey(nil)
 		if err == nil {
@@ -39,44 +59,28 @@ func CLI(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return 1
+			return cli.ExitFailure
 		}
 		fmt.Fprintf(stdout, "wrote %s and %s.pub (key id %s)\n", *out, *out, KeyID(pub))
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, cliUsage)
-		return 0
+		return cli.ExitOK
 	}
-	fmt.Fprint(stderr, cliUsage)
-	return 2
+	return cli.Misuse(stderr, top, cliUsage, "unknown command %q", args[0])
 }
 
 func cliVerify(args []string, stdout, stderr io.Writer) int {
-	var files []string
-	keyPath := ""
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--key" || a == "-key":
-			if i+1 == len(args) {
-				fmt.Fprint(stderr, cliUsage)
-				return 2
-			}
-			keyPath = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--key=") || strings.HasPrefix(a, "-key="):
-			_, keyPath, _ = strings.Cut(a, "=")
-		default:
-			files = append(files, a)
-		}
+	fs := cli.NewFlags("sportello audit verify")
+	keyPath := fs.String("key", "", "public key `PUB` of the checkpoints (FILE.pub of keygen); without it signatures are not checked")
+	files, code, done := cli.Parse(fs, verifyUsage, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(files) == 0 {
-		fmt.Fprint(stderr, cliUsage)
-		return 2
+		return cli.Misuse(stderr, fs, verifyUsage, "at least one trail FILE is required")
 	}
 	var pub ed25519.PublicKey
-	if keyPath != "" {
+	if *keyPath != "" {
 		var err error
-		if pub, err = LoadPublicKey(keyPath); err != nil {
+		if pub, err = LoadPublicKey(*keyPath); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}

@@ -10,7 +10,8 @@ import (
 func runCLI(t *testing.T, f *fixture, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := CLI(ctx, f.reg, args, &out, &errb)
+	code := CLI(ctx, append([]string{"--config", "sportello.yaml"}, args...), &out, &errb,
+		func(string) (*Registry, func(), error) { return f.reg, func() {}, nil })
 	return code, out.String(), errb.String()
 }
 
@@ -32,7 +33,7 @@ func TestCLI(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no command prints the usage", nil, 2, "usage: sportello delegation"},
+		{"no command prints the usage", nil, 2, "Usage: sportello delegation"},
 		{"an unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"register needs an office kind", []string{"register", "--delegator", "CNTCHR83T41D969D", "--delegate", "RSSMRA80A01H501U"}, 2, "unknown kind"},
 		{"the one-delegate limit", []string{"register", "--kind", "office_aa08", "--delegator", "CNTCHR83T41D969D", "--delegate", "RSSMRA80A01H501U"}, 1, "already has an active delegate"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/spid"
 )
 
@@ -22,15 +22,25 @@ import (
 // registry); tests point it at their TLS servers.
 var metadataClient = &http.Client{Timeout: 10 * time.Second}
 
+const checkConfigUsage = `Usage: sportello check-config [--offline] --config FILE
+       sportello check-config [--offline] FILE
+
+Validates a configuration file as serve would load it (environment overrides and secret
+references included), then its signing keys and the SPID IdP metadata (fetched, unless
+--offline), and lists every error with its path and line. Exit 1 on errors.`
+
 func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("sportello check-config")
+	flagPath := cli.ConfigFlag(fs)
 	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: sportello check-config [--offline] FILE")
-		return 2
+	rest, code, done := cli.Parse(fs, checkConfigUsage, args, stdout, stderr)
+	if done {
+		return code
 	}
-	path := fs.Arg(0)
+	path, code, ok := cli.ConfigPath(fs, checkConfigUsage, *flagPath, rest, stderr)
+	if !ok {
+		return code
+	}
 	errs := config.Check(path, configOptions())
 	if len(errs) == 0 {
 		// What only the built broker would notice: the signing keys and the IdP metadata.
@@ -38,7 +48,7 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			errs = []error{err}
 		} else {
-			errs = append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...)
+			errs = cfg.Locate(append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...))
 		}
 	}
 	if len(errs) > 0 {

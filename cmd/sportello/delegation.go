@@ -2,31 +2,33 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/inps/sportello/broker/delegation"
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/config"
 )
 
 // cmdDelegation runs "sportello delegation --config FILE register|revoke|show ...": office
-// operations on the delegation registry of the configured store.
+// operations on the delegation registry of the configured store, opened only once the
+// command line is understood.
 func cmdDelegation(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return withConfiguredStore(ctx, "delegation", args, stderr, func(cfg *config.Config, st store.Store, rest []string) int {
+	return delegation.CLI(ctx, args, stdout, stderr, func(path string) (*delegation.Registry, func(), error) {
+		cfg, st, err := openConfiguredStore(ctx, path)
+		if err != nil {
+			return nil, nil, err
+		}
 		aw, closeAudit, err := operatorAuditor(cfg, stderr)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
+			_ = st.Close()
+			return nil, nil, err
 		}
-		defer closeAudit()
 		reg, err := delegation.New(delegation.Options{Store: st, Notifier: buildNotifier(cfg), Auditor: aw,
 			Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
+			closeAudit()
+			_ = st.Close()
+			return nil, nil, err
 		}
-		return delegation.CLI(ctx, reg, rest, stdout, stderr)
+		return reg, func() { closeAudit(); _ = st.Close() }, nil
 	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/notify"
 	"github.com/inps/sportello/providers/spid"
@@ -26,19 +26,28 @@ import (
 // devPKIBase is the URL the dev certificates carry for their CRL and OCSP responder.
 const devPKIBase = "http://127.0.0.1:8080/dev/pki/"
 
+const devUsage = `Usage: sportello dev [flags]
+
+Runs the broker in dev mode, with nothing else to set up: the in-memory store (or Redis with
+--redis), the dev SPID identity providers, the dev CIE/CNS PKI, the demo clients and test
+people of testdata/dev/README.md, keys and secrets generated under --data. Never in production.`
+
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "main listener address (the issuer is http://ADDR)")
-	mtlsAddr := fs.String("mtls", "127.0.0.1:8443", "mutual-TLS listener address (CIE/CNS)")
-	redisURL := fs.String("redis", os.Getenv("SPORTELLO_REDIS_URL"), "use Redis at this URL instead of the in-memory store")
-	dataDir := fs.String("data", ".sportello-dev", "directory for dev keys and secrets (kept across restarts)")
-	testdata := fs.String("testdata", "testdata", "the repository's testdata directory (dev PKI, fixtures)")
+	fs := cli.NewFlags("sportello dev")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "`ADDR` of the main listener (the issuer is http://ADDR)")
+	mtlsAddr := fs.String("mtls", "127.0.0.1:8443", "`ADDR` of the mutual-TLS listener (CIE/CNS)")
+	redisURL := fs.String("redis", os.Getenv("SPORTELLO_REDIS_URL"), "use Redis at this `URL` instead of the in-memory store (or SPORTELLO_REDIS_URL)")
+	dataDir := fs.String("data", ".sportello-dev", "`DIR` of the dev keys and secrets (kept across restarts)")
+	testdata := fs.String("testdata", "testdata", "`DIR`: the repository's testdata directory (dev PKI, fixtures)")
 	verbose := fs.Bool("v", false, "debug logging")
-	otlp := fs.String("otlp", os.Getenv("SPORTELLO_OTLP_ENDPOINT"), "export OpenTelemetry traces to this OTLP/HTTP collector URL (every trace sampled)")
-	pprofAddr := fs.String("pprof", os.Getenv("SPORTELLO_DEBUG_ADDR"), "serve the Go profiler (/debug/pprof/) on this loopback address")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	otlp := fs.String("otlp", os.Getenv("SPORTELLO_OTLP_ENDPOINT"), "export OpenTelemetry traces to this OTLP/HTTP collector `URL` (every trace sampled; or SPORTELLO_OTLP_ENDPOINT)")
+	pprofAddr := fs.String("pprof", os.Getenv("SPORTELLO_DEBUG_ADDR"), "serve the Go profiler (/debug/pprof/) on this loopback `ADDR` (or SPORTELLO_DEBUG_ADDR)")
+	rest, code, done := cli.Parse(fs, devUsage, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(rest) > 0 {
+		return cli.Misuse(stderr, fs, devUsage, "unexpected arguments %q", rest)
 	}
 	level := slog.LevelInfo
 	if *verbose {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,26 +9,60 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers"
 )
 
+const keysUsage = `Usage: sportello keys rotate --config FILE
+       sportello keys rotate --data DIR
+
+Commands:
+  rotate   promote the next signing keys to active and retire the active ones; running
+           instances pick them up within 10 seconds (at once on SIGHUP)`
+
+const keysRotateUsage = `Usage: sportello keys rotate --config FILE
+       sportello keys rotate FILE
+       sportello keys rotate --data DIR
+
+Promotes the next signing keys to active and retires the active ones: in the store (Redis)
+or in the key files (memory store; --data: dev mode's). Running instances pick the new keys
+up within 10 seconds (at once on SIGHUP). The rotation is audited.`
+
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprintln(stderr, "usage: sportello keys rotate (--config FILE | --data DIR)")
-		return 2
+	top := cli.NewFlags("sportello keys")
+	switch {
+	case len(args) == 0:
+		return cli.Misuse(stderr, top, keysUsage, "a command is required")
+	case cli.IsHelp(args[0]) && len(args) == 1:
+		cli.PrintUsage(stdout, keysUsage, nil)
+		return cli.ExitOK
+	case cli.IsHelp(args[0]):
+		args = append(args[1:len(args):len(args)], "--help") // "keys help rotate"
 	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file")
-	data := fs.String("data", "", "dev mode data directory")
-	if err := fs.Parse(args[1:]); err != nil || (*path == "") == (*data == "") {
-		fmt.Fprintln(stderr, "usage: sportello keys rotate (--config FILE | --data DIR)")
-		return 2
+	if args[0] != "rotate" {
+		return cli.Misuse(stderr, top, keysUsage, "unknown command %q", args[0])
+	}
+	fs := cli.NewFlags("sportello keys rotate")
+	flagPath := cli.ConfigFlag(fs)
+	data := fs.String("data", "", "the data directory `DIR` of dev mode (instead of --config)")
+	rest, code, done := cli.Parse(fs, keysRotateUsage, args[1:], stdout, stderr)
+	if done {
+		return code
+	}
+	path := ""
+	if *data == "" || *flagPath != "" || len(rest) > 0 {
+		var ok bool
+		if path, code, ok = cli.ConfigPath(fs, keysRotateUsage, *flagPath, rest, stderr); !ok {
+			return code
+		}
+		if *data != "" {
+			return cli.Misuse(stderr, fs, keysRotateUsage, "--config and --data exclude each other")
+		}
 	}
 	var cfg *config.Config
 	var err error
-	if *path != "" {
-		cfg, err = config.Load(*path, configOptions())
+	if path != "" {
+		cfg, err = config.Load(path, configOptions())
 	} else {
 		cfg, err = config.DevConfig("", "", *data, configOptions())
 	}

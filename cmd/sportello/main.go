@@ -1,5 +1,7 @@
 // Command sportello is the identity broker: "sportello dev" runs dev mode, "sportello serve"
-// runs with a configuration file, and the other subcommands are operators' tools.
+// runs with a configuration file, and the other subcommands are operators' tools. Every
+// command answers -h/--help with its usage (exit 0, nothing opened) and a wrong command line
+// with the reason and its usage on standard error (exit 2); see internal/cli.
 package main
 
 import (
@@ -8,39 +10,87 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/x509auth/tsl"
 )
 
-const usage = `sportello — identity broker for INPS online services (SPID, CIE, CNS, INPS PIN → OpenID Connect)
+// command is one "sportello" command.
+type command struct {
+	name string
+	// summary is its line in "sportello --help".
+	summary string
+	// synopsis lists its forms with every flag, for "sportello --help".
+	synopsis []string
+	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
 
-Usage:
-  sportello dev [--http ADDR] [--mtls ADDR] [--redis URL] [--data DIR] [--testdata DIR]
-                                      run dev mode: in-memory store, dev identity providers, demo clients
-  sportello serve --config FILE       run with a configuration file
-  sportello check-config [--offline] FILE
-                                      validate a configuration, its signing keys and (unless --offline)
-                                      the SPID IdP metadata URLs, listing every error
-  sportello keys rotate --config FILE promote the next signing keys to active (no restart needed)
-  sportello keys rotate --data DIR    the same for dev mode's key files
-  sportello trust import-tsl FILE --out BUNDLE [--signer CERT]
-                                      build the CIE/CNS CA bundle from the Italian trusted list
-  sportello spid metadata --config FILE
-                                      print the signed SPID SP metadata
-  sportello spid cert --entity-id URL --ipa-code CODE --org NAME --locality CITY --out-key F --out-cert F
-                                      generate a SPID-shaped self-signed SP certificate (public SP)
-  sportello pin --config FILE issue|convert|revoke|unlock|authorise|show ...
-                                      INPS PIN operations on the configured store (never prints a PIN)
-  sportello delegation --config FILE register|revoke|show ...
-                                      office operations on the delegation registry (audited)
-  sportello audit verify FILE... --key PUB
-                                      check the audit trail's hash chain and signed checkpoints
-  sportello audit keygen --out FILE   make the Ed25519 checkpoint signing key
-  sportello help                      this text
-`
+// commands are every command, in the order "sportello --help" lists them.
+var commands = []command{
+	{"dev", "run dev mode: in-memory store, dev identity providers, demo clients", []string{
+		"dev [--http ADDR] [--mtls ADDR] [--redis URL] [--data DIR] [--testdata DIR] [--pprof ADDR] [--otlp URL] [-v]",
+	}, cmdDev},
+	{"serve", "run the broker with a configuration file", []string{
+		"serve --config FILE",
+	}, cmdServe},
+	{"check-config", "validate a configuration, its signing keys and SPID IdP metadata, listing every error with its path and line", []string{
+		"check-config [--offline] --config FILE",
+	}, cmdCheckConfig},
+	{"keys", "rotate the token signing keys (running instances pick them up, no restart)", []string{
+		"keys rotate --config FILE",
+		"keys rotate --data DIR",
+	}, cmdKeys},
+	{"spid", "the SPID service provider: signed metadata, SPID-shaped SP certificate", []string{
+		"spid metadata --config FILE",
+		"spid cert --entity-id URL --ipa-code CODE --org NAME --locality CITY --out-key FILE --out-cert FILE [--cn NAME] [--bits N] [--days N] [--force]",
+	}, func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return spid.CLI(ctx, args, stdout, stderr, spid.ConfigLoader(configOptions()))
+	}},
+	{"trust", "build the CIE/CNS CA bundle from AgID's trusted list", []string{
+		"trust import-tsl FILE --out BUNDLE [--signer CERT]",
+	}, tsl.CLI},
+	{"pin", "INPS PIN office and Contact-Center operations (never prints a PIN)", []string{
+		"pin --config FILE issue|request|confirm|convert|revoke|unlock|authorise|show [flags] FISCAL_CODE",
+	}, cmdPIN},
+	{"delegation", "office operations on the delegation registry (AA08, AA09, AA10)", []string{
+		"delegation --config FILE register|revoke|show [flags] ...",
+	}, cmdDelegation},
+	{"audit", "check the audit trail's hash chain and checkpoints; make the checkpoint key", []string{
+		"audit verify FILE... [--key PUB]",
+		"audit keygen --out FILE",
+	}, audit.CLI},
+}
+
+// usage is the text of "sportello --help": every command with its line, every form with its
+// flags, and the flags every command takes.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("sportello — identity broker for INPS online services (SPID, CIE, CNS, INPS PIN → OpenID Connect)\n\n")
+	b.WriteString("Usage: sportello COMMAND [flags] [arguments]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "  %-13s %s\n", "help", `this text; "sportello help COMMAND [SUBCOMMAND]" prints a command's usage`)
+	b.WriteString("\nEvery command and its flags:\n")
+	for _, c := range commands {
+		for _, s := range c.synopsis {
+			b.WriteString("  sportello " + s + "\n")
+		}
+	}
+	b.WriteString(`
+Flags of every command:
+  -h, --help      print the command's usage and exit 0 (nothing is opened)
+  --config FILE   the configuration file, for every command that reads one; check-config,
+                  serve, keys rotate and spid metadata also take it as their only argument
+
+Exit status: 0 done, 1 failed, 2 wrong command line.
+`)
+	return b.String()
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -50,36 +100,27 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		fmt.Fprint(stderr, usage())
+		return cli.ExitUsage
 	}
-	switch args[0] {
-	case "dev":
-		return cmdDev(ctx, args[1:], stdout, stderr)
-	case "serve":
-		return cmdServe(ctx, args[1:], stdout, stderr)
-	case "check-config":
-		return cmdCheckConfig(ctx, args[1:], stdout, stderr)
-	case "keys":
-		return cmdKeys(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+	name, rest := args[0], args[1:]
+	if cli.IsHelp(name) {
+		if len(rest) == 0 {
+			fmt.Fprint(stdout, usage())
+			return cli.ExitOK
+		}
+		// "sportello help pin issue" is "sportello pin issue --help".
+		name, rest = rest[0], append(rest[1:len(rest):len(rest)], "--help")
+		if cli.IsHelp(name) {
+			fmt.Fprint(stdout, usage())
+			return cli.ExitOK
+		}
 	}
-	if c, ok := extraCommands[args[0]]; ok {
-		return c(ctx, args[1:], stdout, stderr)
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, rest, stdout, stderr)
+		}
 	}
-	fmt.Fprintf(stderr, "sportello: unknown command %q\n\n%s", args[0], usage)
-	return 2
-}
-
-// extraCommands are the provider packages' operator commands.
-var extraCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"trust": tsl.CLI,
-	"audit": audit.CLI,
-	"spid": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-		return spid.CLI(ctx, args, stdout, stderr, spid.ConfigLoader(configOptions()))
-	},
-	"pin":        cmdPIN,
-	"delegation": cmdDelegation,
+	fmt.Fprintf(stderr, "sportello: unknown command %q\n\n%s", name, usage())
+	return cli.ExitUsage
 }

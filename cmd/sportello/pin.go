@@ -2,44 +2,47 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"log/slog"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/pin/pinweb"
 )
 
 // cmdPIN runs "sportello pin --config FILE <command>": PIN operations on the configured store
-// (Redis in production: the in-memory store lives only inside a running broker).
+// (Redis in production: the in-memory store lives only inside a running broker). The store
+// is opened only once the command line is understood.
 func cmdPIN(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return withConfiguredStore(ctx, "pin", args, stderr, func(cfg *config.Config, st store.Store, rest []string) int {
+	return pinweb.CLI(ctx, args, stdout, stderr, func(path string) (*pin.Service, func(), error) {
+		cfg, st, err := openConfiguredStore(ctx, path)
+		if err != nil {
+			return nil, nil, err
+		}
 		for id, p := range cfg.Providers {
 			if p.Type != "pin" {
 				continue
 			}
 			c, err := pinConfig(id, &p, cfg)
 			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
+				_ = st.Close()
+				return nil, nil, err
 			}
 			aw, closeAudit, err := operatorAuditor(cfg, stderr)
 			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
+				_ = st.Close()
+				return nil, nil, err
 			}
-			defer closeAudit()
 			svc, err := pin.New(pin.Options{Store: st, Config: *c, Notifier: buildNotifier(cfg), Auditor: aw,
 				Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
+				closeAudit()
+				_ = st.Close()
+				return nil, nil, err
 			}
-			return pinweb.CLI(ctx, svc, rest, stdout, stderr)
+			return svc, func() { closeAudit(); _ = st.Close() }, nil
 		}
-		fmt.Fprintln(stderr, "no provider section of type pin in the configuration")
-		return 1
+		_ = st.Close()
+		return nil, nil, errors.New("no provider section of type pin in the configuration")
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,18 +26,28 @@ import (
 	"github.com/inps/sportello/broker/ratelimit"
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers"
 )
 
+const serveUsage = `Usage: sportello serve --config FILE
+       sportello serve FILE
+
+Runs the broker with a configuration file: listeners, store and identity providers. SIGTERM
+and SIGINT drain the listeners; SIGHUP reloads the signing keys.`
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file")
-	if err := fs.Parse(args); err != nil || *path == "" {
-		fmt.Fprintln(stderr, "usage: sportello serve --config FILE")
-		return 2
+	fs := cli.NewFlags("sportello serve")
+	flagPath := cli.ConfigFlag(fs)
+	rest, code, done := cli.Parse(fs, serveUsage, args, stdout, stderr)
+	if done {
+		return code
 	}
-	cfg, err := config.Load(*path, configOptions())
+	path, code, ok := cli.ConfigPath(fs, serveUsage, *flagPath, rest, stderr)
+	if !ok {
+		return code
+	}
+	cfg, err := config.Load(path, configOptions())
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

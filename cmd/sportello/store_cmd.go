@@ -3,30 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
 )
 
-// withConfiguredStore runs an operators' command on the store of a configuration: args are
-// "--config FILE <command...>"; run gets the configuration, the open store and the rest.
-func withConfiguredStore(ctx context.Context, name string, args []string, stderr io.Writer,
-	run func(cfg *config.Config, st store.Store, rest []string) int) int {
-	if len(args) < 3 || args[0] != "--config" {
-		fmt.Fprintf(stderr, "usage: sportello %s --config FILE <command> ...\n", name)
-		return 2
-	}
-	cfg, err := config.Load(args[1], configOptions())
+// openConfiguredStore loads the configuration at path and opens its store, for the operators'
+// commands once their command line is understood; the caller closes the store.
+func openConfiguredStore(ctx context.Context, path string) (*config.Config, store.Store, error) {
+	cfg, err := config.Load(path, configOptions())
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return nil, nil, err
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "store:", err)
-		return 1
+		return nil, nil, fmt.Errorf("store: %w", err)
 	}
-	defer st.Close()
-	return run(cfg, st, args[2:])
+	return cfg, st, nil
 }

@@ -3,134 +3,198 @@ package pinweb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/pin"
 )
 
-const cliUsage = `usage: sportello pin <command> [flags] FISCAL_CODE
+const cliUsage = `Usage: sportello pin --config FILE COMMAND [flags] FISCAL_CODE
 
-commands:
+INPS PIN operations of the offices and of the Contact Center on the configured store. No
+command ever prints a PIN; every action is audited.
+
+Commands:
   issue      issue a PIN dispositivo at the office and print the envelope
-             --given-name --family-name --id-document [--category citizen|intermediary|official]
-             [--birthdate --mobile --email --pec --postal --resident-abroad --on-behalf]
   request    a Contact-Center request of a citizen taken by phone (PIN ordinario in two halves)
-             --given-name --family-name --postal and --mobile or --email
-             [--birthdate --pec --resident-abroad]
   confirm    confirm a request by phone (issues the PIN)
-  convert    approve|reject FISCAL_CODE [--reason]
-  revoke     revoke the PIN [--reason]
+  convert    approve|reject the conversion of a PIN ordinario into a dispositivo
+  revoke     revoke the PIN
   unlock     clear the lock after wrong PINs
-  authorise  add|remove FISCAL_CODE --auth a,b [--municipality --convenzione] [--reason]
+  authorise  add|remove authorisations of an official
   show       print the record as JSON (never the PIN)
 
-every command takes --operator NAME (default cli:$USER); every action is audited.
-`
+Every command takes --config FILE (before or after the command) and --operator NAME
+(default cli:$USER). "sportello pin COMMAND --help" lists a command's flags.`
 
-// CLI runs "sportello pin ..." over svc (built by cmd/sportello on the configured Store). It
-// returns the exit status: 0 on success, 1 on a refused operation, 2 on bad usage.
-func CLI(ctx context.Context, svc *pin.Service, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, cliUsage)
-		return 2
+// cliCommand is one "sportello pin" command: its usage line, its sub-actions (convert
+// approve|reject) and the flags it takes besides --config and --operator.
+type cliCommand struct {
+	usage string
+	subs  []string
+	flags []string
+}
+
+var cliCommands = map[string]cliCommand{
+	"issue": {"issue [flags] FISCAL_CODE\n\nIssues a PIN dispositivo at the office after an identity check and prints the envelope.", nil,
+		[]string{"given-name", "family-name", "id-document", "category", "birthdate", "mobile", "email", "pec", "postal", "resident-abroad", "on-behalf"}},
+	"request": {"request [flags] FISCAL_CODE\n\nRecords a citizen's request taken by phone: a PIN ordinario sent in two halves (SMS or e-mail, and post).\nNeeds --given-name, --family-name, --postal and --mobile or --email.", nil,
+		[]string{"given-name", "family-name", "category", "birthdate", "mobile", "email", "pec", "postal", "resident-abroad"}},
+	"confirm": {"confirm FISCAL_CODE\n\nConfirms a request by phone: the PIN is issued.", nil, nil},
+	"convert": {"convert approve|reject FISCAL_CODE [--reason TEXT]\n\nDecides the conversion of a PIN ordinario into a PIN dispositivo.", []string{"approve", "reject"}, []string{"reason"}},
+	"revoke":  {"revoke FISCAL_CODE [--reason TEXT]\n\nRevokes the PIN.", nil, []string{"reason"}},
+	"unlock":  {"unlock FISCAL_CODE\n\nClears the lock after wrong PINs.", nil, nil},
+	"authorise": {"authorise add|remove FISCAL_CODE --auth A,B [--municipality NAME --convenzione REF] [--reason TEXT]\n\nAdds or removes authorisations of an official (add needs the municipality's convenzione).",
+		[]string{"add", "remove"}, []string{"auth", "municipality", "convenzione", "reason"}},
+	"show": {"show FISCAL_CODE\n\nPrints the record as JSON (never the PIN).", nil, nil},
+}
+
+// Opener builds the PIN service on the store of the configuration file at path, once the
+// command line is understood; close releases what it opened.
+type Opener func(path string) (svc *pin.Service, close func(), err error)
+
+// cliArgs are the values of every flag; each command registers only its own.
+type cliArgs struct {
+	config, operator, reason, category, idDoc, onBehalf string
+	auths, municipality, convenzione                    string
+	person                                              pin.Person
+}
+
+func (a *cliArgs) register(fs *flag.FlagSet, names []string) {
+	fs.StringVar(&a.config, "config", a.config, "configuration `FILE`")
+	fs.StringVar(&a.operator, "operator", "cli:"+os.Getenv("USER"), "operator `NAME` for the audit trail")
+	p := &a.person
+	all := map[string]func(){
+		"reason":          func() { fs.StringVar(&a.reason, "reason", "", "reason or reference of the request") },
+		"category":        func() { fs.StringVar(&a.category, "category", "citizen", "citizen, intermediary or official") },
+		"id-document":     func() { fs.StringVar(&a.idDoc, "id-document", "", "identity document shown (type and number)") },
+		"on-behalf":       func() { fs.StringVar(&a.onBehalf, "on-behalf", "", "parent or guardian applying for the holder") },
+		"given-name":      func() { fs.StringVar(&p.GivenName, "given-name", "", "given name") },
+		"family-name":     func() { fs.StringVar(&p.FamilyName, "family-name", "", "family name") },
+		"birthdate":       func() { fs.StringVar(&p.Birthdate, "birthdate", "", "date of birth YYYY-MM-DD") },
+		"mobile":          func() { fs.StringVar(&p.Contacts.Mobile, "mobile", "", "mobile number") },
+		"email":           func() { fs.StringVar(&p.Contacts.Email, "email", "", "e-mail address") },
+		"pec":             func() { fs.StringVar(&p.Contacts.PEC, "pec", "", "PEC address") },
+		"postal":          func() { fs.StringVar(&p.Contacts.Postal, "postal", "", "postal address") },
+		"resident-abroad": func() { fs.BoolVar(&p.ResidentAbroad, "resident-abroad", false, "the holder lives abroad") },
+		"auth": func() {
+			fs.StringVar(&a.auths, "auth", "", "comma-separated authorisations: "+strings.Join(pin.Authorisations, ","))
+		},
+		"municipality": func() { fs.StringVar(&a.municipality, "municipality", "", "municipality (convenzione holder)") },
+		"convenzione":  func() { fs.StringVar(&a.convenzione, "convenzione", "", "reference of the municipality's convenzione") },
 	}
-	cmd, args := args[0], args[1:]
-	sub := ""
-	if cmd == "convert" || cmd == "authorise" || cmd == "authorize" {
+	for _, n := range names {
+		all[n]()
+	}
+}
+
+// CLI runs "sportello pin ..."; open builds the service only once the command line is
+// understood, so help and usage errors need no configuration or store. It returns the exit
+// status: 0 on success, 1 on a refused operation, 2 on bad usage.
+func CLI(ctx context.Context, args []string, stdout, stderr io.Writer, open Opener) int {
+	var a cliArgs
+	// Flags before the command: --config (the historical place) and --help.
+	top := cli.NewFlags("sportello pin")
+	top.StringVar(&a.config, "config", "", "configuration `FILE`")
+	if err := top.Parse(args); errors.Is(err, flag.ErrHelp) {
+		cli.PrintUsage(stdout, cliUsage, nil)
+		return cli.ExitOK
+	} else if err != nil {
+		return cli.Misuse(stderr, top, cliUsage, "%v", err)
+	}
+	args = top.Args()
+	if len(args) == 0 {
+		return cli.Misuse(stderr, top, cliUsage, "a command is required")
+	}
+	name, args := args[0], args[1:]
+	if cli.IsHelp(name) {
 		if len(args) == 0 {
-			fmt.Fprint(stderr, cliUsage)
-			return 2
+			cli.PrintUsage(stdout, cliUsage, nil)
+			return cli.ExitOK
 		}
-		sub, args = args[0], args[1:]
+		name, args = args[0], []string{"--help"} // "pin help issue"
 	}
-	fs := flag.NewFlagSet("sportello pin "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	operator := fs.String("operator", "cli:"+os.Getenv("USER"), "operator name for the audit trail")
-	reason := fs.String("reason", "", "reason or reference of the request")
-	var p pin.Person
-	category := fs.String("category", "citizen", "citizen, intermediary or official")
-	idDoc := fs.String("id-document", "", "identity document shown (type and number)")
-	onBehalf := fs.String("on-behalf", "", "parent or guardian applying for the holder")
-	fs.StringVar(&p.GivenName, "given-name", "", "given name")
-	fs.StringVar(&p.FamilyName, "family-name", "", "family name")
-	fs.StringVar(&p.Birthdate, "birthdate", "", "date of birth YYYY-MM-DD")
-	fs.StringVar(&p.Contacts.Mobile, "mobile", "", "mobile number")
-	fs.StringVar(&p.Contacts.Email, "email", "", "e-mail address")
-	fs.StringVar(&p.Contacts.PEC, "pec", "", "PEC address")
-	fs.StringVar(&p.Contacts.Postal, "postal", "", "postal address")
-	fs.BoolVar(&p.ResidentAbroad, "resident-abroad", false, "the holder lives abroad")
-	auths := fs.String("auth", "", "comma-separated authorisations: "+strings.Join(pin.Authorisations, ","))
-	municipality := fs.String("municipality", "", "municipality (convenzione holder)")
-	convenzione := fs.String("convenzione", "", "reference of the municipality's convenzione")
-	// Flags may come before or after the fiscal code.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
+	if name == "authorize" {
+		name = "authorise"
+	}
+	c, ok := cliCommands[name]
+	if !ok {
+		return cli.Misuse(stderr, top, cliUsage, "unknown command %q", name)
+	}
+	fs := cli.NewFlags("sportello pin " + name)
+	a.register(fs, c.flags)
+	usage := "Usage: sportello pin --config FILE " + c.usage
+	positional, code, done := cli.Parse(fs, usage, args, stdout, stderr)
+	if done {
+		return code
+	}
+	sub := ""
+	if c.subs != nil {
+		if len(positional) == 0 || !slices.Contains(c.subs, positional[0]) {
+			return cli.Misuse(stderr, fs, usage, "want %s", strings.Join(c.subs, " or "))
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		sub, positional = positional[0], positional[1:]
 	}
 	if len(positional) != 1 {
-		fmt.Fprintf(stderr, "sportello pin %s: one fiscal code expected\n", cmd)
-		return 2
+		return cli.Misuse(stderr, fs, usage, "one fiscal code expected")
 	}
-	cf := positional[0]
+	if a.config == "" {
+		return cli.Misuse(stderr, fs, usage, "the configuration file is required (--config FILE)")
+	}
+	svc, closeSvc, err := open(a.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "sportello pin %s: %v\n", name, err)
+		return cli.ExitFailure
+	}
+	defer closeSvc()
+	return runCommand(ctx, svc, name, sub, positional[0], &a, stdout, stderr)
+}
+
+func runCommand(ctx context.Context, svc *pin.Service, cmd, sub, cf string, a *cliArgs, stdout, stderr io.Writer) int {
+	p, op := a.person, a.operator
 	var out any
 	var err error
 	switch cmd {
 	case "issue":
 		p.FiscalCode, p.Residence = cf, p.Contacts.Postal
 		var env *pin.Envelope
-		env, err = svc.IssueAtOffice(ctx, *operator, pin.OfficeRequest{Person: p, Category: pin.Category(*category), IDDocument: *idDoc, OnBehalf: *onBehalf})
+		env, err = svc.IssueAtOffice(ctx, op, pin.OfficeRequest{Person: p, Category: pin.Category(a.category), IDDocument: a.idDoc, OnBehalf: a.onBehalf})
 		if err == nil {
 			fmt.Fprint(stdout, env.Text)
 		}
 	case "request":
 		p.FiscalCode, p.Residence = cf, p.Contacts.Postal
 		var cat pin.Category
-		if cat, err = contactCenterCategory(pin.Category(*category)); err == nil {
-			err = svc.RequestPIN(ctx, pin.Request{Person: p, Category: cat, Channel: pin.ContactCenter, Operator: *operator})
+		if cat, err = contactCenterCategory(pin.Category(a.category)); err == nil {
+			err = svc.RequestPIN(ctx, pin.Request{Person: p, Category: cat, Channel: pin.ContactCenter, Operator: op})
 		}
 	case "confirm":
-		err = svc.ConfirmRequest(ctx, *operator, cf)
+		err = svc.ConfirmRequest(ctx, op, cf)
 	case "convert":
-		if sub != "approve" && sub != "reject" {
-			fmt.Fprint(stderr, cliUsage)
-			return 2
-		}
-		err = svc.DecideConversion(ctx, *operator, cf, sub == "approve", *reason)
+		err = svc.DecideConversion(ctx, op, cf, sub == "approve", a.reason)
 	case "revoke":
-		err = svc.Revoke(ctx, *operator, cf, *reason)
+		err = svc.Revoke(ctx, op, cf, a.reason)
 	case "unlock":
-		err = svc.Unlock(ctx, *operator, cf)
-	case "authorise", "authorize":
-		list := strings.Split(*auths, ",")
-		switch sub {
-		case "add":
-			out, err = svc.AddAuthorisations(ctx, *operator, pin.Grant{FiscalCode: cf, Municipality: *municipality, Convenzione: *convenzione, Authorisations: list})
-		case "remove":
-			out, err = svc.RemoveAuthorisations(ctx, *operator, cf, list, *reason)
-		default:
-			fmt.Fprint(stderr, cliUsage)
-			return 2
+		err = svc.Unlock(ctx, op, cf)
+	case "authorise":
+		list := strings.Split(a.auths, ",")
+		if sub == "add" {
+			out, err = svc.AddAuthorisations(ctx, op, pin.Grant{FiscalCode: cf, Municipality: a.municipality, Convenzione: a.convenzione, Authorisations: list})
+		} else {
+			out, err = svc.RemoveAuthorisations(ctx, op, cf, list, a.reason)
 		}
 	case "show":
-		out, err = svc.Show(ctx, *operator, cf)
-	default:
-		fmt.Fprint(stderr, cliUsage)
-		return 2
+		out, err = svc.Show(ctx, op, cf)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sportello pin %s: %v\n", cmd, err)
-		return 1
+		return cli.ExitFailure
 	}
 	if out != nil {
 		enc := json.NewEncoder(stdout)
@@ -139,5 +203,5 @@ func CLI(ctx context.Context, svc *pin.Service, args []string, stdout, stderr io
 	} else if cmd != "issue" {
 		fmt.Fprintln(stdout, "ok")
 	}
-	return 0
+	return cli.ExitOK
 }

@@ -13,7 +13,7 @@ func TestCLI(t *testing.T) {
 	fx := newFixture(t)
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := CLI(context.Background(), fx.svc, args, &out, &errb)
+		code := CLI(context.Background(), append([]string{"--config", "sportello.yaml"}, args...), &out, &errb, openFixture(fx))
 		return code, out.String(), errb.String()
 	}
 	tests := []struct {
@@ -46,4 +46,9 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openFixture opens the fixture's service whatever the configuration path.
+func openFixture(fx *fixture) Opener {
+	return func(string) (*pin.Service, func(), error) { return fx.svc, func() {}, nil }
 }

@@ -3,7 +3,6 @@ package spid
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
@@ -45,43 +45,63 @@ func ConfigLoader(opts config.Options) LoadFunc {
 	}
 }
 
+const cliUsage = `Usage: sportello spid COMMAND [flags]
+
+Commands:
+  metadata  print the signed SPID SP metadata of a configuration
+  cert      generate a SPID-shaped self-signed SP certificate (public SP, AgID's profile)
+
+"sportello spid COMMAND --help" lists a command's flags.`
+
+const metadataUsage = `Usage: sportello spid metadata --config FILE
+       sportello spid metadata FILE
+
+Prints the signed SP metadata of the configuration's first spid section, as /spid/metadata
+serves it (to register with AgID).`
+
+const certUsage = `Usage: sportello spid cert --entity-id URL --ipa-code CODE --org NAME --locality CITY --out-key FILE --out-cert FILE [flags]
+
+Generates an RSA key and a self-signed SP certificate shaped as AgID's rules want them for a
+public SP (organizationIdentifier PA:IT-<code>, uri = the entityID, the AgID policies).`
+
 // CLI runs "sportello spid ...": metadata (print the signed SP metadata of a configuration)
 // and cert (generate a SPID-shaped self-signed SP certificate). It returns the exit status.
 func CLI(ctx context.Context, args []string, stdout, stderr io.Writer, load LoadFunc) int {
-	usage := func() int {
-		fmt.Fprintln(stderr, `usage:
-  sportello spid metadata --config FILE
-  sportello spid cert --entity-id URL --ipa-code CODE --org NAME --locality CITY --out-key FILE --out-cert FILE [--cn NAME] [--bits 3072] [--days 730] [--force]`)
-		return 2
-	}
-	if len(args) == 0 {
-		return usage()
+	top := cli.NewFlags("sportello spid")
+	switch {
+	case len(args) == 0:
+		return cli.Misuse(stderr, top, cliUsage, "a command is required")
+	case cli.IsHelp(args[0]) && len(args) == 1:
+		cli.PrintUsage(stdout, cliUsage, nil)
+		return cli.ExitOK
+	case cli.IsHelp(args[0]):
+		args = []string{args[1], "--help"} // "spid help cert"
 	}
 	switch args[0] {
 	case "metadata":
 		return cliMetadata(args[1:], stdout, stderr, load)
 	case "cert":
 		return cliCert(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		usage()
-		return 0
 	}
-	fmt.Fprintf(stderr, "spid: unknown command %q\n", args[0])
-	return usage()
+	return cli.Misuse(stderr, top, cliUsage, "unknown command %q", args[0])
 }
 
 func cliMetadata(args []string, stdout, stderr io.Writer, load LoadFunc) int {
-	fs := flag.NewFlagSet("spid metadata", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := cli.NewFlags("sportello spid metadata")
+	flagPath := cli.ConfigFlag(fs)
+	rest, code, done := cli.Parse(fs, metadataUsage, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if *path == "" || load == nil {
-		fmt.Fprintln(stderr, "spid metadata: --config is required")
-		return 2
+	path, code, ok := cli.ConfigPath(fs, metadataUsage, *flagPath, rest, stderr)
+	if !ok {
+		return code
 	}
-	cfg, base, err := load(*path)
+	if load == nil {
+		fmt.Fprintln(stderr, "spid metadata: no configuration loader")
+		return cli.ExitFailure
+	}
+	cfg, base, err := load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "spid metadata: %v\n", err)
 		return 1
@@ -103,8 +123,7 @@ func cliMetadata(args []string, stdout, stderr io.Writer, load LoadFunc) int {
 }
 
 func cliCert(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("spid cert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("sportello spid cert")
 	var o CertOptions
 	fs.StringVar(&o.EntityID, "entity-id", "", "SP entityID (uri attribute)")
 	fs.StringVar(&o.IPACode, "ipa-code", "", "IPA code (organizationIdentifier PA:IT-<code>)")
@@ -116,12 +135,15 @@ func cliCert(args []string, stdout, stderr io.Writer) int {
 	outKey := fs.String("out-key", "", "private key file (PEM, written 0600)")
 	outCert := fs.String("out-cert", "", "certificate file (PEM)")
 	force := fs.Bool("force", false, "overwrite existing files")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	rest, code, done := cli.Parse(fs, certUsage, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(rest) > 0 {
+		return cli.Misuse(stderr, fs, certUsage, "unexpected arguments %q", rest)
 	}
 	if *outKey == "" || *outCert == "" {
-		fmt.Fprintln(stderr, "spid cert: --out-key and --out-cert are required")
-		return 2
+		return cli.Misuse(stderr, fs, certUsage, "--out-key and --out-cert are required")
 	}
 	o.Validity = time.Duration(*days) * 24 * time.Hour
 	key, cert, err := GenerateCertificate(o)

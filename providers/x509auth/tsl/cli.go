@@ -3,16 +3,25 @@ package tsl
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/x509auth"
 )
 
-const usage = "usage: sportello trust import-tsl FILE --out bundle.pem [--signer signer.pem]"
+const usage = `Usage: sportello trust COMMAND [flags]
+
+Commands:
+  import-tsl  build the CIE/CNS CA bundle from the Italian trusted list (AgID's TSL)`
+
+const importUsage = `Usage: sportello trust import-tsl FILE --out BUNDLE [--signer CERT]
+
+Reads the trusted list FILE, verifies its signature against the certificate in CERT when
+given (and warns when not), and writes the accepted identity-verification trust anchors to
+BUNDLE (PEM, atomically), for the trust_anchors of the cie and cns sections.`
 
 // CLI runs "sportello trust <args>"; the one subcommand is
 //
@@ -22,29 +31,28 @@ const usage = "usage: sportello trust import-tsl FILE --out bundle.pem [--signer
 // signer.pem when given (and warns when not), and writes the accepted IdV trust anchors to
 // bundle.pem (atomically). It returns the process exit code: 0 done, 1 failed, 2 misuse.
 func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "import-tsl" {
-		fmt.Fprintln(stderr, usage)
-		return 2
+	top := cli.NewFlags("sportello trust")
+	switch {
+	case len(args) == 0:
+		return cli.Misuse(stderr, top, usage, "a command is required")
+	case cli.IsHelp(args[0]) && len(args) == 1:
+		cli.PrintUsage(stdout, usage, nil)
+		return cli.ExitOK
+	case cli.IsHelp(args[0]):
+		args = []string{args[1], "--help"} // "trust help import-tsl"
 	}
-	fs := flag.NewFlagSet("import-tsl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "PEM bundle to write (required)")
-	signerPath := fs.String("signer", "", "PEM certificate of the list's signer; verifies the signature")
-	var files []string
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	if args[0] != "import-tsl" {
+		return cli.Misuse(stderr, top, usage, "unknown command %q", args[0])
+	}
+	fs := cli.NewFlags("sportello trust import-tsl")
+	out := fs.String("out", "", "PEM `BUNDLE` to write (required)")
+	signerPath := fs.String("signer", "", "PEM `CERT`ificate of the list's signer; verifies the signature")
+	files, code, done := cli.Parse(fs, importUsage, args[1:], stdout, stderr)
+	if done {
+		return code
 	}
 	if len(files) != 1 || *out == "" {
-		fmt.Fprintln(stderr, usage)
-		return 2
+		return cli.Misuse(stderr, fs, importUsage, "one list FILE and --out are required")
 	}
 	if err := ctx.Err(); err != nil {
 		fmt.Fprintln(stderr, "import-tsl:", err)

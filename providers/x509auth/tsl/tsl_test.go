@@ -77,8 +77,8 @@ func TestCLI(t *testing.T) {
 		{"flags may precede the file", []string{"import-tsl", "--out", out, "--signer", signerFile, filepath.Join(dir, "tsl/IT-TL-dev.xml")}, 0, ""},
 		{"tampered list refused", []string{"import-tsl", filepath.Join(dir, "tsl/IT-TL-dev-tampered.xml"), "--out", filepath.Join(tmp, "x.pem"), "--signer", signerFile}, 1, "signature"},
 		{"without --signer a warning is printed", []string{"import-tsl", filepath.Join(dir, "tsl/IT-TL-dev.xml"), "--out", filepath.Join(tmp, "y.pem")}, 0, "NOT verified"},
-		{"--out is required", []string{"import-tsl", filepath.Join(dir, "tsl/IT-TL-dev.xml")}, 2, "usage"},
-		{"unknown subcommand", []string{"export"}, 2, "usage"},
+		{"--out is required", []string{"import-tsl", filepath.Join(dir, "tsl/IT-TL-dev.xml")}, 2, "Usage"},
+		{"unknown subcommand", []string{"export"}, 2, "Usage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
