@@ -62,8 +62,8 @@ func (e *echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestMiddleware(t *testing.T) {
-	backends(t, func(t *testing.T, st store.Store, c *clock) {
-		l := New(st, Options{Now: c.Now})
+	backends(t, func(t *testing.T, st store.Store, _ waiter) {
+		l := New(st, Options{})
 		next := &echo{}
 		h := l.Middleware(HTTPOptions{Scope: "token", PerClient: Rule{2, time.Minute}, PerAddress: Rule{4, time.Minute}})(next)
 		do := func(remote string, mod func(*http.Request)) *httptest.ResponseRecorder {
@@ -88,7 +88,7 @@ func TestMiddleware(t *testing.T) {
 			w := do("192.0.2.3:1", nil) // third request of demo-service, other addresses
 			var body map[string]string
 			_ = json.Unmarshal(w.Body.Bytes(), &body)
-			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "50" || body["error"] != "temporarily_unavailable" {
+			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "30" || body["error"] != "temporarily_unavailable" {
 				t.Fatalf("%d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 			}
 		})
@@ -117,8 +117,8 @@ func TestMiddleware(t *testing.T) {
 
 type failing struct{ store.Store }
 
-func (failing) Incr(context.Context, string, int64, time.Duration) (int64, error) {
-	return 0, errors.New("connection refused")
+func (failing) Throttle(context.Context, string, store.Rate) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
 }
 
 func TestAStoreFailureFailsOpenUnlessFailClosed(t *testing.T) {

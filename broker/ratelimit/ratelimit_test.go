@@ -40,44 +40,83 @@ func redisStore(t testing.TB, srv redistest.Server) store.Store {
 	return s
 }
 
-// backends runs fn on the memory store and on a real redis-server.
-func backends(t *testing.T, fn func(t *testing.T, st store.Store, c *clock)) {
-	t.Run("memory", func(t *testing.T) { c := newClock(); fn(t, memStore(t, c.Now), c) })
-	t.Run("redis", func(t *testing.T) { fn(t, redisStore(t, redistest.Start(t)), newClock()) })
+// waiter lets time pass for a backend: the memory store's clock moves, Redis' is real.
+type waiter func(d time.Duration)
+
+// backends runs fn on the memory store (on the test clock) and on a real redis-server (on
+// its own clock).
+func backends(t *testing.T, fn func(t *testing.T, st store.Store, wait waiter)) {
+	t.Run("memory", func(t *testing.T) { c := newClock(); fn(t, memStore(t, c.Now), c.Add) })
+	t.Run("redis", func(t *testing.T) { fn(t, redisStore(t, redistest.Start(t)), time.Sleep) })
 }
 
-func TestTheLimitHoldsWithinAWindowAndResetsInTheNext(t *testing.T) {
-	backends(t, func(t *testing.T, st store.Store, c *clock) {
-		l := New(st, Options{Now: c.Now})
+// wantRetry checks a refusal's Retry-After: just under want (Redis' clock runs meanwhile).
+func wantRetry(t *testing.T, got, want time.Duration) {
+	t.Helper()
+	if got <= want-time.Second || got > want {
+		t.Fatalf("retry after %v, want just under %v", got, want)
+	}
+}
+
+func TestTheLimitPassesAtOnceThenOneRequestPerInterval(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store, wait waiter) {
+		l := New(st, Options{})
 		ctx := context.Background()
 		for i := 0; i < 3; i++ {
-			if ok, _, err := l.Allow(ctx, "client:demo-rp", 3, time.Minute); !ok || err != nil {
+			if ok, _, err := l.Allow(ctx, "client:demo-rp", 3, 3*time.Second); !ok || err != nil {
 				t.Fatalf("request %d refused: %v", i+1, err)
 			}
 		}
-		ok, retry, err := l.Allow(ctx, "client:demo-rp", 3, time.Minute)
-		if ok || err != nil || retry != 50*time.Second {
-			t.Fatalf("4th = %v %v %v, want refused with 50s left in the window", ok, retry, err)
+		ok, retry, err := l.Allow(ctx, "client:demo-rp", 3, 3*time.Second)
+		if ok || err != nil {
+			t.Fatalf("4th = %v %v, want refused", ok, err)
 		}
-		if ok, _, _ := l.Allow(ctx, "client:other", 3, time.Minute); !ok {
-			t.Fatal("another key shares the counter")
+		wantRetry(t, retry, time.Second) // 3 per 3s: one a second, not the rest of a window
+		if ok, _, _ := l.Allow(ctx, "client:other", 3, 3*time.Second); !ok {
+			t.Fatal("another key shares the bucket")
 		}
-		c.Add(50 * time.Second)
-		if ok, _, _ := l.Allow(ctx, "client:demo-rp", 3, time.Minute); !ok {
-			t.Fatal("the next window is still limited")
+		wait(retry + 20*time.Millisecond)
+		if ok, _, _ := l.Allow(ctx, "client:demo-rp", 3, 3*time.Second); !ok {
+			t.Fatal("still limited one interval later")
+		}
+		if ok, _, _ := l.Allow(ctx, "client:demo-rp", 3, 3*time.Second); ok {
+			t.Fatal("two passed in one interval")
 		}
 	})
 }
 
-func TestCountersExpireAfterTheirWindow(t *testing.T) {
-	backends(t, func(t *testing.T, st store.Store, c *clock) {
-		l := New(st, Options{Now: c.Now})
-		if _, _, err := l.Allow(context.Background(), "k", 1, time.Minute); err != nil {
+// The fixed windows this limiter replaced let twice the limit through across a window
+// boundary: the limit at the end of one window and again at the start of the next.
+func TestNoBurstOfTwiceTheLimitAcrossAWindowBoundary(t *testing.T) {
+	c := newClock()
+	l := New(memStore(t, c.Now), Options{})
+	ctx := context.Background()
+	c.Add(time.Minute - c.Now().Sub(c.Now().Truncate(time.Minute)) - 100*time.Millisecond) // 0.1s before a minute
+	passed := 0
+	for i := 0; i < 6; i++ {
+		if i == 3 {
+			c.Add(200 * time.Millisecond) // into the next minute
+		}
+		if ok, _, err := l.Allow(ctx, "addr:192.0.2.1", 3, time.Minute); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			passed++
+		}
+	}
+	if passed != 3 {
+		t.Fatalf("%d of 6 requests within 0.2s passed, want the limit of 3", passed)
+	}
+}
+
+func TestBucketsExpireWhenFullAgain(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store, _ waiter) {
+		l := New(st, Options{})
+		if _, _, err := l.Allow(context.Background(), "k", 2, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		ttl, err := st.TTL(context.Background(), counterKey("k", c.Now().UnixNano()/int64(time.Minute)))
-		if err != nil || ttl <= 0 || ttl > time.Minute+time.Second {
-			t.Fatalf("TTL = %v, %v; want at most window + 1s", ttl, err)
+		ttl, err := st.TTL(context.Background(), bucketKey("k"))
+		if err != nil || ttl <= 0 || ttl > 30*time.Second {
+			t.Fatalf("TTL = %v, %v; want at most one interval (30s)", ttl, err)
 		}
 	})
 }
@@ -92,7 +131,7 @@ func TestBadRulesAreRefused(t *testing.T) {
 }
 
 func TestKeysAreHashTaggedAndCarryNoRawSubject(t *testing.T) {
-	k := counterKey("token|addr|192.0.2.1{x}", 7)
+	k := bucketKey("token|addr|192.0.2.1{x}")
 	if want := "ratelimit:{"; k[:len(want)] != want || len(k) > 64 {
 		t.Fatalf("key %q", k)
 	}
@@ -112,12 +151,11 @@ func contains(s, sub string) bool {
 	return false
 }
 
-// Two broker instances on one Redis share each counter: 60 racing requests, limit 20, exactly
+// Two broker instances on one Redis share each bucket: 60 racing requests, limit 20, exactly
 // 20 pass.
 func TestTheLimitIsClusterWide(t *testing.T) {
 	srv := redistest.Start(t)
-	c := newClock()
-	a, b := New(redisStore(t, srv), Options{Now: c.Now}), New(redisStore(t, srv), Options{Now: c.Now})
+	a, b := New(redisStore(t, srv), Options{}), New(redisStore(t, srv), Options{})
 	var passed atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 60; i++ {

@@ -9,7 +9,7 @@ import (
 
 func TestByPathLimitsOnlyTheMatchingRoutes(t *testing.T) {
 	c := newClock()
-	l := New(memStore(t, c.Now), Options{Now: c.Now})
+	l := New(memStore(t, c.Now), Options{})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 	h := l.ByPath(ok,
 		Route{Prefix: "/pin/", Methods: []string{http.MethodPost}, Options: HTTPOptions{Scope: "pin", PerAddress: Rule{1, time.Minute}}},

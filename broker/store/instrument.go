@@ -19,7 +19,7 @@ type Instrumented struct {
 }
 
 // storeOps are the label values of the store metrics.
-var storeOps = []string{"put", "get", "take", "put_if_absent", "compare_and_swap", "delete", "incr", "ttl", "ping"}
+var storeOps = []string{"put", "get", "take", "put_if_absent", "compare_and_swap", "delete", "incr", "throttle", "ttl", "ping"}
 
 // Instrument wraps s and registers its metrics on reg.
 func Instrument(s Store, reg prometheus.Registerer) (*Instrumented, error) {
@@ -117,6 +117,14 @@ func (in *Instrumented) Incr(ctx context.Context, key string, delta int64, ttl t
 	n, err := in.s.Incr(ctx, key, delta, ttl)
 	in.done("incr", start, err)
 	return n, err
+}
+
+// Throttle implements Store.
+func (in *Instrumented) Throttle(ctx context.Context, key string, rate Rate) (bool, time.Duration, error) {
+	start := time.Now()
+	ok, retry, err := in.s.Throttle(ctx, key, rate)
+	in.done("throttle", start, err)
+	return ok, retry, err
 }
 
 // TTL implements Store.

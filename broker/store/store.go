@@ -1,6 +1,7 @@
 // Package store is the one contract for all state that crosses requests: pending logins, codes,
 // tokens, SAML request IDs and the assertion replay cache, PIN records and lockouts,
-// delegations, keys. Two implementations (memory, redis) run one conformance suite (storetest).
+// delegations, keys, rate-limit buckets. Two implementations (memory, redis) run one
+// conformance suite (storetest).
 //
 // Keys are plain strings; callers namespace them ("code:", "rt:", ...). A key may contain a
 // hash tag in braces ("pin:{RSSMRA80A01H501U}:lock") so that, on Redis Cluster, related keys
@@ -38,6 +39,12 @@ type Store interface {
 	// Incr adds delta to the integer counter at key and returns the new value. A counter that
 	// did not exist starts at 0 and gets ttl (0 = no expiry); an existing one keeps its ttl.
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+	// Throttle counts one request for key against rate with the generic cell rate algorithm
+	// (Rate.GCRA: one value per key, the store's own clock, Redis' for Redis) and reports
+	// whether it passes; when it does not, retryAfter is how long until one would, and
+	// nothing is counted. The key expires once a full burst is allowed again. A key that
+	// holds something else is an error; a bad rate is ErrBadRate.
+	Throttle(ctx context.Context, key string, rate Rate) (allowed bool, retryAfter time.Duration, err error)
 	// TTL returns the remaining time to live of key (0 when it has no expiry) or ErrNotFound.
 	TTL(ctx context.Context, key string) (time.Duration, error)
 	// Ping checks that the store is reachable.

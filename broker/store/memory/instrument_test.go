@@ -66,6 +66,7 @@ sportello_store_errors_total{op="ping"} 0
 sportello_store_errors_total{op="put"} 0
 sportello_store_errors_total{op="put_if_absent"} 0
 sportello_store_errors_total{op="take"} 0
+sportello_store_errors_total{op="throttle"} 0
 sportello_store_errors_total{op="ttl"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "sportello_store_errors_total"); err != nil {

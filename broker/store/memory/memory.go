@@ -20,7 +20,7 @@ var ErrClosed = errors.New("store/memory: closed")
 // ErrNegativeTTL is returned when a ttl is negative (0 means no expiry).
 var ErrNegativeTTL = errors.New("store/memory: negative ttl")
 
-// ErrNotInteger is returned by Incr when the key holds something that is not a decimal
+// ErrNotInteger is returned by Incr (and Throttle) when the key holds something that is not a decimal
 // integer, or when the increment would overflow int64.
 var ErrNotInteger = errors.New("store/memory: value is not an integer or out of range")
 

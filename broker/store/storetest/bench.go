@@ -14,7 +14,7 @@ import (
 // benchValue is the size of a typical pending authorisation record.
 var benchValue = bytes.Repeat([]byte("x"), 512)
 
-// Bench measures Put, Get, Take and Incr on s, sequentially and in parallel. Keys are
+// Bench measures Put, Get, Take, Incr and Throttle on s, sequentially and in parallel. Keys are
 // prefixed with "bench:"; s is not closed.
 func Bench(b *testing.B, s store.Store) {
 	ctx := context.Background()
@@ -57,6 +57,14 @@ func Bench(b *testing.B, s store.Store) {
 			must(b, err)
 		}
 	})
+	b.Run("Throttle", func(b *testing.B) {
+		rate := store.Rate{Limit: 1 << 30, Period: time.Minute}
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _, err := s.Throttle(ctx, "bench:throttle", rate)
+			must(b, err)
+		}
+	})
 	b.Run("GetParallel", func(b *testing.B) {
 		for i := range 64 {
 			must(b, s.Put(ctx, "bench:pget:"+strconv.Itoa(i), benchValue, time.Minute))
@@ -78,6 +86,18 @@ func Bench(b *testing.B, s store.Store) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if _, err := s.Incr(ctx, "bench:pincr", 1, time.Minute); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("ThrottleParallel", func(b *testing.B) {
+		rate := store.Rate{Limit: 1 << 30, Period: time.Minute}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := s.Throttle(ctx, "bench:pthrottle", rate); err != nil {
 					b.Error(err)
 					return
 				}

@@ -135,7 +135,11 @@ var lifecycleRules = []rule{
 			"Delete":         func() error { return h.s.Delete(ctx, "k") },
 			"Incr":           func() error { _, err := h.s.Incr(ctx, "n", 1, 0); return err },
 			"TTL":            func() error { _, err := h.s.TTL(ctx, "k"); return err },
-			"Ping":           func() error { return h.s.Ping(ctx) },
+			"Throttle": func() error {
+				_, _, err := h.s.Throttle(ctx, "t", store.Rate{Limit: 1, Period: time.Minute})
+				return err
+			},
+			"Ping": func() error { return h.s.Ping(ctx) },
 			"Update": func() error {
 				_, err := store.Update(ctx, h.s, "k", 0, func([]byte) ([]byte, error) { return []byte("x"), nil })
 				return err
@@ -149,6 +153,7 @@ var lifecycleRules = []rule{
 		h.wantValue("k", "v")
 		h.wantAbsent("new")
 		h.wantAbsent("n")
+		h.wantAbsent("t")
 	}},
 	{"operations after Close fail and Close is idempotent", func(t *testing.T, h *harness) {
 		h.put("k", "v", 0)

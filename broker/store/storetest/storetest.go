@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"put-if-absent", putIfAbsentRules},
 		{"compare-and-swap", casRules},
 		{"incr", incrRules},
+		{"throttle", throttleRules},
 		{"ttl", ttlRules},
 		{"keys-and-values", keyValueRules},
 		{"expiry", expiryRules},
