@@ -20,8 +20,8 @@ var ErrClosed = errors.New("store/memory: closed")
 // ErrNegativeTTL is returned when a ttl is negative (0 means no expiry).
 var ErrNegativeTTL = errors.New("store/memory: negative ttl")
 
-// ErrNotInteger is returned by Incr (and Throttle) when the key holds something that is not a decimal
-// integer, or when the increment would overflow int64.
+// ErrNotInteger is returned by Incr and Throttle when the key holds something that is not a
+// decimal integer, or when the increment would overflow int64.
 var ErrNotInteger = errors.New("store/memory: value is not an integer or out of range")
 
 // DefaultJanitorInterval is how often the janitor sweeps expired keys when
