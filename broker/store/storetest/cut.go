@@ -151,6 +151,19 @@ func (c *CutStore) Incr(ctx context.Context, key string, delta int64, ttl time.D
 	return 0, ErrCut
 }
 
+// Throttle implements store.Store.
+func (c *CutStore) Throttle(ctx context.Context, key string, rate store.Rate) (bool, time.Duration, error) {
+	before, after := c.cut("Throttle", key)
+	if before {
+		return false, 0, ErrCut
+	}
+	ok, retry, err := c.Store.Throttle(ctx, key, rate)
+	if err != nil || !after {
+		return ok, retry, err
+	}
+	return false, 0, ErrCut
+}
+
 // TTL implements store.Store.
 func (c *CutStore) TTL(ctx context.Context, key string) (time.Duration, error) {
 	before, after := c.cut("TTL", key)

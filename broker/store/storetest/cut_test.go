@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/store/memory"
 	"github.com/inps/sportello/broker/store/storetest"
 )
@@ -30,5 +32,13 @@ func TestCutStore(t *testing.T) {
 	}
 	if n, _ := mem.Incr(ctx, "n", 0, 0); n != 0 {
 		t.Fatalf("a command cut before it ran has no effect: %d", n)
+	}
+	rate := store.Rate{Limit: 1, Period: time.Minute}
+	c.Before(func(op, key string) bool { return op == "Throttle" })
+	if _, _, err := c.Throttle(ctx, "t", rate); !errors.Is(err, storetest.ErrCut) {
+		t.Fatalf("Throttle cut before: %v", err)
+	}
+	if ok, _, _ := mem.Throttle(ctx, "t", rate); !ok {
+		t.Fatal("a Throttle cut before it ran counted")
 	}
 }
