@@ -205,3 +205,13 @@ func TestCheckConfigLocatesItsLaterChecks(t *testing.T) {
 		}
 	}
 }
+
+// The help never shows a secret taken from the environment: a Redis URL may hold a password.
+func TestHelpShowsNoRedisPassword(t *testing.T) {
+	bareDir(t)
+	t.Setenv("SPORTELLO_REDIS_URL", "redis://:s3cret-in-the-url@127.0.0.1:6379/0")
+	_, out, errs := runCLI("dev", "--help")
+	if strings.Contains(out+errs, "s3cret-in-the-url") {
+		t.Fatalf("dev --help prints the Redis URL of the environment:\n%s", out)
+	}
+}

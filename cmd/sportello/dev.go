@@ -36,7 +36,9 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlags("sportello dev")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "`ADDR` of the main listener (the issuer is http://ADDR)")
 	mtlsAddr := fs.String("mtls", "127.0.0.1:8443", "`ADDR` of the mutual-TLS listener (CIE/CNS)")
-	redisURL := fs.String("redis", os.Getenv("SPORTELLO_REDIS_URL"), "use Redis at this `URL` instead of the in-memory store (or SPORTELLO_REDIS_URL)")
+	// No environment value as the flag's default: the help would print it, and a Redis URL
+	// may carry a password.
+	redisURL := fs.String("redis", "", "use Redis at this `URL` instead of the in-memory store (default: SPORTELLO_REDIS_URL)")
 	dataDir := fs.String("data", ".sportello-dev", "`DIR` of the dev keys and secrets (kept across restarts)")
 	testdata := fs.String("testdata", "testdata", "`DIR`: the repository's testdata directory (dev PKI, fixtures)")
 	verbose := fs.Bool("v", false, "debug logging")
@@ -48,6 +50,9 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(rest) > 0 {
 		return cli.Misuse(stderr, fs, devUsage, "unexpected arguments %q", rest)
+	}
+	if *redisURL == "" {
+		*redisURL = os.Getenv("SPORTELLO_REDIS_URL")
 	}
 	level := slog.LevelInfo
 	if *verbose {
