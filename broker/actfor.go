@@ -222,10 +222,10 @@ func (b *Broker) actForPage(w http.ResponseWriter, r *http.Request, rec *loginRe
 // actForMessages are the catalogue entries of the delegation question.
 var actForMessages = map[string]map[string]string{
 	"actfor.title":          {"it": "Per chi vuoi operare?", "en": "On whose behalf do you want to act?"},
-	"actfor.intro":          {"it": "Hai ricevuto una delega all'identità digitale. Puoi operare per te stesso o per chi ti ha delegato: tutto ciò che farai per suo conto sarà registrato a nome di entrambi.", "en": "You hold a delegation of digital identity. You can act for yourself or for the person who delegated you: everything you do on their behalf is recorded under both names."},
+	"actfor.intro":          {"it": "Hai ricevuto una delega all'identità digitale. Puoi operare per conto tuo o per conto di chi ti ha conferito la delega: tutto ciò che farai per suo conto sarà registrato a nome di entrambi.", "en": "You hold a delegation of digital identity. You can act for yourself or for the person who delegated you: everything you do on their behalf is recorded under both names."},
 	"actfor.legend":         {"it": "Scegli", "en": "Choose"},
-	"actfor.self":           {"it": "Per me stesso", "en": "For myself"},
+	"actfor.self":           {"it": "Per conto mio", "en": "For myself"},
 	"actfor.continue":       {"it": "Continua", "en": "Continue"},
-	"delegation.not_active": {"it": "La delega non è più attiva (revocata o scaduta). Puoi accedere per te stesso.", "en": "The delegation is no longer in force (revoked or expired). You can sign in for yourself."},
+	"delegation.not_active": {"it": "La delega non è più attiva (revocata o scaduta). Puoi accedere per conto tuo.", "en": "The delegation is no longer in force (revoked or expired). You can sign in for yourself."},
 	"login.csrf":            {"it": "Il modulo è scaduto o non è valido. Torna indietro, ricarica la pagina e riprova.", "en": "The form has expired or is not valid. Go back, reload the page and try again."},
 }

@@ -108,7 +108,7 @@ var baseMessages = map[string]map[string]string{
 	"error.title":               {"it": "Accesso non riuscito", "en": "Sign-in failed"},
 	"broker.error":              {"it": "Si è verificato un errore imprevisto. Riprova più tardi; se il problema persiste contatta l'assistenza indicando il codice di riferimento.", "en": "An unexpected error occurred. Please try again later; if the problem persists, contact the help desk quoting the reference code."},
 	"broker.unavailable":        {"it": "Il servizio è temporaneamente non disponibile. Riprova tra qualche minuto.", "en": "The service is temporarily unavailable. Please try again in a few minutes."},
-	"oauth.bad_request":         {"it": "La richiesta del servizio non è valida. Torna al sito da cui sei partito e riprova.", "en": "The service's request is not valid. Go back to the site you came from and try again."},
+	"oauth.bad_request":         {"it": "La richiesta del servizio non è valida. Torna al sito del servizio e riprova.", "en": "The service's request is not valid. Go back to the site you came from and try again."},
 	"oauth.unknown_client":      {"it": "Il servizio che ha richiesto l'accesso non è registrato. Contatta il gestore del servizio.", "en": "The service that asked for the sign-in is not registered. Contact the service's operator."},
 	"oauth.bad_redirect_uri":    {"it": "L'indirizzo di ritorno indicato dal servizio non è registrato: per sicurezza l'accesso è stato interrotto. Contatta il gestore del servizio.", "en": "The return address given by the service is not registered: the sign-in was stopped for your safety. Contact the service's operator."},
 	"oauth.repeated_param":      {"it": "La richiesta del servizio contiene lo stesso parametro più volte: per sicurezza l'accesso è stato interrotto. Contatta il gestore del servizio.", "en": "The service's request gives the same parameter more than once: the sign-in was stopped for your safety. Contact the service's operator."},
@@ -124,6 +124,6 @@ var baseMessages = map[string]map[string]string{
 	"login.locked":              {"it": "L'accesso è temporaneamente bloccato dopo tentativi errati. Riprova più tardi.", "en": "Sign-in is temporarily locked after wrong attempts. Try again later."},
 	"cert.missing":              {"it": "Il browser non ha presentato alcun certificato. Inserisci la carta nel lettore, controlla che il software della carta sia installato e riprova.", "en": "The browser presented no certificate. Insert the card in the reader, check that the card software is installed, and try again."},
 	"logout.bad_request":        {"it": "La richiesta di uscita non è valida.", "en": "The sign-out request is not valid."},
-	"logout.title":              {"it": "Sei uscito", "en": "You have signed out"},
-	"logout.done":               {"it": "Sei uscito dai servizi online. Puoi chiudere questa finestra.", "en": "You have signed out of the online services. You can close this window."},
+	"logout.title":              {"it": "Uscita completata", "en": "You have signed out"},
+	"logout.done":               {"it": "Hai chiuso la sessione dei servizi online INPS. Puoi chiudere questa finestra.", "en": "You have signed out of the online services. You can close this window."},
 }

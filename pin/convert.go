@@ -122,7 +122,7 @@ func (s *Service) DecideConversion(ctx context.Context, operator, cf string, app
 		return err
 	}
 	s.audit(ctx, "pin.conversion_"+c.Status, operator, map[string]any{"fiscal_code": cf, "reason": reason})
-	msg := "INPS: il suo PIN è ora dispositivo. / Your PIN is now dispositivo."
+	msg := "INPS: il tuo PIN è ora dispositivo. / Your PIN is now dispositivo."
 	if !approve {
 		msg = "INPS: la richiesta di PIN dispositivo è stata respinta: " + reason +
 			"\nYour request for a PIN dispositivo was rejected: " + reason

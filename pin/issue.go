@@ -181,7 +181,7 @@ func (s *Service) issueRemote(ctx context.Context, cf, actor string) error {
 		return err
 	}
 	body := fmt.Sprintf("INPS - PIN\n\n%s\n%s\n\nSeconda parte del PIN / Second half of your PIN: %s\n\n"+
-		"Attivi il PIN entro %d giorni. / Activate the PIN within %d days.\n",
+		"Attiva il PIN entro %d giorni. / Activate the PIN within %d days.\n",
 		rec.GivenName+" "+rec.FamilyName, rec.Contacts.Postal, pin[8:], s.cfg.ActivationDays, s.cfg.ActivationDays)
 	if err := s.notify(ctx, "post", rec.Contacts.Postal, "INPS PIN", body); err != nil {
 		return fmt.Errorf("pin: send second half: %w", err)

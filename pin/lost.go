@@ -53,7 +53,7 @@ func (s *Service) StartRecovery(ctx context.Context, cf string, given Contacts) 
 		return err
 	}
 	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/pin/lost/complete?" + url.Values{"fiscal_code": {cf}, "code": {code}}.Encode()
-	body := "INPS: per ripristinare il PIN apra questo collegamento / to restore your PIN open this link:\n" + link + "\n"
+	body := "INPS: per ripristinare il PIN apri questo collegamento / to restore your PIN open this link:\n" + link + "\n"
 	ch, to := "email", rec.Contacts.Email
 	if to == "" {
 		ch, to = "pec", rec.Contacts.PEC

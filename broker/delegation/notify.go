@@ -23,20 +23,20 @@ func (r *Registry) tell(ctx context.Context, d *Delegation, what string) {
 	who := d.Delegator.Name() + " (" + d.Delegator.FiscalCode + ")"
 	if what == "revoked" {
 		n.Subject = "INPS – Delega dell'identità digitale revocata / Delegation revoked"
-		b.WriteString("La delega con cui " + who + " La autorizzava ad agire per suo conto sui servizi INPS è stata revocata.\n\n")
+		b.WriteString("La delega con cui " + who + " ti autorizzava ad agire per suo conto sui servizi INPS è stata revocata.\n\n")
 		b.WriteString("The delegation by which " + who + " authorised you to act on their behalf with INPS has been revoked.\n")
 	} else {
 		n.Subject = "INPS – Delega dell'identità digitale / Delegation of digital identity"
-		b.WriteString(who + " L'ha delegata ad agire per suo conto sui servizi online INPS.\n")
-		b.WriteString("Acceda con la Sua identità SPID, CIE o CNS e scelga di operare per conto della persona delegante.\n")
+		b.WriteString(who + " ti ha conferito una delega ad agire per suo conto sui servizi online INPS.\n")
+		b.WriteString("Accedi con la tua identità SPID, CIE o CNS e scegli di operare per conto di chi ti ha conferito la delega.\n")
 		last := lastDay(d.End)
 		if !d.End.IsZero() {
 			b.WriteString("La delega vale fino al " + last.Format("02/01/2006") + " compreso.\n")
 		}
 		b.WriteString("\n" + who + " has delegated you to act on their behalf with INPS online services.\n")
-		b.WriteString("Log in with your own SPID, CIE or CNS and choose to act for them.\n")
+		b.WriteString("Sign in with your own SPID, CIE or CNS and choose to act for them.\n")
 		if !d.End.IsZero() {
-			b.WriteString("The delegation is valid until " + last.Format("2006-01-02") + " inclusive.\n")
+			b.WriteString("The delegation is valid until " + last.Format("02/01/2006") + " inclusive.\n")
 		}
 	}
 	b.WriteString("\nRif. / Ref.: " + d.ID + "\n")

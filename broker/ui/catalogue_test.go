@@ -124,3 +124,71 @@ func TestTemplatesUseOnlyEmbeddedIcons(t *testing.T) {
 		return nil
 	})
 }
+
+// The pages speak with one voice (issue 12 nr 23). Italian addresses the citizen with the
+// informal "tu" that Designers Italia recommends for public digital services, never the formal
+// "Lei", and without participles or adjectives that guess the reader's gender ("Per me
+// stesso", "sei partito"); English says "sign in" / "sign out", never "log in" / "login".
+var (
+	formalItalian = regexp.MustCompile(`\b(Lei|lei|Suo|Sua|Suoi|Sue|La autorizzava|L'ha|Inserisca|Scelga|Attivi|Ripeta|Confermi|Carichi|Acceda|acceda|Riprovi|riprovi|Torni|torni|Controlli|controlli|Ricarichi|ricarichi|Revochi|revochi|Usi|usi|Attenda|attenda|Rivolga|rivolga|si rivolga|Richieda|richieda|Annoti|apra|Esca|Indichi|Verifichi|Compili|Selezioni|Prema|identificarla|riceverà la prima|sceglierà il suo)\b`)
+	genderedItalian = regexp.MustCompile(`(?i)\b(me stesso|te stesso|se stesso|me stessa|te stessa|sei partit[oa]|sei uscit[oa]|sei stat[oa]|reindirizzat[oa]|benvenut[oa]|sei sicur[oa]|sei collegat[oa]|sei connesso|sei connessa|delegata\b ad agire|l'ha delegat[oa])\b`)
+	otherEnglishVoice = regexp.MustCompile(`(?i)\b(log ?in|logged in|logging in|log ?out|logged out|signin|signout)\b`)
+)
+
+func TestOneRegisterAndOneVoice(t *testing.T) {
+	checked := 0
+	for name, cat := range catalogues() {
+		for key, m := range cat {
+			checked++
+			if f := formalItalian.FindString(m["it"]); f != "" {
+				t.Errorf("%s %q: formal Italian %q in %q (use tu)", name, key, f, m["it"])
+			}
+			if f := genderedItalian.FindString(m["it"]); f != "" {
+				t.Errorf("%s %q: a gendered form %q in %q", name, key, f, m["it"])
+			}
+			if f := otherEnglishVoice.FindString(m["en"]); f != "" {
+				t.Errorf("%s %q: %q in %q (say sign in / sign out)", name, key, f, m["en"])
+			}
+		}
+	}
+	// The messages the broker sends (PIN letters and e-mails, delegation notices) speak the same way.
+	for _, f := range []string{"../delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lit := range regexp.MustCompile(`"(?:[^"\\]|\\.)*"`).FindAllString(string(b), -1) {
+			if f2 := formalItalian.FindString(lit); f2 != "" {
+				t.Errorf("%s: formal Italian %q in %s", f, f2, lit)
+			}
+			if f2 := genderedItalian.FindString(lit); f2 != "" {
+				t.Errorf("%s: a gendered form %q in %s", f, f2, lit)
+			}
+			if f2 := otherEnglishVoice.FindString(lit); f2 != "" {
+				t.Errorf("%s: %q in %s", f, f2, lit)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d messages checked", checked)
+	}
+}
+
+// The scan itself recognises what it forbids.
+func TestVoiceScanCatchesTheOldTexts(t *testing.T) {
+	for _, s := range []string{"Inserisca il codice fiscale e il PIN.", "Per generare il PIN telefonico acceda con SPID.", "Il suo PIN è scaduto. Scelga un nuovo PIN"} {
+		if formalItalian.FindString(s) == "" {
+			t.Errorf("formal Italian not caught: %q", s)
+		}
+	}
+	for _, s := range []string{"Per me stesso", "Torna al servizio da cui sei partito", "Sei uscito", "Stai per essere reindirizzato"} {
+		if genderedItalian.FindString(s) == "" {
+			t.Errorf("gendered Italian not caught: %q", s)
+		}
+	}
+	for _, s := range []string{"Log in with the INPS PIN", "The login request has expired", "Logged in as"} {
+		if otherEnglishVoice.FindString(s) == "" {
+			t.Errorf("log in not caught: %q", s)
+		}
+	}
+}

@@ -14,7 +14,7 @@ func Messages() map[string]map[string]string {
 		},
 		"spid.unknown_request": {
 			"it": "La risposta del gestore SPID non corrisponde a un accesso in corso (scaduto o già usato). Ricomincia l'accesso.",
-			"en": "The SPID response does not match a login in progress (expired or already used). Please start again.",
+			"en": "The SPID response does not match a sign-in in progress (expired or already used). Please start again.",
 		},
 		"spid.invalid_response": {
 			"it": "Autenticazione non riuscita: la risposta del gestore SPID non è valida.",
@@ -22,11 +22,11 @@ func Messages() map[string]map[string]string {
 		},
 		"spid.level_not_reached": {
 			"it": "Il livello di sicurezza SPID usato non è sufficiente per questo servizio. Accedi con un livello SPID più alto.",
-			"en": "The SPID security level used is not enough for this service. Please log in with a higher SPID level.",
+			"en": "The SPID security level used is not enough for this service. Please sign in with a higher SPID level.",
 		},
 		"spid.unavailable": {
 			"it": "Il servizio SPID è temporaneamente non disponibile. Riprova più tardi.",
-			"en": "SPID login is temporarily unavailable. Please try again later.",
+			"en": "Signing in with SPID is temporarily unavailable. Please try again later.",
 		},
 		"spid.idp_error": {
 			"it": "Il gestore di identità SPID non ha completato l'autenticazione.",
@@ -54,7 +54,7 @@ func Messages() map[string]map[string]string {
 		},
 		"spid.nr25": {
 			"it": "Hai annullato l'accesso.",
-			"en": "You cancelled the login.",
+			"en": "You cancelled the sign-in.",
 		},
 		"spid.nr30": {
 			"it": "Il tipo di identità SPID usato non è accettato dal servizio.",

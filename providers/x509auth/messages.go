@@ -10,7 +10,7 @@ func Messages() map[string]map[string]string {
 		},
 		ReasonExpired: {
 			"it": "Il certificato della carta è scaduto. Rinnova la carta presso l'ente che l'ha rilasciata oppure accedi con SPID.",
-			"en": "The card's certificate has expired. Renew the card with the authority that issued it, or log in with SPID.",
+			"en": "The card's certificate has expired. Renew the card with the authority that issued it, or sign in with SPID.",
 		},
 		ReasonNotYetValid: {
 			"it": "Il certificato della carta non è ancora valido. Controlla data e ora del computer e riprova più tardi.",
@@ -18,11 +18,11 @@ func Messages() map[string]map[string]string {
 		},
 		ReasonRevoked: {
 			"it": "Il certificato della carta è stato revocato. Rivolgiti all'ente che ha rilasciato la carta oppure accedi con SPID.",
-			"en": "The card's certificate has been revoked. Contact the authority that issued the card, or log in with SPID.",
+			"en": "The card's certificate has been revoked. Contact the authority that issued the card, or sign in with SPID.",
 		},
 		ReasonUnknownCA: {
 			"it": "La carta è stata rilasciata da un'autorità non riconosciuta. Usa una CIE o una CNS valida oppure accedi con SPID.",
-			"en": "The card was issued by an authority we do not recognise. Use a valid CIE or CNS card, or log in with SPID.",
+			"en": "The card was issued by an authority we do not recognise. Use a valid CIE or CNS card, or sign in with SPID.",
 		},
 		ReasonWrongPolicy: {
 			"it": "Il certificato presentato non è un certificato di autenticazione CIE o CNS. Scegli il certificato di autenticazione della carta e riprova.",
@@ -38,15 +38,15 @@ func Messages() map[string]map[string]string {
 		},
 		ReasonRevocationUnavailable: {
 			"it": "Non è stato possibile verificare se il certificato è stato revocato. Riprova tra qualche minuto oppure accedi con SPID.",
-			"en": "We could not check whether the certificate has been revoked. Try again in a few minutes, or log in with SPID.",
+			"en": "We could not check whether the certificate has been revoked. Try again in a few minutes, or sign in with SPID.",
 		},
 		ReasonInvalidFiscalCode: {
 			"it": "Il codice fiscale contenuto nel certificato non è valido. Rivolgiti all'ente che ha rilasciato la carta oppure accedi con SPID.",
-			"en": "The fiscal code in the certificate is not valid. Contact the authority that issued the card, or log in with SPID.",
+			"en": "The fiscal code in the certificate is not valid. Contact the authority that issued the card, or sign in with SPID.",
 		},
 		ReasonNoFiscalCode: {
 			"it": "Il certificato non contiene un codice fiscale. Scegli il certificato di autenticazione della carta oppure accedi con SPID.",
-			"en": "The certificate carries no fiscal code. Choose the card's authentication certificate, or log in with SPID.",
+			"en": "The certificate carries no fiscal code. Choose the card's authentication certificate, or sign in with SPID.",
 		},
 		ReasonCACertificate: {
 			"it": "Il certificato presentato è quello di un'autorità di certificazione, non di una carta. Scegli il certificato di autenticazione della carta e riprova.",
