@@ -29,6 +29,12 @@ type view struct {
 	Ref           string // the help desk's reference shown with Error
 	Given, Recv   []row
 	Form          map[string]string
+	// FieldErrors are the messages shown at each field of the registration form.
+	FieldErrors map[string]string
+	// Fields is the registration form, built by render.
+	Fields []ui.Field
+	// LoginURL offers a sign-in when the page needs a session it lacks.
+	LoginURL      string
 	CSRF          string
 	Status        int
 	Authenticated bool
@@ -41,8 +47,9 @@ var pages = ui.New(Messages())
 var pageTemplate = template.Must(pages.Layout().Parse(`{{define "body"}}
 <h1 class="mb-4">{{.Title}}</h1>
 {{with .Data}}
-{{if .Error}}<div class="alert alert-danger" role="alert" id="error"><p class="mb-0">{{.Error}}</p>{{if .Ref}}<p class="mb-0 mt-2 small">{{$.T "error.reference"}}: <span class="sp-ref">{{.Ref}}</span></p>{{end}}</div>{{end}}
+{{if .Error}}<div class="alert alert-danger" role="alert" id="error"><p class="mb-0">{{.Error}}</p>{{if .FieldErrors}}<ul class="sp-error-summary">{{range .Fields}}{{if .Error}}<li><a href="#f-{{.Name}}">{{.Label}}: {{.Error}}</a></li>{{end}}{{end}}</ul>{{end}}{{if .Ref}}<p class="mb-0 mt-2 small">{{$.T "error.reference"}}: <span class="sp-ref">{{.Ref}}</span></p>{{end}}</div>{{end}}
 {{if .Notice}}<div class="alert alert-success" role="status" id="notice"><p class="mb-0">{{.Notice}}</p></div>{{end}}
+{{if .LoginURL}}<p><a class="btn btn-primary" href="{{.LoginURL}}">{{.T.login}}</a></p>{{end}}
 {{if .Authenticated}}<p class="lead">{{.Who}}</p><p>{{.T.intro}}</p>
 <h2 class="h3 mt-5" id="given-title">{{.T.given}}</h2>
 {{if .Given}}<div class="table-responsive"><table id="given" class="table" aria-labelledby="given-title">
@@ -57,11 +64,7 @@ var pageTemplate = template.Must(pages.Layout().Parse(`{{define "body"}}
 <h2 class="h3 mt-5">{{.T.register}}</h2>
 <p>{{.T.note}}</p>
 <form class="sp-form" method="post" action="/deleghe/register" novalidate><input type="hidden" name="csrf" value="{{.CSRF}}">
-<div class="form-group"><label class="sp-label" for="fiscal_code">{{.T.fiscal_code}}</label><input class="form-control" id="fiscal_code" name="fiscal_code" maxlength="16" autocomplete="off" value="{{.Form.fiscal_code}}"{{if .Error}} aria-describedby="error"{{end}}></div>
-<div class="form-group"><label class="sp-label" for="given_name">{{.T.given_name}}</label><input class="form-control" id="given_name" name="given_name" autocomplete="off" value="{{.Form.given_name}}"></div>
-<div class="form-group"><label class="sp-label" for="family_name">{{.T.family_name}}</label><input class="form-control" id="family_name" name="family_name" autocomplete="off" value="{{.Form.family_name}}"></div>
-<div class="form-group"><label class="sp-label" for="email">{{.T.email}}</label><input class="form-control" id="email" name="email" type="email" autocomplete="off" value="{{.Form.email}}"></div>
-<div class="form-group"><label class="sp-label" for="end">{{.T.end_field}}</label><input class="form-control" id="end" name="end" type="date" value="{{.Form.end}}"></div>
+{{$err := .Error}}{{range .Fields}}{{template "field" (fieldOf $ . $err)}}{{end}}
 <button type="submit" class="btn btn-primary">{{.T.submit}}</button></form>{{end}}
 {{end}}
 {{end}}`))
@@ -74,9 +77,11 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		"none": t("none"), "person": t("col.person"), "kind": t("col.kind"), "start": t("col.start"), "end": t("col.end"),
 		"status": t("col.status"), "action": t("col.action"), "revoke": t("revoke.submit"), "register": t("register.title"),
 		"note": t("register.note"), "fiscal_code": t("field.fiscal_code"), "given_name": t("field.given_name"),
-		"family_name": t("field.family_name"), "email": t("field.email"), "end_field": t("field.end"), "submit": t("register.submit")}
+		"family_name": t("field.family_name"), "email": t("field.email"), "end_field": t("field.end"), "submit": t("register.submit"),
+		"login": t("login")}
 	if v.Authenticated {
 		v.CSRF = w.deps.CSRF.Token(r)
+		v.Fields = w.formFields(v)
 	}
 	if v.Error != "" {
 		v.Ref = rw.Header().Get("X-Request-Id") // the broker's request id, also in its log line
@@ -119,7 +124,8 @@ func (w *Web) full(rw http.ResponseWriter, r *http.Request, id *providers.Identi
 	w.render(rw, r, v)
 }
 
-func (w *Web) day(t time.Time) string { return t.In(w.deps.Location).Format("2006-01-02") }
+// day shows a day as gg/mm/aaaa, Italian time.
+func (w *Web) day(t time.Time) string { return ui.FormatDate(t.In(w.deps.Location)) }
 
 func (w *Web) row(r *http.Request, d Delegation, other Person, me string, given bool) row {
 	lang := w.lang(r)
@@ -148,28 +154,27 @@ func (w *Web) row(r *http.Request, d Delegation, other Person, me string, given 
 
 func (w *Web) index(rw http.ResponseWriter, r *http.Request, id *providers.Identity) {
 	if r.URL.Path != "/deleghe/" {
-		http.NotFound(rw, r)
+		w.notFound(rw, r)
 		return
 	}
 	if r.Method == http.MethodPost {
-		rw.Header().Set("Allow", "GET")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		w.methodNotAllowed(rw, r, http.MethodGet)
 		return
 	}
 	w.full(rw, r, id, &view{})
 }
 
-// parseEnd reads the last day of validity (YYYY-MM-DD, Italian time): the delegation ends at
-// the following midnight.
+// parseEnd reads the last day of validity (gg/mm/aaaa, or aaaa-mm-gg; Italian time): the
+// delegation ends at the following midnight.
 func (w *Web) parseEnd(s string) (time.Time, error) {
 	if s = strings.TrimSpace(s); s == "" {
 		return time.Time{}, nil
 	}
-	d, err := time.ParseInLocation("2006-01-02", s, w.deps.Location)
+	d, err := ui.ParseDate(s)
 	if err != nil {
 		return time.Time{}, err
 	}
-	return d.AddDate(0, 0, 1), nil
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, w.deps.Location).AddDate(0, 0, 1), nil
 }
 
 func (w *Web) register(rw http.ResponseWriter, r *http.Request, id *providers.Identity) {
@@ -183,9 +188,9 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request, id *providers.Id
 		form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	v := &view{Form: form}
-	end, err := w.parseEnd(form["end"])
-	if err != nil {
-		v.Error, v.Status = text(lang, "err.end", nil), http.StatusBadRequest
+	end, ok := w.checkForm(r, v)
+	if !ok {
+		v.Error, v.Status = text(lang, "err.fields", nil), http.StatusBadRequest
 		w.full(rw, r, id, v)
 		return
 	}
@@ -194,6 +199,10 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request, id *providers.Id
 		Delegate:  Person{FiscalCode: form["fiscal_code"], GivenName: form["given_name"], FamilyName: form["family_name"], Email: form["email"]}})
 	if err != nil {
 		v.Error, v.Status = w.errorText(r, err)
+		if f := errorField(err); f != "" {
+			v.fieldError(f, v.Error)
+			v.Error = text(lang, "err.fields", nil)
+		}
 		w.full(rw, r, id, v)
 		return
 	}

@@ -31,6 +31,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Location is the time zone of dates shown and typed (default Europe/Rome).
 	Location *time.Location
+	// LoginURL is where a person without a suitable session signs in to come back to next
+	// (the broker's own sign-in); nil: the page only explains.
+	LoginURL func(next string) string
 }
 
 // ScopeOffice is the operator scope of the /admin/delegations/ API.
@@ -125,19 +128,39 @@ func (w *Web) page(h func(rw http.ResponseWriter, r *http.Request, id *providers
 				return
 			}
 		default:
-			rw.Header().Set("Allow", "GET, POST")
-			http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+			w.methodNotAllowed(rw, r, http.MethodGet, http.MethodPost)
 			return
 		}
 		id, ok := w.deps.Session(r)
 		if !ok || id == nil || id.FiscalNumber == "" {
-			w.render(rw, r, &view{Error: text(lang, "err.login", nil), Status: http.StatusUnauthorized})
+			w.render(rw, r, &view{Error: text(lang, "err.login", nil), LoginURL: w.loginURL(), Status: http.StatusUnauthorized})
 			return
 		}
 		if providers.LevelOf(id.ACR) < MinLevel {
-			w.render(rw, r, &view{Error: text(lang, "err.level", nil), Status: http.StatusForbidden})
+			w.render(rw, r, &view{Error: text(lang, "err.level", nil), LoginURL: w.loginURL(), Status: http.StatusForbidden})
 			return
 		}
 		h(rw, r, id)
+	}
+}
+
+// loginURL is the sign-in that comes back to the delegations page, "" without one.
+func (w *Web) loginURL() string {
+	if w.deps.LoginURL == nil {
+		return ""
+	}
+	return w.deps.LoginURL("/deleghe/")
+}
+
+// notFound and methodNotAllowed answer with the layout's pages, in the person's language.
+func (w *Web) notFound(rw http.ResponseWriter, r *http.Request) {
+	if err := pages.WriteNotFound(rw, r, w.lang(r), "", rw.Header().Get("X-Request-Id")); err != nil {
+		w.log.Error("delegation: render", "err", err)
+	}
+}
+
+func (w *Web) methodNotAllowed(rw http.ResponseWriter, r *http.Request, allow ...string) {
+	if err := pages.WriteMethodNotAllowed(rw, r, w.lang(r), "", rw.Header().Get("X-Request-Id"), allow...); err != nil {
+		w.log.Error("delegation: render", "err", err)
 	}
 }

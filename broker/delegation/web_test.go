@@ -98,8 +98,8 @@ func TestPagesNeedALevel2Session(t *testing.T) {
 		status  int
 		want    string
 	}{
-		{"without a session the page explains how to log in", nil, "it", 401, "acceda a un servizio INPS con SPID, CIE o CNS"},
-		{"without a session, in English", nil, "en", 401, "log in to an INPS service with SPID, CIE or CNS"},
+		{"without a session the page explains how to sign in", nil, "it", 401, "accedi con SPID, CIE o CNS"},
+		{"without a session, in English", nil, "en", 401, "sign in with SPID, CIE or CNS"},
 		{"a level 1 session is not enough", person(DevDelegatorCF, "Giuseppe", "Verdi", 1), "it", 403, "livello SPID 2 o superiore"},
 		{"a level 1 session is not enough, in English", person(DevDelegatorCF, "Giuseppe", "Verdi", 1), "en", 403, "SPID level 2 or above"},
 		{"a level 2 session sees the page", verdi, "it", 200, "Deleghe che ho conferito"},
@@ -158,13 +158,13 @@ func TestRegisterOnlineThroughThePage(t *testing.T) {
 		want   string
 	}{
 		{"a forged form is refused", url.Values{"fiscal_code": {"CNTCHR83T41D969D"}}, 403, "Il modulo è scaduto"},
-		{"an invalid fiscal code is refused and kept in the form", form("fiscal_code", "CNTCHR83T41D969X"), 400, "non è valido"},
-		{"an end date in the past is refused", form("fiscal_code", "CNTCHR83T41D969D", "end", "2020-01-01"), 400, "data futura"},
-		{"a malformed end date is refused", form("fiscal_code", "CNTCHR83T41D969D", "end", "01/01/2030"), 400, "data futura"},
-		{"self-delegation is refused", form("fiscal_code", rossi.FiscalNumber), 400, "Non può delegare se stesso"},
-		{"a valid delegation is registered", form("fiscal_code", "cntchr83t41d969d", "given_name", "Chiara", "family_name", "Conti",
-			"email", "chiara@example.it", "end", "2027-01-31"), 200, "La delega a Chiara Conti è attiva"},
-		{"a second delegate is refused", form("fiscal_code", "RCCMNL83S18D969H"), 409, "Ha già un delegato attivo"},
+		{"an invalid fiscal code is refused and kept in the form", form("fiscal_code", "CNTCHR83T41D969X", "given_name", "Chiara", "family_name", "Conti"), 400, `value="CNTCHR83T41D969X"`},
+		{"an end date in the past is refused", form("fiscal_code", "CNTCHR83T41D969D", "given_name", "Chiara", "family_name", "Conti", "end", "01/01/2020"), 400, "data futura"},
+		{"a malformed end date is refused", form("fiscal_code", "CNTCHR83T41D969D", "given_name", "Chiara", "family_name", "Conti", "end", "31/02/2030"), 400, "data futura"},
+		{"self-delegation is refused", form("fiscal_code", rossi.FiscalNumber, "given_name", "Mario", "family_name", "Rossi"), 400, "il tuo stesso codice fiscale"},
+		{"a valid delegation is registered, the end written gg/mm/aaaa", form("fiscal_code", "cntchr83t41d969d", "given_name", "Chiara", "family_name", "Conti",
+			"email", "chiara@example.it", "end", "31/01/2027"), 200, "La delega a Chiara Conti è attiva"},
+		{"a second delegate is refused", form("fiscal_code", "RCCMNL83S18D969H", "given_name", "Emanuele", "family_name", "Ricci"), 409, "Hai già una persona delegata"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,8 +176,8 @@ func TestRegisterOnlineThroughThePage(t *testing.T) {
 	}
 	_, body := fx.do(t, "GET", "/deleghe/", nil, "it")
 	// Registered online today: revocable online only after 30 days; the last day is shown.
-	if !strings.Contains(body, "Chiara Conti (CNTCHR83T41D969D)") || !strings.Contains(body, "2027-01-31") ||
-		!strings.Contains(body, "Revocabile online dal 2026-04-01") || strings.Contains(body, `name="id"`) {
+	if !strings.Contains(body, "Chiara Conti (CNTCHR83T41D969D)") || !strings.Contains(body, "31/01/2027") ||
+		!strings.Contains(body, "Revocabile online dal 01/04/2026") || strings.Contains(body, `name="id"`) {
 		t.Fatal(body)
 	}
 	if n := fx.rec.notes; len(n) != 1 || n[0].To != "chiara@example.it" || !strings.Contains(n[0].Body, "Mario Rossi") || !strings.Contains(n[0].Body, "fino al 31/01/2027 compreso") {

@@ -62,7 +62,9 @@ type PostFormData struct {
 	Fields map[string]string
 }
 
-// FormData is a generic form page (intro, error with aria-describedby, fields, submit).
+// FormData is a generic form page: intro, an error summary linking to each field in error,
+// the fields (each with its own message, aria-describedby and aria-invalid), the submit button
+// and an optional way out (Cancel).
 type FormData struct {
 	Intro, Error, Notice string
 	// List is shown after Intro, before the form: points the person reads before typing
@@ -75,22 +77,46 @@ type FormData struct {
 	Fields    []Field
 	Hidden    map[string]string
 	Submit    string
-	Links     []Link
+	// Cancel is a link shown beside the submit button (for example "Annulla"); optional.
+	Cancel *Link
+	Links  []Link
 	// LinksLabel names the navigation of Links.
 	LinksLabel string
 }
 
-// Field is one input of a FormData.
+// FieldErrors counts the fields that carry their own error message.
+func (d FormData) FieldErrors() int {
+	n := 0
+	for _, f := range d.Fields {
+		if f.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Field is one input of a form.
 type Field struct {
-	// Name is the form field name and the input id.
+	// Name is the form field name; the input's id is "f-" + Name.
 	Name, Label, Type, Value string
 	// Hint is a help text shown under the label (aria-describedby).
 	Hint string
 	// Autocomplete is the autocomplete token (WCAG 1.3.5), e.g. "off", "email", "tel".
 	Autocomplete string
-	Options      []Option
-	Checked      bool
-	// Invalid marks the field as the one the error is about.
+	// InputMode picks the on-screen keyboard ("numeric", "email", "tel"); optional.
+	InputMode string
+	// MaxLength bounds what can be typed (0: no bound).
+	MaxLength int
+	Options   []Option
+	Checked   bool
+	// Required marks a field that must be filled: its label says "obbligatorio", every other
+	// field's says "facoltativo" (checkboxes say neither: ticking one is a statement).
+	Required bool
+	// Error is what is wrong with this field, shown under its label and announced with it
+	// (aria-describedby, aria-invalid); the summary at the top links to the field.
+	Error string
+	// Invalid marks a field the form's own Error is about (a wrong fiscal code or PIN pair),
+	// without a message of its own.
 	Invalid bool
 }
 

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"sort"
+	"strings"
 )
 
 //go:embed templates/*.html
@@ -31,7 +32,7 @@ func New(catalogues ...map[string]map[string]string) *Renderer {
 	for _, c := range catalogues {
 		maps.Copy(r.msgs, c)
 	}
-	r.layout = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+	r.layout = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/field.html"))
 	for _, name := range []string{"chooser", "error", "message", "postform", "form"} {
 		r.pages[name] = template.Must(template.Must(r.layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))
 	}
@@ -41,9 +42,9 @@ func New(catalogues ...map[string]map[string]string) *Renderer {
 var funcs = template.FuncMap{
 	"asset": Asset,
 	// icon is the URL of an icon of the embedded Bootstrap Italia sprite.
-	"icon":        func(id string) string { return Asset("svg/sprites.svg") + "#" + id },
-	"methodIcon":  methodIcon,
-	"describedby": describedBy,
+	"icon":       func(id string) string { return Asset("svg/sprites.svg") + "#" + id },
+	"methodIcon": methodIcon,
+	"fieldOf":    fieldOf,
 }
 
 // T returns the message key in lang, falling back to Italian and then to the generic error
@@ -167,20 +168,32 @@ func methodIcon(method string) string {
 	return "it-lock"
 }
 
-// describedBy lists the ids that describe a field: its hint and, when the form shows an
-// error, the error (WCAG 3.3.1: the error is announced with the field).
-func describedBy(f Field, formError string) string {
-	ids := ""
+// FieldView is what the "field" template renders: the field, the page (for its texts), the
+// ids that describe the field and whether it is marked invalid.
+type FieldView struct {
+	P           Page
+	F           Field
+	DescribedBy string
+	Invalid     bool
+}
+
+// fieldOf prepares f for the "field" template of page p, whose form shows formError (or not).
+// The field is described by its hint, its own error and, when the form's error is about it,
+// that error (WCAG 3.3.1: the error is announced with the field); it is invalid when it has
+// an error of its own or the form's error names it.
+func fieldOf(p Page, f Field, formError string) FieldView {
+	var ids []string
 	if f.Hint != "" {
-		ids = "f-" + f.Name + "-hint"
+		ids = append(ids, "f-"+f.Name+"-hint")
 	}
-	if formError != "" {
-		if ids != "" {
-			ids += " "
-		}
-		ids += "form-error"
+	if f.Error != "" {
+		ids = append(ids, "f-"+f.Name+"-error")
 	}
-	return ids
+	formAboutIt := formError != "" && f.Invalid
+	if formAboutIt {
+		ids = append(ids, "form-error")
+	}
+	return FieldView{P: p, F: f, DescribedBy: strings.Join(ids, " "), Invalid: f.Error != "" || formAboutIt}
 }
 
 // WritePostForm writes the auto-submitting form of a SAML HTTP-POST binding in the layout:

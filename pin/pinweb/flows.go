@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,12 @@ func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Reques
 		w.render(rw, r, w.loginForm(r, loginID, ""))
 		return
 	}
+	v := w.loginForm(r, loginID, "")
+	if !w.validate(r, v) {
+		v.Status = http.StatusBadRequest
+		w.render(rw, r, v)
+		return
+	}
 	id, err := w.svc.Authenticate(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("pin"))
 	switch {
 	case err == nil:
@@ -89,13 +96,48 @@ func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Reques
 		w.render(rw, r, w.changeForm(r, "/pin/renew", "renew", loginID, ""))
 	default:
 		w.log.InfoContext(r.Context(), "pin login refused", "err", err)
-		v := w.loginForm(r, loginID, w.errorText(r, err))
+		w.explain(r, v, err)
 		if errors.Is(err, providers.ErrUnavailable) {
 			// Overload or a store outage: a "try again" page, 503 for automated clients.
 			v.Status = http.StatusServiceUnavailable
 			rw.Header().Set("Retry-After", "2")
 		}
 		w.render(rw, r, v)
+	}
+}
+
+// explain shows err on the form v: a PIN rule or a refused document at its field, anything
+// else as the form's error, naming the fields it is about (the credential's, for a wrong
+// fiscal code and PIN pair).
+func (w *Web) explain(r *http.Request, v *view, err error) {
+	msg := w.errorText(r, err)
+	var rule *pin.RuleError
+	var wrong *pin.WrongPINError
+	var locked *providers.LockedError
+	switch {
+	case errors.As(err, &rule):
+		v.fieldError("new_pin", msg)
+		v.Error = w.t(r, "err.fields")
+		return
+	case errors.Is(err, pin.ErrDocument):
+		v.fieldError("document", msg)
+		v.Error = w.t(r, "err.fields")
+		return
+	}
+	v.Error = msg
+	var about []string
+	switch {
+	case errors.As(err, &wrong), errors.As(err, &locked), errors.Is(err, providers.ErrBadCredentials), errors.Is(err, pin.ErrInvalidInput):
+		about = []string{"fiscal_code", "pin", "current_pin", "hc_number", "hc_expiry"}
+	case errors.Is(err, pin.ErrHasPIN):
+		about = []string{"fiscal_code"}
+	case errors.Is(err, pin.ErrNotEligible):
+		about = []string{"resident_abroad", "italian_id_document"}
+	}
+	for _, f := range v.Fields {
+		if slices.Contains(about, f.Name) {
+			v.ErrorFields = append(v.ErrorFields, f.Name)
+		}
 	}
 }
 
@@ -127,9 +169,17 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, ""))
 		return
 	}
+	v := w.changeForm(r, r.URL.Path, kind, loginID, "")
+	if !w.validate(r, v) {
+		v.Status = http.StatusBadRequest
+		w.render(rw, r, v)
+		return
+	}
 	next := r.PostFormValue("new_pin")
 	if !strings.EqualFold(strings.TrimSpace(next), strings.TrimSpace(r.PostFormValue("new_pin2"))) {
-		w.render(rw, r, w.changeForm(r, r.URL.Path, kind, loginID, w.t(r, "err.rule.mismatch")))
+		v.fieldError("new_pin2", w.t(r, "err.rule.mismatch"))
+		v.Error, v.Status = w.t(r, "err.fields"), http.StatusBadRequest
+		w.render(rw, r, v)
 		return
 	}
 	// The form token is the broker's per-browser token: it names the browser, so that the
@@ -137,7 +187,7 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 	id, err := w.svc.Change(r.Context(), pin.ChangeRequest{FiscalCode: r.PostFormValue("fiscal_code"),
 		Current: r.PostFormValue("current_pin"), Next: next, Browser: w.deps.CSRF.Token(r)})
 	if err != nil {
-		v := w.changeForm(r, r.URL.Path, kind, loginID, w.errorText(r, err))
+		w.explain(r, v, err)
 		if errors.Is(err, providers.ErrUnavailable) {
 			v.Status = http.StatusServiceUnavailable
 			rw.Header().Set("Retry-After", "2")
@@ -154,13 +204,22 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 	w.render(rw, r, &view{Title: w.t(r, kind+".title"), Notice: w.t(r, "change.done"), Links: w.links(r)})
 }
 
-// simple renders a form page whose POST runs do; done is the notice of success.
-func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names []string, do func() error) {
+// simple renders a form page whose POST runs do once every field is valid (and check, the
+// form's own rule across fields, is met); done is the notice of success. optional lists the
+// fields that may be left empty.
+func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names, optional []string, check func(*view), do func() error) {
 	v := &view{Title: w.t(r, kind+".title"), Intro: w.t(r, kind+".intro"), Fields: w.fields(r, names...),
-		Submit: w.t(r, kind+".submit"), Links: w.links(r)}
+		Optional: optional, Submit: w.t(r, kind+".submit"), Links: w.links(r)}
 	if r.Method == http.MethodPost {
-		if err := do(); err != nil {
-			v.Error = w.errorText(r, err)
+		ok := w.validate(r, v)
+		if ok && check != nil {
+			check(v)
+			ok = v.Error == ""
+		}
+		if !ok {
+			v.Status = http.StatusBadRequest
+		} else if err := do(); err != nil {
+			w.explain(r, v, err)
 			v.Status = http.StatusBadRequest
 		} else {
 			v = &view{Title: v.Title, Notice: w.t(r, kind+".done"), Links: w.links(r)}
@@ -170,11 +229,11 @@ func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names
 }
 
 func healthCard(r *http.Request) pin.HealthCard {
-	return pin.HealthCard{Number: strings.TrimSpace(r.PostFormValue("hc_number")), Expiry: strings.TrimSpace(r.PostFormValue("hc_expiry"))}
+	return pin.HealthCard{Number: strings.TrimSpace(r.PostFormValue("hc_number")), Expiry: isoDate(r, "hc_expiry")}
 }
 
 func (w *Web) activate(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
-	w.simple(rw, r, "activate", []string{"fiscal_code", "hc_number", "hc_expiry"}, func() error {
+	w.simple(rw, r, "activate", []string{"fiscal_code", "hc_number", "hc_expiry"}, nil, nil, func() error {
 		return w.svc.Activate(r.Context(), r.PostFormValue("fiscal_code"), healthCard(r))
 	})
 }
@@ -182,9 +241,17 @@ func (w *Web) activate(_ providers.Finisher, rw http.ResponseWriter, r *http.Req
 func (w *Web) request(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
 	names := []string{"fiscal_code", "given_name", "family_name", "birthdate", "birth_place", "residence", "country",
 		"resident_abroad", "italian_id_document", "mobile", "email", "pec", "hc_number", "hc_expiry"}
-	w.simple(rw, r, "request", names, func() error {
+	optional := []string{"mobile", "email", "pec", "hc_number", "hc_expiry"}
+	// The first half of the PIN goes by SMS or e-mail: one of the two is needed.
+	reachable := func(v *view) {
+		if strings.TrimSpace(r.PostFormValue("mobile")) == "" && strings.TrimSpace(r.PostFormValue("email")) == "" {
+			v.fieldError("mobile", w.t(r, "field_err.mobile_or_email"))
+			v.Error = w.t(r, "err.fields")
+		}
+	}
+	w.simple(rw, r, "request", names, optional, reachable, func() error {
 		p := pin.Person{FiscalCode: r.PostFormValue("fiscal_code"), GivenName: r.PostFormValue("given_name"),
-			FamilyName: r.PostFormValue("family_name"), Birthdate: r.PostFormValue("birthdate"),
+			FamilyName: r.PostFormValue("family_name"), Birthdate: isoDate(r, "birthdate"),
 			BirthPlace: r.PostFormValue("birth_place"), Residence: r.PostFormValue("residence"),
 			Country: r.PostFormValue("country"), ResidentAbroad: r.PostFormValue("resident_abroad") != "",
 			ItalianIDDocument: r.PostFormValue("italian_id_document") != "",
@@ -198,7 +265,20 @@ func (w *Web) request(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 }
 
 func (w *Web) lost(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
-	w.simple(rw, r, "lost", []string{"fiscal_code", "mobile", "email", "pec"}, func() error {
+	contacts := []string{"mobile", "email", "pec"}
+	// Recovery needs two of the three registered contacts: the form says so before trying.
+	twoContacts := func(v *view) {
+		var empty []string
+		for _, c := range contacts {
+			if strings.TrimSpace(r.PostFormValue(c)) == "" {
+				empty = append(empty, c)
+			}
+		}
+		if len(empty) > 1 {
+			v.Error, v.ErrorFields = w.t(r, "err.two_contacts"), empty
+		}
+	}
+	w.simple(rw, r, "lost", append([]string{"fiscal_code"}, contacts...), contacts, twoContacts, func() error {
 		return w.svc.StartRecovery(r.Context(), r.PostFormValue("fiscal_code"),
 			pin.Contacts{Mobile: r.PostFormValue("mobile"), Email: r.PostFormValue("email"), PEC: r.PostFormValue("pec")})
 	})
@@ -220,7 +300,7 @@ func (w *Web) recover(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 }
 
 func (w *Web) revoke(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
-	w.simple(rw, r, "revoke", []string{"fiscal_code", "hc_number", "hc_expiry"}, func() error {
+	w.simple(rw, r, "revoke", []string{"fiscal_code", "hc_number", "hc_expiry"}, nil, nil, func() error {
 		return w.svc.RevokeWithHealthCard(r.Context(), r.PostFormValue("fiscal_code"), healthCard(r))
 	})
 }
@@ -241,7 +321,7 @@ func (w *Web) phone(_ providers.Finisher, rw http.ResponseWriter, r *http.Reques
 	if r.Method == http.MethodPost {
 		p, until, err := w.svc.GeneratePhonePIN(r.Context(), id, pin.PhoneValidity(r.PostFormValue("validity")))
 		if err != nil {
-			v.Error = w.errorText(r, err)
+			w.explain(r, v, err)
 		} else {
 			v = &view{Title: v.Title, Notice: text(w.lang(r), "phone.done", map[string]string{
 				"pin": p, "until": until.In(w.deps.Location).Format("02/01/2006 15:04")})}
@@ -255,6 +335,11 @@ func (w *Web) convert(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 	v := &view{Title: w.t(r, "convert.title"), Intro: w.t(r, "convert.intro"), Multipart: true,
 		Fields: w.fields(r, "fiscal_code", "pin", "document"), Submit: w.t(r, "convert.submit"), Links: w.links(r)}
 	if r.Method == http.MethodPost {
+		if !w.validate(r, v) {
+			v.Status = http.StatusBadRequest
+			w.render(rw, r, v)
+			return
+		}
 		err := func() error {
 			file, hdr, err := r.FormFile("document")
 			if err != nil {
@@ -268,7 +353,8 @@ func (w *Web) convert(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 			return w.svc.RequestConversion(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("pin"), hdr.Filename, doc)
 		}()
 		if err != nil {
-			v.Error, v.Status = w.errorText(r, err), http.StatusBadRequest
+			w.explain(r, v, err)
+			v.Status = http.StatusBadRequest
 		} else {
 			v = &view{Title: v.Title, Notice: w.t(r, "convert.done"), Links: w.links(r)}
 		}

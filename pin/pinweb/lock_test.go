@@ -22,13 +22,13 @@ func TestLockMessageSaysMinutesAndZone(t *testing.T) {
 		want  string
 	}{
 		{"in winter Italian time is CET, UTC+1", t0, 0, "it",
-			"riprovi tra 3 minuti (alle 10:03 ora italiana, CET, UTC+1)"},
+			"riprova tra 3 minuti (alle 10:03 ora italiana, CET, UTC+1)"},
 		{"in summer Italian time is CEST, UTC+2", time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), 0, "en",
 			"try again in 3 minutes (at 14:03 Italian time, CEST, UTC+2)"},
 		{"a part of a minute counts as a whole one", t0, 30 * time.Second, "en",
 			"Try again in 3 minutes (at 10:03 Italian time, CET, UTC+1)"},
 		{"the last minute is singular", t0, 2*time.Minute + 30*time.Second, "it",
-			"Riprovi tra 1 minuto (alle 10:03 ora italiana, CET, UTC+1)"},
+			"Riprova tra 1 minuto (alle 10:03 ora italiana, CET, UTC+1)"},
 		// Locked 10:00:20-10:03:20, asked at 10:01:20: both are upper bounds.
 		{"the minutes and the time each round up", t0.Add(20 * time.Second), time.Minute, "en",
 			"Try again in 2 minutes (at 10:04 Italian time, CET, UTC+1)"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,13 +35,19 @@ type view struct {
 	// List follows Intro (the rules of a new PIN).
 	List          []string
 	Error, Notice string
-	Action        string
-	Multipart     bool
-	Fields        []field
-	Hidden        map[string]string
-	Submit        string
-	Links         []link
-	Status        int
+	// FieldErrors are the messages shown at each field (validate, explain).
+	FieldErrors map[string]string
+	// ErrorFields are the fields the form's Error is about (a wrong fiscal code and PIN).
+	ErrorFields []string
+	// Optional fields may be left empty; every other field but a checkbox is required.
+	Optional  []string
+	Action    string
+	Multipart bool
+	Fields    []field
+	Hidden    map[string]string
+	Submit    string
+	Links     []link
+	Status    int
 }
 
 // pages renders in the broker's shared layout (Bootstrap Italia, broker/ui) with this
@@ -53,6 +60,9 @@ var autocomplete = map[string]string{
 	"country": "country-name", "email": "email", "pec": "email", "mobile": "tel",
 	"pin": "off", "current_pin": "off", "new_pin": "new-password", "new_pin2": "new-password",
 }
+
+// inputMode picks the on-screen keyboard of the fields made of digits.
+var inputMode = map[string]string{"hc_number": "numeric"}
 
 // render writes a page.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
@@ -78,7 +88,8 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		Hidden: v.Hidden, Submit: v.Submit, LinksLabel: text(v.Lang, "form.links", nil)}
 	for _, f := range v.Fields {
 		uf := ui.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
-			Autocomplete: autocomplete[f.Name], Invalid: v.Error != ""}
+			Autocomplete: autocomplete[f.Name], InputMode: inputMode[f.Name], Error: v.FieldErrors[f.Name],
+			Required: f.Type != "checkbox" && !v.optional(f.Name), Invalid: slices.Contains(v.ErrorFields, f.Name)}
 		if h, ok := catalogue["hint."+f.Name]; ok {
 			uf.Hint = h[0]
 			if v.Lang == "en" {
@@ -161,8 +172,9 @@ func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.Respons
 				return
 			}
 		default:
-			rw.Header().Set("Allow", "GET, POST")
-			http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+			if err := pages.WriteMethodNotAllowed(rw, r, w.lang(r), "", ref, http.MethodGet, http.MethodPost); err != nil {
+				w.log.Error("pinweb: render", "err", err)
+			}
 			return
 		}
 		h(f, rw, r)

@@ -45,7 +45,7 @@ func TestActivateAndRequestDoNotTellWhoHasAPIN(t *testing.T) {
 		form := func(cf string) url.Values {
 			return url.Values{"fiscal_code": {cf}, "given_name": {"Giovanna"}, "family_name": {"Ferrari"},
 				"resident_abroad": {"1"}, "mobile": {"+54 11 5555 0000"}, "email": {"someone@example.net"},
-				"residence": {"Calle Falsa 123, Buenos Aires"}}
+				"residence": {"Calle Falsa 123, Buenos Aires"}, "birthdate": {"10/12/1955"}, "birth_place": {"Roma"}, "country": {"AR"}}
 		}
 		codeA, a := fx.post(t, "/pin/request", form(pin.DevGiovannaFerrari), "it")
 		codeB, b := fx.post(t, "/pin/request", form(noPIN), "it")

@@ -140,7 +140,7 @@ func TestLoginFormCarriesTheContractFields(t *testing.T) {
 	if strings.Contains(body, "<script") {
 		t.Fatal("pages must work without JavaScript")
 	}
-	if code, body := fx.get(t, "/pin/login?login=expired", "en"); code != 400 || !strings.Contains(body, "login request has expired") {
+	if code, body := fx.get(t, "/pin/login?login=expired", "en"); code != 400 || !strings.Contains(body, "sign-in request has expired") {
 		t.Fatalf("expired login: %d %s", code, body)
 	}
 }
@@ -161,7 +161,7 @@ func TestLoginFinishesWithTheIdentity(t *testing.T) {
 func TestWrongPINPageSaysUntilWhen(t *testing.T) {
 	fx := newFixture(t)
 	tests := []struct{ name, lang, want string }{
-		{"wrong PIN explained in Italian with the time in Rome", "it", "riprovi tra 3 minuti (alle 10:03 ora italiana, CET, UTC+1)"},
+		{"wrong PIN explained in Italian with the time in Rome", "it", "riprova tra 3 minuti (alle 10:03 ora italiana, CET, UTC+1)"},
 		{"locked account explained in English", "en", "Try again in 3 minutes (at 10:03 Italian time, CET, UTC+1)"},
 	}
 	for _, tt := range tests {
@@ -224,7 +224,7 @@ func TestFormsWithoutCSRFAreRefused(t *testing.T) {
 
 func TestPhonePINPage(t *testing.T) {
 	fx := newFixture(t)
-	if code, body := fx.get(t, "/pin/phone", "en"); code != 401 || !strings.Contains(body, "log in with SPID, CIE or CNS") {
+	if code, body := fx.get(t, "/pin/phone", "en"); code != 401 || !strings.Contains(body, "sign in with SPID, CIE or CNS") {
 		t.Fatalf("without a session: %d %s", code, body)
 	}
 	fx.session = &providers.Identity{FiscalNumber: pin.DevMarioRossi, Method: providers.MethodSPID, ACR: providers.SpidL2, AuthTime: t0}

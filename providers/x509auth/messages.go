@@ -54,7 +54,7 @@ func Messages() map[string]map[string]string {
 		},
 		ReasonCertSign: {
 			"it": "Il certificato presentato può firmare altri certificati, quindi non è il certificato di autenticazione di una carta. Scegli il certificato di autenticazione della carta oppure accedi con SPID.",
-			"en": "The certificate presented can sign other certificates, so it is not a card's authentication certificate. Choose the card's authentication certificate, or log in with SPID.",
+			"en": "The certificate presented can sign other certificates, so it is not a card's authentication certificate. Choose the card's authentication certificate, or sign in with SPID.",
 		},
 	}
 }
