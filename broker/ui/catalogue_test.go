@@ -130,8 +130,8 @@ func TestTemplatesUseOnlyEmbeddedIcons(t *testing.T) {
 // "Lei", and without participles or adjectives that guess the reader's gender ("Per me
 // stesso", "sei partito"); English says "sign in" / "sign out", never "log in" / "login".
 var (
-	formalItalian = regexp.MustCompile(`\b(Lei|lei|Suo|Sua|Suoi|Sue|La autorizzava|L'ha|Inserisca|Scelga|Attivi|Ripeta|Confermi|Carichi|Acceda|acceda|Riprovi|riprovi|Torni|torni|Controlli|controlli|Ricarichi|ricarichi|Revochi|revochi|Usi|usi|Attenda|attenda|Rivolga|rivolga|si rivolga|Richieda|richieda|Annoti|apra|Esca|Indichi|Verifichi|Compili|Selezioni|Prema|identificarla|riceverà la prima|sceglierà il suo)\b`)
-	genderedItalian = regexp.MustCompile(`(?i)\b(me stesso|te stesso|se stesso|me stessa|te stessa|sei partit[oa]|sei uscit[oa]|sei stat[oa]|reindirizzat[oa]|benvenut[oa]|sei sicur[oa]|sei collegat[oa]|sei connesso|sei connessa|delegata\b ad agire|l'ha delegat[oa])\b`)
+	formalItalian     = regexp.MustCompile(`\b(Lei|lei|Suo|Sua|Suoi|Sue|La autorizzava|L'ha|Inserisca|Scelga|Attivi|Ripeta|Confermi|Carichi|Acceda|acceda|Riprovi|riprovi|Torni|torni|Controlli|controlli|Ricarichi|ricarichi|Revochi|revochi|Usi|usi|Attenda|attenda|Rivolga|rivolga|si rivolga|Richieda|richieda|Annoti|apra|Esca|Indichi|Verifichi|Compili|Selezioni|Prema|identificarla|riceverà la prima|sceglierà il suo)\b`)
+	genderedItalian   = regexp.MustCompile(`(?i)\b(me stesso|te stesso|se stesso|me stessa|te stessa|sei partit[oa]|sei uscit[oa]|sei stat[oa]|reindirizzat[oa]|benvenut[oa]|sei sicur[oa]|sei collegat[oa]|sei connesso|sei connessa|delegata\b ad agire|l'ha delegat[oa])\b`)
 	otherEnglishVoice = regexp.MustCompile(`(?i)\b(log ?in|logged in|logging in|log ?out|logged out|signin|signout)\b`)
 )
 
