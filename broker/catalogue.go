@@ -46,22 +46,23 @@ func Messages() map[string]map[string]string {
 	return out
 }
 
-// pickLang chooses the page language: the switch (?lang=), then the relying party's
-// ui_locales, then the language remembered from an earlier page of this browser, then
-// Accept-Language, then Italian.
-func (b *Broker) pickLang(r *http.Request, uiLocales string) string {
+// pickLang chooses the page language: the switch (?lang=), then the language the person chose
+// with it earlier (the cookie), then the pending login's language (loginLang: the relying
+// party's ui_locales, or what this list gave at /authorize), then Accept-Language, then
+// Italian. The person's own choice always beats what a relying party asked.
+func (b *Broker) pickLang(r *http.Request, loginLang string) string {
 	if l := r.URL.Query().Get("lang"); l == "it" || l == "en" {
 		return l
 	}
-	for _, l := range strings.Fields(uiLocales) {
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "it" || c.Value == "en") {
+		return c.Value
+	}
+	for _, l := range strings.Fields(loginLang) {
 		if t, err := language.Parse(l); err == nil {
 			if base, _ := t.Base(); base.String() == "it" || base.String() == "en" {
 				return base.String()
 			}
 		}
-	}
-	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "it" || c.Value == "en") {
-		return c.Value
 	}
 	if al := r.Header.Get("Accept-Language"); al != "" {
 		tags, _, err := language.ParseAcceptLanguage(al)
@@ -118,7 +119,8 @@ var baseMessages = map[string]map[string]string{
 	"login.unknown_idp":         {"it": "Il gestore dell'identità indicato non è disponibile. Scegline un altro.", "en": "The identity provider given is not available. Choose another one."},
 	"login.level_not_reached":   {"it": "La credenziale usata non raggiunge il livello di sicurezza richiesto dal servizio. Accedi con una credenziale di livello superiore (ad esempio SPID livello 2 o 3, CIE o CNS).", "en": "The credential used does not reach the security level the service requires. Sign in with a stronger credential (for example SPID level 2 or 3, CIE or CNS)."},
 	"login.level_not_available": {"it": "Questa credenziale non può raggiungere il livello di sicurezza richiesto dal servizio. Scegline un'altra.", "en": "This credential cannot reach the security level the service requires. Choose another one."},
-	"login.cancelled":           {"it": "Hai annullato l'accesso.", "en": "You cancelled the sign-in."},
+	"login.cancelled":           {"it": "Hai annullato l'accesso: nessun dato è stato inviato al servizio.", "en": "You cancelled the sign-in: no data was sent to the service."},
+	"login.cancelled_title":     {"it": "Accesso annullato", "en": "Sign-in cancelled"},
 	"login.denied":              {"it": "L'accesso è stato negato. Controlla le credenziali e riprova.", "en": "Access was denied. Check your credentials and try again."},
 	"login.rejected":            {"it": "La credenziale presentata non è stata accettata. Riprova o usa un'altra credenziale.", "en": "The credential presented was not accepted. Try again or use another credential."},
 	"login.locked":              {"it": "L'accesso è temporaneamente bloccato dopo tentativi errati. Riprova più tardi.", "en": "Sign-in is temporarily locked after wrong attempts. Try again later."},

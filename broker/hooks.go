@@ -8,8 +8,22 @@ import (
 	"github.com/inps/sportello/providers"
 )
 
-// Lang is the language of the pages for this request ("it" or "en").
-func (b *Broker) Lang(r *http.Request) string { return b.pickLang(r, "") }
+// Lang is the language of the pages for this request ("it" or "en"): see pickLang. A request
+// that names a pending login (the login parameter of the PIN pages, in the query or in a form
+// already parsed) speaks that login's language unless the person chose another.
+func (b *Broker) Lang(r *http.Request) string {
+	id := r.URL.Query().Get("login")
+	if id == "" && r.PostForm != nil {
+		id = r.PostForm.Get("login")
+	}
+	loginLang := ""
+	if id != "" {
+		if rec, err := b.getLogin(r.Context(), id); err == nil {
+			loginLang = rec.Lang
+		}
+	}
+	return b.pickLang(r, loginLang)
+}
 
 // SessionIdentity returns the identity of the browser's SSO session, if any.
 func (b *Broker) SessionIdentity(r *http.Request) (*providers.Identity, bool) {

@@ -54,6 +54,8 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle(pathEndSession, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.endSessionHTTP)), "end_session"))
 	mux.Handle("/logged-out", b.withCommon(http.HandlerFunc(b.loggedOutHTTP), "logged_out"))
 	mux.Handle("/login/done", b.withCommon(http.HandlerFunc(b.doneHTTP), "login_done"))
+	mux.Handle(pathLoginError, b.withCommon(http.HandlerFunc(b.loginErrorHTTP), "login_error"))
+	mux.Handle("/", b.withCommon(http.HandlerFunc(b.notFoundHTTP), "not_found")) // ui: a page for unknown addresses
 	mux.Handle("/login/act", b.withCommon(http.HandlerFunc(b.actForHTTP), "login_act"))
 	mux.Handle("/login/", b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.loginHTTP)), "login"))
 	mux.Handle("/healthz", b.withCommon(http.HandlerFunc(b.healthHTTP), "healthz"))
@@ -196,6 +198,7 @@ func (b *Broker) withCommon(next http.Handler, endpoint string) http.Handler {
 			nonce := base64.RawStdEncoding.EncodeToString(nb[:])
 			ctx = context.WithValue(ctx, ctxNonce{}, nonce)
 			h.Set("X-Frame-Options", "DENY")
+			b.rememberChosenLang(w, r) // a page: the language switch may have been used
 			h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'nonce-"+nonce+"'; script-src 'self' 'nonce-"+nonce+
 				"'; img-src 'self' data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
 		}

@@ -278,8 +278,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 }
 
 // failPage shows a login failure to the person; when the login is known, it offers the way
-// back to the relying party with the matching OAuth error. A cancelled login goes straight
-// back with access_denied.
+// back to the relying party with the matching OAuth error and the way to try again.
 func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginRecord, err error) {
 	oe, status, code := classify(err)
 	b.recordFailure(r, rec, oe, code)
@@ -308,20 +307,22 @@ func (b *Broker) recordFailure(r *http.Request, rec *loginRecord, oe *oidc.Error
 	b.auditEvent(r.Context(), "login.failure", actor, fields)
 }
 
-// showFailure answers a failed login: a page, with the way back to the relying party when the
-// login is known; a cancelled login goes straight back with access_denied.
+// showFailure answers a failed login: a page, with the way back to the relying party and the
+// way to try again when the login is known (a cancelled login too).
 func (b *Broker) showFailure(w http.ResponseWriter, r *http.Request, rec *loginRecord, oe *oidc.Error, status int, code string, cancelled bool, err error) {
 	if rec == nil {
 		b.errorPage(w, r, status, code, err)
 		return
 	}
-	back := b.errorRedirectURL(rec.RedirectURI, rec.State, oe)
+	v := errorView{Status: status, Code: code, LoginLang: rec.Lang,
+		Back: b.errorRedirectURL(rec.RedirectURI, rec.State, oe), Retry: b.issuer + "/login/" + rec.ID}
 	if cancelled {
-		_ = b.store.Delete(r.Context(), "login:"+rec.ID)
-		http.Redirect(w, r, back, http.StatusSeeOther) //nolint:gosec // the relying party's redirect URI, matched exactly against its registration
-		return
+		// Cancelled at the identity provider (SPID nr25): a page of our own says so and offers
+		// both ways on, trying again with this login or going back to the service with
+		// access_denied (issue 12 nr 26); the login stays until the person picks one.
+		v.Title = "login.cancelled_title"
 	}
-	b.renderError(w, r, status, code, err, back, b.issuer+"/login/"+rec.ID)
+	b.showError(w, r, v, err)
 }
 
 // classify maps a provider error to the OAuth error for the relying party, the HTTP status

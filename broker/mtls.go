@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/x509auth"
 )
@@ -32,9 +31,10 @@ func (b *Broker) mtlsURL() string {
 // goes back to the main origin through a one-time reference only that browser can redeem.
 func (b *Broker) MTLSHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/mtls/", b.withCommon(http.HandlerFunc(b.mtlsHTTP), "mtls"))
-	// The pages shown on this origin (certificate refused, ...) need the stylesheets too.
-	mux.Handle(ui.StaticPrefix, b.withCommon(ui.Static(), "static"))
+	// No page is drawn on this origin: a refusal is handed back to the issuer origin (see
+	// showOnIssuer), success goes to /login/done there.
+	mux.Handle("/mtls/", b.withCommon(onMTLSOriginHandler(http.HandlerFunc(b.mtlsHTTP)), "mtls"))
+	mux.Handle("/", b.withCommon(onMTLSOriginHandler(http.HandlerFunc(b.notFoundHTTP)), "not_found"))
 	return mux
 }
 

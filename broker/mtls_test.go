@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -94,8 +95,8 @@ func TestCertificateHandBack(t *testing.T) {
 		id := start(noFollowBrowser(br))
 		before := cp.seen
 		w := hit(id, "203.0.113.9:4444", selfSigned(t, "RSSMRA80A01H501U"))
-		if cp.seen != before || w.Code < 400 || w.Header().Get("Location") != "" {
-			t.Fatalf("untrusted header used: %d seen=%d", w.Code, cp.seen-before)
+		if status, _ := handedBack(t, w); cp.seen != before || status < 400 {
+			t.Fatalf("untrusted header used: %d seen=%d", status, cp.seen-before)
 		}
 	})
 	t.Run("from a trusted proxy the certificate goes to the provider; the reference is single use and browser-bound", func(t *testing.T) {
@@ -167,10 +168,30 @@ func TestCertificateHandBack(t *testing.T) {
 	t.Run("no certificate at all is a page, not a login", func(t *testing.T) {
 		br := newBrowser(t)
 		id := start(noFollowBrowser(br))
-		if w := hit(id, "192.168.1.1:1", ""); w.Code < 400 {
-			t.Fatalf("got %d", w.Code)
+		if status, body := handedBack(t, hit(id, "192.168.1.1:1", "")); status < 400 || !strings.Contains(body, "non ha presentato alcun certificato") {
+			t.Fatalf("got %d %s", status, body)
 		}
 	})
+}
+
+// handedBack follows a refusal of the mTLS origin to the page the issuer origin shows (issue
+// 12 nr 28: no page is drawn on the mTLS listener) and returns its status and body.
+func handedBack(t *testing.T, w *httptest.ResponseRecorder) (int, string) {
+	t.Helper()
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusSeeOther || !strings.Contains(loc, pathLoginError+"?ref=") {
+		t.Fatalf("the mTLS origin answered %d %q, not a hand-back to the issuer:\n%s", w.Code, loc, w.Body)
+	}
+	if strings.Contains(w.Body.String(), "/static/") {
+		t.Fatal("the mTLS origin drew a page with assets")
+	}
+	resp, err := http.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // noFollowBrowser keeps the jar but stops at the first redirect that leaves the main origin.

@@ -1,12 +1,10 @@
 package broker
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/inps/sportello/broker/ui"
@@ -20,16 +18,25 @@ var pageTemplates = ui.New().Layout()
 // pageData is what the layout shows around a page body.
 type pageData = ui.Page
 
-// langCookie remembers the language chosen with the switch (or asked with ui_locales) across
-// the login's steps, including the provider's own pages.
+// langCookie remembers the language the person chose with the switch (?lang=), on any page,
+// for a year. Only that choice: a relying party's ui_locales is for its own login (it is
+// kept in the pending login), and Accept-Language is read afresh on every request.
 const langCookie = "sportello_lang"
 
 func (b *Broker) page(r *http.Request, lang, title string, data any) pageData {
 	return b.catalogue.ui.NewPage(r, lang, cspNonce(r), title, data)
 }
 
-// rememberLang sets the language cookie when the page's language differs from it.
-func (b *Broker) rememberLang(w http.ResponseWriter, r *http.Request, lang string) {
+// rememberChosenLang sets the language cookie when the person used the language switch: a
+// page asked with ?lang=it or ?lang=en (only the switch links carry it).
+func (b *Broker) rememberChosenLang(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return
+	}
+	lang := r.URL.Query().Get("lang")
+	if lang != "it" && lang != "en" {
+		return
+	}
 	if c, err := r.Cookie(langCookie); err == nil && c.Value == lang {
 		return
 	}
@@ -45,37 +52,19 @@ func (b *Broker) render(w http.ResponseWriter, status int, t *template.Template,
 
 // errorPage renders a failure that cannot go back to a relying party.
 func (b *Broker) errorPage(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
-	b.renderError(w, r, status, code, err, "", "")
+	b.showError(w, r, errorView{Status: status, Code: code}, err)
 }
 
-// renderError logs the cause with the request's reference and shows the person what happened
-// and what to do next, in their language. Never the cause itself.
+// renderError shows what happened and what to do next (see showError), with the way back to
+// the relying party and the way to try again, when there are.
 func (b *Broker) renderError(w http.ResponseWriter, r *http.Request, status int, code string, err error, back, retry string) {
-	ref := requestID(r.Context())
-	b.log.WarnContext(r.Context(), "login error shown", "code", code, "status", status, "error", err)
-	lang := b.pickLang(r, "")
-	msg := b.catalogue.T(lang, code)
-	var ue *providers.UserError
-	if errors.As(err, &ue) && ue.Args != nil {
-		for k, v := range ue.Args {
-			msg = strings.ReplaceAll(msg, "{"+k+"}", v)
-		}
-	}
-	data := ui.ErrorData{Message: msg, Ref: ref, Back: back, Retry: retry}
-	p := b.page(r, lang, b.catalogue.T(lang, "error.title"), data)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		// Answering a POST (a SAML response, a form): a switch link would replay it as a GET.
-		// The chooser behind "try again" has the switch.
-		p.SwitchURL = ""
-	}
-	b.render(w, status, b.catalogue.ui.Page("error"), p)
+	b.showError(w, r, errorView{Status: status, Code: code, Back: back, Retry: retry}, err)
 }
 
 // chooserPage lists the providers that can reach the level asked, and says why others are
 // hidden.
 func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginRecord) {
 	lang := b.pickLang(r, rec.Lang)
-	b.rememberLang(w, r, lang)
 	t := func(key string) string { return b.catalogue.T(lang, key) }
 	data := ui.ChooserData{
 		Intro:       t("chooser.intro"),

@@ -16,7 +16,8 @@ func TestPageLanguageOrder(t *testing.T) {
 	}{
 		{"Italian by default", "", "", "", "", "it"},
 		{"the switch wins over everything", "lang=en", "it", "it", "it", "en"},
-		{"ui_locales before the remembered language", "", "en-GB it", "it", "it", "en"},
+		{"the language the person chose before the relying party's ui_locales", "", "en-GB it", "it", "it", "it"},
+		{"ui_locales before Accept-Language", "", "en-GB it", "", "it-IT", "en"},
 		{"the remembered language before Accept-Language", "", "", "en", "it-IT", "en"},
 		{"Accept-Language", "", "", "", "en-GB,en;q=0.9", "en"},
 		{"Accept-Language picks the first supported", "", "", "", "de-DE,de;q=0.9,en;q=0.5", "en"},
@@ -75,7 +76,7 @@ func TestPagesOutsideDevModeSendHSTSAndSecureCookies(t *testing.T) {
 	}
 	resp.Body.Close()
 	rec := httptest.NewRecorder()
-	tb.rememberLang(rec, httptest.NewRequest("GET", "/", nil), "en")
+	tb.rememberChosenLang(rec, httptest.NewRequest("GET", "/?lang=en", nil))
 	if ck := rec.Result().Cookies(); len(ck) != 1 || !ck[0].Secure || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteLaxMode {
 		t.Fatalf("language cookie: %+v", ck)
 	}

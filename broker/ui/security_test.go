@@ -89,8 +89,14 @@ func TestEveryPageIsServedSecurely(t *testing.T) {
 			}},
 		{name: "CIE start sends the browser to the certificate listener", method: "GET", url: func() string { return loginURL + "/cie" }, status: http.StatusFound,
 			after: func(t *testing.T, resp *http.Response, _ string) { mtlsStep = resp.Header.Get("Location") }},
-		{name: "certificate listener without a certificate", method: "GET", url: func() string { return mtlsStep }, status: http.StatusBadRequest,
-			after: func(t *testing.T, _ *http.Response, body string) {
+		{name: "certificate listener without a certificate: no page there, a redirect to the issuer origin", method: "GET",
+			url: func() string { return mtlsStep }, status: http.StatusSeeOther,
+			after: func(t *testing.T, resp *http.Response, _ string) { mtlsStep = resp.Header.Get("Location") }},
+		{name: "the certificate refusal on the issuer origin", method: "GET", url: func() string { return mtlsStep }, status: http.StatusBadRequest,
+			after: func(t *testing.T, resp *http.Response, body string) {
+				if !strings.HasPrefix(resp.Request.URL.String(), s.URL+"/login/error?ref=") {
+					t.Fatalf("the refusal is shown at %s", resp.Request.URL)
+				}
 				mustContain(t, body, "did not present a certificate") // in English: the language switched to above
 			}},
 		{name: "logged out page", method: "GET", url: func() string { return s.URL + "/logged-out" }, status: 200},

@@ -128,8 +128,9 @@ func TestDevModeCertificateStepWithoutCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode < 400 || resp.Header.Get("Location") != "" {
-		t.Fatalf("the login id alone went on at the listener: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	// A refusal is shown on the issuer origin (issue 12 nr 28): never a step towards /login/done.
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, issuer+"/login/error?ref=") {
+		t.Fatalf("the login id alone went on at the listener: %d %q", resp.StatusCode, loc)
 	}
 	victim.CheckRedirect = stopAt
 	resp, err = victim.Get(issuer + "/login/" + login + "/cie")

@@ -39,16 +39,17 @@ func (w *Web) fields(r *http.Request, names ...string) []field {
 	return out
 }
 
+// links are the other PIN services. They carry no language: a language the person chose is
+// remembered by the broker, and the pending login's ui_locales is for that login only.
 func (w *Web) links(r *http.Request) []link {
-	lang := "?lang=" + w.lang(r)
 	return []link{
-		{"/pin/request" + lang, w.t(r, "request.title")},
-		{"/pin/activate" + lang, w.t(r, "activate.title")},
-		{"/pin/first-access" + lang, w.t(r, "first.title")},
-		{"/pin/lost" + lang, w.t(r, "lost.title")},
-		{"/pin/revoke" + lang, w.t(r, "revoke.title")},
-		{"/pin/convert" + lang, w.t(r, "convert.title")},
-		{"/pin/phone" + lang, w.t(r, "phone.title")},
+		{"/pin/request", w.t(r, "request.title")},
+		{"/pin/activate", w.t(r, "activate.title")},
+		{"/pin/first-access", w.t(r, "first.title")},
+		{"/pin/lost", w.t(r, "lost.title")},
+		{"/pin/revoke", w.t(r, "revoke.title")},
+		{"/pin/convert", w.t(r, "convert.title")},
+		{"/pin/phone", w.t(r, "phone.title")},
 	}
 }
 

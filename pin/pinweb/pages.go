@@ -146,6 +146,7 @@ func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.Respons
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
+			r = w.withLang(r)
 		case http.MethodPost:
 			limit := int64(64 << 10)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
@@ -167,6 +168,7 @@ func (w *Web) page(f providers.Finisher, h func(providers.Finisher, http.Respons
 				w.render(rw, r, &view{Title: text(w.lang(r), "pin.name", nil), Error: text(w.lang(r), key, nil), Status: http.StatusBadRequest})
 				return
 			}
+			r = w.withLang(r) // after parsing: the form names the pending login
 			if !w.deps.CSRF.Check(r) {
 				w.render(rw, r, &view{Title: text(w.lang(r), "pin.name", nil), Error: text(w.lang(r), "err.csrf", nil), Status: http.StatusForbidden})
 				return

@@ -132,8 +132,13 @@ func (w *Web) Handler(f providers.Finisher) http.Handler {
 	return mux
 }
 
-// lang returns the person's language, it or en.
+// lang returns the person's language, it or en: the one page fixed for this request (see
+// page), else the switch (?lang=), else what the broker says (the remembered choice, the
+// pending login's ui_locales, Accept-Language).
 func (w *Web) lang(r *http.Request) string {
+	if l, ok := r.Context().Value(ctxLang{}).(string); ok {
+		return l
+	}
 	if l := r.URL.Query().Get("lang"); l == "it" || l == "en" {
 		return l
 	}
@@ -141,6 +146,13 @@ func (w *Web) lang(r *http.Request) string {
 		return "en"
 	}
 	return "it"
+}
+
+type ctxLang struct{}
+
+// withLang fixes the language of r once (the broker may read the pending login for it).
+func (w *Web) withLang(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), ctxLang{}, w.lang(r)))
 }
 
 // Start sends the browser to the PIN login form of the pending login, which makes the PIN a

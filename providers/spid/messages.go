@@ -53,8 +53,8 @@ func Messages() map[string]map[string]string {
 			"en": "Your SPID identity is suspended or revoked. Please contact your identity provider.",
 		},
 		"spid.nr25": {
-			"it": "Hai annullato l'accesso.",
-			"en": "You cancelled the sign-in.",
+			"it": "Hai annullato l'accesso presso il gestore di identità SPID: nessun dato è stato inviato al servizio. Puoi riprovare, anche con un altro gestore o un'altra credenziale, oppure tornare al servizio.",
+			"en": "You cancelled the sign-in at your SPID identity provider: no data was sent to the service. You can try again, with another provider or credential if you wish, or go back to the service.",
 		},
 		"spid.nr30": {
 			"it": "Il tipo di identità SPID usato non è accettato dal servizio.",
