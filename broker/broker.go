@@ -146,6 +146,14 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		}
 		b.clients[cl.id] = cl
 	}
+	if _, taken := b.clients[selfClientID]; taken {
+		return nil, fmt.Errorf("broker: client id %q is reserved for the broker's own sign-in", selfClientID)
+	}
+	self, err := selfClient(b.issuer, o.Config.Tokens.IDTTL, o.Config.Dev)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.clients[selfClientID] = self
 	for _, p := range o.Providers {
 		id := p.Info().ID
 		if _, dup := b.provByID[id]; dup {

@@ -20,6 +20,7 @@ import (
 type Client struct {
 	id           string
 	name         string
+	displayName  config.Text
 	secretHash   [32]byte
 	hasSecret    bool
 	public       bool
@@ -44,6 +45,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 	cl := &Client{
 		id:           c.ID,
 		name:         c.Name,
+		displayName:  c.DisplayName,
 		public:       c.Public,
 		authMethod:   oidc.AuthMethod(c.AuthMethod),
 		redirects:    slices.Clone(c.RedirectURIs),

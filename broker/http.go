@@ -55,6 +55,8 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle("/logged-out", b.withCommon(http.HandlerFunc(b.loggedOutHTTP), "logged_out"))
 	mux.Handle("/login/done", b.withCommon(http.HandlerFunc(b.doneHTTP), "login_done"))
 	mux.Handle(pathLoginError, b.withCommon(http.HandlerFunc(b.loginErrorHTTP), "login_error"))
+	mux.Handle(pathSignIn, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.signInHTTP)), "signin"))
+	mux.Handle(pathSignInDone, b.withCommon(http.HandlerFunc(b.signInDoneHTTP), "signin_done"))
 	mux.Handle("/", b.withCommon(http.HandlerFunc(b.notFoundHTTP), "not_found")) // ui: a page for unknown addresses
 	mux.Handle("/login/act", b.withCommon(http.HandlerFunc(b.actForHTTP), "login_act"))
 	mux.Handle("/login/", b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.loginHTTP)), "login"))

@@ -72,6 +72,9 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 		None:        t("chooser.none"),
 		HiddenIntro: t("chooser.hidden"),
 	}
+	if cl, ok := b.clients[rec.ClientID]; ok {
+		data.Service = cl.displayName.In(lang)
+	}
 	// A session cookie whose session is gone: the idle timeout closed it. Say so once.
 	if c, err := r.Cookie(cookieSession); err == nil && c.Value != "" {
 		if id, _ := b.sessionIdentity(r); id == nil {
@@ -129,7 +132,7 @@ func (b *Broker) who(lang string, info providers.Info) string {
 func (b *Broker) loggedOutHTTP(w http.ResponseWriter, r *http.Request) {
 	lang := b.pickLang(r, "")
 	b.render(w, http.StatusOK, b.catalogue.ui.Page("message"), b.page(r, lang, b.catalogue.T(lang, "logout.title"),
-		ui.MessageData{Message: b.catalogue.T(lang, "logout.done")}))
+		ui.MessageData{Message: b.catalogue.T(lang, "logout.done"), Link: pathSignIn, LinkLabel: b.catalogue.T(lang, "logout.again")}))
 }
 
 func pick(m map[string]string, lang, def string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/inps/sportello/broker/store"
@@ -107,6 +108,10 @@ func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
 	// Without an id_token_hint anyone's page could end the session with a plain link: the
 	// person confirms first, with a CSRF-protected form.
 	if r.Form.Get("id_token_hint") == "" {
+		if r.Method != http.MethodPost && r.Form.Get("cancel") != "" {
+			b.logoutCancelledPage(w, r, target)
+			return
+		}
 		if r.Method != http.MethodPost {
 			b.logoutConfirmPage(w, r)
 			return
@@ -182,7 +187,27 @@ func (b *Broker) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 			hidden[k] = v
 		}
 	}
+	// "Annulla" keeps the session: a page says so, with the way back to the service when the
+	// request named a registered one (issue 12 nr 27: the confirmation had no way out).
+	cancel := url.Values{"cancel": {"1"}}
+	for _, k := range []string{"client_id", "post_logout_redirect_uri", "state"} {
+		if v := r.Form.Get(k); v != "" {
+			cancel.Set(k, v)
+		}
+	}
 	data := ui.FormData{Intro: b.catalogue.T(lang, "logout.confirm"), Action: b.issuer + pathEndSession,
-		Hidden: hidden, Submit: b.catalogue.T(lang, "logout.submit")}
+		Hidden: hidden, Submit: b.catalogue.T(lang, "logout.submit"),
+		Cancel: &ui.Link{Href: b.issuer + pathEndSession + "?" + cancel.Encode(), Label: b.catalogue.T(lang, "logout.cancel")}}
 	b.render(w, http.StatusOK, b.catalogue.ui.Page("form"), b.page(r, lang, b.catalogue.T(lang, "logout.confirm_title"), data))
+}
+
+// logoutCancelledPage says the session stays open; back is the verified way back to the
+// service ("" when the request named none).
+func (b *Broker) logoutCancelledPage(w http.ResponseWriter, r *http.Request, back string) {
+	lang := b.pickLang(r, "")
+	data := ui.MessageData{Message: b.catalogue.T(lang, "logout.cancelled")}
+	if back != "" {
+		data.Link, data.LinkLabel = back, b.catalogue.T(lang, "error.back")
+	}
+	b.render(w, http.StatusOK, b.catalogue.ui.Page("message"), b.page(r, lang, b.catalogue.T(lang, "logout.cancelled_title"), data))
 }

@@ -294,8 +294,11 @@ type Client struct {
 	// ExchangeSubjectClients are the clients whose users' access tokens this client may
 	// exchange (besides tokens issued to itself); none listed, none accepted.
 	ExchangeSubjectClients []string `yaml:"exchange_subject_clients"`
-	// Name for the pages.
+	// Name is the operators' label of the client (logs, audit).
 	Name string `yaml:"name"`
+	// DisplayName is the service's name as citizens know it, shown on the chooser ("Stai
+	// accedendo a: ..."): one text, or one per language ({it: ..., en: ...}).
+	DisplayName Text `yaml:"display_name"`
 }
 
 // Policy is the level-of-assurance policy.

@@ -52,6 +52,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 			v.add(p+".id", "must not contain spaces, control characters or ':'")
 		}
 	}
+	validateText(v, p+".display_name", cl.DisplayName, []string{"it", "en"})
 	if cl.Public {
 		c.validatePublic(v, p, cl)
 	} else {

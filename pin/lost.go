@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -49,10 +50,16 @@ func (s *Service) StartRecovery(ctx context.Context, cf string, given Contacts) 
 	}
 	code := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
 	sum := sha256.Sum256([]byte(code))
+	// The link carries the code only (issue 12 nr 27: it carried the fiscal code, which then sat
+	// in mail archives, browser histories and proxy logs): the holder is found by the code's
+	// hash. A new recovery replaces the holder's record, so an older link stops working.
 	if err := s.putJSON(ctx, key(cf, "recovery"), recovery{CodeHash: sum[:], CreatedAt: s.now()}, s.cfg.RecoveryTTL); err != nil {
 		return err
 	}
-	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/pin/lost/complete?" + url.Values{"fiscal_code": {cf}, "code": {code}}.Encode()
+	if err := s.putJSON(ctx, recoveryKey(sum[:]), recoveryLookup{FiscalCode: cf}, s.cfg.RecoveryTTL); err != nil {
+		return err
+	}
+	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/pin/lost/complete?" + url.Values{"code": {code}}.Encode()
 	body := "INPS: per ripristinare il PIN apri questo collegamento / to restore your PIN open this link:\n" + link + "\n"
 	ch, to := "email", rec.Contacts.Email
 	if to == "" {
@@ -80,28 +87,81 @@ func provedContacts(reg, given Contacts) int {
 	return n
 }
 
-// CompleteRecovery takes the recovery code (once) and issues a new 16-character PIN: the first
-// 8 by SMS, the second 8 by e-mail. The holder then sets their own PIN at first access; type,
-// category and authorisations are kept.
-func (s *Service) CompleteRecovery(ctx context.Context, cf, code string) error {
-	cf, err := ParseFiscalCode(cf)
-	if err != nil {
-		return err
+// recoveryLookup finds the holder of a recovery code (key "pin:recovery:<hash of the code>").
+type recoveryLookup struct {
+	FiscalCode string `json:"fiscal_code"`
+}
+
+// recoveryKey is the lookup key of a recovery code's hash.
+func recoveryKey(sum []byte) string { return "pin:recovery:" + hex.EncodeToString(sum) }
+
+// maxRecoveryCode bounds what is even hashed (the codes have 32 characters).
+const maxRecoveryCode = 64
+
+// recoveryHolder returns the fiscal code whose pending recovery the code opens: the lookup
+// by the code's hash (taken at once when take: two clicks cannot both pass), then the
+// holder's own record, which must still name this code (a later recovery replaced it
+// otherwise), deleted when take.
+func (s *Service) recoveryHolder(ctx context.Context, code string, take bool) (string, error) {
+	code = strings.TrimSpace(code)
+	if code == "" || len(code) > maxRecoveryCode {
+		return "", ErrRecovery
 	}
-	b, err := s.store.Take(ctx, key(cf, "recovery"))
+	sum := sha256.Sum256([]byte(code))
+	get := s.store.Get
+	if take {
+		get = s.store.Take
+	}
+	b, err := get(ctx, recoveryKey(sum[:]))
 	if errors.Is(err, store.ErrNotFound) {
-		return ErrRecovery
+		return "", ErrRecovery
 	}
 	if err != nil {
-		return fmt.Errorf("pin: recovery: %w", err)
+		return "", fmt.Errorf("pin: recovery: %w", err)
+	}
+	var l recoveryLookup
+	if err := jsonUnmarshal(b, &l); err != nil {
+		return "", err
+	}
+	b, err = s.store.Get(ctx, key(l.FiscalCode, "recovery"))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrRecovery
+	}
+	if err != nil {
+		return "", fmt.Errorf("pin: recovery: %w", err)
 	}
 	var r recovery
 	if err := jsonUnmarshal(b, &r); err != nil {
-		return err
+		return "", err
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(code)))
 	if subtle.ConstantTimeCompare(sum[:], r.CodeHash) != 1 {
-		return ErrRecovery
+		return "", ErrRecovery // a later recovery replaced this one: its link stays valid
+	}
+	if take {
+		if err := s.store.Delete(ctx, key(l.FiscalCode, "recovery")); err != nil {
+			return "", fmt.Errorf("pin: recovery: %w", err)
+		}
+	}
+	return l.FiscalCode, nil
+}
+
+// RecoveryPending reports whether code still opens a recovery (the link's page offers the
+// confirmation only then); it consumes nothing.
+func (s *Service) RecoveryPending(ctx context.Context, code string) (bool, error) {
+	_, err := s.recoveryHolder(ctx, code, false)
+	if errors.Is(err, ErrRecovery) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CompleteRecovery takes the recovery code (once) and issues a new 16-character PIN: the first
+// 8 by SMS, the second 8 by e-mail. The holder then sets their own PIN at first access; type,
+// category and authorisations are kept.
+func (s *Service) CompleteRecovery(ctx context.Context, code string) error {
+	cf, err := s.recoveryHolder(ctx, code, true)
+	if err != nil {
+		return err
 	}
 	pin, err := generateInitial(s.rand)
 	if err != nil {

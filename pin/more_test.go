@@ -139,12 +139,12 @@ func TestLostPIN(t *testing.T) {
 	if err != nil || !strings.HasPrefix(link, "http://broker.test/pin/lost/complete?") {
 		t.Fatalf("link %q", link)
 	}
-	if err := e.svc.CompleteRecovery(ctx, cfAnna, "WRONGCODE"); !errors.Is(err, ErrRecovery) {
+	if err := e.svc.CompleteRecovery(ctx, "WRONGCODE"); !errors.Is(err, ErrRecovery) {
 		t.Fatalf("wrong code: %v", err)
 	}
 	e.svc.StartRecovery(ctx, cfAnna, Contacts{Mobile: "+393331112222", Email: "anna@example.org"})
 	u, _ = url.Parse(lastField(strings.TrimSpace(e.out.last(t, "email").Body)))
-	if err := e.svc.CompleteRecovery(ctx, cfAnna, u.Query().Get("code")); err != nil {
+	if err := e.svc.CompleteRecovery(ctx, u.Query().Get("code")); err != nil {
 		t.Fatal(err)
 	}
 	pin := lastField(e.out.last(t, "sms").Body) + lastField(strings.TrimSpace(e.out.last(t, "email").Body))
@@ -154,7 +154,7 @@ func TestLostPIN(t *testing.T) {
 	if _, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4"); !errors.Is(err, providers.ErrBadCredentials) {
 		t.Fatalf("old PIN after recovery: %v", err)
 	}
-	if err := e.svc.CompleteRecovery(ctx, cfAnna, u.Query().Get("code")); !errors.Is(err, ErrRecovery) {
+	if err := e.svc.CompleteRecovery(ctx, u.Query().Get("code")); !errors.Is(err, ErrRecovery) {
 		t.Fatalf("a recovery code works once: %v", err)
 	}
 	e.clock.Advance(3 * time.Minute)

@@ -2,6 +2,8 @@ package ui
 
 // ChooserData is the body of the credential chooser.
 type ChooserData struct {
+	// Service names the service the person is signing in to (its display_name), if known.
+	Service string
 	// Intro and Level explain the page and the level the service asked for.
 	Intro, Level string
 	// Notice is shown above the choices (for example: the session expired while idle).
@@ -79,6 +81,9 @@ type FormData struct {
 	Submit    string
 	// Cancel is a link shown beside the submit button (for example "Annulla"); optional.
 	Cancel *Link
+	// Next is the step a page without a form leads to (for example "Accedi" after a PIN is
+	// activated), shown as its main button; optional.
+	Next *Link
 	Links  []Link
 	// LinksLabel names the navigation of Links.
 	LinksLabel string

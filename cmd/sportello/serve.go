@@ -147,7 +147,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		}
 	}
 	delegWeb, err := delegation.NewWeb(reg, delegation.Deps{CSRF: d.late, Lang: d.late.Lang, Session: d.late.Session,
-		Authorize: d.late.Authorize, Logger: logger.With("component", "delegation")})
+		Authorize: d.late.Authorize, Logger: logger.With("component", "delegation"), LoginURL: d.late.SignInURL})
 	if err != nil {
 		return err
 	}

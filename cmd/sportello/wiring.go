@@ -100,6 +100,8 @@ func (l *lateBroker) EndUpstreamSession(ctx context.Context, s map[string]string
 func (l *lateBroker) Authorize(r *http.Request, scope string) (string, bool) {
 	return l.b.Load().AuthorizeBearer(r, scope)
 }
+func (l *lateBroker) SignInURL(next string) string     { return l.b.Load().SignInURL(next) }
+func (l *lateBroker) ChooserURL(loginID string) string { return l.b.Load().ChooserURL(loginID) }
 
 // buildProviders builds every enabled provider of the configuration, in chooser order.
 func buildProviders(ctx context.Context, cfg *config.Config, d deps) (*built, error) {
@@ -175,7 +177,7 @@ func buildPIN(ctx context.Context, id string, p *config.Provider, cfg *config.Co
 		}
 	}
 	web, err := pinweb.New(svc, pinweb.Deps{ID: id, CSRF: d.late, Lang: d.late.Lang, Session: d.late.Session,
-		Authorize: d.late.Authorize, Logger: d.logger.With("provider", id)})
+		Authorize: d.late.Authorize, Logger: d.logger.With("provider", id), ChooserURL: d.late.ChooserURL, LoginURL: d.late.SignInURL})
 	if err != nil {
 		return nil, err
 	}

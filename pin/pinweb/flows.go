@@ -64,9 +64,14 @@ func (w *Web) index(_ providers.Finisher, rw http.ResponseWriter, r *http.Reques
 
 // loginForm is the PIN login form of the pending login id.
 func (w *Web) loginForm(r *http.Request, loginID, errText string) *view {
-	return &view{Title: w.t(r, "login.title"), Intro: w.t(r, "login.intro"), Error: errText, Action: "/pin/login",
+	v := &view{Title: w.t(r, "login.title"), Intro: w.t(r, "login.intro"), Error: errText, Action: "/pin/login",
 		Fields: w.fields(r, "fiscal_code", "pin"), Hidden: map[string]string{"login": loginID},
 		Submit: w.t(r, "login.submit"), Links: w.links(r)}
+	if w.deps.ChooserURL != nil {
+		// The way back to the other credentials of the same login (issue 12 nr 27).
+		v.Links = append([]link{{w.deps.ChooserURL(loginID), w.t(r, "login.other_credential")}}, v.Links...)
+	}
+	return v
 }
 
 // login is the PIN login of a pending authorisation: on success the broker's Finisher takes
@@ -202,7 +207,7 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 			return
 		}
 	}
-	w.render(rw, r, &view{Title: w.t(r, kind+".title"), Notice: w.t(r, "change.done"), Links: w.links(r)})
+	w.render(rw, r, &view{Title: w.t(r, kind+".title"), Notice: w.t(r, "change.done"), Next: w.signIn(r, ""), Links: w.links(r)})
 }
 
 // simple renders a form page whose POST runs do once every field is valid (and check, the
@@ -224,6 +229,9 @@ func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names
 			v.Status = http.StatusBadRequest
 		} else {
 			v = &view{Title: v.Title, Notice: w.t(r, kind+".done"), Links: w.links(r)}
+			if kind == "activate" || kind == "request" {
+				v.Next = w.signIn(r, "") // no dead end: the next step is signing in
+			}
 		}
 	}
 	w.render(rw, r, v)
@@ -285,19 +293,46 @@ func (w *Web) lost(_ providers.Finisher, rw http.ResponseWriter, r *http.Request
 	})
 }
 
-// recover confirms a recovery link: a GET only shows the button (mail scanners follow links),
-// the POST issues the new PIN.
+// recover confirms a recovery link, which carries the recovery code only: a GET shows the
+// button (mail scanners follow links) while the code is still good, else says the link is
+// spent and offers the procedure again; the POST issues the new PIN.
 func (w *Web) recover(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
-	v := &view{Title: w.t(r, "recover.title"), Intro: w.t(r, "recover.intro"), Submit: w.t(r, "recover.submit"),
-		Hidden: map[string]string{"fiscal_code": r.FormValue("fiscal_code"), "code": r.FormValue("code")}}
-	if r.Method == http.MethodPost {
-		if err := w.svc.CompleteRecovery(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("code")); err != nil {
-			v = &view{Title: v.Title, Error: w.errorText(r, err), Links: w.links(r), Status: http.StatusBadRequest}
-		} else {
-			v = &view{Title: v.Title, Notice: w.t(r, "recover.done"), Links: w.links(r)}
+	code := r.FormValue("code")
+	spent := &view{Title: w.t(r, "recover.title"), Error: w.t(r, "err.recovery"), Status: http.StatusBadRequest,
+		Next: &link{"/pin/lost", w.t(r, "recover.again")}, Links: w.links(r)}
+	if r.Method != http.MethodPost {
+		ok, err := w.svc.RecoveryPending(r.Context(), code)
+		switch {
+		case err != nil:
+			w.render(rw, r, &view{Title: spent.Title, Error: w.errorText(r, err), Status: http.StatusServiceUnavailable})
+		case !ok:
+			w.render(rw, r, spent)
+		default:
+			w.render(rw, r, &view{Title: w.t(r, "recover.title"), Intro: w.t(r, "recover.intro"), Submit: w.t(r, "recover.submit"),
+				Hidden: map[string]string{"code": code}})
 		}
+		return
 	}
-	w.render(rw, r, v)
+	if err := w.svc.CompleteRecovery(r.Context(), code); err != nil {
+		if !errors.Is(err, pin.ErrRecovery) {
+			spent.Error, spent.Next = w.errorText(r, err), nil
+		}
+		w.render(rw, r, spent)
+		return
+	}
+	w.render(rw, r, &view{Title: spent.Title, Notice: w.t(r, "recover.done"), Next: w.signIn(r, ""), Links: w.links(r)})
+}
+
+// signIn is the broker's sign-in coming back to next, nil without one.
+func (w *Web) signIn(r *http.Request, next string) *link {
+	if w.deps.LoginURL == nil {
+		return nil
+	}
+	key := "signin"
+	if next != "" {
+		key = "signin.strong"
+	}
+	return &link{w.deps.LoginURL(next), w.t(r, key)}
 }
 
 func (w *Web) revoke(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
@@ -310,7 +345,8 @@ func (w *Web) revoke(_ providers.Finisher, rw http.ResponseWriter, r *http.Reque
 func (w *Web) phone(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
 	id, ok := w.deps.Session(r)
 	if !ok || id == nil || id.Method == providers.MethodPIN {
-		w.render(rw, r, &view{Title: w.t(r, "phone.title"), Intro: w.t(r, "phone.intro"), Error: w.t(r, "phone.login"), Status: http.StatusUnauthorized})
+		w.render(rw, r, &view{Title: w.t(r, "phone.title"), Intro: w.t(r, "phone.intro"), Error: w.t(r, "phone.login"),
+			Next: w.signIn(r, "/pin/phone"), Status: http.StatusUnauthorized})
 		return
 	}
 	var opts []option

@@ -38,10 +38,13 @@ var catalogue = ui.Pairs{
 	"validity.1m":               {"un mese", "one month"},
 	"validity.3m":               {"tre mesi", "three months"},
 
-	"login.title":  {"Accedi con il PIN INPS", "Sign in with the INPS PIN"},
-	"login.intro":  {"Inserisci il codice fiscale e il PIN.", "Enter your fiscal code and PIN."},
-	"login.submit": {"Accedi", "Sign in"},
-	"login.links":  {"Altre operazioni sul PIN", "Other PIN operations"},
+	"login.title":            {"Accedi con il PIN INPS", "Sign in with the INPS PIN"},
+	"login.intro":            {"Inserisci il codice fiscale e il PIN.", "Enter your fiscal code and PIN."},
+	"login.submit":           {"Accedi", "Sign in"},
+	"login.links":            {"Altre operazioni sul PIN", "Other PIN operations"},
+	"login.other_credential": {"Scegli un'altra credenziale (SPID, CIE, CNS)", "Choose another credential (SPID, CIE, CNS)"},
+	"signin":                 {"Accedi ai servizi online", "Sign in to the online services"},
+	"signin.strong":          {"Accedi con SPID, CIE o CNS", "Sign in with SPID, CIE or CNS"},
 
 	"first.title":   {"Primo accesso: scegli il tuo PIN", "First access: choose your PIN"},
 	"first.intro":   {"Il PIN di 16 caratteri vale solo per il primo accesso. Scegli ora il tuo PIN, che deve avere:", "The 16-character PIN only works for the first access. Now choose your own PIN, which must have:"},
@@ -75,6 +78,7 @@ var catalogue = ui.Pairs{
 	"recover.title":  {"Ripristino del PIN", "Restore your PIN"},
 	"recover.intro":  {"Conferma per ricevere un nuovo PIN: i primi 8 caratteri per SMS, gli altri 8 per e-mail.", "Confirm to receive a new PIN: the first 8 characters by SMS, the other 8 by e-mail."},
 	"recover.submit": {"Conferma", "Confirm"},
+	"recover.again":  {"Ripeti la procedura PIN smarrito", "Repeat the lost PIN procedure"},
 	"recover.done":   {"Il nuovo PIN è stato inviato. Al primo accesso sceglierai il tuo PIN di 8 caratteri.", "Your new PIN was sent. At first access you will choose your 8-character PIN."},
 
 	"revoke.title":  {"Revoca il PIN", "Revoke your PIN"},

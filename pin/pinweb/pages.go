@@ -46,8 +46,10 @@ type view struct {
 	Fields    []field
 	Hidden    map[string]string
 	Submit    string
-	Links     []link
-	Status    int
+	// Next is the step the page leads to (a sign-in), shown as its main button.
+	Next   *link
+	Links  []link
+	Status int
 }
 
 // pages renders in the broker's shared layout (Bootstrap Italia, broker/ui) with this
@@ -103,6 +105,9 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	}
 	for _, l := range v.Links {
 		data.Links = append(data.Links, ui.Link{Href: l.Href, Label: l.Label})
+	}
+	if v.Next != nil {
+		data.Next = &ui.Link{Href: v.Next.Href, Label: v.Next.Label}
 	}
 	// The switch keeps the pending login even on a page answering a POST.
 	sw := *r

@@ -37,6 +37,13 @@ type Deps struct {
 	Logger *slog.Logger
 	// Location is the time zone of times shown to people (default Europe/Rome).
 	Location *time.Location
+	// ChooserURL is the credential chooser of a pending login: the PIN form's way back to the
+	// other credentials. nil: no such link.
+	ChooserURL func(loginID string) string
+	// LoginURL is the broker's own sign-in coming back to next ("" for its signed-in page):
+	// offered after a PIN is activated or restored, and on pages that need a session. nil:
+	// no such link.
+	LoginURL func(next string) string
 }
 
 // Operator scopes of the /admin/pin/ API.

@@ -74,7 +74,7 @@ func newFixture(t testing.TB) *fixture {
 	events := &audit.Recorder{}
 	outbox := notify.NewOutbox(0, clock.Now)
 	svc, err := pin.New(pin.Options{Store: st, Now: clock.Now, Notifier: outbox, Auditor: events,
-		Config: pin.Config{Argon2: pin.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}}})
+		Config: pin.Config{PublicURL: "http://broker.test", Argon2: pin.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +83,10 @@ func newFixture(t testing.TB) *fixture {
 	}
 	fx := &fixture{svc: svc, clock: clock, cut: st, outbox: outbox, events: events, fin: &finisher{finished: map[string]*providers.Identity{}}}
 	web, err := New(svc, Deps{CSRF: csrf{},
-		Lang:    func(r *http.Request) string { return r.Header.Get("Accept-Language") },
-		Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
+		ChooserURL: func(id string) string { return "/login/" + id },
+		LoginURL:   func(next string) string { return "/accedi?next=" + next },
+		Lang:       func(r *http.Request) string { return r.Header.Get("Accept-Language") },
+		Session:    func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
 		Authorize: func(r *http.Request, scope string) (string, bool) {
 			tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if tok == scope {
