@@ -83,8 +83,8 @@ type FormData struct {
 	Cancel *Link
 	// Next is the step a page without a form leads to (for example "Accedi" after a PIN is
 	// activated), shown as its main button; optional.
-	Next *Link
-	Links  []Link
+	Next  *Link
+	Links []Link
 	// LinksLabel names the navigation of Links.
 	LinksLabel string
 }
