@@ -64,6 +64,7 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle("/readyz", b.withCommon(http.HandlerFunc(b.readyHTTP), "readyz"))
 	mux.Handle("/metrics", b.metrics.handler())
 	mux.Handle(ui.StaticPrefix, b.withCommon(ui.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
+	mux.Handle("/favicon.ico", b.withCommon(ui.Favicon(), "static"))
 	for _, p := range b.provs {
 		var h http.Handler
 		var routes []string

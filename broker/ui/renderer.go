@@ -42,7 +42,9 @@ func New(catalogues ...map[string]map[string]string) *Renderer {
 var funcs = template.FuncMap{
 	"asset": Asset,
 	// icon is the URL of an icon of the embedded Bootstrap Italia sprite.
-	"icon":       func(id string) string { return Asset("svg/sprites.svg") + "#" + id },
+	"icon": func(id string) string { return Asset("svg/sprites.svg") + "#" + id },
+	// mark is the URL of one of sportello's own drawings (the SPID and CIE entry marks).
+	"mark":       func(id string) string { return Asset("svg/marks.svg") + "#" + id },
 	"methodIcon": methodIcon,
 	"fieldOf":    fieldOf,
 }
@@ -155,12 +157,13 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, t *template.Templat
 	return err
 }
 
-// methodIcon is the sprite icon of a credential.
+// methodIcon is the sprite icon of a credential's heading; "" for SPID and CIE, whose
+// entry buttons carry their own marks.
 func methodIcon(method string) string {
 	switch method {
-	case "spid":
-		return "it-user"
-	case "cie", "cns":
+	case "spid", "cie":
+		return ""
+	case "cns":
 		return "it-card"
 	case "pin":
 		return "it-key"

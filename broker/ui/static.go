@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed static/css static/fonts static/svg static/js
+//go:embed static/css static/fonts static/svg static/js static/img
 var staticFiles embed.FS
 
 // StaticPrefix is the path under which Static is mounted.
@@ -83,5 +83,24 @@ func Static() http.Handler {
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = name
 		files.ServeHTTP(w, r2)
+	})
+}
+
+// Favicon serves the favicon at the path browsers ask by themselves (/favicon.ico), for pages
+// that do not name it (a JSON answer opened in a tab): the SVG the layout links to.
+func Favicon() http.Handler {
+	icon, err := fs.ReadFile(staticFS, "img/favicon.svg")
+	if err != nil {
+		panic(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write(icon)
 	})
 }

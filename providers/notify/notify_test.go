@@ -196,3 +196,21 @@ func addrOf(arg string) string {
 	}
 	return arg[i+1 : j]
 }
+
+// The outbox is a page of the broker's layout, styled by its stylesheets: no inline style,
+// which the pages' Content-Security-Policy refuses (issue 12 nr 29).
+func TestOutboxPageUsesTheLayoutWithoutInlineStyle(t *testing.T) {
+	o := NewOutbox(0, nil)
+	o.Notify(context.Background(), providers.Notification{Channel: "sms", To: "+39333", Body: "INPS: PIN"})
+	rec := httptest.NewRecorder()
+	o.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox?lang=en", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`<html lang="en">`, "bootstrap-italia.min.css", "sportello.css", `<main id="main"`, `class="table sp-outbox"`, `scope="col"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the outbox lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "<style") || strings.Contains(body, " style=") {
+		t.Error("inline style on the outbox")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
 )
 
@@ -68,29 +69,36 @@ func (o *Outbox) Messages() []Message {
 	return out
 }
 
-var outboxLabels = map[string]map[string]string{
-	"it": {"title": "Posta in uscita (sviluppo)", "intro": "Messaggi inviati da sportello in modalità sviluppo: SMS, posta, e-mail e PEC.",
-		"empty": "Nessun messaggio.", "time": "Ora", "channel": "Canale", "to": "Destinatario", "subject": "Oggetto", "body": "Testo",
-		"sms": "SMS", "post": "Posta", "email": "E-mail", "pec": "PEC", "other": "English"},
-	"en": {"title": "Outbox (development)", "intro": "Messages sent by sportello in dev mode: SMS, post, e-mail and PEC.",
-		"empty": "No messages.", "time": "Time", "channel": "Channel", "to": "To", "subject": "Subject", "body": "Text",
-		"sms": "SMS", "post": "Post", "email": "E-mail", "pec": "PEC", "other": "Italiano"},
+var outboxLabels = ui.Pairs{
+	"title":   {"Posta in uscita (sviluppo)", "Outbox (development)"},
+	"intro":   {"Messaggi inviati da sportello in modalità sviluppo: SMS, posta, e-mail e PEC.", "Messages sent by sportello in dev mode: SMS, post, e-mail and PEC."},
+	"empty":   {"Nessun messaggio.", "No messages."},
+	"time":    {"Ora", "Time"},
+	"channel": {"Canale", "Channel"},
+	"to":      {"Destinatario", "To"},
+	"subject": {"Oggetto", "Subject"},
+	"body":    {"Testo", "Text"},
+	"sms":     {"SMS", "SMS"},
+	"post":    {"Posta", "Post"},
+	"email":   {"E-mail", "E-mail"},
+	"pec":     {"PEC", "PEC"},
 }
 
-var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{index .L "title"}}</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}table{border-collapse:collapse;width:100%}
-td,th{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}pre{white-space:pre-wrap;margin:0}</style></head>
-<body><p><a href="?lang={{.Other}}">{{index .L "other"}}</a></p>
-<h1>{{index .L "title"}}</h1><p>{{index .L "intro"}}</p>
-{{if not .Messages}}<p>{{index .L "empty"}}</p>{{else}}
-<table><thead><tr><th>{{index .L "time"}}</th><th>{{index .L "channel"}}</th><th>{{index .L "to"}}</th><th>{{index .L "subject"}}</th><th>{{index .L "body"}}</th></tr></thead><tbody>
-{{range .Messages}}<tr class="msg" data-channel="{{.Channel}}"><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{index $.L .Channel}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td><pre>{{.Body}}</pre></td></tr>
-{{end}}</tbody></table>{{end}}</body></html>`))
+// outboxPages renders the outbox in the broker's layout (no inline style: the pages' CSP
+// has none).
+var outboxPages = ui.New(outboxLabels.Messages("outbox."))
 
-// ServeHTTP lists the messages as an HTML page (Italian by default, English with ?lang=en or
-// an English Accept-Language).
+var outboxPage = template.Must(outboxPages.Layout().Parse(`{{define "body"}}
+<h1 class="mb-3">{{.Title}}</h1><p class="lead">{{.T "outbox.intro"}}</p>
+{{if not .Data}}<p>{{.T "outbox.empty"}}</p>{{else}}
+<div class="table-responsive"><table class="table sp-outbox"><caption class="visually-hidden">{{.Title}}</caption>
+<thead><tr><th scope="col">{{.T "outbox.time"}}</th><th scope="col">{{.T "outbox.channel"}}</th><th scope="col">{{.T "outbox.to"}}</th><th scope="col">{{.T "outbox.subject"}}</th><th scope="col">{{.T "outbox.body"}}</th></tr></thead><tbody>
+{{range .Data}}<tr class="msg" data-channel="{{.Channel}}"><td>{{.Time.Format "02/01/2006 15:04:05"}}</td><td>{{$.T (printf "outbox.%s" .Channel)}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td><pre class="sp-pre">{{.Body}}</pre></td></tr>
+{{end}}</tbody></table></div>{{end}}
+{{end}}`))
+
+// ServeHTTP lists the messages as a page of the broker's layout (Italian by default, English
+// with ?lang=en or an English Accept-Language).
 func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lang := r.URL.Query().Get("lang")
 	if lang != "it" && lang != "en" {
@@ -99,11 +107,6 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			lang = "en"
 		}
 	}
-	other := "en"
-	if lang == "en" {
-		other = "it"
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = outboxPage.Execute(w, map[string]any{"Lang": lang, "Other": other, "L": outboxLabels[lang], "Messages": o.Messages()})
+	p := outboxPages.NewPage(r, lang, "", outboxLabels.Text(lang, "title", nil), o.Messages())
+	_ = outboxPages.Render(w, http.StatusOK, outboxPage, p)
 }
