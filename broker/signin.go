@@ -27,7 +27,7 @@ import (
 // (the SSO session, not a token, is what the citizens' pages read) and the browser goes on to
 // next. The client has no secret, so its codes can never be redeemed at the token endpoint.
 const (
-	selfClientID   = "sportello"
+	selfClientID   = config.ReservedClientID
 	pathSignIn     = "/accedi"
 	pathSignInDone = "/accedi/fine"
 )

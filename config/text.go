@@ -9,6 +9,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// ReservedClientID is the id of the broker's built-in client (its own sign-in, /accedi): no
+// configured client may take it.
+const ReservedClientID = "sportello"
+
 // Text is a text shown to people, written either once for every language
 // (display_name: Servizio demo) or per language (display_name: {it: Pensioni, en: Pensions}).
 type Text map[string]string

@@ -52,3 +52,10 @@ func TestClientDisplayName(t *testing.T) {
 		})
 	}
 }
+
+func TestReservedClientIDIsRefused(t *testing.T) {
+	m := baseConfig()
+	set(m, "clients.0.id", ReservedClientID)
+	_, err := Parse(mustYAML(t, m), testOptions(t, nil))
+	wantOnly(t, err, "clients[0].id")
+}

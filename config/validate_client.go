@@ -44,6 +44,8 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	p := fmt.Sprintf("clients[%d]", i)
 	if cl.ID == "" {
 		v.add(p+".id", "required")
+	} else if cl.ID == ReservedClientID {
+		v.add(p+".id", "%q is reserved for the broker's own sign-in", cl.ID)
 	} else if j, dup := ids[cl.ID]; dup {
 		v.add(p+".id", "client id %q already used by clients[%d]", cl.ID, j)
 	} else {

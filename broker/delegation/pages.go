@@ -52,12 +52,12 @@ var pageTemplate = template.Must(pages.Layout().Parse(`{{define "body"}}
 {{if .LoginURL}}<p><a class="btn btn-primary" href="{{.LoginURL}}">{{.T.login}}</a></p>{{end}}
 {{if .Authenticated}}<p class="lead">{{.Who}}</p><p>{{.T.intro}}</p>
 <h2 class="h3 mt-5" id="given-title">{{.T.given}}</h2>
-{{if .Given}}<div class="table-responsive"><table id="given" class="table" aria-labelledby="given-title">
+{{if .Given}}<div class="table-responsive" tabindex="0" role="region" aria-labelledby="given-title"><table id="given" class="table" aria-labelledby="given-title">
 <thead><tr><th scope="col">{{.T.person}}</th><th scope="col">{{.T.kind}}</th><th scope="col">{{.T.start}}</th><th scope="col">{{.T.end}}</th><th scope="col">{{.T.status}}</th><th scope="col">{{.T.action}}</th></tr></thead><tbody>
 {{range .Given}}<tr id="d-{{.ID}}"><td>{{.Person}}</td><td>{{.Kind}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Status}}</td><td>{{if .Revocable}}<form class="d-inline" method="post" action="/deleghe/revoke"><input type="hidden" name="csrf" value="{{$.Data.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit" class="btn btn-outline-primary btn-sm">{{$.Data.T.revoke}}</button></form>{{else}}{{.Note}}{{end}}</td></tr>
 {{end}}</tbody></table></div>{{else}}<p>{{.T.none}}</p>{{end}}
 <h2 class="h3 mt-5" id="received-title">{{.T.received}}</h2>
-{{if .Recv}}<div class="table-responsive"><table id="received" class="table" aria-labelledby="received-title">
+{{if .Recv}}<div class="table-responsive" tabindex="0" role="region" aria-labelledby="received-title"><table id="received" class="table" aria-labelledby="received-title">
 <thead><tr><th scope="col">{{.T.person}}</th><th scope="col">{{.T.kind}}</th><th scope="col">{{.T.start}}</th><th scope="col">{{.T.end}}</th><th scope="col">{{.T.status}}</th></tr></thead><tbody>
 {{range .Recv}}<tr id="d-{{.ID}}"><td>{{.Person}}</td><td>{{.Kind}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Status}}</td></tr>
 {{end}}</tbody></table></div>{{else}}<p>{{.T.none}}</p>{{end}}

@@ -284,12 +284,16 @@ for (const lang of ['it', 'en']) {
       await page.close();
     });
 
-    test('SPID cancelled at the IdP: back to the service with access_denied', async () => {
+    test('SPID cancelled at the IdP: a page of its own, then back to the service with access_denied', async () => {
       const { page, csp } = await open(L2);
       await page.locator('.sp-idps summary').click();
       await page.locator('.sp-idps a').first().click();
       await page.locator('button[value=cancel]').click();
       await followSAML(page, csp);
+      await page.locator('.alert-danger').waitFor();
+      await visit(page, `error-spid-cancelled-${lang}`, csp);
+      assert.match(await page.locator('h1').textContent(), lang === 'it' ? /Accesso annullato/ : /Sign-in cancelled/);
+      await page.locator('a[href^="http://127.0.0.1:9000/callback"]').click();
       await page.waitForURL(/127\.0\.0\.1:9000\/callback/);
       assert.equal(await page.locator('#error').textContent(), 'access_denied');
       await page.close();

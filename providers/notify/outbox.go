@@ -91,7 +91,7 @@ var outboxPages = ui.New(outboxLabels.Messages("outbox."))
 var outboxPage = template.Must(outboxPages.Layout().Parse(`{{define "body"}}
 <h1 class="mb-3">{{.Title}}</h1><p class="lead">{{.T "outbox.intro"}}</p>
 {{if not .Data}}<p>{{.T "outbox.empty"}}</p>{{else}}
-<div class="table-responsive"><table class="table sp-outbox"><caption class="visually-hidden">{{.Title}}</caption>
+<div class="table-responsive" tabindex="0" role="region" aria-label="{{.Title}}"><table class="table sp-outbox"><caption class="visually-hidden">{{.Title}}</caption>
 <thead><tr><th scope="col">{{.T "outbox.time"}}</th><th scope="col">{{.T "outbox.channel"}}</th><th scope="col">{{.T "outbox.to"}}</th><th scope="col">{{.T "outbox.subject"}}</th><th scope="col">{{.T "outbox.body"}}</th></tr></thead><tbody>
 {{range .Data}}<tr class="msg" data-channel="{{.Channel}}"><td>{{.Time.Format "02/01/2006 15:04:05"}}</td><td>{{$.T (printf "outbox.%s" .Channel)}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td><pre class="sp-pre">{{.Body}}</pre></td></tr>
 {{end}}</tbody></table></div>{{end}}
