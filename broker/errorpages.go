@@ -111,7 +111,7 @@ func (b *Broker) showOnIssuer(w http.ResponseWriter, r *http.Request, v errorVie
 		http.Error(w, b.catalogue.T(b.pickLang(r, v.LoginLang), "broker.unavailable"), http.StatusServiceUnavailable)
 		return
 	}
-	http.Redirect(w, r, b.issuer+pathLoginError+"?"+url.Values{"ref": {ref}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, b.issuer+pathLoginError+"?"+url.Values{"ref": {ref}}.Encode(), http.StatusSeeOther) //nolint:gosec // the issuer's own page with a random reference
 }
 
 // loginErrorHTTP serves /login/error?ref=: the page showOnIssuer kept, with its status.
