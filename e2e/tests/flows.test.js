@@ -128,7 +128,7 @@ for (const lang of ['it', 'en']) {
         await page.locator('#form-error').waitFor();
       }
       const text = await page.locator('#form-error').textContent();
-      assert.match(text, lang === 'it' ? /riprovi tra \d+ minut[io] \(alle \d\d:\d\d ora italiana, CES?T, UTC\+[12]\)/i
+      assert.match(text, lang === 'it' ? /riprova tra \d+ minut[io] \(alle \d\d:\d\d ora italiana, CES?T, UTC\+[12]\)/i
         : /try again in \d+ minutes? \(at \d\d:\d\d Italian time, CES?T, UTC\+[12]\)/i);
       assert.equal(await page.locator('#f-pin').getAttribute('aria-invalid'), 'true');
       assert.match(await page.locator('#f-pin').getAttribute('aria-describedby'), /form-error/);
