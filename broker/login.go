@@ -169,7 +169,7 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
 			return
 		}
-		http.Redirect(w, r, u, http.StatusFound)
+		http.Redirect(w, r, u, http.StatusFound) //nolint:gosec // u is the configured mTLS origin + a registered provider id + a random step token, nothing of the request
 	default:
 		b.errorPage(w, r, http.StatusInternalServerError, "broker.error", errors.New("provider has no login capability"))
 	}
