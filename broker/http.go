@@ -45,9 +45,9 @@ func (b *Broker) routes() http.Handler {
 	cors := newCORSPolicy(b.clients)
 	mux := http.NewServeMux()
 	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "revoke": pathRevoke} {
-		mux.Handle(path, b.withCommon(cors.wrap(opHandler, http.MethodPost), name))
+		mux.Handle(path, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, path), http.MethodPost), name))
 	}
-	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(opHandler, http.MethodGet, http.MethodPost), "userinfo"))
+	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, pathUserinfo), http.MethodGet, http.MethodPost), "userinfo"))
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.ring().jwks }), "jwks"))
 	mux.Handle(pathAuthorize, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.authorizeHTTP)), "authorize"))
