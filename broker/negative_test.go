@@ -62,9 +62,9 @@ func TestTokenEndpointRefusals(t *testing.T) {
 			t.Fatalf("got %d %v", st, out)
 		}
 	})
-	t.Run("client_secret_post is accepted", func(t *testing.T) {
+	t.Run("client_secret_post is refused for a client_secret_basic client", func(t *testing.T) {
 		st, out := postForm(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-service"}, "client_secret": {"demo-service-secret"}}, "", "")
-		if st != http.StatusOK || out["access_token"] == nil {
+		if st != http.StatusUnauthorized || out["error"] != "invalid_client" {
 			t.Fatalf("got %d %v", st, out)
 		}
 	})

@@ -17,10 +17,6 @@ import (
 
 // Token-endpoint errors. OAuth error codes are decided here, at the edge; details go to the
 // log (the parent error), never to the client.
-func errInvalidClient() error {
-	return op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
-}
-
 func errInvalidGrant(desc string) error { return oidc.ErrInvalidGrant().WithDescription("%s", desc) }
 
 func errServer(err error) error { return oidc.ErrServerError().WithParent(err) }
@@ -28,37 +24,6 @@ func errServer(err error) error { return oidc.ErrServerError().WithParent(err) }
 // storeError maps a store failure: the client may retry later.
 func storeError(err error) error {
 	return op.NewStatusError(errTemporarilyUnavailable().WithParent(err), http.StatusServiceUnavailable)
-}
-
-// VerifyClient authenticates the client of a token, revocation or introspection request:
-// client_secret_basic/post (constant-time), private_key_jwt (RFC 7523, jti single use), or
-// none for public clients.
-func (b *Broker) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
-	cc := r.Data
-	if cc.ClientAssertion != "" {
-		return b.verifyClientAssertion(ctx, cc.ClientAssertion)
-	}
-	cl, ok := b.clients[cc.ClientID]
-	if !ok {
-		b.metrics.clientAuthFailures.Inc()
-		return nil, errInvalidClient()
-	}
-	switch cl.authMethod {
-	case oidc.AuthMethodNone:
-		if cc.ClientSecret != "" {
-			return nil, errInvalidClient()
-		}
-		return cl, nil
-	case oidc.AuthMethodBasic, oidc.AuthMethodPost:
-		if !cl.checkSecret(cc.ClientSecret) {
-			b.metrics.clientAuthFailures.Inc()
-			return nil, errInvalidClient()
-		}
-		return cl, nil
-	}
-	// A private_key_jwt client must authenticate with an assertion.
-	b.metrics.clientAuthFailures.Inc()
-	return nil, errInvalidClient()
 }
 
 func (b *Broker) clientFor(c op.Client) *Client {
