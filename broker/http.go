@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/inps/sportello/broker/ui" // ui: static files
@@ -30,6 +28,8 @@ const (
 	pathEndSession = "/end_session"
 	pathJWKS       = "/jwks"
 	pathDiscovery  = "/.well-known/openid-configuration"
+	// pathASMetadata is RFC 8414's authorization server metadata: the same document.
+	pathASMetadata = "/.well-known/oauth-authorization-server"
 )
 
 func (b *Broker) routes() http.Handler {
@@ -49,6 +49,7 @@ func (b *Broker) routes() http.Handler {
 	}
 	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, pathUserinfo), http.MethodGet, http.MethodPost), "userinfo"))
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
+	mux.Handle(pathASMetadata, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.ring().jwks }), "jwks"))
 	mux.Handle(pathAuthorize, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.authorizeHTTP)), "authorize"))
 	mux.Handle(pathEndSession, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.endSessionHTTP)), "end_session"))
@@ -238,40 +239,4 @@ func (b *Broker) withCommon(next http.Handler, endpoint string) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// buildDiscovery pre-serialises the discovery document.
-func (b *Broker) buildDiscovery() ([]byte, error) {
-	d := map[string]any{
-		"issuer":                                           b.issuer,
-		"authorization_endpoint":                           b.issuer + pathAuthorize,
-		"token_endpoint":                                   b.issuer + pathToken,
-		"userinfo_endpoint":                                b.issuer + pathUserinfo,
-		"jwks_uri":                                         b.issuer + pathJWKS,
-		"introspection_endpoint":                           b.issuer + pathIntrospect,
-		"revocation_endpoint":                              b.issuer + pathRevoke,
-		"end_session_endpoint":                             b.issuer + pathEndSession,
-		"scopes_supported":                                 []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access"},
-		"response_types_supported":                         []string{"code"},
-		"response_modes_supported":                         []string{"query"},
-		"grant_types_supported":                            []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeTokenExchange)},
-		"subject_types_supported":                          []string{"public"},
-		"id_token_signing_alg_values_supported":            []string{"ES256", "RS256"},
-		"userinfo_signing_alg_values_supported":            []string{"none"},
-		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"token_endpoint_auth_signing_alg_values_supported": []string{"ES256", "RS256", "PS256", "EdDSA"},
-		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
-		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"code_challenge_methods_supported":                 []string{"S256"},
-		"acr_values_supported":                             []string{providers.SpidL1, providers.SpidL2, providers.SpidL3},
-		"claims_parameter_supported":                       true,
-		"request_parameter_supported":                      false,
-		"request_uri_parameter_supported":                  false,
-		"authorization_response_iss_parameter_supported":   true,
-		"ui_locales_supported":                             []string{"it", "en"},
-		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
-			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
-			"auth_method", "spid_idp", "pin_type", "entitlements", "act"},
-	}
-	return json.Marshal(d)
 }

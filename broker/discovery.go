@@ -1,0 +1,54 @@
+package broker
+
+import (
+	"encoding/json"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/inps/sportello/providers"
+)
+
+// buildDiscovery pre-serialises the discovery document.
+// The same document answers at /.well-known/oauth-authorization-server (RFC 8414): its
+// members are those of RFC 8414 §2 plus OpenID Connect's. The signing algorithms of client
+// assertions are exactly those verifyClientAssertion accepts; userinfo answers plain JSON, so
+// no userinfo_signing_alg_values_supported (its "none" would mean an unsigned JWT).
+func (b *Broker) buildDiscovery() ([]byte, error) {
+	authAlgs := make([]string, len(assertionAlgs))
+	for i, a := range assertionAlgs {
+		authAlgs[i] = string(a)
+	}
+	d := map[string]any{
+		"issuer":                                                   b.issuer,
+		"authorization_endpoint":                                   b.issuer + pathAuthorize,
+		"token_endpoint":                                           b.issuer + pathToken,
+		"userinfo_endpoint":                                        b.issuer + pathUserinfo,
+		"jwks_uri":                                                 b.issuer + pathJWKS,
+		"introspection_endpoint":                                   b.issuer + pathIntrospect,
+		"revocation_endpoint":                                      b.issuer + pathRevoke,
+		"end_session_endpoint":                                     b.issuer + pathEndSession,
+		"scopes_supported":                                         []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access"},
+		"response_types_supported":                                 []string{"code"},
+		"response_modes_supported":                                 []string{"query"},
+		"grant_types_supported":                                    []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeTokenExchange)},
+		"subject_types_supported":                                  []string{"public"},
+		"id_token_signing_alg_values_supported":                    []string{"ES256", "RS256"},
+		"token_endpoint_auth_methods_supported":                    []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_signing_alg_values_supported":         authAlgs,
+		"introspection_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":               []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"introspection_endpoint_auth_signing_alg_values_supported": authAlgs,
+		"revocation_endpoint_auth_signing_alg_values_supported":    authAlgs,
+		"code_challenge_methods_supported":                         []string{"S256"},
+		"acr_values_supported":                                     []string{providers.SpidL1, providers.SpidL2, providers.SpidL3},
+		"claims_parameter_supported":                               true,
+		"request_parameter_supported":                              false,
+		"request_uri_parameter_supported":                          false,
+		"authorization_response_iss_parameter_supported":           true,
+		"ui_locales_supported":                                     []string{"it", "en"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
+			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
+			"auth_method", "spid_idp", "pin_type", "entitlements", "act"},
+	}
+	return json.Marshal(d)
+}
