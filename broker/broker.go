@@ -64,6 +64,7 @@ type Broker struct {
 
 	cfg         *config.Config
 	issuer      string
+	accessAud   string
 	store       store.Store
 	log         *slog.Logger
 	audit       providers.Auditor
@@ -107,6 +108,7 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	b := &Broker{
 		cfg:         o.Config,
 		issuer:      strings.TrimRight(o.Config.Issuer, "/"),
+		accessAud:   o.Config.AccessAudience(),
 		store:       o.Store,
 		log:         o.Logger,
 		audit:       o.Auditor,

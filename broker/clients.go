@@ -37,6 +37,9 @@ type Client struct {
 	exchangeFrom []string
 	idTokenTTL   time.Duration
 	devMode      bool
+
+	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
+	introspectFrom []string
 }
 
 var _ op.Client = (*Client)(nil)
@@ -59,6 +62,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		idTokenTTL:   idTTL,
 		devMode:      dev,
 	}
+	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {
 		cl.alg = jose.SignatureAlgorithm(defaultAlg)
 	}
@@ -106,6 +110,13 @@ func (c *Client) checkSecret(secret string) bool {
 }
 
 func (c *Client) allowsGrant(g oidc.GrantType) bool { return slices.Contains(c.grants, g) }
+
+// mayIntrospect reports whether this client may learn about a token issued to client with
+// audience aud: its own tokens, those of its introspect_clients, and those naming it in aud
+// (the resource server the token is for, RFC 7662 §4).
+func (c *Client) mayIntrospect(client string, aud []string) bool {
+	return client == c.id || slices.Contains(c.introspectFrom, client) || slices.Contains(aud, c.id)
+}
 
 // GetID implements op.Client.
 func (c *Client) GetID() string { return c.id }

@@ -16,8 +16,10 @@ import (
 	"github.com/inps/sportello/broker/store"
 )
 
-// Introspect answers RFC 7662 introspection, only for clients allowed to introspect. Access
-// tokens are verified (signature, expiry, revocation); refresh tokens are looked up.
+// Introspect answers RFC 7662 introspection, only for clients allowed to introspect, and only
+// about tokens they may see (mayIntrospect): any other token is {"active": false}, as an
+// unknown one. Access tokens are verified (signature, expiry, revocation, delegation);
+// refresh tokens are looked up.
 func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
 	c, err := b.VerifyClient(ctx, &op.Request[op.ClientCredentials]{Method: r.Method, URL: r.URL, Header: r.Header, Form: r.Form, Data: r.Data.ClientCredentials})
 	if err != nil {
@@ -30,17 +32,12 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	inactive := op.NewResponse(map[string]any{"active": false})
 	tok := r.Data.IntrospectionRequest.Token
 	if claims, err := b.verifyJWT(tok, typAccessToken); err == nil {
-		jti, _ := claims["jti"].(string)
-		revoked, err := b.accessTokenRevoked(ctx, jti)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		if revoked {
+		if !cl.mayIntrospect(stringClaim(claims, "client_id"), audiences(claims)) {
 			return inactive, nil
 		}
-		if hold, err := b.tokenDelegationsHold(ctx, claims); err != nil {
+		if live, err := b.accessTokenLive(ctx, claims); err != nil {
 			return nil, storeError(err)
-		} else if !hold {
+		} else if !live {
 			return inactive, nil
 		}
 		claims["active"] = true
@@ -54,7 +51,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		return nil, storeError(err)
 	}
 	var rec refreshRecord
-	if unmarshal(raw, &rec) != nil {
+	if unmarshal(raw, &rec) != nil || !cl.mayIntrospect(rec.Grant.ClientID, nil) {
 		return inactive, nil
 	}
 	if revoked, err := b.familyRevoked(ctx, rec.FamilyID); err != nil {
@@ -64,6 +61,8 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}
 	if _, err := b.store.Get(ctx, "rtused:"+tokenHash(tok)); err == nil {
 		return inactive, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, storeError(err)
 	}
 	if err := b.checkGrantStillValid(ctx, &rec.Grant); errors.Is(err, errDelegationEnded) {
 		return inactive, nil
@@ -82,14 +81,26 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}), nil
 }
 
-// UserInfo answers from a valid, unrevoked access token of a user login.
+// accessTokenLive is the check of an access token presented back to the broker (verified
+// already): neither it nor its grant revoked, every delegation of its act chain still on.
+func (b *Broker) accessTokenLive(ctx context.Context, claims map[string]any) (bool, error) {
+	if revoked, err := b.accessTokenRevoked(ctx, claims); err != nil || revoked {
+		return false, err
+	}
+	return b.tokenDelegationsHold(ctx, claims)
+}
+
+// UserInfo answers from a valid, unrevoked access token of a user login. A client's own token
+// (client_credentials) names no person: it gets no userinfo.
 func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
 	claims, err := b.verifyJWT(r.Data.AccessToken, typAccessToken)
 	if err != nil {
 		return nil, op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
 	}
-	jti, _ := claims["jti"].(string)
-	if revoked, err := b.accessTokenRevoked(ctx, jti); err != nil {
+	if !namesAPerson(claims) {
+		return nil, op.NewStatusError(errInvalidTokenBearer("the access token does not name a person"), http.StatusUnauthorized)
+	}
+	if revoked, err := b.accessTokenRevoked(ctx, claims); err != nil {
 		return nil, storeError(err)
 	} else if revoked {
 		return nil, op.NewStatusError(errInvalidTokenBearer("access token revoked"), http.StatusUnauthorized)
@@ -113,36 +124,81 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	return op.NewResponse(out), nil
 }
 
+// namesAPerson tells a token of a person's login (its auth_time, kept by token exchange) from
+// a client's own token (client_credentials: sub is the client, no auth_time).
+func namesAPerson(claims map[string]any) bool {
+	_, login := claims["auth_time"]
+	return login && stringClaim(claims, "sub") != stringClaim(claims, "client_id")
+}
+
 func stringClaim(c map[string]any, k string) string {
 	s, _ := c[k].(string)
 	return s
 }
 
-// Revocation answers RFC 7009. A refresh token revokes its whole family; an access token is
-// put on the deny list until it expires. Tokens of other clients and unknown tokens are
-// ignored (the response is 200 either way, as the RFC says).
+// Revocation answers RFC 7009. A refresh token revokes its whole family, and with it the
+// access tokens of the family; an access token is put on the deny list until it expires. The
+// hint only orders the search: a token of the other type is found too (§2.1). Tokens of other
+// clients and unknown tokens are ignored (200 either way, as the RFC says); a store failure
+// is 503, never a 200 that revoked nothing.
 func (b *Broker) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
 	cl := b.clientFor(r.Client)
 	tok := r.Data.Token
-	if r.Data.TokenTypeHint != "access_token" {
-		raw, err := b.store.Get(ctx, "rt:"+tokenHash(tok))
-		if err == nil {
-			var rec refreshRecord
-			if unmarshal(raw, &rec) == nil && rec.Grant.ClientID == cl.id {
-				b.revokeFamily(ctx, rec.FamilyID, "revoked by client")
-				b.auditEvent(ctx, "token.revoked", rec.Grant.Subject, map[string]any{"client_id": cl.id, "type": "refresh_token"})
-			}
-			return op.NewResponse(struct{}{}), nil
-		} else if !errors.Is(err, store.ErrNotFound) {
+	done := op.NewResponse(struct{}{})
+	if r.Data.TokenTypeHint == "access_token" {
+		if found, err := b.revokeAccessToken(ctx, cl, tok); err != nil {
 			return nil, storeError(err)
+		} else if found {
+			return done, nil
 		}
 	}
-	if claims, err := b.verifyJWT(tok, typAccessToken); err == nil && stringClaim(claims, "client_id") == cl.id {
-		exp, _ := numericClaim(claims, "exp")
-		b.denyAccessToken(ctx, stringClaim(claims, "jti"), time.Unix(exp, 0))
-		b.auditEvent(ctx, "token.revoked", stringClaim(claims, "sub"), map[string]any{"client_id": cl.id, "type": "access_token"})
+	if found, err := b.revokeRefreshToken(ctx, cl, tok); err != nil {
+		return nil, storeError(err)
+	} else if found {
+		return done, nil
 	}
-	return op.NewResponse(struct{}{}), nil
+	if _, err := b.revokeAccessToken(ctx, cl, tok); err != nil {
+		return nil, storeError(err)
+	}
+	return done, nil
+}
+
+// revokeRefreshToken revokes the family of tok if it is a refresh token; found reports
+// whether it is one (of whichever client).
+func (b *Broker) revokeRefreshToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
+	raw, err := b.store.Get(ctx, "rt:"+tokenHash(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	var rec refreshRecord
+	if unmarshal(raw, &rec) != nil || rec.Grant.ClientID != cl.id {
+		return true, nil
+	}
+	if err := b.revokeFamily(ctx, rec.FamilyID, "revoked by client"); err != nil {
+		return true, err
+	}
+	b.auditEvent(ctx, "token.revoked", rec.Grant.Subject, map[string]any{"client_id": cl.id, "type": "refresh_token", "family": rec.FamilyID})
+	return true, nil
+}
+
+// revokeAccessToken puts tok on the deny list if it is an access token of this issuer; found
+// reports whether it is one (of whichever client).
+func (b *Broker) revokeAccessToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
+	claims, err := b.verifyJWT(tok, typAccessToken)
+	if err != nil {
+		return false, nil
+	}
+	if stringClaim(claims, "client_id") != cl.id {
+		return true, nil
+	}
+	exp, _ := numericClaim(claims, "exp")
+	if err := b.denyAccessToken(ctx, stringClaim(claims, "jti"), time.Unix(exp, 0)); err != nil {
+		return true, err
+	}
+	b.auditEvent(ctx, "token.revoked", stringClaim(claims, "sub"), map[string]any{"client_id": cl.id, "type": "access_token"})
+	return true, nil
 }
 
 // EndSession is RP-initiated logout: the broker session ends, the upstream session too when

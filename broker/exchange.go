@@ -12,7 +12,8 @@ import (
 
 // contractClaims are copied from a subject token into an exchanged token: who the person is and
 // how strongly they proved it never change in an exchange.
-var contractClaims = []string{"acr", "amr", "auth_method", "spid_idp", "pin_type", "entitlements", "auth_time", "sid"}
+// grant_id keeps the exchanged token tied to the user's grant: revoking it stops both.
+var contractClaims = []string{"acr", "amr", "auth_method", "spid_idp", "pin_type", "entitlements", "auth_time", "sid", "grant_id"}
 
 // scopedClaims are copied only when the exchanged token keeps the scope that released them.
 var scopedClaims = map[string][]string{
@@ -52,7 +53,7 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid subject_token").WithParent(err)
 	}
-	if revoked, err := b.accessTokenRevoked(ctx, stringClaim(subject, "jti")); err != nil {
+	if revoked, err := b.accessTokenRevoked(ctx, subject); err != nil {
 		return nil, storeError(err)
 	} else if revoked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token revoked")

@@ -55,7 +55,7 @@ func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if revoked, err := b.accessTokenRevoked(r.Context(), stringClaim(claims, "jti")); err != nil || revoked {
+	if revoked, err := b.accessTokenRevoked(r.Context(), claims); err != nil || revoked {
 		return "", false
 	}
 	if !slices.Contains(strings.Fields(stringClaim(claims, "scope")), scope) {

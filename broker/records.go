@@ -87,38 +87,54 @@ func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error)
 	return err == nil, err
 }
 
-func (b *Broker) revokeFamily(ctx context.Context, family, reason string) {
+// revokeFamily marks a refresh family revoked: its refresh tokens, and the access tokens that
+// carry it as grant_id, stop at once. The mark outlives both (refresh_ttl, access_ttl).
+func (b *Broker) revokeFamily(ctx context.Context, family, reason string) error {
 	if family == "" {
-		return
+		return nil
 	}
-	if err := b.store.Put(ctx, "rtf:"+family, []byte(reason), b.cfg.Tokens.RefreshTTL+time.Hour); err != nil {
+	ttl := max(b.cfg.Tokens.RefreshTTL, b.cfg.Tokens.AccessTTL) + time.Hour
+	if err := b.store.Put(ctx, "rtf:"+family, []byte(reason), ttl); err != nil {
 		b.log.ErrorContext(ctx, "cannot revoke refresh family", "error", err)
+		return err
 	}
+	return nil
 }
 
-func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time) {
+// denyAccessToken puts one access token on the deny list until it expires.
+func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time) error {
 	ttl := exp.Sub(b.now())
 	if jti == "" || ttl <= 0 {
-		return
+		return nil
 	}
 	if err := b.store.Put(ctx, "atrev:"+jti, []byte("1"), ttl+time.Minute); err != nil {
 		b.log.ErrorContext(ctx, "cannot revoke access token", "error", err)
+		return err
 	}
+	return nil
 }
 
-func (b *Broker) accessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	_, err := b.store.Get(ctx, "atrev:"+jti)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// accessTokenRevoked reports whether an access token presented back to the broker (verified
+// already) was revoked: by itself (its jti on the deny list) or with its grant (grant_id, the
+// refresh family). A client_credentials token has no grant_id: one lookup.
+func (b *Broker) accessTokenRevoked(ctx context.Context, claims map[string]any) (bool, error) {
+	_, err := b.store.Get(ctx, "atrev:"+stringClaim(claims, "jti"))
+	if err == nil {
+		return true, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
 	}
-	return err == nil, err
+	if family := stringClaim(claims, "grant_id"); family != "" {
+		return b.familyRevoked(ctx, family)
+	}
+	return false, nil
 }
 
 // issueWithFamily creates a token response: access token (with jti when given), ID token
 // (scope openid) and a refresh token of the family (scope offline_access and the refresh
 // grant allowed).
 func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *Grant, familyID string, familyExp, now time.Time, withID bool, jti string) (*oidc.AccessTokenResponse, string, error) {
-	at, jti, exp, err := b.accessToken(ctx, cl, g, nil, now, jti)
+	at, jti, exp, err := b.accessToken(cl, g, now, atOptions{jti: jti, family: familyID})
 	if err != nil {
 		return nil, "", errServer(err)
 	}

@@ -93,8 +93,8 @@ func (b *Broker) revokeReusedCode(ctx context.Context, h string) {
 	if unmarshal(raw, &u) != nil {
 		return
 	}
-	b.revokeFamily(ctx, u.FamilyID, "code reuse")
-	b.denyAccessToken(ctx, u.JTI, u.AccessExp)
+	_ = b.revokeFamily(ctx, u.FamilyID, "code reuse") // logged; the replay is refused either way
+	_ = b.denyAccessToken(ctx, u.JTI, u.AccessExp)
 	b.auditEvent(ctx, "token.code_reuse", "", map[string]any{"family": u.FamilyID})
 }
 
@@ -274,7 +274,7 @@ func (b *Broker) retryWithinGrace(cl *Client, raw []byte, now time.Time) *rotati
 
 // refreshReused revokes the family of a refresh token presented after its rotation.
 func (b *Broker) refreshReused(ctx context.Context, cl *Client, rec *refreshRecord) error {
-	b.revokeFamily(ctx, rec.FamilyID, "refresh token reuse")
+	_ = b.revokeFamily(ctx, rec.FamilyID, "refresh token reuse") // logged; the reuse is refused either way
 	b.auditEvent(ctx, "token.refresh_reuse", rec.Grant.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
 	return errInvalidGrant("refresh token already used; the session has been revoked")
 }
@@ -288,7 +288,7 @@ func (b *Broker) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	}
 	now := b.now()
 	g := &Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
-	tok, _, exp, err := b.accessToken(ctx, cl, g, nil, now, "")
+	tok, _, exp, err := b.accessToken(cl, g, now, atOptions{})
 	if err != nil {
 		return nil, errServer(err)
 	}

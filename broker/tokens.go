@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -192,22 +191,30 @@ func numericClaim(c map[string]any, k string) (int64, bool) {
 	return 0, false
 }
 
-// accessToken builds and signs an RFC 9068 access token.
-// A jti given by the caller is used as is (the code flow records it before issuing).
-func (b *Broker) accessToken(ctx context.Context, cl *Client, g *Grant, audience []string, now time.Time, jti string) (tok, _ string, exp time.Time, err error) {
+// atOptions are what a caller fixes of an access token.
+type atOptions struct {
+	// jti is used as is when set (the code flow records it before issuing).
+	jti string
+	// family is the refresh family of the grant, carried as grant_id so that revoking the
+	// family (RFC 7009, reuse detection, a replayed code) stops the access tokens too.
+	family string
+}
+
+// accessToken builds and signs an RFC 9068 access token. Its aud is the resource
+// (tokens.access_audience), never the client: the client id goes in client_id, so an access
+// token can never pass for the client's ID token (RFC 9068 §5).
+func (b *Broker) accessToken(cl *Client, g *Grant, now time.Time, o atOptions) (tok, jti string, exp time.Time, err error) {
+	jti = o.jti
 	if jti == "" {
 		if jti, err = randomToken(b.rand, 16); err != nil {
 			return "", "", time.Time{}, err
 		}
 	}
 	exp = now.Add(b.cfg.Tokens.AccessTTL)
-	if len(audience) == 0 {
-		audience = []string{cl.id}
-	}
 	claims := identityClaims(g, g.Scopes, nil)
 	claims["iss"] = b.issuer
 	claims["sub"] = g.Subject
-	claims["aud"] = audience
+	claims["aud"] = []string{b.accessAud}
 	claims["client_id"] = cl.id
 	claims["iat"] = now.Unix()
 	claims["exp"] = exp.Unix()
@@ -218,6 +225,9 @@ func (b *Broker) accessToken(ctx context.Context, cl *Client, g *Grant, audience
 	}
 	if g.SessionID != "" {
 		claims["sid"] = g.SessionID
+	}
+	if o.family != "" {
+		claims["grant_id"] = o.family
 	}
 	tok, err = b.signJWT(cl.alg, typAccessToken, claims)
 	return tok, jti, exp, err

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -163,6 +164,18 @@ type Tokens struct {
 	// the successor it was given has not been used: a retry after a lost answer (a network
 	// cut, a Redis failover) is not an attack. Default 30s; 0 is strict; at most 2m.
 	RefreshReuseGrace *time.Duration `yaml:"refresh_reuse_grace"`
+	// AccessAudience is the aud of access tokens that name no other resource (RFC 9068 §3): the
+	// identifier downstream services verify. Default "<issuer>/api"; never a relying party's
+	// client id, so an access token can never pass for its ID token (RFC 9068 §5).
+	AccessAudience string `yaml:"access_audience"`
+}
+
+// AccessAudience is tokens.access_audience with its default applied.
+func (c *Config) AccessAudience() string {
+	if c.Tokens.AccessAudience != "" {
+		return c.Tokens.AccessAudience
+	}
+	return strings.TrimRight(c.Issuer, "/") + "/api"
 }
 
 // ReuseGrace is RefreshReuseGrace with its default applied.
@@ -289,6 +302,9 @@ type Client struct {
 	MinACR string `yaml:"min_acr"`
 	// Introspect allows the client to call the introspection endpoint.
 	Introspect bool `yaml:"introspect"`
+	// IntrospectClients are the clients whose tokens it may introspect, besides its own and
+	// those naming it in aud; a token of any other client introspects as inactive.
+	IntrospectClients []string `yaml:"introspect_clients"`
 	// Audiences this client may ask for in token exchange.
 	ExchangeAudiences []string `yaml:"exchange_audiences"`
 	// ExchangeSubjectClients are the clients whose users' access tokens this client may

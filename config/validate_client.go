@@ -37,6 +37,45 @@ func (c *Config) validateClients(v *validator) {
 	for i := range c.Clients {
 		c.validateClient(v, i, ids)
 	}
+	c.validateAudiences(v, ids)
+	for i, cl := range c.Clients {
+		p := fmt.Sprintf("clients[%d].introspect_clients", i)
+		if len(cl.IntrospectClients) > 0 && !cl.Introspect {
+			v.add(p, "set without introspect: true")
+		}
+		seen := map[string]bool{}
+		for j, id := range cl.IntrospectClients {
+			jp := fmt.Sprintf("%s[%d]", p, j)
+			switch _, known := ids[id]; {
+			case !known:
+				v.add(jp, "unknown client %q", id)
+			case seen[id]:
+				v.add(jp, "client %q listed twice", id)
+			}
+			seen[id] = true
+		}
+	}
+}
+
+// validateAudiences keeps relying parties' client ids out of access tokens' aud: an RP library
+// that does not check typ would take such an access token for an ID token (RFC 9068 §5).
+func (c *Config) validateAudiences(v *validator, ids map[string]int) {
+	relyingParty := func(id string) bool {
+		i, ok := ids[id]
+		return ok && slices.Contains(c.Clients[i].GrantTypes, GrantAuthorizationCode)
+	}
+	if a := c.Tokens.AccessAudience; a != "" && strings.TrimSpace(a) != a {
+		v.add("tokens.access_audience", "must not start or end with spaces")
+	} else if relyingParty(c.AccessAudience()) {
+		v.add("tokens.access_audience", "%q is a relying party's client id: its access tokens would pass for ID tokens", c.AccessAudience())
+	}
+	for i, cl := range c.Clients {
+		for j, a := range cl.ExchangeAudiences {
+			if relyingParty(a) {
+				v.add(fmt.Sprintf("clients[%d].exchange_audiences[%d]", i, j), "%q is a relying party's client id: exchanged tokens would pass for its ID tokens", a)
+			}
+		}
+	}
 }
 
 func (c *Config) validateClient(v *validator, i int, ids map[string]int) {

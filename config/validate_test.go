@@ -15,6 +15,9 @@ func TestBaseConfigIsValid(t *testing.T) {
 	if cfg.Clients[0].Secret.Value != testSecretEnv {
 		t.Errorf("env: secret not resolved")
 	}
+	if a := cfg.AccessAudience(); a != "https://login.example.it/api" {
+		t.Errorf("default access-token audience %q, want <issuer>/api", a)
+	}
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -186,6 +189,17 @@ func TestValidationRules(t *testing.T) {
 			set(m, "clients.0.grant_types", []any{"authorization_code", "refresh_token", GrantTokenExchange})
 			set(m, "clients.0.exchange_audiences", []any{"a", "", "a"})
 		}, nil, []string{"clients[0].exchange_audiences[1]", "clients[0].exchange_audiences[2]"}},
+		{"an exchange audience is no relying party's client id", func(m map[string]any) {
+			set(m, "clients.0.grant_types", []any{"authorization_code", "refresh_token", GrantTokenExchange})
+			set(m, "clients.0.exchange_audiences", []any{"inps-pensioni", "spa"})
+		}, nil, []string{"clients[0].exchange_audiences[1]"}},
+		{"the access-token audience is no relying party's client id", func(m map[string]any) { set(m, "tokens.access_audience", "rp") }, nil, []string{"tokens.access_audience"}},
+		{"the access-token audience has no surrounding spaces", func(m map[string]any) { set(m, "tokens.access_audience", " https://api.example.it") }, nil, []string{"tokens.access_audience"}},
+		{"introspect_clients need introspect", func(m map[string]any) { set(m, "clients.0.introspect_clients", []any{"spa"}) }, nil, []string{"clients[0].introspect_clients"}},
+		{"introspect_clients are known clients, listed once", func(m map[string]any) {
+			set(m, "clients.0.introspect", true)
+			set(m, "clients.0.introspect_clients", []any{"spa", "nobody", "spa"})
+		}, nil, []string{"clients[0].introspect_clients[1]", "clients[0].introspect_clients[2]"}},
 
 		{"default_acr is a SPID level", func(m map[string]any) { set(m, "policy.default_acr", "https://www.spid.gov.it/SpidL4") }, nil, []string{"policy.default_acr"}},
 		{"languages are it or en", func(m map[string]any) { set(m, "ui.languages", []any{"it", "de"}) }, nil, []string{"ui.languages[1]"}},

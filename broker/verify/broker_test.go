@@ -246,11 +246,13 @@ func TestAgainstARealBroker(t *testing.T) {
 	dir := t.TempDir()
 	rb := startBroker(t, st, dir)
 	c := newOffsetClock()
-	forRP, err := verify.New(ctx, verify.Options{Issuer: rb.URL, Audience: "demo-rp", Now: c.Now})
+	// Access tokens name the resource (tokens.access_audience, by default <issuer>/api), never
+	// the relying party: a client's ID-token check cannot accept them (RFC 9068 §5).
+	forAPI, err := verify.New(ctx, verify.Options{Issuer: rb.URL, Audience: rb.URL + "/api", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	forService, err := verify.New(ctx, verify.Options{Issuer: rb.URL, Audience: "demo-service", Now: c.Now})
+	forRP, err := verify.New(ctx, verify.Options{Issuer: rb.URL, Audience: "demo-rp", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +263,7 @@ func TestAgainstARealBroker(t *testing.T) {
 
 	mario := rb.login(t, "RSSMRA80A01H501U:2", "")
 	t.Run("a code-flow access token", func(t *testing.T) {
-		tok, err := forRP.Verify(ctx, mario.AccessToken)
+		tok, err := forAPI.Verify(ctx, mario.AccessToken)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,14 +274,14 @@ func TestAgainstARealBroker(t *testing.T) {
 		}
 	})
 	t.Run("a client_credentials access token", func(t *testing.T) {
-		tok, err := forService.Verify(ctx, rb.serviceToken(t))
+		tok, err := forAPI.Verify(ctx, rb.serviceToken(t))
 		if err != nil || tok.Subject != "demo-service" || tok.Assurance.Level != 0 {
 			t.Fatalf("%v %+v", err, tok)
 		}
 	})
 	laura := rb.login(t, delegation.DevDelegateCF+":2", delegation.DevDelegatorCF)
 	t.Run("a delegate acting for the delegator", func(t *testing.T) {
-		tok, err := forRP.Verify(ctx, laura.AccessToken)
+		tok, err := forAPI.Verify(ctx, laura.AccessToken)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,13 +333,13 @@ func TestAgainstARealBroker(t *testing.T) {
 			t.Fatal("the rotation did not change the signing key")
 		}
 		for name, raw := range map[string]string{"new": fresh.AccessToken, "old": mario.AccessToken} {
-			if tok, err := forRP.Verify(ctx, raw); err != nil {
+			if tok, err := forAPI.Verify(ctx, raw); err != nil {
 				t.Fatalf("%s token: %v", name, err)
 			} else if name == "new" && tok.Assurance.Level != 3 {
 				t.Fatalf("%+v", tok.Assurance)
 			}
 		}
-		if _, err := forService.Verify(ctx, rb.serviceToken(t)); err != nil {
+		if _, err := forAPI.Verify(ctx, rb.serviceToken(t)); err != nil {
 			t.Fatalf("service token after rotation: %v", err)
 		}
 	})
@@ -355,13 +357,14 @@ func TestAgainstARealBroker(t *testing.T) {
 			raw  string
 			want error
 		}{
-			{"a token of another issuer", forRP, fromOther.AccessToken, verify.ErrIssuer},
-			{"a token for another audience", forRP, rb.serviceToken(t), verify.ErrAudience},
+			{"a token of another issuer", forAPI, fromOther.AccessToken, verify.ErrIssuer},
+			{"a token for another audience", forAPI, rb.exchange(t, mario.AccessToken, "inps-pensioni"), verify.ErrAudience},
+			{"an access token checked as the relying party's", forRP, mario.AccessToken, verify.ErrAudience},
 			{"an ID token", forRP, idToken, verify.ErrType},
-			{"a signature by an unknown key", forRP, forge(t, rb.URL, kid(t, mario.AccessToken), payload), verify.ErrSignature},
-			{"a key id nobody published", forRP, forge(t, rb.URL, "made-up", payload), verify.ErrUnknownKey},
-			{"alg none", forRP, none, verify.ErrAlgorithm},
-			{"HS256 keyed with the public JWKS", forRP, hsWithJWKS(t, rb.JWKSURL, kid(t, mario.AccessToken), payload), verify.ErrAlgorithm},
+			{"a signature by an unknown key", forAPI, forge(t, rb.URL, kid(t, mario.AccessToken), payload), verify.ErrSignature},
+			{"a key id nobody published", forAPI, forge(t, rb.URL, "made-up", payload), verify.ErrUnknownKey},
+			{"alg none", forAPI, none, verify.ErrAlgorithm},
+			{"HS256 keyed with the public JWKS", forAPI, hsWithJWKS(t, rb.JWKSURL, kid(t, mario.AccessToken), payload), verify.ErrAlgorithm},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -372,7 +375,7 @@ func TestAgainstARealBroker(t *testing.T) {
 		}
 		t.Run("an expired token", func(t *testing.T) {
 			c.Advance(time.Hour)
-			if _, err := forRP.Verify(ctx, mario.AccessToken); !errors.Is(err, verify.ErrExpired) {
+			if _, err := forAPI.Verify(ctx, mario.AccessToken); !errors.Is(err, verify.ErrExpired) {
 				t.Fatalf("err = %v", err)
 			}
 		})
