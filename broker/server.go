@@ -146,9 +146,13 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 		g.Scopes = scopes
 	}
-	if err := b.checkGrantStillValid(ctx, &g); err != nil {
-		b.revokeFamily(ctx, rec.FamilyID, "grant no longer valid")
+	// Only an ended grant revokes the family; a registry that cannot answer (a store timeout)
+	// is the client's retry later, and revokes nothing.
+	if err := b.checkGrantStillValid(ctx, &g); errors.Is(err, errDelegationEnded) {
+		_ = b.revokeFamily(ctx, rec.FamilyID, "grant no longer valid") // logged; refused either way
 		return nil, errInvalidGrant(err.Error())
+	} else if err != nil {
+		return nil, storeError(err)
 	}
 	// The marker names this attempt, so that undoing it can never erase another attempt's.
 	attempt, err := randomToken(b.rand, 12)
