@@ -15,16 +15,30 @@ import (
 	"github.com/inps/sportello/broker/store"
 )
 
-// codeRecord is an authorization code's state (key "code:<hash>").
+// codeRecord is an authorization code's state (key "code:<hash>"): issued, then taken by a
+// token request (Redeemed), then answered (only Answered is left). See CodeExchange.
 type codeRecord struct {
-	Grant               Grant     `json:"grant"`
-	RedirectURI         string    `json:"redirect_uri"`
+	Grant               Grant     `json:"grant,omitzero"`
+	RedirectURI         string    `json:"redirect_uri,omitempty"`
 	CodeChallenge       string    `json:"code_challenge,omitempty"`
 	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
-	ExpiresAt           time.Time `json:"exp"`
+	ExpiresAt           time.Time `json:"exp,omitzero"`
+	// Redeemed is the token request under way, or the last one that sent no answer.
+	Redeemed *codeRedemption `json:"redeemed,omitempty"`
+	// Answered is what the answered redemption issued: revoked if the code comes back.
+	Answered *usedCode `json:"answered,omitempty"`
 }
 
-// usedCode remembers what a redeemed code issued (key "codeused:<hash>").
+// codeRedemption is one attempt at redeeming a code, its tokens chosen before they are issued.
+type codeRedemption struct {
+	usedCode
+	Attempt string `json:"attempt"`
+	// At is the first redemption of the code: retries never extend the window.
+	At time.Time `json:"at"`
+}
+
+// usedCode is what a redemption of a code issues: the refresh family and the access token.
+// (Versions before the retry window kept it under "codeused:<hash>".)
 type usedCode struct {
 	FamilyID  string    `json:"family"`
 	JTI       string    `json:"jti"`
