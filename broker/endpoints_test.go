@@ -233,3 +233,26 @@ func TestIntrospectionSeesOnlyAllowedClients(t *testing.T) {
 		}
 	})
 }
+
+// The operators' APIs take access tokens of this issuer for its own APIs only: a token for
+// another resource (a token exchange's audience) is refused even with the right scope.
+func TestOperatorBearerNeedsTheAccessAudience(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	now := time.Now()
+	bearer := func(aud string) *http.Request {
+		tok, err := tb.signJWT("ES256", typAccessToken, map[string]any{"iss": tb.URL, "sub": "demo-operator", "client_id": "demo-operator",
+			"aud": []string{aud}, "scope": "pin:office", "jti": aud, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptestRequest(http.MethodGet, "/admin/pin/x")
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
+	}
+	if who, ok := tb.AuthorizeBearer(bearer(tb.URL+"/api"), "pin:office"); !ok || who != "demo-operator" {
+		t.Fatalf("a token for the broker's APIs: %q %v", who, ok)
+	}
+	if _, ok := tb.AuthorizeBearer(bearer("inps-pensioni"), "pin:office"); ok {
+		t.Fatal("a token for another resource was accepted by the operators' API")
+	}
+}

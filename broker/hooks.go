@@ -44,6 +44,7 @@ func (c CSRF) Check(r *http.Request) bool { return c.b.CheckCSRF(r) }
 func (b *Broker) CSRF() CSRF { return CSRF{b: b} }
 
 // AuthorizeBearer checks an operator API call: a valid, unrevoked access token of this issuer
+// for its own APIs (aud tokens.access_audience: not a token exchanged for another service)
 // carrying scope. It returns the operator (the client id, or the person's sub).
 func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	h := r.Header.Get("Authorization")
@@ -52,7 +53,7 @@ func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 		return "", false
 	}
 	claims, err := b.verifyJWT(tok, typAccessToken)
-	if err != nil {
+	if err != nil || !slices.Contains(audiences(claims), b.accessAud) {
 		return "", false
 	}
 	if revoked, err := b.accessTokenRevoked(r.Context(), claims); err != nil || revoked {
