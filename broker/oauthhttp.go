@@ -24,8 +24,9 @@ import (
 //     history, so a credential or token in it is refused (invalid_request) and the rest of the
 //     query string is ignored. Userinfo refuses ?access_token= (RFC 9700 §4.3.2 advises against
 //     RFC 6750 §2.3), and a token sent in two ways (RFC 6750 §2).
-//   - A 401 names the authentication scheme (RFC 9110 §11.6.1): Basic at the token-side
-//     endpoints (RFC 6749 §5.2), Bearer with the error at userinfo (RFC 6750 §3).
+//   - invalid_client is always 401, and a 401 names the authentication scheme (RFC 9110
+//     §11.6.1): Basic at the token-side endpoints (RFC 6749 §5.2; the op router answers some
+//     client-authentication failures with 400), Bearer with the error at userinfo (RFC 6750 §3).
 
 // urlCredentials are the parameters never accepted in a URL.
 var urlCredentials = []string{"client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "token",
@@ -87,19 +88,32 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oidc.Error, stat
 	op.WriteError(w, r, op.NewStatusError(e, status), nil)
 }
 
-// basicChallenge is the WWW-Authenticate of a token-side 401 (failed client authentication).
-func (b *Broker) basicChallenge(status int, _ []byte) string {
-	if status != http.StatusUnauthorized {
-		return ""
+// basicChallenge makes a failed client authentication at a token-side endpoint a 401 with
+// WWW-Authenticate: Basic.
+func (b *Broker) basicChallenge(status int, body []byte) (int, string) {
+	if status == http.StatusBadRequest && oauthErrorCode(body) == string(oidc.InvalidClient) {
+		status = http.StatusUnauthorized
 	}
-	return `Basic realm=` + quoteAuthParam(b.issuer)
+	if status != http.StatusUnauthorized {
+		return status, ""
+	}
+	return status, `Basic realm=` + quoteAuthParam(b.issuer)
+}
+
+// oauthErrorCode is the error member of an OAuth error body.
+func oauthErrorCode(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return e.Error
 }
 
 // bearerChallenge is the WWW-Authenticate of a refused userinfo request: the error code and
 // description of the body, except for a request that carried no token at all (RFC 6750 §3.1).
-func (b *Broker) bearerChallenge(status int, body []byte) string {
+func (b *Broker) bearerChallenge(status int, body []byte) (int, string) {
 	if status != http.StatusUnauthorized && status != http.StatusForbidden && status != http.StatusBadRequest {
-		return ""
+		return status, ""
 	}
 	var e struct {
 		Error       string `json:"error"`
@@ -108,13 +122,13 @@ func (b *Broker) bearerChallenge(status int, body []byte) string {
 	_ = json.Unmarshal(body, &e)
 	v := `Bearer realm=` + quoteAuthParam(b.issuer)
 	if e.Error == "" || (status == http.StatusUnauthorized && e.Error == string(oidc.InvalidRequest)) {
-		return v // no token presented
+		return status, v // no token presented
 	}
 	v += `, error=` + quoteAuthParam(e.Error)
 	if e.Description != "" {
 		v += `, error_description=` + quoteAuthParam(e.Description)
 	}
-	return v
+	return status, v
 }
 
 // quoteAuthParam quotes s as an auth-param value, keeping only the characters RFC 6750 §3
@@ -131,11 +145,11 @@ func quoteAuthParam(s string) string {
 	return sb.String()
 }
 
-// challengeWriter holds back a refusal (4xx) until the handler has written it, so that the
-// WWW-Authenticate header can be made from the error in its body.
+// challengeWriter holds back a refusal (400, 401, 403) until the handler has written it, so
+// that its status and WWW-Authenticate header can be made from the error in its body.
 type challengeWriter struct {
 	http.ResponseWriter
-	challenge func(status int, body []byte) string
+	challenge func(status int, body []byte) (int, string)
 	status    int
 	held      bool
 	buf       bytes.Buffer
@@ -146,7 +160,7 @@ func (c *challengeWriter) WriteHeader(code int) {
 		return
 	}
 	c.status = code
-	if c.challenge(code, nil) != "" {
+	if code == http.StatusBadRequest || code == http.StatusUnauthorized || code == http.StatusForbidden {
 		c.held = true
 		return
 	}
@@ -168,10 +182,11 @@ func (c *challengeWriter) finish() {
 	if !c.held {
 		return
 	}
-	if v := c.challenge(c.status, c.buf.Bytes()); v != "" {
+	status, v := c.challenge(c.status, c.buf.Bytes())
+	if v != "" {
 		c.Header().Set("WWW-Authenticate", v)
 	}
-	c.ResponseWriter.WriteHeader(c.status)
+	c.ResponseWriter.WriteHeader(status)
 	_, _ = c.ResponseWriter.Write(c.buf.Bytes())
 }
 

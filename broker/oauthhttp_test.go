@@ -182,6 +182,8 @@ func TestUnauthorizedNamesTheScheme(t *testing.T) {
 			"client_id": {"nobody"}, "client_secret": {"x"}}, nil, 401, "Basic " + realm},
 		{"introspection, wrong secret", http.MethodPost, pathIntrospect, url.Values{"token": {"x"}}, []string{"Authorization", basicAuth("demo-service", "wrong")}, 401, "Basic " + realm},
 		{"revocation, wrong secret", http.MethodPost, pathRevoke, url.Values{"token": {"x"}}, []string{"Authorization", basicAuth("demo-rp", "wrong")}, 401, "Basic " + realm},
+		{"introspection without client authentication", http.MethodPost, pathIntrospect, url.Values{"token": {"x"}, "client_id": {"demo-spa"}}, nil, 401, "Basic " + realm},
+		{"token endpoint, a Basic header that does not decode", http.MethodPost, pathToken, cc, []string{"Authorization", basicAuth("demo%zz", "x")}, 401, "Basic " + realm},
 		{"userinfo, forged token", http.MethodGet, pathUserinfo, nil, []string{"Authorization", "Bearer " + forgeToken(t)}, 401,
 			"Bearer " + realm + `, error="invalid_token", error_description="invalid access token"`},
 		{"userinfo, no token", http.MethodGet, pathUserinfo, nil, nil, 401, "Bearer " + realm},
