@@ -211,3 +211,49 @@ func TestQuoteAuthParamKeepsOnlyAllowedCharacters(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+// FuzzOAuthEndpoint sends arbitrary methods, query strings and bodies through the token-side
+// HTTP rules: no panic, every answer uncacheable, and no credential in a URL ever reaches the
+// endpoint behind them.
+func FuzzOAuthEndpoint(f *testing.F) {
+	tb := newTestBroker(f, memStore(f))
+	for _, s := range [][3]string{{"POST", "client_secret=x", "grant_type=client_credentials"}, {"GET", "", ""},
+		{"POST", "a=%zz", "b=%zz"}, {"POST", "CLIENT_SECRET=x&client_secret", "access_token=t"}, {"PUT", "token=t", ""}} {
+		f.Add(s[0], s[1], s[2], false)
+		f.Add(s[0], s[1], s[2], true)
+	}
+	f.Fuzz(func(t *testing.T, method, query, body string, userinfo bool) {
+		path := pathToken
+		if userinfo {
+			path = pathUserinfo
+		}
+		var reached *http.Request
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reached = r
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_token","error_description":"` + query + `"}`))
+		})
+		req, err := http.NewRequest(method, "http://broker"+path, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.URL.RawQuery = query
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := newRecorder()
+		tb.oauthEndpoint(next, path).ServeHTTP(w, req)
+		if w.Header().Get("Cache-Control") != "no-store" {
+			t.Fatal("answer without no-store")
+		}
+		if reached != nil && reached.Method != http.MethodOptions {
+			q, _ := url.ParseQuery(reached.URL.RawQuery)
+			for _, k := range urlCredentials {
+				if q.Has(k) {
+					t.Fatalf("%s in the URL reached the endpoint", k)
+				}
+			}
+		}
+		if v := w.Header().Get("WWW-Authenticate"); strings.ContainsAny(v, "\r\n") {
+			t.Fatalf("header injection: %q", v)
+		}
+	})
+}
