@@ -1,9 +1,7 @@
 package broker
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,111 +14,48 @@ import (
 	"github.com/inps/sportello/broker/store/storetest"
 )
 
-var errCut = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
-
-// cutStore cuts the store at a chosen command, as a Redis outage would: the command that
-// matches is applied, its answer reaches the broker or is lost (lost), and with cut every
-// later command fails until heal.
-type cutStore struct {
-	store.Store
-	mu    sync.Mutex
-	match func(op, key string, value []byte) bool
-	lost  bool
-	cut   bool
-	down  bool
+// codeFault cuts st at one command of the exchange of code: the nth CompareAndSwap of the
+// code record (1: the take, 2: the answer) or the write of a refresh token. lost: the command
+// runs and its answer is lost; down: every later command fails, until heal.
+type codeFault struct {
+	st   *storetest.CutStore
+	mu   sync.Mutex
+	hit  bool
+	heal func()
 }
 
-func (c *cutStore) arm(lost, cut bool, match func(op, key string, value []byte) bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.match, c.lost, c.cut = match, lost, cut
+func cutCodeExchange(st *storetest.CutStore, code string, nthCAS int, rt, lost, down bool) *codeFault {
+	f := &codeFault{st: st}
+	key := "code:" + tokenHash(code)
+	seen := 0
+	matches := func(op, k string) bool {
+		if op == "CompareAndSwap" && k == key {
+			seen++
+			return seen == nthCAS
+		}
+		return rt && op == "Put" && strings.HasPrefix(k, "rt:")
+	}
+	st.Before(func(op, k string) bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.hit {
+			return down
+		}
+		if matches(op, k) {
+			f.hit = true
+		}
+		return false
+	})
+	if lost {
+		st.After(func(op, k string) bool {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.hit && (op == "CompareAndSwap" && k == key && seen == nthCAS || rt && op == "Put" && strings.HasPrefix(k, "rt:"))
+		})
+	}
+	f.heal = func() { st.Before(nil); st.After(nil) }
+	return f
 }
-
-func (c *cutStore) heal() { c.mu.Lock(); c.down = false; c.mu.Unlock() }
-
-// enter returns an error for a command refused by the outage, and whether the command that
-// matched must lose its answer.
-func (c *cutStore) enter(op, key string, value []byte) (lose bool, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.down {
-		return false, errCut
-	}
-	if c.match != nil && c.match(op, key, value) {
-		c.match = nil
-		c.down = c.cut
-		return c.lost, nil
-	}
-	return false, nil
-}
-
-func (c *cutStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if _, err := c.enter("get", key, nil); err != nil {
-		return nil, err
-	}
-	return c.Store.Get(ctx, key)
-}
-
-func (c *cutStore) Put(ctx context.Context, key string, v []byte, ttl time.Duration) error {
-	lose, err := c.enter("put", key, v)
-	if err != nil {
-		return err
-	}
-	if err := c.Store.Put(ctx, key, v, ttl); err != nil || !lose {
-		return err
-	}
-	return errCut
-}
-
-func (c *cutStore) PutIfAbsent(ctx context.Context, key string, v []byte, ttl time.Duration) (bool, error) {
-	lose, err := c.enter("putifabsent", key, v)
-	if err != nil {
-		return false, err
-	}
-	ok, err := c.Store.PutIfAbsent(ctx, key, v, ttl)
-	if lose {
-		return false, errCut
-	}
-	return ok, err
-}
-
-func (c *cutStore) CompareAndSwap(ctx context.Context, key string, old, next []byte, ttl time.Duration) (bool, error) {
-	lose, err := c.enter("cas", key, next)
-	if err != nil {
-		return false, err
-	}
-	ok, err := c.Store.CompareAndSwap(ctx, key, old, next, ttl)
-	if lose {
-		return false, errCut
-	}
-	return ok, err
-}
-
-func (c *cutStore) Take(ctx context.Context, key string) ([]byte, error) {
-	if _, err := c.enter("take", key, nil); err != nil {
-		return nil, err
-	}
-	return c.Store.Take(ctx, key)
-}
-
-func (c *cutStore) Delete(ctx context.Context, key string) error {
-	if _, err := c.enter("delete", key, nil); err != nil {
-		return err
-	}
-	return c.Store.Delete(ctx, key)
-}
-
-// theTake matches the command that takes a code (a compare-and-swap to "redeemed", or a
-// plain take); theAnswer the one that records its answer; anRT the write of a refresh token.
-func theTake(op, key string, v []byte) bool {
-	return strings.HasPrefix(key, "code:") && (op == "take" || op == "cas" && bytes.Contains(v, []byte(`"redeemed"`)))
-}
-
-func theAnswer(op, key string, v []byte) bool {
-	return op == "cas" && strings.HasPrefix(key, "code:") && bytes.Contains(v, []byte(`"answered"`))
-}
-
-func anRT(op, key string, _ []byte) bool { return op == "put" && strings.HasPrefix(key, "rt:") }
 
 // spaCode logs Mario in through demo-spa (public, PKCE) and returns the code and the verifier.
 func spaCode(t *testing.T, tb *testBroker) (string, string) {
@@ -141,26 +76,27 @@ func spaRedeem(t *testing.T, tb *testBroker, code, verifier string) (int, map[st
 // refused and revokes them (RFC 6749 §4.1.2).
 func TestCodeRetryAfterAStoreFault(t *testing.T) {
 	cases := []struct {
-		name      string
-		lost, cut bool
-		match     func(op, key string, v []byte) bool
+		name       string
+		nthCAS     int
+		rt         bool
+		lost, down bool
 	}{
-		{"the store cut right after the take", false, true, theTake},
-		{"the take applied, its answer lost, the store cut", true, true, theTake},
-		{"the store cut after the refresh token was written", false, true, anRT},
-		{"the refresh-token write applied, its answer lost", true, false, anRT},
-		{"the last write applied, its answer lost", true, false, theAnswer},
+		{"the store cut right after the take", 1, false, false, true},
+		{"the take applied, its answer lost, the store cut", 1, false, true, true},
+		{"the store cut after the refresh token was written", 0, true, false, true},
+		{"the refresh-token write applied, its answer lost", 0, true, true, false},
+		{"the last write applied, its answer lost", 2, false, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cs := &cutStore{Store: memStore(t)}
+			cs := storetest.NewCutStore(memStore(t))
 			tb := newTestBroker(t, cs)
 			code, verifier := spaCode(t, tb)
-			cs.arm(c.lost, c.cut, c.match)
+			fault := cutCodeExchange(cs, code, c.nthCAS, c.rt, c.lost, c.down)
 			if st, out := spaRedeem(t, tb, code, verifier); st != http.StatusServiceUnavailable || out["error"] != "temporarily_unavailable" {
 				t.Fatalf("during the fault: %d %v, want 503 temporarily_unavailable", st, out)
 			}
-			cs.heal()
+			fault.heal()
 			st, out := spaRedeem(t, tb, code, verifier)
 			if st != http.StatusOK || out["access_token"] == nil || out["id_token"] == nil || out["refresh_token"] == nil {
 				t.Fatalf("the retry: %d %v, want tokens", st, out)
@@ -187,15 +123,15 @@ func TestCodeRetryAfterAStoreFault(t *testing.T) {
 // window, may retry; a refused retry consumes nothing.
 func TestCodeRetryIsTheClientsOnly(t *testing.T) {
 	clk := storetest.NewClock(time.Now())
-	cs := &cutStore{Store: memStore(t)}
+	cs := storetest.NewCutStore(memStore(t))
 	tb := newTestBrokerWith(t, cs, func(o *Options) { o.Now = clk.Now })
 	failOnce := func(code, verifier string) {
 		t.Helper()
-		cs.arm(false, true, theTake)
+		fault := cutCodeExchange(cs, code, 1, false, false, true)
 		if st, _ := spaRedeem(t, tb, code, verifier); st != http.StatusServiceUnavailable {
 			t.Fatalf("during the fault: %d", st)
 		}
-		cs.heal()
+		fault.heal()
 	}
 	code, verifier := spaCode(t, tb)
 	failOnce(code, verifier)

@@ -2,18 +2,16 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
 )
 
@@ -105,33 +103,19 @@ func TestRevokedFamilyStopsItsAccessTokens(t *testing.T) {
 	}
 }
 
-// failingPuts fails every Put under prefix while armed.
-type failingPuts struct {
-	store.Store
-	prefix string
-	armed  atomic.Bool
-}
-
-func (f *failingPuts) Put(ctx context.Context, key string, v []byte, ttl time.Duration) error {
-	if f.armed.Load() && strings.HasPrefix(key, f.prefix) {
-		return errors.New("i/o timeout")
-	}
-	return f.Store.Put(ctx, key, v, ttl)
-}
-
 // A revocation the store did not record answers 503 temporarily_unavailable, never a 200 that
 // revoked nothing.
 func TestRevocationThatCannotBeRecordedIs503(t *testing.T) {
 	for _, prefix := range []string{"atrev:", "rtf:"} {
 		t.Run(prefix, func(t *testing.T) {
-			st := &failingPuts{Store: memStore(t), prefix: prefix}
+			st := storetest.NewCutStore(memStore(t))
 			tb := newTestBroker(t, st)
 			out := loginTokens(t, tb, "openid offline_access")
 			tok := out["access_token"].(string)
 			if prefix == "rtf:" {
 				tok = out["refresh_token"].(string)
 			}
-			st.armed.Store(true)
+			st.Before(func(op, key string) bool { return op == "Put" && strings.HasPrefix(key, prefix) })
 			if code, body := postForm(t, tb.URL+pathRevoke, url.Values{"token": {tok}}, "demo-rp", "demo-secret"); code != 503 || body["error"] != "temporarily_unavailable" {
 				t.Fatalf("got %d %v, want 503 temporarily_unavailable", code, body)
 			}
