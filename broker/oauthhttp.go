@@ -54,25 +54,27 @@ func (b *Broker) oauthEndpoint(next http.Handler, path string) http.Handler {
 			return
 		}
 		for _, k := range urlCredentials {
-			if query.Has(k) {
+			if hasParam(query, k) {
 				writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("%s must not be sent in the URL", k), http.StatusBadRequest)
 				return
 			}
+		}
+		if r.URL.RawQuery != "" {
+			// The op router reads r.Form, the query included: leave it the body only.
+			u := *r.URL
+			u.RawQuery = ""
+			r = r.WithContext(r.Context())
+			r.URL = &u
 		}
 		if userinfo {
 			if err := r.ParseForm(); err != nil {
 				writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("malformed request body"), http.StatusBadRequest)
 				return
 			}
-			if r.PostForm.Has("access_token") && r.Header.Get("Authorization") != "" {
+			if hasParam(r.PostForm, "access_token") && r.Header.Get("Authorization") != "" {
 				writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("send the access token in one way only"), http.StatusBadRequest)
 				return
 			}
-		} else if r.URL.RawQuery != "" {
-			u := *r.URL
-			u.RawQuery = ""
-			r = r.WithContext(r.Context())
-			r.URL = &u
 		}
 		cw := &challengeWriter{ResponseWriter: w, challenge: b.basicChallenge}
 		if userinfo {
@@ -81,6 +83,17 @@ func (b *Broker) oauthEndpoint(next http.Handler, path string) http.Handler {
 		next.ServeHTTP(cw, r)
 		cw.finish()
 	})
+}
+
+// hasParam reports whether v names parameter k in any letter case: the op router's form
+// decoder matches names case-insensitively.
+func hasParam(v url.Values, k string) bool {
+	for name := range v {
+		if strings.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // writeOAuthError answers with an OAuth error body and status.

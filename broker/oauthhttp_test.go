@@ -127,6 +127,8 @@ func TestCredentialsInTheURLAreRefused(t *testing.T) {
 		{"client assertion", pathToken + "?client_assertion=x", "client_assertion", cc, nil},
 		{"token to introspect", pathIntrospect + "?token=" + at, "token", url.Values{}, []string{"Authorization", basicAuth("demo-service", "demo-service-secret")}},
 		{"access token at userinfo", pathUserinfo + "?access_token=" + at, "access_token", nil, nil},
+		{"access token at userinfo, in capitals", pathUserinfo + "?ACCESS_TOKEN=" + at, "access_token", nil, nil},
+		{"client secret in mixed case", pathToken + "?client_id=demo-service&Client_Secret=demo-service-secret", "client_secret", cc, nil},
 	}
 	for _, c := range refusals {
 		t.Run(c.name, func(t *testing.T) {
@@ -244,13 +246,8 @@ func FuzzOAuthEndpoint(f *testing.F) {
 		if w.Header().Get("Cache-Control") != "no-store" {
 			t.Fatal("answer without no-store")
 		}
-		if reached != nil && reached.Method != http.MethodOptions {
-			q, _ := url.ParseQuery(reached.URL.RawQuery)
-			for _, k := range urlCredentials {
-				if q.Has(k) {
-					t.Fatalf("%s in the URL reached the endpoint", k)
-				}
-			}
+		if reached != nil && reached.URL.RawQuery != "" {
+			t.Fatalf("the query string %q reached the endpoint", reached.URL.RawQuery)
 		}
 		if v := w.Header().Get("WWW-Authenticate"); strings.ContainsAny(v, "\r\n") {
 			t.Fatalf("header injection: %q", v)
