@@ -62,7 +62,7 @@ func (c *Config) validateClients(v *validator) {
 func (c *Config) validateAudiences(v *validator, ids map[string]int) {
 	relyingParty := func(id string) bool {
 		i, ok := ids[id]
-		return ok && slices.Contains(c.Clients[i].GrantTypes, GrantAuthorizationCode)
+		return id == ReservedClientID || ok && slices.Contains(c.Clients[i].GrantTypes, GrantAuthorizationCode)
 	}
 	if a := c.Tokens.AccessAudience; a != "" && strings.TrimSpace(a) != a {
 		v.add("tokens.access_audience", "must not start or end with spaces")

@@ -194,6 +194,7 @@ func TestValidationRules(t *testing.T) {
 			set(m, "clients.0.exchange_audiences", []any{"inps-pensioni", "spa"})
 		}, nil, []string{"clients[0].exchange_audiences[1]"}},
 		{"the access-token audience is no relying party's client id", func(m map[string]any) { set(m, "tokens.access_audience", "rp") }, nil, []string{"tokens.access_audience"}},
+		{"the access-token audience is not the broker's own client", func(m map[string]any) { set(m, "tokens.access_audience", ReservedClientID) }, nil, []string{"tokens.access_audience"}},
 		{"the access-token audience has no surrounding spaces", func(m map[string]any) { set(m, "tokens.access_audience", " https://api.example.it") }, nil, []string{"tokens.access_audience"}},
 		{"introspect_clients need introspect", func(m map[string]any) { set(m, "clients.0.introspect_clients", []any{"spa"}) }, nil, []string{"clients[0].introspect_clients"}},
 		{"introspect_clients are known clients, listed once", func(m map[string]any) {
