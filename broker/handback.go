@@ -83,17 +83,21 @@ func (b *Broker) finish(w http.ResponseWriter, r *http.Request, loginID, present
 		return
 	}
 	if err := id.Validate(); err != nil {
-		b.stepFailed(w, r, rec, presenter, errors.Join(providers.ErrCredentialRejected, err))
+		b.stepFailed(w, r, rec, presenter, providers.Attempt(id.Method, errors.Join(providers.ErrCredentialRejected, err)))
 		return
 	}
+	// From here the person is verified: a failure records the credential and the level reached.
+	verified := func(err error) error {
+		return &providers.AttemptError{Method: id.Method, ACR: id.ACR, FiscalNumber: id.FiscalNumber, Err: err}
+	}
 	if providers.LevelOf(id.ACR) < providers.LevelOf(rec.ACR) {
-		b.stepFailed(w, r, rec, presenter, &providers.UserError{Code: "login.level_not_reached", Err: providers.ErrLevelNotReached})
+		b.stepFailed(w, r, rec, presenter, verified(&providers.UserError{Code: "login.level_not_reached", Err: providers.ErrLevelNotReached}))
 		return
 	}
 	if b.entitle != nil && len(id.Entitlements) == 0 {
 		ents, err := b.entitle(ctx, id.FiscalNumber)
 		if err != nil {
-			b.stepFailed(w, r, rec, presenter, errors.Join(providers.ErrUnavailable, err))
+			b.stepFailed(w, r, rec, presenter, verified(errors.Join(providers.ErrUnavailable, err)))
 			return
 		}
 		id.Entitlements = ents
@@ -109,7 +113,7 @@ func (b *Broker) stepFailed(w http.ResponseWriter, r *http.Request, rec *loginRe
 		return
 	}
 	oe, status, code := classify(err)
-	b.recordFailure(r, rec, oe, code)
+	b.recordFailure(r, rec, err, oe, code)
 	b.log.WarnContext(r.Context(), "login step failed; shown after the browser check", "code", code, "error", err)
 	f := &handedFailure{OAuth: &oidc.Error{ErrorType: oe.ErrorType, Description: oe.Description}, Status: status, Code: code,
 		Cancelled: errors.Is(err, providers.ErrCancelled), RequestID: requestID(r.Context())}

@@ -154,19 +154,19 @@ func (b *Broker) loginHTTP(w http.ResponseWriter, r *http.Request) {
 func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *loginRecord, p providers.Provider, hint string) {
 	info := p.Info()
 	if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
-		b.failPage(w, r, rec, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached})
+		b.failPage(w, r, rec, providers.Attempt(info.Method, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached}))
 		return
 	}
 	b.metrics.logins.WithLabelValues(info.Method, levelLabel(rec.ACR), "started").Inc()
 	switch p := p.(type) {
 	case providers.RedirectProvider:
 		if err := p.Start(w, r, rec.providerRequest(hint, false)); err != nil {
-			b.failPage(w, r, rec, err)
+			b.failPage(w, r, rec, providers.Attempt(info.Method, err))
 		}
 	case providers.CertificateAuthenticator:
 		u, err := b.mtlsStepURL(r.Context(), rec, info.ID)
 		if err != nil {
-			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+			b.failPage(w, r, rec, providers.Attempt(info.Method, errors.Join(providers.ErrUnavailable, err)))
 			return
 		}
 		http.Redirect(w, r, u, http.StatusFound) //nolint:gosec // u is the configured mTLS origin + a registered provider id + a random step token, nothing of the request
@@ -281,28 +281,45 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 // back to the relying party with the matching OAuth error and the way to try again.
 func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginRecord, err error) {
 	oe, status, code := classify(err)
-	b.recordFailure(r, rec, oe, code)
+	b.recordFailure(r, rec, err, oe, code)
 	b.showFailure(w, r, rec, oe, status, code, errors.Is(err, providers.ErrCancelled), err)
 }
 
-// recordFailure counts a failed login and writes it to the audit trail.
-func (b *Broker) recordFailure(r *http.Request, rec *loginRecord, oe *oidc.Error, code string) {
-	method, level := "unknown", "none"
-	if rec != nil {
-		level = levelLabel(rec.ACR)
-		if rec.Identity != nil {
-			method = rec.Identity.Method
-		}
+// reached is how far a failed login got: the credential tried and, when a person was
+// verified, the level reached and who it was.
+type reached struct {
+	method, acr, fiscalNumber string
+}
+
+// reachedBy reads how far a failed login got from the identity the login holds or else from
+// the providers.AttemptError the step failed with; method "unknown" when the login failed
+// before a credential was tried.
+func reachedBy(rec *loginRecord, err error) reached {
+	if rec != nil && rec.Identity != nil {
+		return reached{rec.Identity.Method, rec.Identity.ACR, rec.Identity.FiscalNumber}
 	}
-	b.metrics.logins.WithLabelValues(method, level, string(oe.ErrorType)).Inc()
-	fields := map[string]any{"error": string(oe.ErrorType), "reason": code, "request_id": requestID(r.Context())}
+	var ae *providers.AttemptError
+	if errors.As(err, &ae) && ae.Method != "" {
+		return reached{ae.Method, ae.ACR, ae.FiscalNumber}
+	}
+	return reached{method: "unknown"}
+}
+
+// recordFailure counts a failed login (method tried, level reached) and writes it to the
+// audit trail with the level asked and the level reached.
+func (b *Broker) recordFailure(r *http.Request, rec *loginRecord, err error, oe *oidc.Error, code string) {
+	got := reachedBy(rec, err)
+	b.metrics.logins.WithLabelValues(got.method, levelLabel(got.acr), string(oe.ErrorType)).Inc()
+	fields := map[string]any{"error": string(oe.ErrorType), "reason": code, "request_id": requestID(r.Context()), "method": got.method}
+	if got.acr != "" {
+		fields["acr"] = got.acr
+	}
 	actor := ""
+	if got.fiscalNumber != "" {
+		actor = subjectFor(b.subjectKey, got.fiscalNumber) // the pseudonymous sub, as login.success
+	}
 	if rec != nil {
-		fields["client_id"], fields["acr_asked"], fields["method"] = rec.ClientID, rec.ACR, method
-		if rec.Identity != nil && rec.Identity.FiscalNumber != "" {
-			actor = subjectFor(b.subjectKey, rec.Identity.FiscalNumber) // the pseudonymous sub, as login.success
-			fields["acr"] = rec.Identity.ACR
-		}
+		fields["client_id"], fields["acr_asked"] = rec.ClientID, rec.ACR
 	}
 	b.auditEvent(r.Context(), "login.failure", actor, fields)
 }

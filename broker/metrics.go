@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer, g prometheus.Gatherer) *metrics {
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_tokens_issued_total",
 			Help: "Token responses issued, by grant type."}, []string{"grant"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_logins_total",
-			Help: "Logins by method (spid, cie, cns, pin; unknown when a login failed before one was chosen), level (asked when started or failed, reached on success) and outcome."},
+			Help: "Logins by method (spid, cie, cns, pin; unknown when a login failed before a credential was tried), level (asked when started; reached on success and on failure, none when nobody was verified) and outcome (started, success or the OAuth error)."},
 			[]string{"method", "level", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sportello_http_request_duration_seconds",
 			Help:    "Time to answer HTTP requests, by endpoint.",

@@ -96,12 +96,12 @@ func (b *Broker) mtlsHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	chain, err := b.clientChain(r)
 	if err != nil {
-		b.failPage(w, r, rec, &providers.UserError{Code: "cert.missing", Err: errors.Join(providers.ErrCredentialRejected, err)})
+		b.failPage(w, r, rec, providers.Attempt(p.Info().Method, &providers.UserError{Code: "cert.missing", Err: errors.Join(providers.ErrCredentialRejected, err)}))
 		return
 	}
 	id, err := p.AuthenticateCertificate(ctx, chain)
 	if err != nil {
-		b.failPage(w, r, rec, err)
+		b.failPage(w, r, rec, providers.Attempt(p.Info().Method, err))
 		return
 	}
 	// One certificate per token: a leaked step URL is worth nothing once used.

@@ -58,3 +58,42 @@ func (e *UserError) Error() string {
 }
 
 func (e *UserError) Unwrap() error { return e.Err }
+
+// AttemptError is a failed login that got as far as a credential: the method tried and, when
+// the credential proved who the person is but the login failed all the same (a level below
+// the one asked, say), the level reached and the person. Providers wrap the errors of their
+// steps in it, and the broker does where it drives a step itself (the mutual-TLS leg, a
+// verified identity it refuses), so that the record of the failure — the login.failure audit
+// record and sportello_logins_total — names the credential and the level instead of
+// "unknown". It changes nothing else: errors.Is and errors.As see through it, and its text is
+// the wrapped error's (the fiscal number never appears in it).
+type AttemptError struct {
+	// Method is one of the Method constants.
+	Method string
+	// ACR is the level reached (SpidL1..SpidL3); "" when nobody was verified.
+	ACR string
+	// FiscalNumber is the person the credential verified; "" when nobody was.
+	FiscalNumber string
+	// Err is the failure.
+	Err error
+}
+
+func (e *AttemptError) Error() string {
+	if e.Err == nil {
+		return "login attempt with " + e.Method + " failed"
+	}
+	return e.Err.Error()
+}
+
+func (e *AttemptError) Unwrap() error { return e.Err }
+
+// Attempt wraps err as a failed attempt with method, nobody verified. nil stays nil, and an
+// error that already carries an attempt is returned as it is: the innermost attempt, the one
+// closest to the credential, is the one that knows most.
+func Attempt(method string, err error) error {
+	var ae *AttemptError
+	if err == nil || errors.As(err, &ae) {
+		return err
+	}
+	return &AttemptError{Method: method, Err: err}
+}

@@ -25,14 +25,14 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 		if rec := recover(); rec != nil {
 			p.log.Error("spid: acs panic", "panic", fmt.Sprint(rec))
 			if !answered {
-				f.Fail(w, r, loginID, &providers.UserError{Code: "spid.invalid_response",
-					Err: fmt.Errorf("spid: acs panic: %w", providers.ErrCredentialRejected)})
+				f.Fail(w, r, loginID, attempt(&providers.UserError{Code: "spid.invalid_response",
+					Err: fmt.Errorf("spid: acs panic: %w", providers.ErrCredentialRejected)}))
 			}
 		}
 	}()
 	fail := func(id string, err error) {
 		answered = true
-		f.Fail(w, r, id, err)
+		f.Fail(w, r, id, attempt(err))
 	}
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 2*samlx.MaxMessageSize)
@@ -185,6 +185,16 @@ func identityFrom(res *assertionResult, idp string) (*providers.Identity, error)
 		return nil, reject("identity", "%v", err)
 	}
 	return id, nil
+}
+
+// attempt marks a failure of the ACS as a SPID attempt; a valid assertion below the level
+// asked also carries the level it reached, for the broker's record of the failure.
+func attempt(err error) error {
+	var le *levelError
+	if errors.As(err, &le) {
+		return &providers.AttemptError{Method: providers.MethodSPID, ACR: providers.ACRForLevel(le.got), Err: err}
+	}
+	return providers.Attempt(providers.MethodSPID, err)
 }
 
 // userError wraps err with the catalogue key the person should see.
