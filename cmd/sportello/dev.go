@@ -30,7 +30,11 @@ const devUsage = `Usage: sportello dev [flags]
 
 Runs the broker in dev mode, with nothing else to set up: the in-memory store (or Redis with
 --redis), the dev SPID identity providers, the dev CIE/CNS PKI, the demo clients and test
-people of testdata/dev/README.md, keys and secrets generated under --data. Never in production.`
+people of testdata/dev/README.md, keys and secrets generated under --data. Never in production.
+The audit trail goes to DIR/audit.log (--audit-stderr: to standard error).`
+
+// devAuditFile is dev mode's audit trail, in the data directory.
+const devAuditFile = "audit.log"
 
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlags("sportello dev")
@@ -44,6 +48,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "debug logging")
 	otlp := fs.String("otlp", os.Getenv("SPORTELLO_OTLP_ENDPOINT"), "export OpenTelemetry traces to this OTLP/HTTP collector `URL` (every trace sampled; or SPORTELLO_OTLP_ENDPOINT)")
 	pprofAddr := fs.String("pprof", os.Getenv("SPORTELLO_DEBUG_ADDR"), "serve the Go profiler (/debug/pprof/) on this loopback `ADDR` (or SPORTELLO_DEBUG_ADDR)")
+	auditStderr := fs.Bool("audit-stderr", false, "write the audit trail (SAML messages included) to standard error, next to the log, instead of DIR/audit.log")
 	rest, code, done := cli.Parse(fs, devUsage, args, stdout, stderr)
 	if done {
 		return code
@@ -95,7 +100,15 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger.Warn("DEV MODE: insecure settings (http issuer, literal secrets, generated keys, dev identity providers). Never use in production.")
-	extras.auditOut = stderr // dev mode writes the audit trail next to the log
+	// The audit trail carries every SAML message whole: a file of its own (hash-chained and
+	// checkpointed, as in serve) unless asked for on the console. SPORTELLO_AUDIT_FILE wins.
+	switch {
+	case *auditStderr:
+		cfg.Audit.File = ""
+		extras.auditOut = stderr
+	case cfg.Audit.File == "":
+		cfg.Audit.File = filepath.Join(cfg.Dir, devAuditFile)
+	}
 	extras.bannerOut = stdout
 	if err := serve(ctx, cfg, logger, extras, nil); err != nil {
 		logger.Error("sportello stopped", "error", err)
@@ -173,12 +186,17 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 		notifier:   &notify.Multi{Default: outbox},
 		mtlsCert:   &cert,
 		urlRewrite: rewrite,
-		banner:     devBanner,
+		banner:     func(b *broker.Broker) string { return devBanner(b, cfg) },
 	}, nil
 }
 
-func devBanner(b *broker.Broker) string {
+func devBanner(b *broker.Broker, cfg *config.Config) string {
 	iss := b.Issuer()
+	trail := "standard error, next to the log (--audit-stderr)"
+	if cfg.Audit.File != "" {
+		trail = fmt.Sprintf("%s (sportello audit verify %s --key %s; --audit-stderr shows it here)",
+			cfg.Audit.File, cfg.Audit.File, filepath.Join(cfg.Keys.Dir, "audit.key.pub"))
+	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `
   sportello dev mode is running
@@ -190,7 +208,8 @@ func devBanner(b *broker.Broker) string {
   Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
   Test people:         see testdata/dev/README.md (CIE/CNS client certificates in testdata/pki)
   Health:              %[1]s/healthz  %[1]s/readyz  %[1]s/metrics
+  Audit trail:         %[2]s
 
-`, iss)
+`, iss, trail)
 	return sb.String()
 }

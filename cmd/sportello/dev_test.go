@@ -42,13 +42,14 @@ func devBroker(t *testing.T, extra ...string) (issuer, mtls string) {
 	return devBrokerLogging(t, io.Discard, extra...)
 }
 
-// devBrokerLogging is devBroker with its output (log and, in dev mode, audit trail) to out.
+// devBrokerLogging is devBroker with its output — the log and, with --audit-stderr, the audit
+// trail — to out.
 func devBrokerLogging(t *testing.T, out io.Writer, extra ...string) (issuer, mtls string) {
 	t.Helper()
 	httpAddr, mtlsAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	args := append([]string{"dev", "--http", httpAddr, "--mtls", mtlsAddr, "--data", t.TempDir(), "--testdata", "../../testdata"}, extra...)
+	args := append([]string{"dev", "--http", httpAddr, "--mtls", mtlsAddr, "--data", t.TempDir(), "--testdata", "../../testdata", "--audit-stderr"}, extra...)
 	go func() { done <- run(ctx, args, out, out) }()
 	t.Cleanup(func() {
 		cancel()
