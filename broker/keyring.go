@@ -73,7 +73,7 @@ func newKeyring(ks *KeySet) (*keyring, error) {
 	}
 	for _, alg := range supportedAlgs {
 		if kr.signers[alg] == nil {
-			return nil, fmt.Errorf("keys: no active %s key", alg)
+			return nil, fmt.Errorf("%w: no active %s key", ErrNoKeySet, alg)
 		}
 	}
 	// Active keys first, then next, then retired: clients that pick the first key still work.

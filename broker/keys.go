@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -58,6 +59,21 @@ type KeySet struct {
 
 // keysetKey is the Store key of the sealed key set.
 const keysetKey = "keys:set"
+
+// ErrNoKeySet: there is no usable key set (no active key for an algorithm). Outside dev mode
+// nothing generates one by itself: the operator creates it, once, with `sportello keys init`.
+var ErrNoKeySet = errors.New("keys: no signing key set")
+
+// usable says whether ks can sign: an active key per supported algorithm; where says where the
+// key set was looked for.
+func (ks *KeySet) usable(where string) error {
+	for _, alg := range supportedAlgs {
+		if ks.find(alg, KeyActive) < 0 {
+			return fmt.Errorf("%w: no active %s key in %s", ErrNoKeySet, alg, where)
+		}
+	}
+	return nil
+}
 
 // GenerateKey makes a new private key for alg.
 func GenerateKey(alg jose.SignatureAlgorithm, random io.Reader) (crypto.Signer, error) {
@@ -165,22 +181,28 @@ type KeySource interface {
 }
 
 // FileKeySource keeps the key set as PEM files in a directory: <alg>-active.pem,
-// <alg>-next.pem and <alg>-retired-<unix>.pem (lower-case alg). It is the bootstrap of the
-// store-backed source and the whole source for single-process (memory store) deployments.
+// <alg>-next.pem and <alg>-retired-<unix>.pem (lower-case alg). It is the whole source for
+// single-process (memory store) deployments, dev mode's bootstrap of the store-backed source,
+// and what `sportello keys init` imports into the store.
 type FileKeySource struct {
 	Dir string
-	// Generate creates missing keys (dev mode, and first start).
+	// Generate creates missing keys at Load (dev mode only: elsewhere `sportello keys init`
+	// does, as an operator's action).
 	Generate bool
 	Random   io.Reader
+	// Logger, when set, is told about every key Load generates.
+	Logger *slog.Logger
 }
 
-// Load reads the directory; with Generate it creates and persists missing keys.
+// Load reads the directory; with Generate it creates and persists missing keys. A directory
+// without an active key per algorithm is ErrNoKeySet.
 func (f *FileKeySource) Load(ctx context.Context) (*KeySet, error) {
 	ks, err := f.read()
 	if err != nil {
 		return nil, err
 	}
 	if f.Generate {
+		before := ids(ks)
 		changed, err := ks.EnsureComplete(time.Now(), f.rand())
 		if err != nil {
 			return nil, err
@@ -189,15 +211,24 @@ func (f *FileKeySource) Load(ctx context.Context) (*KeySet, error) {
 			if err := f.write(ks); err != nil {
 				return nil, err
 			}
+			if f.Logger != nil {
+				f.Logger.Warn("signing keys generated (dev mode)", "dir", f.Dir, "kids", newIDs(ks, before))
+			}
 		}
 	}
-	return ks, nil
+	return ks, ks.usable(f.Dir)
 }
 
-// Rotate rotates the files.
+// Read returns the key files as they are: nothing generated, nothing required.
+func (f *FileKeySource) Read(ctx context.Context) (*KeySet, error) { return f.read() }
+
+// Rotate rotates the files; it needs a key set to rotate (ErrNoKeySet otherwise).
 func (f *FileKeySource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error) {
-	ks, err := f.Load(ctx)
+	ks, err := f.read()
 	if err != nil {
+		return nil, err
+	}
+	if err := ks.usable(f.Dir); err != nil {
 		return nil, err
 	}
 	if _, err := ks.EnsureComplete(now, f.rand()); err != nil {
@@ -355,24 +386,30 @@ func checkAlg(alg jose.SignatureAlgorithm, k crypto.Signer) error {
 }
 
 // StoreKeySource keeps the key set in the Store, sealed with the shared crypto key, so every
-// replica signs with the same keys and a rotation reaches all of them. An empty store is
-// bootstrapped from Bootstrap (PEM files) by whichever replica starts first.
+// replica signs with the same keys and a rotation reaches all of them. The key set is created
+// once by the operator (`sportello keys init`, Init); in dev mode an empty store is
+// bootstrapped from Bootstrap (generated PEM files) by whichever replica starts first.
 type StoreKeySource struct {
 	Store     store.Store
 	CryptoKey []byte
+	// Bootstrap, when set, gives the key set of an empty store at Load; without it an empty
+	// store is ErrNoKeySet.
 	Bootstrap KeySource
 	Random    io.Reader
 }
 
-// Load returns the key set from the store, bootstrapping it when absent.
+// Load returns the key set from the store, bootstrapping it when absent and Bootstrap is set.
 func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
 	raw, err := s.Store.Get(ctx, keysetKey)
 	if errors.Is(err, store.ErrNotFound) {
+		if s.Bootstrap == nil {
+			return nil, fmt.Errorf("%w in the store", ErrNoKeySet)
+		}
 		ks, err := s.Bootstrap.Load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ks.EnsureComplete(time.Now(), s.rand()); err != nil {
+		if err := ks.usable("the bootstrap key set"); err != nil {
 			return nil, err
 		}
 		sealed, err := s.seal(ks)
@@ -404,6 +441,10 @@ func (s *StoreKeySource) Rotate(ctx context.Context, now time.Time, grace time.D
 	_, err := store.Update(ctx, s.Store, keysetKey, 0, func(old []byte) ([]byte, error) {
 		ks, err := s.open(old)
 		if err != nil {
+			return nil, err
+		}
+		// A next key is what the rotation promotes: a set imported without one gets it first.
+		if _, err := ks.EnsureComplete(now, s.rand()); err != nil {
 			return nil, err
 		}
 		if err := ks.Rotate(now, grace, s.rand()); err != nil {

@@ -131,8 +131,10 @@ type Listen struct {
 
 // Keys configures signing keys.
 type Keys struct {
-	// Dir holds the key files: active.pem, next.pem and retired-*.pem (PKCS#8 EC P-256 or RSA).
-	// In dev mode missing keys are generated there on first start.
+	// Dir holds the key files: <alg>-active.pem, <alg>-next.pem and <alg>-retired-<unix>.pem
+	// for es256 and rs256 (PKCS#8 EC P-256 or RSA). In dev mode missing keys are generated
+	// there on first start; elsewhere "sportello keys init" creates them (on Redis it imports
+	// them into the store).
 	Dir string `yaml:"dir"`
 	// Algorithm is the default signing algorithm: ES256 (default) or RS256.
 	Algorithm string `yaml:"algorithm"`

@@ -62,13 +62,13 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // checkKeys reads keys.dir as serve would: every key file must parse. With the memory store
 // the files are the whole key set, so an active ES256 and RS256 key must be there; on Redis
-// they only bootstrap the key set in the store, which completes what is missing. Dev mode
-// generates them.
+// the key set lives in the store (`sportello keys init` creates it, importing these files if
+// any). Dev mode generates them.
 func checkKeys(ctx context.Context, cfg *config.Config) []error {
 	if cfg.Dev {
 		return nil
 	}
-	ks, err := (&broker.FileKeySource{Dir: cfg.Keys.Dir}).Load(ctx)
+	ks, err := (&broker.FileKeySource{Dir: cfg.Keys.Dir}).Read(ctx)
 	if err != nil {
 		return []error{&config.FieldError{Path: "keys.dir", Msg: err.Error()}}
 	}
@@ -83,7 +83,7 @@ func checkKeys(ctx context.Context, cfg *config.Config) []error {
 		}
 		if !found {
 			errs = append(errs, &config.FieldError{Path: "keys.dir", Msg: fmt.Sprintf(
-				"no active %s key in %s (the memory store signs with these files: create them with `sportello keys rotate --config FILE`)", alg, cfg.Keys.Dir)})
+				"no active %s key in %s (the memory store signs with these files: create them once with `sportello keys init --config FILE`)", alg, cfg.Keys.Dir)})
 		}
 	}
 	return errs

@@ -102,8 +102,8 @@ func TestCheckConfigLoadsTheIdPMetadata(t *testing.T) {
 }
 
 // check-config reads keys.dir as serve would: the memory store signs with the files there,
-// so an empty directory or a damaged key file is an error; the Redis store bootstraps the key
-// set in the store and completes it, so an empty directory is fine there.
+// so an empty directory or a damaged key file is an error; on Redis the key set lives in the
+// store ("sportello keys init" imports the files, if any), so an empty directory is fine there.
 func TestCheckConfigReadsTheSigningKeys(t *testing.T) {
 	redisPath := exampleDeployment(t, func(y string) string { return y })
 	if code, out := checkConfig(t, "--offline", redisPath); code != 0 {
@@ -111,12 +111,12 @@ func TestCheckConfigReadsTheSigningKeys(t *testing.T) {
 	}
 	path := exampleDeployment(t, func(y string) string { return strings.Replace(y, "  type: redis\n", "  type: memory\n", 1) })
 	code, out := checkConfig(t, "--offline", path)
-	if got := errorPaths(out); code != 1 || strings.Join(got, " ") != "keys.dir keys.dir" || !strings.Contains(out, "no active ES256 key") || !strings.Contains(out, "no active RS256 key") {
+	if got := errorPaths(out); code != 1 || strings.Join(got, " ") != "keys.dir keys.dir" || !strings.Contains(out, "no active ES256 key") || !strings.Contains(out, "no active RS256 key") || !strings.Contains(out, "sportello keys init") {
 		t.Fatalf("memory store with an empty keys.dir: exit %d\n%s", code, out)
 	}
 	var rot bytes.Buffer
-	if c := run(context.Background(), []string{"keys", "rotate", "--config", path}, &rot, &rot); c != 0 {
-		t.Fatalf("keys rotate: %d\n%s", c, rot.String())
+	if c := run(context.Background(), []string{"keys", "init", "--config", path}, &rot, &rot); c != 0 {
+		t.Fatalf("keys init: %d\n%s", c, rot.String())
 	}
 	if code, out := checkConfig(t, "--offline", path); code != 0 {
 		t.Fatalf("memory store with its keys: exit %d\n%s", code, out)

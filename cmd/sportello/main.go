@@ -95,6 +95,7 @@ Exit status: 0 done, 1 failed, 2 wrong command line.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	installLibraryLoggers()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 

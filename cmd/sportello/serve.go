@@ -47,15 +47,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	cfg, err := config.Load(path, configOptions())
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
+	// Everything serve writes to standard error is a JSON line, from the first: the
+	// configuration's errors too (check-config lists them for a person).
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(logger)
+	cfg, err := config.Load(path, configOptions())
+	if err != nil {
+		logger.Error("configuration refused (sportello check-config FILE lists every error)", "config", path, "error", err)
+		return 1
+	}
 	if err := serve(ctx, cfg, logger, nil, nil); err != nil {
-		logger.Error("sportello stopped", "error", err)
+		logger.Error("sportello stopped", "error", keysInitHint(err, "--config "+path))
 		return 1
 	}
 	return 0
@@ -169,7 +171,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		}
 	}
 	b, err := broker.New(ctx, broker.Options{
-		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey),
+		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey, logger.With("component", "keys")),
 		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
 		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
 		Delegations: bridge.Delegations(reg),
@@ -206,16 +208,19 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return err
 	}
+	// What the listeners are bound to (a port 0 in the configuration is the port chosen).
+	bound := []any{"http", ln.Addr().String()}
 	servers := []*http.Server{main}
 	errc := make(chan error, 3)
 	go func() { errc <- main.Serve(ln) }()
 	if cfg.Listen.Debug != "" {
-		dbg, err := debugServer(cfg.Listen.Debug)
+		dbg, addr, err := debugServer(cfg.Listen.Debug)
 		if err != nil {
 			return err
 		}
 		servers = append(servers, dbg)
-		logger.Warn("profiler listening", "debug", cfg.Listen.Debug)
+		bound = append(bound, "debug", addr)
+		logger.Warn("profiler listening", "debug", addr)
 	}
 	if cfg.Listen.MTLS != "" && dev != nil && dev.mtlsCert != nil || cfg.Listen.MTLS != "" && cfg.Listen.TLSCert != "" {
 		cert := dev.cert()
@@ -232,6 +237,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			return err
 		}
 		servers = append(servers, mtls)
+		bound = append(bound, "mtls", mln.Addr().String())
 		go func() { errc <- mtls.ServeTLS(mln, "", "") }()
 	}
 	// Providers with background work (SPID metadata refresh) load once the listeners are
@@ -266,7 +272,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		}
 		fmt.Fprint(out, dev.banner(b))
 	}
-	logger.Info("sportello listening", "issuer", b.Issuer(), "http", cfg.Listen.HTTP, "mtls", cfg.Listen.MTLS, "store", cfg.Store.Type)
+	logger.Info("sportello listening", append([]any{"issuer", b.Issuer()}, append(bound, "store", cfg.Store.Type)...)...)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -312,8 +318,9 @@ func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
 	}
 }
 
-// debugServer serves net/http/pprof on addr (a loopback address: Validate checks it).
-func debugServer(addr string) (*http.Server, error) {
+// debugServer serves net/http/pprof on addr (a loopback address: Validate checks it) and
+// returns the address it is bound to.
+func debugServer(addr string) (*http.Server, string, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -324,10 +331,10 @@ func debugServer(addr string) (*http.Server, error) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen.debug: %w", err)
+		return nil, "", fmt.Errorf("listen.debug: %w", err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	return srv, nil
+	return srv, ln.Addr().String(), nil
 }
 
 // tuneRuntime applies the runtime section unless GOGC or GOMEMLIMIT is set: the variables the

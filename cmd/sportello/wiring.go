@@ -209,14 +209,20 @@ func counterStore(st *store.Instrumented, raw store.Store) store.Store {
 }
 
 // keySource is the signing-key source. On Redis the key set lives in the store (sealed with
-// the crypto key) so every replica shares it, bootstrapped from the PEM files; with the
-// in-memory store (one process) the PEM files are the key set, re-read every 10 seconds.
-func keySource(cfg *config.Config, st store.Store, cryptoKey []byte) broker.KeySource {
-	files := &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: cfg.Dev}
+// the crypto key) so every replica shares it; with the in-memory store (one process) the PEM
+// files are the key set, re-read every 10 seconds. Only dev mode generates keys by itself
+// (logged); elsewhere a missing key set stops serve with broker.ErrNoKeySet, and the operator
+// creates it with `sportello keys init`.
+func keySource(cfg *config.Config, st store.Store, cryptoKey []byte, logger *slog.Logger) broker.KeySource {
+	files := &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: cfg.Dev, Logger: logger}
 	if cfg.Store.Type != "redis" {
 		return files
 	}
-	return &broker.StoreKeySource{Store: st, CryptoKey: cryptoKey, Bootstrap: files}
+	src := &broker.StoreKeySource{Store: st, CryptoKey: cryptoKey}
+	if cfg.Dev {
+		src.Bootstrap = files
+	}
+	return src
 }
 
 // app is a running broker with its listeners.

@@ -1,0 +1,108 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/inps/sportello/broker/store"
+)
+
+// KeyInit is what an Init did.
+type KeyInit struct {
+	// Set is the key set now in place.
+	Set *KeySet
+	// Created: this Init wrote the key set; false when one was already in place (nothing
+	// changed).
+	Created bool
+	// Generated are the ids of the keys this Init made; the other keys of Set were there, or
+	// imported.
+	Generated []string
+}
+
+// Init creates the first key set in the directory: an active and a next key per algorithm,
+// keeping the key files already there. A directory with both for every algorithm is left as
+// it is.
+func (f *FileKeySource) Init(ctx context.Context, now time.Time) (*KeyInit, error) {
+	ks, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	before := ids(ks)
+	changed, err := ks.EnsureComplete(now, f.rand())
+	if err != nil || !changed {
+		return &KeyInit{Set: ks}, err
+	}
+	if err := f.write(ks); err != nil {
+		return nil, err
+	}
+	return &KeyInit{Set: ks, Created: true, Generated: newIDs(ks, before)}, nil
+}
+
+// Init creates the key set of an empty store from seed (the key files of keys.dir, possibly
+// none), completed with an active and a next key per algorithm. A store that already holds a
+// key set keeps it, unread and unchanged: two operators running Init at once end with one key
+// set, the first written.
+func (s *StoreKeySource) Init(ctx context.Context, now time.Time, seed *KeySet) (*KeyInit, error) {
+	raw, err := s.Store.Get(ctx, keysetKey)
+	if err == nil {
+		ks, err := s.open(raw)
+		return &KeyInit{Set: ks}, err
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	ks := &KeySet{}
+	if seed != nil {
+		ks.Keys = slices.Clone(seed.Keys)
+	}
+	before := ids(ks)
+	if _, err := ks.EnsureComplete(now, s.rand()); err != nil {
+		return nil, err
+	}
+	sealed, err := s.seal(ks)
+	if err != nil {
+		return nil, err
+	}
+	_, perr := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0)
+	// As at Load: a write whose answer was lost may be applied all the same; what the store
+	// holds now is the key set.
+	raw, err = s.Store.Get(ctx, keysetKey)
+	if err != nil {
+		if perr != nil {
+			err = perr
+		}
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	got, err := s.open(raw)
+	if err != nil {
+		return nil, err
+	}
+	if fingerprint(got) != fingerprint(ks) {
+		return &KeyInit{Set: got}, nil // another Init was first
+	}
+	return &KeyInit{Set: got, Created: true, Generated: newIDs(got, before)}, nil
+}
+
+// ids is the set of key ids of ks.
+func ids(ks *KeySet) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range ks.Keys {
+		out[k.ID] = true
+	}
+	return out
+}
+
+// newIDs are the ids of ks not in before, sorted.
+func newIDs(ks *KeySet, before map[string]bool) []string {
+	var out []string
+	for _, k := range ks.Keys {
+		if !before[k.ID] {
+			out = append(out, k.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
