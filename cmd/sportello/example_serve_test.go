@@ -46,6 +46,14 @@ func TestServeTheExampleAsTheREADMESays(t *testing.T) {
 	defer rc.Close()
 	keySetStored := func() bool { return rc.Exists(context.Background(), "sportello:keys:set").Val() == 1 }
 
+	// check-config accepts it; only the SPID registry, out of this machine's reach, is an error.
+	if code, out := checkConfig(t, "--offline", path); code != 0 {
+		t.Fatalf("check-config --offline: exit %d\n%s", code, out)
+	}
+	if code, out := checkConfig(t, path); code != 1 || strings.Join(errorPaths(out), " ") != "providers.spid.idps[0].metadata_url" {
+		t.Fatalf("check-config: exit %d, want the registry URL only:\n%s", code, out)
+	}
+
 	// No key set: serve stops at once and says what to run.
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a serve that starts is stopped, and fails the test

@@ -32,7 +32,7 @@ type command struct {
 // commands are every command, in the order "sportello --help" lists them.
 var commands = []command{
 	{"dev", "run dev mode: in-memory store, dev identity providers, demo clients", []string{
-		"dev [--http ADDR] [--mtls ADDR] [--redis URL] [--data DIR] [--testdata DIR] [--pprof ADDR] [--otlp URL] [-v]",
+		"dev [--http ADDR] [--mtls ADDR] [--redis URL] [--data DIR] [--testdata DIR] [--pprof ADDR] [--otlp URL] [--audit-stderr] [-v]",
 	}, cmdDev},
 	{"serve", "run the broker with a configuration file", []string{
 		"serve --config FILE",
@@ -40,9 +40,10 @@ var commands = []command{
 	{"check-config", "validate a configuration, its signing keys and SPID IdP metadata, listing every error with its path and line", []string{
 		"check-config [--offline] --config FILE",
 	}, cmdCheckConfig},
-	{"keys", "rotate the token signing keys (running instances pick them up, no restart)", []string{
+	{"keys", "create the first token signing key set (once), rotate it (running instances pick it up, no restart)", []string{
+		"keys init --config FILE",
 		"keys rotate --config FILE",
-		"keys rotate --data DIR",
+		"keys init|rotate --data DIR",
 	}, cmdKeys},
 	{"spid", "the SPID service provider: signed metadata, SPID-shaped SP certificate", []string{
 		"spid metadata --config FILE",
@@ -85,7 +86,7 @@ func usage() string {
 Flags of every command:
   -h, --help      print the command's usage and exit 0 (nothing is opened)
   --config FILE   the configuration file, for every command that reads one; check-config,
-                  serve, keys rotate and spid metadata also take it as their only argument
+                  serve, keys init, keys rotate and spid metadata also take it as their only argument
 
 Exit status: 0 done, 1 failed, 2 wrong command line.
 `)
