@@ -60,21 +60,6 @@ type KeySet struct {
 // keysetKey is the Store key of the sealed key set.
 const keysetKey = "keys:set"
 
-// ErrNoKeySet: there is no usable key set (no active key for an algorithm). Outside dev mode
-// nothing generates one by itself: the operator creates it, once, with `sportello keys init`.
-var ErrNoKeySet = errors.New("keys: no signing key set")
-
-// usable says whether ks can sign: an active key per supported algorithm; where says where the
-// key set was looked for.
-func (ks *KeySet) usable(where string) error {
-	for _, alg := range supportedAlgs {
-		if ks.find(alg, KeyActive) < 0 {
-			return fmt.Errorf("%w: no active %s key in %s", ErrNoKeySet, alg, where)
-		}
-	}
-	return nil
-}
-
 // GenerateKey makes a new private key for alg.
 func GenerateKey(alg jose.SignatureAlgorithm, random io.Reader) (crypto.Signer, error) {
 	switch alg {
