@@ -15,7 +15,7 @@ import (
 // everyCommand is every command and subcommand of sportello.
 var everyCommand = [][]string{
 	{"dev"}, {"serve"}, {"check-config"},
-	{"keys"}, {"keys", "rotate"},
+	{"keys"}, {"keys", "init"}, {"keys", "rotate"},
 	{"spid"}, {"spid", "metadata"}, {"spid", "cert"},
 	{"trust"}, {"trust", "import-tsl"},
 	{"pin"}, {"pin", "issue"}, {"pin", "request"}, {"pin", "confirm"}, {"pin", "convert"}, {"pin", "revoke"},
@@ -103,6 +103,7 @@ func TestMisuseExitsTwoWithTheUsageOnStderr(t *testing.T) {
 	cases = append(cases, []string{"no-such-command"}, []string{"dev", "extra-argument"},
 		[]string{"check-config", "a.yaml", "b.yaml"}, []string{"check-config"}, []string{"serve", "--config", "a.yaml", "b.yaml"},
 		[]string{"keys"}, []string{"keys", "rotate"}, []string{"keys", "rotate", "--config", "a.yaml", "--data", "d"},
+		[]string{"keys", "init"}, []string{"keys", "init", "--config", "a.yaml", "--data", "d"},
 		[]string{"pin", "show", "RSSMRA80A01H501U"}, []string{"delegation", "show", "RSSMRA80A01H501U"}, []string{"audit", "verify"})
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -128,6 +129,7 @@ func TestEveryCommandTakesTheConfigurationTheSameWay(t *testing.T) {
 		{"check-config", missing}, {"check-config", "--config", missing}, {"check-config", "--config=" + missing},
 		{"serve", missing}, {"serve", "--config", missing},
 		{"keys", "rotate", missing}, {"keys", "rotate", "--config", missing},
+		{"keys", "init", missing}, {"keys", "init", "--config", missing},
 		{"spid", "metadata", missing}, {"spid", "metadata", "--config", missing},
 		{"pin", "--config", missing, "show", "RSSMRA80A01H501U"}, {"pin", "show", "--config", missing, "RSSMRA80A01H501U"},
 		{"pin", "show", "RSSMRA80A01H501U", "--config=" + missing},

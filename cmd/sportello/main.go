@@ -42,8 +42,9 @@ var commands = []command{
 	}, cmdCheckConfig},
 	{"keys", "create the first token signing key set (once), rotate it (running instances pick it up, no restart)", []string{
 		"keys init --config FILE",
+		"keys init --data DIR",
 		"keys rotate --config FILE",
-		"keys init|rotate --data DIR",
+		"keys rotate --data DIR",
 	}, cmdKeys},
 	{"spid", "the SPID service provider: signed metadata, SPID-shaped SP certificate", []string{
 		"spid metadata --config FILE",
