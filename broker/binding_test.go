@@ -170,7 +170,7 @@ func (fx *bindingFixture) refusedAsOtherBrowser(t *testing.T, resp *http.Respons
 	t.Fatal("no login.other_browser audit record")
 }
 
-// Item 20: every step of a pending login belongs to the browser that started it. A foreign
+// Every step of a pending login belongs to the browser that started it. A foreign
 // browser's step — with its own cookie, or with none, as a cross-site POST — is refused and
 // consumes nothing: the victim then completes the same login.
 func TestForeignBrowserStepsConsumeNothing(t *testing.T) {
@@ -245,7 +245,7 @@ func TestCookielessFailuresReachTheRightBrowser(t *testing.T) {
 			t.Fatalf("%d %.400s", page.StatusCode, body)
 		}
 	})
-	t.Run("cancelled: a page with both ways on, access_denied back and the chooser again (issue 12 nr 26)", func(t *testing.T) {
+	t.Run("cancelled: a page with both ways on, access_denied back and the chooser again", func(t *testing.T) {
 		br := newBrowser(t)
 		login := fx.start(t, br)
 		resp, _ := fx.acs(t, crossSite, login, "cancel")
@@ -289,7 +289,7 @@ func TestCertificateStepBoundToTheBrowser(t *testing.T) {
 		return w, fx.cp.seen - before
 	}
 	// refusal follows a refusal of the mTLS origin to the page the issuer origin shows (no
-	// page is drawn on the mTLS origin, issue 12 nr 28) and returns that page.
+	// page is drawn on the mTLS origin) and returns that page.
 	refusal := func(w *httptest.ResponseRecorder) (*http.Response, string) {
 		t.Helper()
 		loc := w.Header().Get("Location")

@@ -94,9 +94,9 @@ const pathLoginError = "/login/error"
 
 // showOnIssuer keeps v in the store under a random reference and redirects to the issuer origin,
 // which shows it. The mutual-TLS listener has no keep-alive (each login proves possession of
-// the card in a handshake of its own), so a page drawn there fetched its stylesheets and fonts
-// over new connections, some closed mid-page: the page lost its look (issue 12 nr 28). Now the
-// certificate step only ever answers with redirects.
+// the card in a handshake of its own), so a page drawn there would fetch its stylesheets and
+// fonts over new connections, some closed mid-page, and lose its look. The certificate step
+// therefore only ever answers with redirects.
 func (b *Broker) showOnIssuer(w http.ResponseWriter, r *http.Request, v errorView) {
 	// The language as this request gives it (its own Accept-Language, the login's ui_locales):
 	// the issuer origin may not see the same headers.
@@ -135,7 +135,7 @@ func (b *Broker) loginErrorHTTP(w http.ResponseWriter, r *http.Request) {
 var apiPrefixes = []string{"/oauth/", "/userinfo", "/admin/", "/.well-known/", "/jwks"}
 
 // notFoundHTTP answers every address no route serves: a layout page in the person's
-// language (issue 12 nr 22), or a JSON error under the API paths.
+// language, or a JSON error under the API paths.
 func (b *Broker) notFoundHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, p := range apiPrefixes {
 		if strings.HasPrefix(r.URL.Path, p) {

@@ -11,8 +11,8 @@ import (
 )
 
 // An address no route serves is a page of the layout, with lang and a reference, in the
-// person's language; API paths keep answering JSON (issue 12 nr 22: Go's bare "404 page not
-// found" had no layout and failed two axe rules).
+// person's language; API paths keep answering JSON. (Go's bare "404 page not found" has no
+// layout and fails two axe rules.)
 func TestUnknownAddressIsALayoutPage(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	for _, tt := range []struct{ path, lang, want string }{
@@ -66,7 +66,7 @@ func TestWrongMethodOnAPageRoute(t *testing.T) {
 
 // A login cancelled at the identity provider (SPID nr25) is a page of the broker's own: what
 // happened, "try again" back to the chooser of the same login, and "back to the service"
-// with access_denied (issue 12 nr 26: the browser was sent straight back).
+// with access_denied; the browser is not sent straight back.
 func TestCancelledLoginIsAPageWithBothWaysOn(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	br := newBrowser(t)
@@ -99,8 +99,8 @@ func TestCancelledLoginIsAPageWithBothWaysOn(t *testing.T) {
 }
 
 // No page is drawn on the mutual-TLS origin: every refusal there is a redirect to the issuer
-// origin, which shows the page in the login's language, reloadable and switchable (issue 12
-// nr 28: the mTLS listener has no keep-alive, and 2 of 10 pages drawn there lost their fonts).
+// origin, which shows the page in the login's language, reloadable and switchable. (The mTLS
+// listener has no keep-alive: pages drawn there lose their fonts, about 2 in 10.)
 func TestMTLSOriginHandsEveryPageBack(t *testing.T) {
 	cp := &certProvider{}
 	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Providers = append(o.Providers, cp) })

@@ -37,8 +37,8 @@ func langCookieIn(br *browser, base string) string {
 }
 
 // ui_locales is for the login that asked it; only the person's own choice with the switch is
-// remembered for later logins (issue 12 nr 21: a login with ui_locales=en left every later
-// login in English for a year).
+// remembered for later logins: a login with ui_locales=en does not leave every later login in
+// English.
 func TestUILocalesIsForThatLoginOnly(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	br := newBrowser(t)

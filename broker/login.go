@@ -336,7 +336,7 @@ func (b *Broker) showFailure(w http.ResponseWriter, r *http.Request, rec *loginR
 	if cancelled {
 		// Cancelled at the identity provider (SPID nr25): a page of our own says so and offers
 		// both ways on, trying again with this login or going back to the service with
-		// access_denied (issue 12 nr 26); the login stays until the person picks one.
+		// access_denied; the login stays until the person picks one.
 		v.Title = "login.cancelled_title"
 	}
 	b.showError(w, r, v, err)

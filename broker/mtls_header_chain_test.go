@@ -75,7 +75,7 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 		t.Fatalf("the genuine card from the proxy was refused: %d %s", w.Code, w.Body.String())
 	}
 	w := login(cardtest.EscapedPEM(h.Victim, h.CA, h.Anchor))
-	// The refusal is shown on the issuer origin (issue 12 nr 28: no page on the mTLS origin).
+	// The refusal is shown on the issuer origin (no page is drawn on the mTLS origin).
 	status, body := handedBack(t, w)
 	if status < 400 {
 		t.Fatalf("a card-signed leaf from the proxy header logged in: %d", status)

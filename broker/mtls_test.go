@@ -174,8 +174,8 @@ func TestCertificateHandBack(t *testing.T) {
 	})
 }
 
-// handedBack follows a refusal of the mTLS origin to the page the issuer origin shows (issue
-// 12 nr 28: no page is drawn on the mTLS listener) and returns its status and body.
+// handedBack follows a refusal of the mTLS origin to the page the issuer origin shows (no page
+// is drawn on the mTLS listener) and returns its status and body.
 func handedBack(t *testing.T, w *httptest.ResponseRecorder) (int, string) {
 	t.Helper()
 	loc := w.Header().Get("Location")

@@ -188,7 +188,7 @@ func (b *Broker) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// "Annulla" keeps the session: a page says so, with the way back to the service when the
-	// request named a registered one (issue 12 nr 27: the confirmation had no way out).
+	// request named a registered one: the confirmation always has a way out.
 	cancel := url.Values{"cancel": {"1"}}
 	for _, k := range []string{"client_id", "post_logout_redirect_uri", "state"} {
 		if v := r.Form.Get(k); v != "" {

@@ -19,8 +19,8 @@ import (
 
 // The broker's own sign-in, for its citizens' pages that need a session ("Le mie deleghe",
 // the PIN telefonico) and for the pages after which a person wants to sign in (a PIN just
-// activated or requested). Without it those pages were dead ends: "sign in to an INPS
-// service and come back" (issue 12 nr 27).
+// activated or requested). Without it those pages would be dead ends: "sign in to an INPS
+// service and come back".
 //
 // GET /accedi?next=<page> runs an ordinary authorisation for the built-in client selfClientID,
 // whose only redirect URI is the issuer's /accedi/fine: there the code is discarded unused

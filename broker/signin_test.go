@@ -19,8 +19,8 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// The broker's own sign-in comes back to the page that asked for it (issue 12 nr 27: "Le mie
-// deleghe" after a logout, the PIN telefonico without a session were dead ends), and only to
+// The broker's own sign-in comes back to the page that asked for it (so "Le mie deleghe" after
+// a logout and the PIN telefonico without a session are no dead ends), and only to
 // the pages it knows: never an open redirect, and its codes are never redeemable.
 func TestSignInComesBackToThePageAsked(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
@@ -94,7 +94,7 @@ func TestSignInComesBackToThePageAsked(t *testing.T) {
 
 // The logout confirmation has "Annulla", which keeps the session and says so, with the way
 // back to the service when the request named a registered one; the page after a logout offers
-// to sign in again (issue 12 nr 27).
+// to sign in again.
 func TestLogoutConfirmationCanBeCancelled(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	br := newBrowser(t)

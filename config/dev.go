@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 )
 
-// DevYAML is the configuration of "sportello dev" (dev.yaml): the demo clients of DESIGN.md's
-// dev-mode contract, the in-memory store, secrets and keys under the data directory.
+// DevYAML is the configuration of "sportello dev" (dev.yaml): the demo clients that
+// testdata/dev/README.md documents, the in-memory store, secrets and keys under the data directory.
 //
 //go:embed dev.yaml
 var DevYAML []byte

@@ -12,7 +12,8 @@ func devOptions(env map[string]string) Options {
 	return Options{ProviderTypes: permissiveTypes, Getenv: testEnv(env)}
 }
 
-// TestDevConfigHonoursTheDevContract checks the clients and addresses DESIGN.md promises.
+// TestDevConfigHonoursTheDevContract checks the clients and addresses dev mode documents
+// (testdata/dev/README.md).
 func TestDevConfigHonoursTheDevContract(t *testing.T) {
 	data := t.TempDir()
 	cfg, err := DevConfig("127.0.0.1:18080", "127.0.0.1:18443", data, devOptions(nil))

@@ -14,7 +14,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("providers: {spid: {type: spid, idps: [{metadata_url: x}], clock_skew: 5m}}\n"))
 	f.Add([]byte(validYAML + "store: {type: redis, redis: {url: 'unix:///run/redis.sock?db=1', wait_replicas: 2, wait_timeout: 2s, require_aof: warn}}\nstartup: {on_not_ready: refuse}\n"))
 	f.Add([]byte(validYAML + "store: {type: redis, redis: {addrs: [s1:26379], master_name: m, wait_replicas: -1, require_aof: maybe}}\n"))
-	// Issue 14: values left out, a public client with a secret, the mTLS listener without its
+	// Values left out, a public client with a secret, the mTLS listener without its
 	// key, syntax errors past the first line, a second document.
 	f.Add([]byte(validYAML + "  - {id: spa, public: true, secret: \"\", redirect_uris: [https://s.example.it/cb], scopes: [openid]}\n"))
 	f.Add([]byte(strings.Replace(validYAML, `listen: {http: "0.0.0.0:8080"}`, "listen: {http: \"0.0.0.0:8080\", mtls: \"127.0.0.1:8443\", mtls_url: \"https://c.example.it\", tls_cert: tls/mtls.crt, tls_key: tls/mtls.crt}", 1)))

@@ -50,9 +50,9 @@ func (s *Service) StartRecovery(ctx context.Context, cf string, given Contacts) 
 	}
 	code := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
 	sum := sha256.Sum256([]byte(code))
-	// The link carries the code only (issue 12 nr 27: it carried the fiscal code, which then sat
-	// in mail archives, browser histories and proxy logs): the holder is found by the code's
-	// hash. A new recovery replaces the holder's record, so an older link stops working.
+	// The link carries the code only (a fiscal code in it would sit in mail archives, browser
+	// histories and proxy logs): the holder is found by the code's hash. A new recovery replaces
+	// the holder's record, so an older link stops working.
 	if err := s.putJSON(ctx, key(cf, "recovery"), recovery{CodeHash: sum[:], CreatedAt: s.now()}, s.cfg.RecoveryTTL); err != nil {
 		return err
 	}

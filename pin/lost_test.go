@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The recovery link carries an opaque code only, never the fiscal code (issue 12 nr 27); the
+// The recovery link carries an opaque code only, never the fiscal code; the
 // code finds its holder by its hash, works once, and a newer recovery retires the older link.
 func TestRecoveryLinkCarriesOnlyTheCode(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.PublicURL = "http://broker.test" })

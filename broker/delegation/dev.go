@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Dev-mode people of DESIGN.md.
+// The dev-mode people: Giuseppe Verdi delegates Laura Bianchi (see testdata/dev).
 const (
 	DevDelegatorCF = "VRDGPP40C15L219U" // Giuseppe Verdi
 	DevDelegateCF  = "BNCLRA85M41F205C" // Laura Bianchi

@@ -10,7 +10,7 @@ import (
 	"github.com/inps/sportello/providers"
 )
 
-// A refused registration says what is wrong at each field (issue 12 nr 24): its own message,
+// A refused registration says what is wrong at each field: its own message,
 // aria-invalid and aria-describedby on that field only, a summary linking to it, what was
 // typed kept, and every field marked required or optional.
 func TestRegistrationErrorsAreShownAtEachField(t *testing.T) {
@@ -60,7 +60,7 @@ func TestRegistrationErrorsAreShownAtEachField(t *testing.T) {
 }
 
 // Without a session, or with one below level 2, the page offers the sign-in that comes back
-// to it (issue 12 nr 27: no dead end after logout).
+// to it: no page is a dead end after a logout.
 func TestPagesOfferTheSignIn(t *testing.T) {
 	fx := newWebFixture(t)
 	web, err := NewWeb(fx.reg, Deps{CSRF: csrf{}, Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
@@ -79,7 +79,7 @@ func TestPagesOfferTheSignIn(t *testing.T) {
 }
 
 // An unknown address or a wrong method under /deleghe/ is a page of the layout, in the
-// person's language, not Go's bare text (issue 12 nr 22).
+// person's language, not Go's bare text.
 func TestUnknownAndWrongMethodAreLayoutPages(t *testing.T) {
 	fx := newWebFixture(t)
 	fx.session = verdi

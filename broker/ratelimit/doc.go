@@ -9,7 +9,7 @@
 //
 // A rule of N requests per window W lets N requests through at once, then one every W/N:
 // the long-run rate is exactly N per W, and there is no window boundary at which twice the
-// limit passes in an instant (as with the fixed windows this replaced). A refused request
+// limit passes in an instant (as with fixed-window counters). A refused request
 // waits W/N at most (Retry-After), not the rest of a window, and is not counted.
 //
 // Allow is one store Throttle (store.Rate.GCRA) on the key "ratelimit:{<hash>}", where <hash>

@@ -85,8 +85,8 @@ func TestTheLimitPassesAtOnceThenOneRequestPerInterval(t *testing.T) {
 	})
 }
 
-// The fixed windows this limiter replaced let twice the limit through across a window
-// boundary: the limit at the end of one window and again at the start of the next.
+// A fixed-window counter lets twice the limit through across a window boundary: the limit at
+// the end of one window and again at the start of the next. This limiter does not.
 func TestNoBurstOfTwiceTheLimitAcrossAWindowBoundary(t *testing.T) {
 	c := newClock()
 	l := New(memStore(t, c.Now), Options{})

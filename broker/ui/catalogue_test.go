@@ -125,7 +125,7 @@ func TestTemplatesUseOnlyEmbeddedIcons(t *testing.T) {
 	})
 }
 
-// The pages speak with one voice (issue 12 nr 23). Italian addresses the citizen with the
+// The pages speak with one voice. Italian addresses the citizen with the
 // informal "tu" that Designers Italia recommends for public digital services, never the formal
 // "Lei", and without participles or adjectives that guess the reader's gender ("Per me
 // stesso", "sei partito"); English says "sign in" / "sign out", never "log in" / "login".

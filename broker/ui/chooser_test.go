@@ -13,7 +13,7 @@ import (
 // The chooser draws the SPID entry after AgID's button guidelines (blue button, white text,
 // the SPID mark on the left, the identity providers in a list below it) and the CIE entry
 // likewise, with sportello's own marks; it names the service, and every page has a favicon
-// and the INPS name as a text wordmark (issue 12 nr 29).
+// and the INPS name as a text wordmark.
 func TestChooserDrawsTheSPIDAndCIEEntries(t *testing.T) {
 	r := ui.New(map[string]map[string]string{"chooser.service": {"it": "Stai accedendo a:", "en": "You are signing in to:"}})
 	data := ui.ChooserData{Service: "Servizio demo", Options: []ui.ChooserOption{

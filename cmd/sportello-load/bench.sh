@@ -81,8 +81,8 @@ run_bench() {
 }
 
 # 16 users saturate two cores; --paced re-runs the API scenarios at 80 % of the rate they
-# reached, for the p99 the targets of issue 8 speak of. Flags given to bench.sh come last
-# and win.
+# reached, for the p99 targets of the README's performance section. Flags given to bench.sh
+# come last and win.
 load_args=(--users 16 --paced 0.8 "$@")
 status=0
 run_bench memory || status=$?

@@ -15,9 +15,9 @@ import (
 	"github.com/inps/sportello/providers/x509auth/cardtest"
 )
 
-// The outside testers' authority certificates (issue 12, item 5) against the real dev listener
-// and the dev CNS CA, which has no path-length limit: each is refused with the page of its own
-// reason, and the audit trail records that reason for its serial.
+// Authority certificates presented as cards (cardtest's hostile certificates) against the real dev
+// listener and the dev CNS CA, which has no path-length limit: each is refused with the page of its
+// own reason, and the audit trail records that reason for its serial.
 func TestDevModeRefusesAuthorityCertificatesAsCards(t *testing.T) {
 	out := &storetest.Buffer{}
 	issuer, _ := devBrokerLogging(t, out)

@@ -22,10 +22,10 @@ func noCookies() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// Item 20 against the real dev SPID flow: an attacker who learnt the victim's RelayState and
-// request ID (they travel in the AuthnRequest URL) posts garbage and a forged, unsigned
-// "user cancelled" (nr25) response to the ACS, cross-site without cookies. Each ends on the
-// "another browser" page for the attacker; the victim's login is untouched and completes.
+// Browser binding against the real dev SPID flow: an attacker who learnt the victim's RelayState
+// and request ID (they travel in the AuthnRequest URL) posts garbage and a forged, unsigned "user
+// cancelled" (nr25) response to the ACS, cross-site without cookies. Each ends on the "another
+// browser" page for the attacker; the victim's login is untouched and completes.
 func TestDevModeSAMLAttacksWithTheVictimsRelayState(t *testing.T) {
 	out := &storetest.Buffer{}
 	issuer, _ := devBrokerLogging(t, out)
@@ -128,7 +128,7 @@ func TestDevModeCertificateStepWithoutCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	// A refusal is shown on the issuer origin (issue 12 nr 28): never a step towards /login/done.
+	// A refusal is shown on the issuer origin: never a step towards /login/done.
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, issuer+"/login/error?ref=") {
 		t.Fatalf("the login id alone went on at the listener: %d %q", resp.StatusCode, loc)
 	}

@@ -172,9 +172,9 @@ func authURL(issuer, idp, acr, verifier string) string {
 		oauth2.SetAuthURLParam("acr_values", acr))
 }
 
-// The dev mode of DESIGN.md, driven from outside with the relying-party library: a PIN login
-// (dispositivo → SpidL2), an official's PIN with entitlements, and a CIE login over real mutual
-// TLS with the dev client certificate (SpidL3).
+// The dev mode of testdata/dev/README.md, driven from outside with the relying-party library: a PIN
+// login (dispositivo → SpidL2), an official's PIN with entitlements, and a CIE login over real
+// mutual TLS with the dev client certificate (SpidL3).
 func TestDevModeLogins(t *testing.T) {
 	issuer, _ := devBroker(t)
 	t.Run("PIN dispositivo of Giovanna Ferrari", func(t *testing.T) {

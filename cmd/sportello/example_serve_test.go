@@ -24,7 +24,7 @@ import (
 // tree of config/testdata/example), SPORTELLO_CRYPTO_KEY and the client secret in the
 // environment, a Redis with AOF behind the password of secrets/redis_password, the
 // deploy-time overrides for this machine's Redis and free ports — starts, in the README's
-// order (issue 14, items 3 and 4):
+// order:
 //   - serve without a key set refuses, naming the command that makes one, and writes no key
 //     set into Redis by itself;
 //   - keys init creates it in the store, audited in the operators' trail;

@@ -14,11 +14,10 @@ import (
 	"github.com/inps/sportello/pin"
 )
 
-// A failed login keeps the credential it was tried with and the level it reached (issue 14,
-// item 5): a person verified below the level asked is counted in sportello_logins_total with
-// their method and the level reached, and the login.failure record names the level asked and
-// the level reached, with the person's pseudonymous sub as actor. A refused certificate names
-// its credential, nobody verified.
+// A failed login keeps the credential it was tried with and the level it reached: a person verified
+// below the level asked is counted in sportello_logins_total with their method and the level
+// reached, and the login.failure record names the level asked and the level reached, with the
+// person's pseudonymous sub as actor. A refused certificate names its credential, nobody verified.
 func TestFailedLoginsKeepTheirCredentialAndLevel(t *testing.T) {
 	out := &storetest.Buffer{}
 	issuer, _ := devBrokerLogging(t, out)

@@ -1,5 +1,5 @@
 'use strict';
-// The page fixes of issue 12 (items 21-29) as a citizen meets them, in Italian and English:
+// The pages' rules as a citizen meets them, in Italian and English:
 // the language of a ui_locales login, the 404 page, per-field form errors and gg/mm/aaaa
 // dates, the cancelled-SPID page, no dead ends (sign-in links, the way back to the chooser,
 // Annulla, the lost-PIN link), the certificate refusals on the issuer origin with their
@@ -30,7 +30,7 @@ after(async () => { await rp.close(); });
 for (const lang of ['it', 'en']) {
   const other = lang === 'it' ? 'en' : 'it';
   const it = (itText, enText) => (lang === 'it' ? itText : enText);
-  describe(`issue 12 pages in ${lang === 'it' ? 'Italian' : 'English'}`, () => {
+  describe(`pages in ${lang === 'it' ? 'Italian' : 'English'}`, () => {
     let broker;
     let browser;
     before(async () => {
@@ -59,7 +59,7 @@ for (const lang of ['it', 'en']) {
       return (await browser.context.cookies(broker.url)).find((c) => c.name === 'sportello_lang');
     }
 
-    test('nr 21: ui_locales sets the language of that login only', async () => {
+    test('ui_locales sets the language of that login only', async () => {
       const { page, csp } = await open({ ui_locales: other });
       await visit(page, `chooser-ui-locales-${lang}`, csp);
       assert.equal(await page.locator('html').getAttribute('lang'), other);
@@ -74,7 +74,7 @@ for (const lang of ['it', 'en']) {
       await next.page.close();
     });
 
-    test('nr 22: an unknown address is a page of the layout', async () => {
+    test('an unknown address is a page of the layout', async () => {
       const page = await browser.context.newPage();
       const csp = watch(page);
       const resp = await page.goto(`${broker.url}/no-such-page`);
@@ -85,7 +85,7 @@ for (const lang of ['it', 'en']) {
       await page.close();
     });
 
-    test('nr 24, 25: each error at its field, required and optional marked, dates gg/mm/aaaa', async () => {
+    test('each error at its field, required and optional marked, dates gg/mm/aaaa', async () => {
       const page = await browser.context.newPage();
       const csp = watch(page);
       await page.goto(`${broker.url}/pin/request`);
@@ -125,7 +125,7 @@ for (const lang of ['it', 'en']) {
       await page.close();
     });
 
-    test('nr 26: SPID cancelled: what happened, try again, back to the service', async () => {
+    test('SPID cancelled: what happened, try again, back to the service', async () => {
       const { page, csp } = await open({});
       await waitForIdPs(page);
       await page.locator('.sp-idps summary').click();
@@ -142,7 +142,7 @@ for (const lang of ['it', 'en']) {
       await page.close();
     });
 
-    test('nr 27: no dead ends', async () => {
+    test('no dead ends', async () => {
       // The PIN form leads back to the chooser of its login.
       const { page, csp } = await open({});
       await page.locator('.sp-choice a[href$="/pin"]').click();
@@ -197,7 +197,7 @@ for (const lang of ['it', 'en']) {
       await lost.close();
     });
 
-    test('nr 28: certificate refusals are shown on the issuer origin, with their fonts, 10 times out of 10', async (t) => {
+    test('certificate refusals are shown on the issuer origin, with their fonts, 10 times out of 10', async (t) => {
       if (!canUsePolicies()) {
         skipOrFail(t, 'cannot write Chromium managed policies (/etc/chromium/policies/managed needs root)');
         return;
@@ -218,7 +218,7 @@ for (const lang of ['it', 'en']) {
       }
     });
 
-    test('nr 29: the SPID and CIE entries, the service named, favicon and wordmark', async () => {
+    test('the SPID and CIE entries, the service named, favicon and wordmark', async () => {
       const { page, csp } = await open({});
       await waitForIdPs(page);
       await visit(page, `chooser-buttons-${lang}`, csp);

@@ -20,7 +20,7 @@ func lastMail(fx *fixture) string {
 	return ""
 }
 
-// No PIN page is a dead end (issue 12 nr 27): the PIN form leads back to the chooser, an
+// No PIN page is a dead end: the PIN form leads back to the chooser, an
 // activation and a request lead to the sign-in, the PIN telefonico without a session offers it.
 func TestPINPagesHaveAWayOn(t *testing.T) {
 	fx := newFixture(t)

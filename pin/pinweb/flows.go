@@ -68,7 +68,7 @@ func (w *Web) loginForm(r *http.Request, loginID, errText string) *view {
 		Fields: w.fields(r, "fiscal_code", "pin"), Hidden: map[string]string{"login": loginID},
 		Submit: w.t(r, "login.submit"), Links: w.links(r)}
 	if w.deps.ChooserURL != nil {
-		// The way back to the other credentials of the same login (issue 12 nr 27).
+		// The way back to the other credentials of the same login.
 		v.Links = append([]link{{w.deps.ChooserURL(loginID), w.t(r, "login.other_credential")}}, v.Links...)
 	}
 	return v

@@ -20,9 +20,9 @@ func inputOf(t *testing.T, body, name string) string {
 	return m
 }
 
-// A refused PIN request names each mistake at its field (issue 12 nr 24): own message,
+// A refused PIN request names each mistake at its field: own message,
 // aria-invalid and aria-describedby on that field only, a summary with links, what was typed
-// kept, required and optional fields marked; dates are asked and accepted as gg/mm/aaaa (nr 25).
+// kept, required and optional fields marked; dates are asked and accepted as gg/mm/aaaa.
 func TestRequestFormShowsEachErrorAtItsField(t *testing.T) {
 	fx := newFixture(t)
 	form := url.Values{"fiscal_code": {"RSSMRA80A01H501X"}, "given_name": {"Mario"}, "family_name": {""}, "birthdate": {"31/02/1980"},
@@ -61,7 +61,7 @@ func TestRequestFormShowsEachErrorAtItsField(t *testing.T) {
 		t.Error("dates are still asked in ISO form")
 	}
 
-	// Fixed: the request goes through, with the date of birth written gg/mm/aaaa.
+	// Corrected: the request goes through, with the date of birth written gg/mm/aaaa.
 	form.Set("fiscal_code", "RSSMRA80A01H501U")
 	form.Set("family_name", "Rossi")
 	form.Set("birthdate", "01/01/1980")
@@ -120,7 +120,7 @@ func TestActivationTakesTheItalianDate(t *testing.T) {
 	}
 }
 
-// A page asked with another method is a layout page with Allow (issue 12 nr 22).
+// A page asked with another method is a layout page with Allow.
 func TestWrongMethodIsALayoutPage(t *testing.T) {
 	fx := newFixture(t)
 	req, _ := http.NewRequest(http.MethodDelete, fx.srv.URL+"/pin/login", nil)

@@ -1,5 +1,9 @@
-// Package fiscalcode validates the Italian codice fiscale of natural persons: shape, omocodia
-// substitutions and the check letter, as DOMAIN.md describes.
+// Package fiscalcode validates the Italian codice fiscale of natural persons as the Ministry of
+// Finance's decree of 23 December 1976 defines it: three letters of the surname, three of the
+// name, two digits of the year, a month letter (A B C D E H L M P R S T), two digits of the day
+// (plus 40 for women), four characters of the place of birth and a check letter computed on the
+// first 15. Omocodia keeps colliding codes apart by replacing digits, from the right, with
+// L M N P Q R S T U V (for 0-9).
 package fiscalcode
 
 import (

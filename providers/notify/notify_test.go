@@ -198,7 +198,7 @@ func addrOf(arg string) string {
 }
 
 // The outbox is a page of the broker's layout, styled by its stylesheets: no inline style,
-// which the pages' Content-Security-Policy refuses (issue 12 nr 29).
+// which the pages' Content-Security-Policy refuses.
 func TestOutboxPageUsesTheLayoutWithoutInlineStyle(t *testing.T) {
 	o := NewOutbox(0, nil)
 	o.Notify(context.Background(), providers.Notification{Channel: "sms", To: "+39333", Body: "INPS: PIN"})

@@ -36,8 +36,8 @@ func fiscal(v string) func(p *samlx.ResponseParams) {
 	}
 }
 
-// hostileRows has one row per rule of SPID.md's Response and Assertion sections. Every row is
-// properly signed by the IdP's metadata key unless the row is about the signature.
+// hostileRows has one row per Response and Assertion rule of AgID's SPID technical rules. Every row
+// is properly signed by the IdP's metadata key unless the row is about the signature.
 func hostileRows(t testing.TB, e *env) []hostileRow {
 	at := attacker(t)
 	now := e.clock.Now()

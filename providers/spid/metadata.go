@@ -29,9 +29,9 @@ func langs(m map[string]string) []string {
 	return out
 }
 
-// BuildMetadata renders the SP metadata of SPID.md and signs it with the SP key. The document
-// ID is derived from the entityID and certificate, so the output is deterministic for a given
-// configuration and time (golden-testable).
+// BuildMetadata renders the SP metadata AgID's SPID technical rules ask for and signs it with
+// the SP key. The document ID is derived from the entityID and certificate, so the output is
+// deterministic for a given configuration and time (golden-testable).
 func BuildMetadata(sp *spSettings, now time.Time) ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)

@@ -145,7 +145,8 @@ func TestMetadataVerifiesWithXmlsec1(t *testing.T) {
 	}
 }
 
-// TestMetadataIsSPIDShaped checks each SP-metadata rule of SPID.md on the generated document.
+// TestMetadataIsSPIDShaped checks each SP-metadata rule of AgID's SPID technical rules on the
+// generated document.
 func TestMetadataIsSPIDShaped(t *testing.T) {
 	p := goldenProvider(t)
 	ed, _ := signedMetadata(t, p)
@@ -286,7 +287,7 @@ func TestAuthnRequestPOSTBindingMatchesGolden(t *testing.T) {
 	golden(t, "authn-request-post.html", []byte(page))
 }
 
-// TestAuthnRequestIsSPIDShaped checks the AuthnRequest rules of SPID.md.
+// TestAuthnRequestIsSPIDShaped checks the AuthnRequest rules of AgID's SPID technical rules.
 func TestAuthnRequestIsSPIDShaped(t *testing.T) {
 	p := goldenProvider(t)
 	for _, tc := range []struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
-// Item 20: a response uses its request up only once it has validated. Whoever learns a
+// A response uses its request up only once it has validated. Whoever learns a
 // pending login's RelayState and request ID (both travel in the AuthnRequest URL) can post
 // anything to the ACS with them — garbage, a forged cancel, an unsigned assertion, a valid
 // response to another request — without cookies, as the IdP's cross-site POST comes; each is

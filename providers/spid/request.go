@@ -41,8 +41,9 @@ type authnRequest struct {
 	ForceAuthn   bool
 }
 
-// buildAuthnRequest renders the AuthnRequest of SPID.md (no AllowCreate, no IsPassive,
-// AssertionConsumerServiceIndex 0, AttributeConsumingServiceIndex from the configuration).
+// buildAuthnRequest renders the AuthnRequest of the SPID technical rules (no AllowCreate, no
+// IsPassive, AssertionConsumerServiceIndex 0, AttributeConsumingServiceIndex from the
+// configuration).
 // sign adds the enveloped XML signature (HTTP-POST binding).
 func (p *Provider) buildAuthnRequest(ar authnRequest, sign bool) ([]byte, error) {
 	doc := etree.NewDocument()

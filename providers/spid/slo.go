@@ -226,7 +226,7 @@ func (p *Provider) readSLO(r *http.Request) (msg *sloMessage, param, relayState,
 }
 
 // answerLogoutRequest answers an IdP-initiated logout with a signed LogoutResponse: success
-// even when the session is unknown or already closed (SPID.md).
+// even when the session is unknown or already closed, as the SPID technical rules require.
 func (p *Provider) answerLogoutRequest(ctx context.Context, w http.ResponseWriter, r *http.Request, m *sloMessage, relayState, binding string) error {
 	reqID := m.el.SelectAttrValue("ID", "")
 	if reqID == "" {

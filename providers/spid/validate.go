@@ -39,8 +39,8 @@ type assertionResult struct {
 	Attributes    map[string]string
 }
 
-// validateResponse applies every rule of SPID.md's Response and Assertion sections to the raw
-// XML. It never panics: anything unexpected is a refusal.
+// validateResponse applies every Response and Assertion rule of AgID's SPID technical rules to
+// the raw XML. It never panics: anything unexpected is a refusal.
 func validateResponse(raw []byte, ex *expectation) (res *assertionResult, err error) {
 	defer func() {
 		if r := recover(); r != nil {

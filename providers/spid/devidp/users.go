@@ -11,7 +11,7 @@ type User struct {
 	Attributes map[string]string
 }
 
-// DefaultUsers are the dev people of DESIGN.md with SPID credentials.
+// DefaultUsers are the dev people with SPID credentials (testdata/dev/README.md).
 func DefaultUsers() []User {
 	return []User{
 		{FiscalCode: "RSSMRA80A01H501U", Attributes: map[string]string{

@@ -1,7 +1,7 @@
 // Package cardtest mints smart-card certificates from the dev PKI (testdata/pki) for tests:
-// variants of the dev cards signed with a dev CA's key, and the hostile ones of the outside
-// testers' report (issue 12, item 5) — card certificates that are authorities, and a leaf a
-// card signed in someone else's name. Tests only: the dev keys are public.
+// variants of the dev cards signed with a dev CA's key, and hostile ones — card certificates that
+// are authorities, and a leaf a card signed in someone else's name. Tests only: the dev keys are
+// public.
 package cardtest
 
 import (
