@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +57,7 @@ func (in *Instrumented) Wrap(s Store) *Instrumented {
 
 func (in *Instrumented) done(op string, start time.Time, err error) {
 	in.duration[op].Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if IsOutage(err) {
 		in.errors[op].Inc()
 	}
 }

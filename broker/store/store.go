@@ -20,6 +20,17 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict is returned by Update when the compare-and-swap kept failing.
 var ErrConflict = errors.New("store: concurrent update conflict")
 
+// OutageRetryAfter is how long a person or a client is told to wait (Retry-After) when the
+// store fails: about what a Sentinel failover takes to promote a replica (its default
+// down-after-milliseconds is 30 s).
+const OutageRetryAfter = 30 * time.Second
+
+// IsOutage tells a failure of the store from one of its answers: it reports whether err is
+// the store failing (unreachable, timed out, a write not durable, an update that kept
+// conflicting), not nil and not ErrNotFound. A page says "temporarily unavailable, try again
+// shortly" for an outage; only an answer may say that a login expired or is unknown.
+func IsOutage(err error) bool { return err != nil && !errors.Is(err, ErrNotFound) }
+
 // Store is the shared-state contract. Every operation is atomic on its key.
 type Store interface {
 	// Put sets key to value with a ttl (0 = no expiry).

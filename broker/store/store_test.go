@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -126,4 +127,27 @@ func TestUpdate(t *testing.T) {
 			t.Fatalf("%d attempts, want 1", l.tries)
 		}
 	})
+}
+
+func TestIsOutage(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error is an answer", nil, false},
+		{"not found is an answer", store.ErrNotFound, false},
+		{"not found wrapped is still an answer", fmt.Errorf("login: %w", store.ErrNotFound), false},
+		{"a cut connection is an outage", storetest.ErrCut, true},
+		{"a cut connection wrapped is an outage", fmt.Errorf("login: %w", storetest.ErrCut), true},
+		{"a timeout is an outage", context.DeadlineExceeded, true},
+		{"an update that kept conflicting is an outage", store.ErrConflict, true},
+		{"a backend error is an outage", errDown, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := store.IsOutage(c.err); got != c.want {
+				t.Fatalf("IsOutage(%v) = %v, want %v", c.err, got, c.want)
+			}
+		})
+	}
 }
