@@ -73,6 +73,10 @@ func (b *Broker) actForHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := b.getLogin(ctx, r.PostFormValue("login"))
+	if errors.Is(err, providers.ErrUnavailable) {
+		b.failPage(w, r, nil, err)
+		return
+	}
 	if err != nil || rec.Identity == nil || len(rec.Choices) == 0 {
 		b.failPage(w, r, nil, providers.ErrLoginExpired)
 		return

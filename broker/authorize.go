@@ -14,7 +14,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/schema"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/providers"
 )
 
@@ -341,11 +340,8 @@ func (b *Broker) getLogin(ctx context.Context, id string) (*loginRecord, error) 
 		return nil, providers.ErrLoginExpired
 	}
 	raw, err := b.store.Get(ctx, "login:"+id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, providers.ErrLoginExpired
-	}
 	if err != nil {
-		return nil, errors.Join(providers.ErrUnavailable, err)
+		return nil, storeLoginErr(err)
 	}
 	rec := &loginRecord{}
 	if err := unmarshal(raw, rec); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/providers"
 )
@@ -122,6 +123,10 @@ func (b *Broker) loginErrorHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, err := b.store.Get(r.Context(), "errpage:"+r.URL.Query().Get("ref"))
+	if store.IsOutage(err) {
+		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		return
+	}
 	var v errorView
 	if err != nil || unmarshal(raw, &v) != nil || v.Code == "" {
 		b.errorPage(w, r, http.StatusBadRequest, "login.expired", errors.Join(providers.ErrLoginExpired, err))

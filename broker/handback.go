@@ -214,11 +214,12 @@ func (b *Broker) markFinished(ctx context.Context, loginID string, id *providers
 	return b.store.CompareAndSwap(ctx, key, raw, mustMarshal(current), ttl)
 }
 
-// storeLoginErr maps a store read of a one-time record: absent is an expired login, anything
-// else the store being unavailable.
+// storeLoginErr maps the error of a store read of a login's record (the pending login, a
+// one-time reference or step token): the store failing is the service being unavailable
+// (503, "try again shortly"), never the login having expired; absent is an expired login.
 func storeLoginErr(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return providers.ErrLoginExpired
+	if store.IsOutage(err) {
+		return errors.Join(providers.ErrUnavailable, err)
 	}
-	return errors.Join(providers.ErrUnavailable, err)
+	return providers.ErrLoginExpired
 }

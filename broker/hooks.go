@@ -25,10 +25,12 @@ func (b *Broker) Lang(r *http.Request) string {
 	return b.pickLang(r, loginLang)
 }
 
-// SessionIdentity returns the identity of the browser's SSO session, if any.
-func (b *Broker) SessionIdentity(r *http.Request) (*providers.Identity, bool) {
-	id, _ := b.sessionIdentity(r)
-	return id, id != nil
+// SessionIdentity returns the identity of the browser's SSO session: nil without one, an
+// error wrapping providers.ErrUnavailable when the store could not say (a page then answers
+// 503 "temporarily unavailable", not "sign in").
+func (b *Broker) SessionIdentity(r *http.Request) (*providers.Identity, error) {
+	id, _, err := b.session(r)
+	return id, err
 }
 
 // CSRF is the anti-forgery protection providers' forms use: a hidden field "csrf".

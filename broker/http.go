@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui" // ui: static files
 	"github.com/inps/sportello/providers"
 )
@@ -136,12 +137,20 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader records code. A 503 (the store or another dependency down) says when to try
+// again, page or JSON alike, unless the handler named its own wait (RFC 9110 §10.2.3).
 func (s *statusWriter) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
+		if h := s.Header(); code == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+			h.Set("Retry-After", retryAfterOutage)
+		}
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// retryAfterOutage is the Retry-After of a 503, in seconds.
+var retryAfterOutage = strconv.Itoa(int(store.OutageRetryAfter / time.Second))
 
 func (s *statusWriter) Write(p []byte) (int, error) {
 	if s.status == 0 {

@@ -158,3 +158,13 @@ func levelName(acr string) string {
 func (b *Broker) WritePostForm(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error {
 	return b.catalogue.ui.WritePostForm(w, r, b.pickLang(r, ""), action, fields)
 }
+
+// WriteUnavailable answers a request that the store, or another dependency, could not serve:
+// 503 with Retry-After and the layout's page saying that the service is temporarily
+// unavailable and to try again shortly, in the person's language. err goes to the log, with
+// the reference shown on the page. For provider pages and middleware outside the broker's
+// own handlers (the SAML single logout, the rate limiter failing closed).
+func (b *Broker) WriteUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", retryAfterOutage)
+	b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+}

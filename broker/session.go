@@ -51,34 +51,49 @@ func (b *Broker) sessionMax() time.Duration {
 }
 
 // sessionIdentity returns the identity and public id of the browser's SSO session, sliding its
-// idle timeout, or nil. The slide only extends a record still there (compare-and-swap), so a
-// request in flight never revives a session that a logout just ended.
+// idle timeout, or nil (also when the store cannot say: see session).
 func (b *Broker) sessionIdentity(r *http.Request) (*providers.Identity, string) {
+	id, sid, _ := b.session(r)
+	return id, sid
+}
+
+// session is sessionIdentity that tells "no session" (nil, "", nil) from a store that could
+// not say (an error wrapping providers.ErrUnavailable). The slide only extends a record still
+// there (compare-and-swap), so a request in flight never revives a session that a logout just
+// ended.
+func (b *Broker) session(r *http.Request) (*providers.Identity, string, error) {
 	c, err := r.Cookie(cookieSession)
 	if err != nil || c.Value == "" {
-		return nil, ""
+		return nil, "", nil
 	}
 	ctx := r.Context()
 	key := "sess:" + tokenHash(c.Value)
 	raw, err := b.store.Get(ctx, key)
+	if store.IsOutage(err) {
+		return nil, "", errors.Join(providers.ErrUnavailable, err)
+	}
 	if err != nil {
-		return nil, ""
+		return nil, "", nil
 	}
 	var rec sessionRecord
 	if unmarshal(raw, &rec) != nil || rec.Identity == nil || rec.PublicID == "" {
-		return nil, ""
+		return nil, "", nil
 	}
 	if b.now().Sub(rec.Created) > b.sessionMax() {
 		_ = b.store.Delete(ctx, key)
-		return nil, ""
+		return nil, "", nil
 	}
-	if ok, err := b.store.CompareAndSwap(ctx, key, raw, raw, b.cfg.Tokens.SessionIdle); err != nil || !ok {
-		return nil, ""
+	ok, err := b.store.CompareAndSwap(ctx, key, raw, raw, b.cfg.Tokens.SessionIdle)
+	if err != nil {
+		return nil, "", errors.Join(providers.ErrUnavailable, err)
+	}
+	if !ok {
+		return nil, "", nil
 	}
 	if up := upstreamKey(rec.Identity.Session); up != "" {
 		_, _ = b.store.CompareAndSwap(ctx, up, []byte(tokenHash(c.Value)), []byte(tokenHash(c.Value)), b.cfg.Tokens.SessionIdle)
 	}
-	return rec.Identity, rec.PublicID
+	return rec.Identity, rec.PublicID, nil
 }
 
 // sessionSatisfies reports whether an existing session may answer the request without a new

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/providers"
@@ -105,6 +106,10 @@ func (b *Broker) signInHTTP(w http.ResponseWriter, r *http.Request) {
 func (b *Broker) signInDoneHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	raw, err := b.store.Take(r.Context(), "signin:"+q.Get("state"))
+	if store.IsOutage(err) {
+		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		return
+	}
 	var rec signInRecord
 	if err != nil || unmarshal(raw, &rec) != nil {
 		b.errorPage(w, r, http.StatusBadRequest, "login.expired", errors.Join(providers.ErrLoginExpired, err))

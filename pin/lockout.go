@@ -138,7 +138,11 @@ func (s *Service) acquireLease(ctx context.Context, leaseKey string) (release fu
 		return nil, fmt.Errorf("pin: lease: %w: %w", providers.ErrUnavailable, err)
 	}
 	if !ok {
-		if held, err := s.store.Get(ctx, leaseKey); err != nil || !bytes.Equal(held, token) {
+		held, err := s.store.Get(ctx, leaseKey)
+		if store.IsOutage(err) {
+			return nil, fmt.Errorf("pin: lease: %w: %w", providers.ErrUnavailable, err)
+		}
+		if err != nil || !bytes.Equal(held, token) {
 			return nil, ErrBusy
 		}
 		// Ours: a retried write whose first try had taken it.

@@ -117,7 +117,7 @@ func (s *Service) recoveryHolder(ctx context.Context, code string, take bool) (s
 		return "", ErrRecovery
 	}
 	if err != nil {
-		return "", fmt.Errorf("pin: recovery: %w", err)
+		return "", storeFailed("recovery", err)
 	}
 	var l recoveryLookup
 	if err := jsonUnmarshal(b, &l); err != nil {
@@ -128,7 +128,7 @@ func (s *Service) recoveryHolder(ctx context.Context, code string, take bool) (s
 		return "", ErrRecovery
 	}
 	if err != nil {
-		return "", fmt.Errorf("pin: recovery: %w", err)
+		return "", storeFailed("recovery", err)
 	}
 	var r recovery
 	if err := jsonUnmarshal(b, &r); err != nil {
@@ -139,7 +139,7 @@ func (s *Service) recoveryHolder(ctx context.Context, code string, take bool) (s
 	}
 	if take {
 		if err := s.store.Delete(ctx, key(l.FiscalCode, "recovery")); err != nil {
-			return "", fmt.Errorf("pin: recovery: %w", err)
+			return "", storeFailed("recovery", err)
 		}
 	}
 	return l.FiscalCode, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/providers"
 )
 
 // Category is who the holder is for INPS.
@@ -129,7 +130,7 @@ func (s *Service) loadRecord(ctx context.Context, cf string) (*Record, error) {
 		return nil, ErrNoPIN
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pin: load record: %w", err)
+		return nil, storeFailed("load record", err)
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
@@ -142,16 +143,19 @@ func (s *Service) loadRecord(ctx context.Context, cf string) (*Record, error) {
 // is no record; returning nil deletes.
 func (s *Service) updateRecord(ctx context.Context, cf string, fn func(r *Record) (*Record, error)) (*Record, error) {
 	var out *Record
+	var refused error // fn's own error (or a record that does not decode): not the store's
 	_, err := store.Update(ctx, s.store, key(cf, "rec"), 0, func(old []byte) ([]byte, error) {
 		var cur *Record
 		if old != nil {
 			cur = new(Record)
 			if err := json.Unmarshal(old, cur); err != nil {
-				return nil, fmt.Errorf("pin: decode record: %w", err)
+				refused = fmt.Errorf("pin: decode record: %w", err)
+				return nil, refused
 			}
 		}
 		next, err := fn(cur)
 		if err != nil {
+			refused = err
 			return nil, err
 		}
 		out = next
@@ -160,6 +164,9 @@ func (s *Service) updateRecord(ctx context.Context, cf string, fn func(r *Record
 		}
 		return json.Marshal(next)
 	})
+	if err != nil && refused == nil {
+		return nil, storeFailed("update record", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +180,29 @@ func (s *Service) putJSON(ctx context.Context, k string, v any, ttl time.Duratio
 		return err
 	}
 	if err := s.store.Put(ctx, k, b, ttl); err != nil {
-		return fmt.Errorf("pin: store: %w", err)
+		return storeFailed("store", err)
 	}
 	return nil
 }
 
+// getJSON reads k into v: store.ErrNotFound when absent, a store failure wrapped by
+// storeFailed.
 func (s *Service) getJSON(ctx context.Context, k string, v any) error {
 	b, err := s.store.Get(ctx, k)
+	if store.IsOutage(err) {
+		return storeFailed("load", err)
+	}
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(b, v)
+}
+
+// storeFailed is a failure of the store while doing what: the service is unavailable
+// (providers.ErrUnavailable), so pages answer 503 and "try again shortly", never a refusal
+// of what the person typed.
+func storeFailed(what string, err error) error {
+	return fmt.Errorf("pin: %s: %w: %w", what, providers.ErrUnavailable, err)
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

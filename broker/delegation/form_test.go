@@ -63,7 +63,7 @@ func TestRegistrationErrorsAreShownAtEachField(t *testing.T) {
 // to it: no page is a dead end after a logout.
 func TestPagesOfferTheSignIn(t *testing.T) {
 	fx := newWebFixture(t)
-	web, err := NewWeb(fx.reg, Deps{CSRF: csrf{}, Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
+	web, err := NewWeb(fx.reg, Deps{CSRF: csrf{}, Session: func(*http.Request) (*providers.Identity, error) { return fx.session, nil },
 		LoginURL: func(next string) string { return "/accedi?next=" + next }})
 	if err != nil {
 		t.Fatal(err)

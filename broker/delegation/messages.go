@@ -59,7 +59,7 @@ var catalogue = ui.Pairs{
 	"err.forbidden":   {"Solo chi ha conferito la delega può revocarla online.", "Only the person who gave the delegation can revoke it online."},
 	"err.not_found":   {"Delega non trovata.", "Delegation not found."},
 	"err.inactive":    {"La delega è già revocata o scaduta.", "The delegation is already revoked or expired."},
-	"err.unavailable": {"Servizio momentaneamente non disponibile: riprova più tardi.", "Service temporarily unavailable: try again later."},
+	"err.unavailable": {"Il servizio è temporaneamente non disponibile. Riprova tra poco.", "The service is temporarily unavailable. Please try again shortly."},
 }
 
 // Messages returns the catalogue with keys prefixed "delegation." (for the broker's

@@ -23,8 +23,9 @@ type Deps struct {
 	CSRF CSRF
 	// Lang returns the person's language, "it" or "en" (default: always "it").
 	Lang func(r *http.Request) string
-	// Session returns the identity of the broker's SSO session, if any.
-	Session func(r *http.Request) (*providers.Identity, bool)
+	// Session returns the identity of the broker's SSO session: nil without one, an error
+	// wrapping providers.ErrUnavailable when the store could not say.
+	Session func(r *http.Request) (*providers.Identity, error)
 	// Authorize checks an operator's bearer token for a scope and names the operator.
 	Authorize func(r *http.Request, scope string) (operator string, ok bool)
 	// Logger is the structured log (default: discard).
@@ -62,7 +63,7 @@ func NewWeb(reg *Registry, deps Deps) (*Web, error) {
 		deps.Lang = func(*http.Request) string { return "it" }
 	}
 	if deps.Session == nil {
-		deps.Session = func(*http.Request) (*providers.Identity, bool) { return nil, false }
+		deps.Session = func(*http.Request) (*providers.Identity, error) { return nil, nil }
 	}
 	if deps.Authorize == nil {
 		deps.Authorize = func(*http.Request, string) (string, bool) { return "", false }
@@ -131,8 +132,14 @@ func (w *Web) page(h func(rw http.ResponseWriter, r *http.Request, id *providers
 			w.methodNotAllowed(rw, r, http.MethodGet, http.MethodPost)
 			return
 		}
-		id, ok := w.deps.Session(r)
-		if !ok || id == nil || id.FiscalNumber == "" {
+		id, err := w.deps.Session(r)
+		if errors.Is(err, providers.ErrUnavailable) {
+			// The store could not say whether there is a session: not "sign in".
+			w.log.WarnContext(r.Context(), "delegation: session unreadable", "err", err)
+			w.render(rw, r, &view{Error: text(lang, "err.unavailable", nil), Status: http.StatusServiceUnavailable})
+			return
+		}
+		if err != nil || id == nil || id.FiscalNumber == "" {
 			w.render(rw, r, &view{Error: text(lang, "err.login", nil), LoginURL: w.loginURL(), Status: http.StatusUnauthorized})
 			return
 		}

@@ -33,7 +33,7 @@ func newWebFixture(t *testing.T) *webFixture {
 	}
 	web, err := NewWeb(fx.reg, Deps{CSRF: csrf{},
 		Lang:    func(r *http.Request) string { return r.Header.Get("Accept-Language") },
-		Session: func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
+		Session: func(*http.Request) (*providers.Identity, error) { return fx.session, nil },
 		Authorize: func(r *http.Request, scope string) (string, bool) {
 			if r.Header.Get("Authorization") == "Bearer "+scope {
 				return "op-roma-3", true

@@ -88,11 +88,14 @@ type lateBroker struct{ b atomic.Pointer[broker.Broker] }
 func (l *lateBroker) Token(r *http.Request) string { return l.b.Load().CSRFToken(r) }
 func (l *lateBroker) Check(r *http.Request) bool   { return l.b.Load().CheckCSRF(r) }
 func (l *lateBroker) Lang(r *http.Request) string  { return l.b.Load().Lang(r) }
-func (l *lateBroker) Session(r *http.Request) (*providers.Identity, bool) {
+func (l *lateBroker) Session(r *http.Request) (*providers.Identity, error) {
 	return l.b.Load().SessionIdentity(r)
 }
 func (l *lateBroker) WritePostForm(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error {
 	return l.b.Load().WritePostForm(w, r, action, fields)
+}
+func (l *lateBroker) WriteUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	l.b.Load().WriteUnavailable(w, r, err)
 }
 func (l *lateBroker) EndUpstreamSession(ctx context.Context, s map[string]string) error {
 	return l.b.Load().EndUpstreamSession(ctx, s)
@@ -158,7 +161,7 @@ func buildProviders(ctx context.Context, cfg *config.Config, d deps) (*built, er
 
 func newSPID(c *spid.Config, id, issuer string, d deps) (*spid.Provider, error) {
 	return spid.New(c, spid.Deps{ID: id, Store: d.store, Auditor: d.auditor, Logger: d.logger, BaseURL: issuer,
-		SessionEnder: d.late.EndUpstreamSession, PostForm: d.late.WritePostForm})
+		SessionEnder: d.late.EndUpstreamSession, PostForm: d.late.WritePostForm, Unavailable: d.late.WriteUnavailable})
 }
 
 // buildPIN builds the INPS PIN service and its pages; in dev mode it seeds the dev people.

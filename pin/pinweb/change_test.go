@@ -59,7 +59,7 @@ func TestFirstAccessRetriedAfterALostAnswer(t *testing.T) {
 		"new_pin": {"Q7W8E9R0"}, "new_pin2": {"Q7W8E9R0"}}
 	fx.cut.After(storetest.Once("CompareAndSwap", "pin:{"+pin.DevLuciaEsposito+"}:rec"))
 	code, body := fx.post(t, "/pin/first-access", form, "en")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "Service temporarily unavailable") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "The service is temporarily unavailable") {
 		t.Fatalf("lost answer: %d %s", code, body)
 	}
 	fx.clock.Advance(20 * time.Second)

@@ -7,12 +7,34 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
 )
 
 func (w *Web) t(r *http.Request, key string) string { return text(w.lang(r), key, nil) }
+
+// retryOverloaded is the Retry-After of a full verification budget (pin.ErrOverloaded): a
+// slot frees within a hash's time. A store outage waits store.OutageRetryAfter (a failover).
+const retryOverloaded = "2"
+
+// unavailable makes v the answer to err when err says the service is unavailable (the store
+// down, the verification budget full): 503 with Retry-After, so a person reads "try again
+// shortly" and a client knows when. It reports whether it did.
+func unavailable(rw http.ResponseWriter, v *view, err error) bool {
+	if !errors.Is(err, providers.ErrUnavailable) {
+		return false
+	}
+	v.Status = http.StatusServiceUnavailable
+	retry := strconv.Itoa(int(store.OutageRetryAfter / time.Second))
+	if errors.Is(err, pin.ErrOverloaded) {
+		retry = retryOverloaded
+	}
+	rw.Header().Set("Retry-After", retry)
+	return true
+}
 
 func (w *Web) fields(r *http.Request, names ...string) []field {
 	out := make([]field, 0, len(names))
@@ -79,7 +101,13 @@ func (w *Web) loginForm(r *http.Request, loginID, errText string) *view {
 func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Request) {
 	loginID := r.FormValue("login")
 	if _, err := f.LoginRequest(r.Context(), loginID); loginID == "" || err != nil {
-		w.render(rw, r, &view{Title: w.t(r, "login.title"), Error: w.t(r, "err.login_expired"), Status: http.StatusBadRequest})
+		v := &view{Title: w.t(r, "login.title"), Error: w.t(r, "err.login_expired"), Status: http.StatusBadRequest}
+		if unavailable(rw, v, err) {
+			// The store could not say whether the login is there: not "expired".
+			w.log.WarnContext(r.Context(), "pin login: pending login unreadable", "request_id", refOf(r), "err", err)
+			v.Error = w.t(r, "err.unavailable")
+		}
+		w.render(rw, r, v)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -103,11 +131,7 @@ func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Reques
 	default:
 		w.log.InfoContext(r.Context(), "pin login refused", "err", err)
 		w.explain(r, v, err)
-		if errors.Is(err, providers.ErrUnavailable) {
-			// Overload or a store outage: a "try again" page, 503 for automated clients.
-			v.Status = http.StatusServiceUnavailable
-			rw.Header().Set("Retry-After", "2")
-		}
+		unavailable(rw, v, err)
 		w.render(rw, r, v)
 	}
 }
@@ -194,10 +218,7 @@ func (w *Web) change(f providers.Finisher, rw http.ResponseWriter, r *http.Reque
 		Current: r.PostFormValue("current_pin"), Next: next, Browser: w.deps.CSRF.Token(r)})
 	if err != nil {
 		w.explain(r, v, err)
-		if errors.Is(err, providers.ErrUnavailable) {
-			v.Status = http.StatusServiceUnavailable
-			rw.Header().Set("Retry-After", "2")
-		}
+		unavailable(rw, v, err)
 		w.render(rw, r, v)
 		return
 	}
@@ -227,6 +248,7 @@ func (w *Web) simple(rw http.ResponseWriter, r *http.Request, kind string, names
 		} else if err := do(); err != nil {
 			w.explain(r, v, err)
 			v.Status = http.StatusBadRequest
+			unavailable(rw, v, err)
 		} else {
 			v = &view{Title: v.Title, Notice: w.t(r, kind+".done"), Links: w.links(r)}
 			if kind == "activate" || kind == "request" {
@@ -316,6 +338,7 @@ func (w *Web) recover(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 	if err := w.svc.CompleteRecovery(r.Context(), code); err != nil {
 		if !errors.Is(err, pin.ErrRecovery) {
 			spent.Error, spent.Next = w.errorText(r, err), nil
+			unavailable(rw, spent, err)
 		}
 		w.render(rw, r, spent)
 		return
@@ -343,8 +366,13 @@ func (w *Web) revoke(_ providers.Finisher, rw http.ResponseWriter, r *http.Reque
 
 // phone generates a PIN telefonico for the person of the broker session (SPID, CIE or CNS).
 func (w *Web) phone(_ providers.Finisher, rw http.ResponseWriter, r *http.Request) {
-	id, ok := w.deps.Session(r)
-	if !ok || id == nil || id.Method == providers.MethodPIN {
+	id, err := w.deps.Session(r)
+	if v := (&view{Title: w.t(r, "phone.title"), Error: w.t(r, "err.unavailable")}); unavailable(rw, v, err) {
+		w.log.WarnContext(r.Context(), "pin phone: session unreadable", "request_id", refOf(r), "err", err)
+		w.render(rw, r, v)
+		return
+	}
+	if err != nil || id == nil || id.Method == providers.MethodPIN {
 		w.render(rw, r, &view{Title: w.t(r, "phone.title"), Intro: w.t(r, "phone.intro"), Error: w.t(r, "phone.login"),
 			Next: w.signIn(r, "/pin/phone"), Status: http.StatusUnauthorized})
 		return
@@ -359,6 +387,7 @@ func (w *Web) phone(_ providers.Finisher, rw http.ResponseWriter, r *http.Reques
 		p, until, err := w.svc.GeneratePhonePIN(r.Context(), id, pin.PhoneValidity(r.PostFormValue("validity")))
 		if err != nil {
 			w.explain(r, v, err)
+			unavailable(rw, v, err)
 		} else {
 			v = &view{Title: v.Title, Notice: text(w.lang(r), "phone.done", map[string]string{
 				"pin": p, "until": until.In(w.deps.Location).Format("02/01/2006 15:04")})}
@@ -392,6 +421,7 @@ func (w *Web) convert(_ providers.Finisher, rw http.ResponseWriter, r *http.Requ
 		if err != nil {
 			w.explain(r, v, err)
 			v.Status = http.StatusBadRequest
+			unavailable(rw, v, err)
 		} else {
 			v = &view{Title: v.Title, Notice: w.t(r, "convert.done"), Links: w.links(r)}
 		}

@@ -128,7 +128,7 @@ var catalogue = ui.Pairs{
 	"err.needs_strong_login": {"Serve un accesso con SPID, CIE o CNS.", "You need to sign in with SPID, CIE or CNS."},
 	"err.login_expired":      {"La richiesta di accesso è scaduta: torna al servizio e riprova.", "The sign-in request has expired: go back to the service and try again."},
 	"err.csrf":               {"Il modulo è scaduto: ricarica la pagina e riprova.", "The form has expired: reload it and try again."},
-	"err.unavailable":        {"Servizio momentaneamente non disponibile: riprova più tardi.", "Service temporarily unavailable: try again later."},
+	"err.unavailable":        {"Il servizio è temporaneamente non disponibile. Riprova tra poco.", "The service is temporarily unavailable. Please try again shortly."},
 	"err.fields":             {"Il modulo contiene errori: correggi i campi indicati.", "The form has errors: correct the fields shown."},
 	"err.two_contacts":       {"Indica almeno due dei tre contatti registrati (cellulare, e-mail, PEC).", "Give at least two of your three registered contacts (mobile, e-mail, PEC)."},
 

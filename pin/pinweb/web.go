@@ -28,9 +28,10 @@ type Deps struct {
 	CSRF CSRF
 	// Lang returns the person's language, "it" or "en" (default: always "it").
 	Lang func(r *http.Request) string
-	// Session returns the identity of the broker session, if any (for the PIN telefonico,
-	// which needs a SPID, CIE or CNS login).
-	Session func(r *http.Request) (*providers.Identity, bool)
+	// Session returns the identity of the broker session (for the PIN telefonico, which
+	// needs a SPID, CIE or CNS login): nil without one, an error wrapping
+	// providers.ErrUnavailable when the store could not say.
+	Session func(r *http.Request) (*providers.Identity, error)
 	// Authorize checks an operator's bearer token for a scope and names the operator.
 	Authorize func(r *http.Request, scope string) (operator string, ok bool)
 	// Logger is the structured log (default: discard).
@@ -80,7 +81,7 @@ func New(svc *pin.Service, deps Deps) (*Web, error) {
 		deps.Lang = func(*http.Request) string { return "it" }
 	}
 	if deps.Session == nil {
-		deps.Session = func(*http.Request) (*providers.Identity, bool) { return nil, false }
+		deps.Session = func(*http.Request) (*providers.Identity, error) { return nil, nil }
 	}
 	if deps.Authorize == nil {
 		deps.Authorize = func(*http.Request, string) (string, bool) { return "", false }

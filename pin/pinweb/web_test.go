@@ -86,7 +86,7 @@ func newFixture(t testing.TB) *fixture {
 		ChooserURL: func(id string) string { return "/login/" + id },
 		LoginURL:   func(next string) string { return "/accedi?next=" + next },
 		Lang:       func(r *http.Request) string { return r.Header.Get("Accept-Language") },
-		Session:    func(*http.Request) (*providers.Identity, bool) { return fx.session, fx.session != nil },
+		Session:    func(*http.Request) (*providers.Identity, error) { return fx.session, nil },
 		Authorize: func(r *http.Request, scope string) (string, bool) {
 			tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if tok == scope {

@@ -49,6 +49,11 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 	}
 	relayState := r.PostForm.Get("RelayState")
 	rec, err := p.peekRequest(ctx, relayState)
+	if errors.Is(err, providers.ErrUnavailable) {
+		p.audit(ctx, "spid.response", "", map[string]any{"outcome": "unavailable", "error": err.Error(), "xml": string(raw)})
+		fail("", userError(err))
+		return
+	}
 	if err != nil {
 		p.audit(ctx, "spid.response", "", map[string]any{"outcome": "unsolicited", "error": err.Error(), "xml": string(raw)})
 		fail("", &providers.UserError{Code: "spid.unknown_request", Err: err})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,10 @@ type Deps struct {
 	// layout (CSP-compatible: no inline script). Default: a plain bilingual form whose visible
 	// button works without JavaScript.
 	PostForm func(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error
+	// Unavailable answers a logout message that the store could not serve: 503, Retry-After
+	// and the broker's page saying the service is temporarily unavailable. Default: the same
+	// in plain bilingual text.
+	Unavailable func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // spSettings are the resolved SP identity and endpoints.
@@ -99,6 +104,13 @@ func New(cfg *Config, deps Deps) (*Provider, error) {
 	if deps.PostForm == nil {
 		deps.PostForm = func(w http.ResponseWriter, _ *http.Request, action string, fields map[string]string) error {
 			return samlx.WritePOSTForm(w, action, fields)
+		}
+	}
+	if deps.Unavailable == nil {
+		deps.Unavailable = func(w http.ResponseWriter, _ *http.Request, _ error) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(store.OutageRetryAfter/time.Second)))
+			http.Error(w, "Servizio temporaneamente non disponibile: riprova tra poco. / "+
+				"The service is temporarily unavailable: please try again shortly.", http.StatusServiceUnavailable)
 		}
 	}
 	sp, err := resolveSP(cfg, deps.BaseURL)

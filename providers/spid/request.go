@@ -166,6 +166,11 @@ func (p *Provider) peekRequest(ctx context.Context, relayState string) (*request
 		return nil, fmt.Errorf("spid: missing or malformed RelayState: %w", providers.ErrLoginExpired)
 	}
 	b, err := p.deps.Store.Get(ctx, requestKeyPrefix+relayState)
+	if store.IsOutage(err) {
+		// The store failing says nothing about the request: "temporarily unavailable", never
+		// "does not match a sign-in in progress".
+		return nil, fmt.Errorf("spid: read request: %w: %w", providers.ErrUnavailable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("spid: unknown, expired or replayed request: %w: %w", providers.ErrLoginExpired, err)
 	}

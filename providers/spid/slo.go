@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -144,7 +145,11 @@ func (p *Provider) serveSLO(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = p.finishLogout(ctx, w, r, msg, relayState)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, providers.ErrUnavailable):
+		p.log.Warn("spid: slo unavailable", "err", err)
+		p.deps.Unavailable(w, r, err)
+	case err != nil:
 		p.log.Warn("spid: slo refused", "err", err)
 		http.Error(w, "invalid logout message", http.StatusBadRequest)
 	}
@@ -271,8 +276,14 @@ func (p *Provider) answerLogoutRequest(ctx context.Context, w http.ResponseWrite
 
 // finishLogout checks the IdP's LogoutResponse against our pending request and redirects.
 func (p *Provider) finishLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, m *sloMessage, relayState string) error {
+	if relayState == "" {
+		return fmt.Errorf("no logout RelayState: %w", providers.ErrLoginExpired)
+	}
 	b, err := p.deps.Store.Take(ctx, sloKeyPrefix+relayState)
-	if err != nil || relayState == "" {
+	if store.IsOutage(err) {
+		return fmt.Errorf("spid: take logout: %w: %w", providers.ErrUnavailable, err)
+	}
+	if err != nil {
 		return fmt.Errorf("unknown logout RelayState: %w", providers.ErrLoginExpired)
 	}
 	var rec sloRecord
