@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/inps/sportello/broker/store"
 )
 
 // Rule is a limit per window; a zero Limit turns the rule off.
@@ -39,10 +41,15 @@ type HTTPOptions struct {
 	// MaxFormBytes bounds how much of a form body is read to find client_id (default 64 KiB);
 	// the body is handed on unchanged.
 	MaxFormBytes int64
-	// FailClosed answers 503 when the store fails, instead of letting the request through.
+	// FailClosed answers 503 when the store fails, instead of letting the request through:
+	// "temporarily unavailable" with Retry-After store.OutageRetryAfter, never "too many
+	// requests" (the person sent none too many).
 	FailClosed bool
 	// Page writes the refusal for browsers (Accept: text/html); nil writes a short text.
 	Page func(w http.ResponseWriter, r *http.Request, retryAfter time.Duration)
+	// Unavailable writes the fail-closed answer for browsers (the broker's page saying the
+	// service is temporarily unavailable); nil writes a short text that says so.
+	Unavailable func(w http.ResponseWriter, r *http.Request, retryAfter time.Duration)
 	// Logger receives refusals and store failures (default: discarded).
 	Logger *slog.Logger
 }
@@ -76,7 +83,8 @@ func (l *Limiter) Middleware(opts HTTPOptions) func(http.Handler) http.Handler {
 				if err != nil {
 					opts.Logger.Warn("rate limit store failure", "scope", opts.Scope, "err", err, "fail_closed", opts.FailClosed)
 					if opts.FailClosed {
-						refuse(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable; try again later", time.Second, nil)
+						refuse(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable; try again shortly",
+							store.OutageRetryAfter, opts.Unavailable)
 						return
 					}
 					break
@@ -102,6 +110,10 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, desc strin
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(status)
+		if status == http.StatusServiceUnavailable {
+			fmt.Fprintln(w, "Il servizio è temporaneamente non disponibile: riprova tra poco. / The service is temporarily unavailable: please try again shortly.")
+			return
+		}
 		fmt.Fprintln(w, "Troppe richieste: riprova tra poco. / Too many requests: please try again shortly.")
 		return
 	}

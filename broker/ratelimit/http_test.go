@@ -121,6 +121,42 @@ func (failing) Throttle(context.Context, string, store.Rate) (bool, time.Duratio
 	return false, 0, errors.New("connection refused")
 }
 
+// Failing closed is an outage, not a limit: 503 with the outage's Retry-After and a text that
+// says the service is temporarily unavailable, never "too many requests"; a browser gets the
+// Unavailable page when one is set.
+func TestFailClosedSaysTemporarilyUnavailable(t *testing.T) {
+	l := New(failing{}, Options{})
+	page := func(w http.ResponseWriter, _ *http.Request, retry time.Duration) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "unavailable page, retry "+retry.String())
+	}
+	for _, tc := range []struct {
+		name, accept string
+		page         func(http.ResponseWriter, *http.Request, time.Duration)
+		want         string
+	}{
+		{"a client gets the OAuth JSON error", "application/json", nil, `"temporarily_unavailable"`},
+		{"a browser without a page gets the text", "text/html", nil, "The service is temporarily unavailable"},
+		{"a browser gets the Unavailable page", "text/html", page, "unavailable page, retry 30s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := l.Middleware(HTTPOptions{PerAddress: Rule{1, time.Minute}, FailClosed: true, Unavailable: tc.page,
+				Page: func(http.ResponseWriter, *http.Request, time.Duration) { t.Error("the 429 page drew an outage") }})(&echo{})
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Accept", tc.accept)
+			h.ServeHTTP(w, r)
+			body := w.Body.String()
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "30" || !strings.Contains(body, tc.want) {
+				t.Fatalf("%d Retry-After %q: %s", w.Code, w.Header().Get("Retry-After"), body)
+			}
+			if strings.Contains(body, "Too many") || strings.Contains(body, "Troppe") {
+				t.Fatalf("an outage answered as a limit: %s", body)
+			}
+		})
+	}
+}
+
 func TestAStoreFailureFailsOpenUnlessFailClosed(t *testing.T) {
 	l := New(failing{}, Options{})
 	for _, closed := range []bool{false, true} {
