@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -107,12 +108,38 @@ func (b *Broker) showOnIssuer(w http.ResponseWriter, r *http.Request, v errorVie
 		err = b.store.Put(r.Context(), "errpage:"+ref, mustMarshal(v), errorPageTTL)
 	}
 	if err != nil {
-		// The store is down: say so on this origin, without assets rather than not at all.
-		b.log.ErrorContext(r.Context(), "error page hand-back failed", "error", err)
-		http.Error(w, b.catalogue.T(b.pickLang(r, v.LoginLang), "broker.unavailable"), http.StatusServiceUnavailable)
+		// The store is down, so whatever happened, the service is unavailable: the issuer
+		// origin says so with a page that needs nothing stored.
+		b.log.ErrorContext(r.Context(), "error page hand-back failed", "error", err, "code", v.Code)
+		q := url.Values{"ui_locales": {v.LoginLang}, "ref": {v.Ref}}
+		http.Redirect(w, r, b.issuer+pathLoginUnavailable+"?"+q.Encode(), http.StatusSeeOther) //nolint:gosec // the issuer's own page
 		return
 	}
 	http.Redirect(w, r, b.issuer+pathLoginError+"?"+url.Values{"ref": {ref}}.Encode(), http.StatusSeeOther) //nolint:gosec // the issuer's own page with a random reference
+}
+
+// pathLoginUnavailable shows, on the issuer origin, that the service is unavailable: the
+// hand-back of a page from the mTLS origin when the store cannot keep it.
+const pathLoginUnavailable = "/login/unavailable"
+
+// requestRef is what a request reference looks like (requestID): a page shows no other text.
+var requestRef = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// loginUnavailableHTTP serves /login/unavailable?ui_locales=&ref=: the one page it shows says
+// that the service is temporarily unavailable (503, Retry-After), with the reference of the
+// request that failed; nothing of the query but a language and a well-formed reference.
+func (b *Broker) loginUnavailableHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		b.errorPage(w, r, http.StatusMethodNotAllowed, "status.method", errors.New("method not allowed"))
+		return
+	}
+	q := r.URL.Query()
+	ref := q.Get("ref")
+	if !requestRef.MatchString(ref) {
+		ref = requestID(r.Context())
+	}
+	b.drawError(w, r, errorView{Status: http.StatusServiceUnavailable, Code: "broker.unavailable", LoginLang: q.Get("ui_locales"), Ref: ref})
 }
 
 // loginErrorHTTP serves /login/error?ref=: the page showOnIssuer kept, with its status.

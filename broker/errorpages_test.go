@@ -155,3 +155,34 @@ func TestMTLSOriginHandsEveryPageBack(t *testing.T) {
 		t.Fatalf("a forged reference: %d", rec.Code)
 	}
 }
+
+// When the store cannot keep a page for the hand-back, the issuer origin still says what is
+// true — the service is temporarily unavailable (503, Retry-After) — and shows nothing of the
+// query but a language and a well-formed reference: a crafted link carries no text of its own.
+func TestTheUnavailablePageShowsOnlyItsOwnMessage(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	for _, tt := range []struct{ name, query, lang, want, never string }{
+		{"in the login's language with the reference", "ui_locales=en&ref=abc-12", "", "temporarily unavailable", ""},
+		{"in Italian by default", "ref=abc-12", "", "temporaneamente non disponibile", ""},
+		{"a reference with markup is replaced", "ui_locales=en&ref=" + url.QueryEscape(`<b>call 0000</b>`), "", "temporarily unavailable", "call 0000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Get(tb.URL + pathLoginUnavailable + "?" + tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body := string(b)
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d Retry-After %q %.1500s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+			}
+			if tt.never != "" && strings.Contains(body, tt.never) {
+				t.Fatalf("the page shows the query's text:\n%s", body)
+			}
+			if tt.never == "" && !strings.Contains(body, `class="sp-ref">abc-12<`) {
+				t.Fatalf("no reference:\n%s", body)
+			}
+		})
+	}
+}

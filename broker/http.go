@@ -57,6 +57,7 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle("/logged-out", b.withCommon(http.HandlerFunc(b.loggedOutHTTP), "logged_out"))
 	mux.Handle("/login/done", b.withCommon(http.HandlerFunc(b.doneHTTP), "login_done"))
 	mux.Handle(pathLoginError, b.withCommon(http.HandlerFunc(b.loginErrorHTTP), "login_error"))
+	mux.Handle(pathLoginUnavailable, b.withCommon(http.HandlerFunc(b.loginUnavailableHTTP), "login_unavailable"))
 	mux.Handle(pathSignIn, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.signInHTTP)), "signin"))
 	mux.Handle(pathSignInDone, b.withCommon(http.HandlerFunc(b.signInDoneHTTP), "signin_done"))
 	mux.Handle("/", b.withCommon(http.HandlerFunc(b.notFoundHTTP), "not_found")) // ui: a page for unknown addresses

@@ -25,8 +25,8 @@ func Messages() map[string]map[string]string {
 			"en": "The SPID security level used is not enough for this service. Please sign in with a higher SPID level.",
 		},
 		"spid.unavailable": {
-			"it": "Il servizio SPID è temporaneamente non disponibile. Riprova più tardi.",
-			"en": "Signing in with SPID is temporarily unavailable. Please try again later.",
+			"it": "L'accesso con SPID è temporaneamente non disponibile. Riprova tra poco.",
+			"en": "Signing in with SPID is temporarily unavailable. Please try again shortly.",
 		},
 		"spid.idp_error": {
 			"it": "Il gestore di identità SPID non ha completato l'autenticazione.",
