@@ -77,6 +77,10 @@ func TestSurvivalRedisUnreachable(t *testing.T) {
 			if resp.StatusCode != c.want || (c.want == 503 && body["error"] != "temporarily_unavailable") {
 				t.Errorf("%s %s: %d %v, want %d", c.path, c.form.Get("grant_type"), resp.StatusCode, body["error"], c.want)
 			}
+			// A client knows when to try again (RFC 9110 §10.2.3): as long as a failover.
+			if retry := resp.Header.Get("Retry-After"); c.want == 503 && retry != "30" {
+				t.Errorf("%s %s: Retry-After %q, want 30", c.path, c.form.Get("grant_type"), retry)
+			}
 		}
 		for _, path := range []string{"/.well-known/openid-configuration", pathJWKS} {
 			if got, _ := status(t, tb.URL, path); got != 200 {

@@ -73,6 +73,8 @@ type devExtras struct {
 	notifier   providers.Notifier
 	auditOut   io.Writer // the audit trail when audit.file is empty (default os.Stderr)
 	bannerOut  io.Writer // where the banner goes (default os.Stdout)
+	// wrapStore, when set, wraps the store every component uses (tests cut it mid-login).
+	wrapStore func(store.Store) store.Store
 }
 
 // serve builds the broker from cfg and runs its listeners until ctx ends (graceful shutdown).
@@ -100,7 +102,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err := tr.instrumentRedis(raw); err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
-	st, err := store.Instrument(raw, mx.reg)
+	var shared store.Store = raw
+	if dev != nil && dev.wrapStore != nil {
+		shared = dev.wrapStore(raw)
+	}
+	st, err := store.Instrument(shared, mx.reg)
 	if err != nil {
 		return err
 	}

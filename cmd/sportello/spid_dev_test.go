@@ -31,6 +31,14 @@ func spidLogin(t *testing.T, issuer, idp, acr, level, action string) (*http.Resp
 
 func spidLoginAs(t *testing.T, c *http.Client, issuer, idp, acr, level, action, user string) (*http.Response, string) {
 	t.Helper()
+	page, v := spidToACS(t, c, issuer, idp, acr, level, action, user)
+	return submit(t, c, page, nil), v
+}
+
+// spidToACS is spidLoginAs up to the IdP's answer: the auto-submitting form that carries the
+// SAMLResponse to the broker's ACS, not yet posted.
+func spidToACS(t *testing.T, c *http.Client, issuer, idp, acr, level, action, user string) (*http.Response, string) {
+	t.Helper()
 	v := oauth2.GenerateVerifier()
 	resp, err := c.Get(authURL(issuer, issuer+"/dev/spid/"+idp, acr, v))
 	if err != nil {
@@ -48,9 +56,8 @@ func spidLoginAs(t *testing.T, c *http.Client, issuer, idp, acr, level, action, 
 		}
 		page = submit(t, c, page, nil) // the HTTP-POST binding's auto-submitting form
 	}
-	resp = submit(t, c, page, url.Values{"username": {user}, "password": {"test-password"}, "level": {level}, "action": {action}})
 	// The IdP answers with an auto-submitting form carrying SAMLResponse to the broker's ACS.
-	return submit(t, c, resp, nil), v
+	return submit(t, c, page, url.Values{"username": {user}, "password": {"test-password"}, "level": {level}, "action": {action}}), v
 }
 
 func TestDevModeSPID(t *testing.T) {
