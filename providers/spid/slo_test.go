@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -199,5 +202,46 @@ func TestTraceFileGetsTheAgIDTrace(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the ordinary log holds %q:\n%s", secret, logs)
 		}
+	}
+}
+
+// The IdP's LogoutResponse arriving while the store is cut is "temporarily unavailable" (503,
+// Retry-After), not an invalid logout message; it consumes nothing, so the same response
+// completes the logout once the store answers again, and only then is it used up.
+func TestLogoutResponseDuringAStoreOutage(t *testing.T) {
+	cut := storetest.NewCutStore(memory.New(memory.Options{}))
+	e := newEnvWithStore(t, cut)
+	e.login(t, "demo", "slo-outage", providers.SpidL2, creds("RSSMRA80A01H501U"))
+	id := e.fin.last(t).Identity
+	if id == nil {
+		t.Fatal("login failed")
+	}
+	rec := httptest.NewRecorder()
+	if err := e.sp.Logout(rec, httptest.NewRequest(http.MethodGet, "/logout", nil), id, "http://127.0.0.1:9000/"); err != nil {
+		t.Fatal(err)
+	}
+	c := noRedirects(e.client(t))
+	resp, err := c.Get(rec.Header().Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("idp slo: %v %v", err, resp)
+	}
+	back := resp.Header.Get("Location")
+	cut.Before(func(op, key string) bool { return strings.HasPrefix(key, sloKeyPrefix) })
+	resp, err = c.Get(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" ||
+		!strings.Contains(string(body), "temporarily unavailable") || strings.Contains(string(body), "invalid") {
+		t.Fatalf("during the outage: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	cut.Before(nil)
+	if resp, err = c.Get(back); err != nil || resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "http://127.0.0.1:9000/" {
+		t.Fatalf("after the outage: %v %+v", err, resp)
+	}
+	if resp, _ = c.Get(back); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the response replayed after the logout: HTTP %d", resp.StatusCode)
 	}
 }
