@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/inps/sportello/broker/store/storetest"
 )
 
 // body reads and closes a response body.
@@ -161,4 +163,55 @@ func mustRequestWithCookies(t *testing.T, br *browser, base string) *http.Reques
 		r.AddCookie(c)
 	}
 	return r
+}
+
+// The end of the broker's sign-in and a handed-back error page, read while the store is cut,
+// say that the service is temporarily unavailable (503, Retry-After), not that the sign-in
+// expired; what was there is still there once the store answers.
+func TestSignInEndDuringAStoreOutage(t *testing.T) {
+	cut := storetest.NewCutStore(memStore(t))
+	tb := newTestBroker(t, cut)
+	br := newBrowser(t)
+	br.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == pathSignInDone || req.URL.Path == "/deleghe/" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err := br.Get(tb.URL + "/accedi?next=" + url.QueryEscape("/deleghe/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, resp)
+	resp, err = br.Get(resp.Request.URL.String() + "/test?hint=" + url.QueryEscape("RSSMRA80A01H501U:2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	done := resp.Header.Get("Location")
+	if !strings.Contains(done, pathSignInDone) {
+		t.Fatalf("not sent to %s: %d %q", pathSignInDone, resp.StatusCode, done)
+	}
+	cut.Before(func(string, string) bool { return true })
+	for _, u := range []string{done, tb.URL + pathLoginError + "?ref=any"} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Accept-Language", "en")
+		resp, err := br.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page := body(t, resp); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" ||
+			!strings.Contains(page, "temporarily unavailable") || strings.Contains(page, "expired") {
+			t.Fatalf("%s during the outage: %d Retry-After %q %.1500s", u, resp.StatusCode, resp.Header.Get("Retry-After"), page)
+		}
+	}
+	cut.Before(nil)
+	resp, err = br.Get(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/deleghe/" {
+		t.Fatalf("after the outage: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }
