@@ -352,7 +352,7 @@ func (b *Broker) getLogin(ctx context.Context, id string) (*loginRecord, error) 
 }
 
 // providerForHint finds the provider an idp= hint names: a provider id or method (pin, cie,
-// cns) or one of a provider's options (a SPID IdP entityID).
+// cns) or one of a provider's options (a SPID IdP entityID, or its short name).
 func (b *Broker) providerForHint(hint string) (providers.Provider, string) {
 	if p, ok := b.provByID[hint]; ok {
 		return p, ""
@@ -365,8 +365,8 @@ func (b *Broker) providerForHint(hint string) (providers.Provider, string) {
 	for _, p := range b.provs {
 		if ol, ok := p.(providers.OptionLister); ok {
 			for _, o := range ol.Options() {
-				if o.Hint == hint {
-					return p, hint
+				if o.Hint == hint || (o.Alias != "" && o.Alias == hint) {
+					return p, o.Hint
 				}
 			}
 		}

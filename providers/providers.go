@@ -126,7 +126,10 @@ type Provider interface {
 // chooser and selectable with the idp= hint of /authorize.
 type Option struct {
 	// Hint is the value of idp= that selects it (for SPID: the IdP entityID).
-	Hint    string
+	Hint string
+	// Alias, when set, selects it on idp= as well (for SPID: the IdP's configured short
+	// name); the provider is still given Hint.
+	Alias   string
 	Name    string
 	LogoURL string
 }

@@ -35,12 +35,24 @@ func spidLoginAs(t *testing.T, c *http.Client, issuer, idp, acr, level, action, 
 	return submit(t, c, page, nil), v
 }
 
+// spidLoginHint logs in at the dev IdP that /authorize's idp=hint selects.
+func spidLoginHint(t *testing.T, c *http.Client, issuer, hint, acr, level, action, user string) (*http.Response, string) {
+	t.Helper()
+	page, v := spidToACSHint(t, c, issuer, hint, acr, level, action, user)
+	return submit(t, c, page, nil), v
+}
+
 // spidToACS is spidLoginAs up to the IdP's answer: the auto-submitting form that carries the
 // SAMLResponse to the broker's ACS, not yet posted.
 func spidToACS(t *testing.T, c *http.Client, issuer, idp, acr, level, action, user string) (*http.Response, string) {
 	t.Helper()
+	return spidToACSHint(t, c, issuer, issuer+"/dev/spid/"+idp, acr, level, action, user)
+}
+
+func spidToACSHint(t *testing.T, c *http.Client, issuer, hint, acr, level, action, user string) (*http.Response, string) {
+	t.Helper()
 	v := oauth2.GenerateVerifier()
-	resp, err := c.Get(authURL(issuer, issuer+"/dev/spid/"+idp, acr, v))
+	resp, err := c.Get(authURL(issuer, hint, acr, v))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +108,34 @@ func TestDevModeSPID(t *testing.T) {
 			t.Fatalf("cancel: %d %s %.1500s", resp.StatusCode, resp.Header.Get("Location"), body)
 		}
 	})
+}
+
+// idp=demo and idp=test, the names GET /dev/spid/ lists, select those IdPs as their entityIDs
+// do; a name no IdP has is still the "unknown identity provider" page.
+func TestDevModeSPIDByShortName(t *testing.T) {
+	issuer, _ := devBroker(t)
+	for _, name := range []string{"demo", "test"} {
+		t.Run("idp="+name, func(t *testing.T) {
+			resp, v := spidLoginHint(t, client(t, "", ""), issuer, name, "https://www.spid.gov.it/SpidL2", "2", "login", "RSSMRA80A01H501U")
+			claims := tokenClaims(t, issuer, callbackCode(t, resp), v)
+			if claims["spid_idp"] != issuer+"/dev/spid/"+name || claims["fiscal_number"] != "RSSMRA80A01H501U" {
+				t.Fatalf("claims = %v", claims)
+			}
+		})
+	}
+	for _, hint := range []string{"nope", "Demo", issuer + "/dev/spid/nope"} {
+		t.Run("unknown idp="+hint, func(t *testing.T) {
+			resp, err := client(t, "", "").Get(authURL(issuer, hint, "https://www.spid.gov.it/SpidL2", oauth2.GenerateVerifier()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(body), "SAMLRequest") {
+				t.Fatalf("%d %.300s", resp.StatusCode, body)
+			}
+		})
+	}
 }
 
 // Laura Bianchi logs in with SPID and acts for Giuseppe Verdi (the dev delegation).

@@ -92,6 +92,10 @@ type IdPConfig struct {
 	// Name and LogoURL override what the chooser shows.
 	Name    string `yaml:"name"`
 	LogoURL string `yaml:"logo_url"`
+	// ShortName, when set, is accepted as idp=<short name> on /authorize like the IdP's
+	// entityID (dev mode: the dev IdPs' names, demo and test). SAML metadata and AgID's
+	// registry carry no such name, so it is only for a source holding exactly one IdP.
+	ShortName string `yaml:"short_name"`
 }
 
 // SPIDAttributes are the attribute names of the SPID technical rules.
@@ -104,6 +108,7 @@ var SPIDAttributes = []string{
 
 var (
 	phoneRe = regexp.MustCompile(`^\+39[0-9]{6,12}$`)
+	shortRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	ipaRe   = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
 	vatRe   = regexp.MustCompile(`^IT[0-9]{11}$|^[0-9]{11}$`)
 )
@@ -332,6 +337,7 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if len(c.IdPs) == 0 {
 		add(".idps", "at least one identity provider")
 	}
+	shortNames := map[string]bool{}
 	for i, idp := range c.IdPs {
 		p := fmt.Sprintf(".idps[%d]", i)
 		switch {
@@ -345,6 +351,16 @@ func (c *Config) Validate(path string, dev bool) []error {
 		if idp.Binding != "redirect" && idp.Binding != "post" {
 			add(p+".binding", "must be redirect or post")
 		}
+		switch {
+		case idp.ShortName == "":
+		case !shortRe.MatchString(idp.ShortName):
+			add(p+".short_name", "1 to 32 lower-case letters, digits, - or _, starting with a letter or digit")
+		case reservedHints[idp.ShortName]:
+			add(p+".short_name", "%q selects another credential on /authorize", idp.ShortName)
+		case shortNames[idp.ShortName]:
+			add(p+".short_name", "duplicate %q", idp.ShortName)
+		}
+		shortNames[idp.ShortName] = true
 	}
 	if c.MetadataRefresh < time.Minute {
 		add(".metadata_refresh", "at least 1m")
@@ -364,6 +380,10 @@ func (c *Config) Validate(path string, dev bool) []error {
 	return errs
 }
 
+// reservedHints are the idp= values the broker gives the credentials themselves (provider ids
+// and methods): an IdP short name equal to one would never be reached.
+var reservedHints = map[string]bool{"spid": true, "cie": true, "cns": true, "pin": true}
+
 // acsIndex returns the AttributeConsumingServiceIndex asked in AuthnRequests.
 func (c *Config) acsIndex() int {
 	if c.AttributeServiceIndex != nil {
@@ -377,7 +397,8 @@ func (c *Config) minACR() string { return providers.ACRForLevel(c.MinLevel) }
 
 // DevConfig is the dev-mode section: the committed dev SP key (testdataDir is the repository's
 // testdata/spid), the two dev IdPs of baseURL loaded from their metadata URLs (demo on
-// HTTP-Redirect, test on HTTP-POST), public SP profile with IPA code "inps".
+// HTTP-Redirect, test on HTTP-POST) with their names as short names (idp=demo, idp=test),
+// public SP profile with IPA code "inps".
 func DevConfig(baseURL, testdataDir string) *Config {
 	base := strings.TrimRight(baseURL, "/")
 	c := &Config{
@@ -391,8 +412,8 @@ func DevConfig(baseURL, testdataDir string) *Config {
 		Contact: Contact{Email: "spid@inps.example.it", Phone: "+390659051"},
 		IPACode: "inps",
 		IdPs: []IdPConfig{
-			{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect"},
-			{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post"},
+			{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect", ShortName: "demo"},
+			{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post", ShortName: "test"},
 		},
 		MetadataRefresh: time.Hour,
 	}

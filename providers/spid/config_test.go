@@ -87,6 +87,16 @@ func TestConfigRules(t *testing.T) {
 		{"min_level is 1..3", func(s string) string { return s + "min_level: 4\n" }, false, "providers.spid.min_level"},
 		{"clock skew at most 5m", func(s string) string { return strings.Replace(s, "clock_skew: 30s", "clock_skew: 1h", 1) }, false, "providers.spid.clock_skew"},
 		{"durations are Go durations", func(s string) string { return strings.Replace(s, "clock_skew: 30s", "clock_skew: soon", 1) }, false, "providers.spid.clock_skew"},
+		{"a short name is a lower-case token", func(s string) string {
+			return strings.Replace(s, "binding: post", "binding: post\n    short_name: Poste ID", 1)
+		}, false, "providers.spid.idps[1].short_name"},
+		{"a short name never shadows a credential's own idp= value", func(s string) string {
+			return strings.Replace(s, "binding: post", "binding: post\n    short_name: cie", 1)
+		}, false, "providers.spid.idps[1].short_name"},
+		{"short names are unique", func(s string) string {
+			s = strings.Replace(s, "metadata_url: https://idp.example/metadata", "metadata_url: https://idp.example/metadata\n    short_name: demo", 1)
+			return strings.Replace(s, "binding: post", "binding: post\n    short_name: demo", 1)
+		}, false, "providers.spid.idps[1].short_name"},
 		{"key and certificate are required", func(s string) string { return strings.Replace(s, "key_file: sp.key\n", "", 1) }, false, "providers.spid.key_file"},
 	}
 	for _, row := range rows {

@@ -188,17 +188,17 @@ func (p *Provider) Routes() []string { return []string{"/spid/"} }
 func (p *Provider) IdPs() []IdPInfo {
 	var out []IdPInfo
 	for _, idp := range p.registry.List(context.Background()) {
-		out = append(out, IdPInfo{EntityID: idp.EntityID, Name: idp.Name, LogoURL: idp.LogoURL})
+		out = append(out, IdPInfo{EntityID: idp.EntityID, Name: idp.Name, LogoURL: idp.LogoURL, ShortName: idp.ShortName})
 	}
 	return out
 }
 
 // Options lists the identity providers for the broker's chooser and its idp= hint (the
-// hint is the IdP entityID).
+// hint is the IdP entityID; its configured short name, when it has one, is an alias).
 func (p *Provider) Options() []providers.Option {
 	var out []providers.Option
 	for _, idp := range p.IdPs() {
-		out = append(out, providers.Option{Hint: idp.EntityID, Name: idp.Name, LogoURL: idp.LogoURL})
+		out = append(out, providers.Option{Hint: idp.EntityID, Alias: idp.ShortName, Name: idp.Name, LogoURL: idp.LogoURL})
 	}
 	return out
 }

@@ -29,6 +29,8 @@ type IdP struct {
 	EntityID string
 	Name     string
 	LogoURL  string
+	// ShortName is the configured short name, also accepted as idp= (empty: entityID only).
+	ShortName string
 	// SSO and SLO map a binding URI to a Location.
 	SSO map[string]string
 	SLO map[string]string
@@ -40,9 +42,10 @@ type IdP struct {
 
 // IdPInfo is what the chooser shows for an IdP.
 type IdPInfo struct {
-	EntityID string `json:"entity_id"`
-	Name     string `json:"name"`
-	LogoURL  string `json:"logo_url,omitempty"`
+	EntityID  string `json:"entity_id"`
+	Name      string `json:"name"`
+	LogoURL   string `json:"logo_url,omitempty"`
+	ShortName string `json:"short_name,omitempty"`
 }
 
 // source is one configured metadata location and its last good copy.
@@ -155,6 +158,9 @@ func (r *Registry) load(ctx context.Context, s *source) error {
 	if err == nil {
 		var idps []*IdP
 		idps, err = parseIdPMetadata(raw, s.sigCert, r.now())
+		if err == nil && s.cfg.ShortName != "" && len(idps) != 1 {
+			err = fmt.Errorf("short_name %q names one IdP, the metadata holds %d", s.cfg.ShortName, len(idps))
+		}
 		if err == nil {
 			binding := samlx.BindingRedirect
 			if s.cfg.Binding == "post" {
@@ -168,6 +174,7 @@ func (r *Registry) load(ctx context.Context, s *source) error {
 				if s.cfg.LogoURL != "" {
 					idp.LogoURL = s.cfg.LogoURL
 				}
+				idp.ShortName = s.cfg.ShortName
 				if idp.SSO[binding] == "" {
 					err = fmt.Errorf("idp %s has no SingleSignOnService for %s", idp.EntityID, binding)
 				}

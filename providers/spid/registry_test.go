@@ -164,6 +164,36 @@ func TestRegistryReadsAnEntitiesDescriptor(t *testing.T) {
 	}
 }
 
+func TestAShortNameNamesASourceOfOneIdP(t *testing.T) {
+	one := filepath.Join(t.TempDir(), "demo.xml")
+	if err := os.WriteFile(one, devMetadata(t, "demo", "dev-idp-demo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRegistry(t, []IdPConfig{{MetadataFile: one, Binding: "redirect", ShortName: "demo"}}, http.DefaultClient, &testClock{t: t0})
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.List(context.Background()); len(got) != 1 || got[0].ShortName != "demo" || got[0].EntityID != "https://idp.example/dev/spid/demo" {
+		t.Fatalf("%+v", got)
+	}
+
+	// An aggregate (AgID's registry) has no short name per IdP: one name for all is refused.
+	a := string(devMetadata(t, "demo", "dev-idp-demo"))
+	b := string(devMetadata(t, "other", "dev-idp-test"))
+	strip := func(s string) string { return s[strings.Index(s, "?>")+2:] }
+	all := filepath.Join(t.TempDir(), "all.xml")
+	if err := os.WriteFile(all, []byte(`<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">`+strip(a)+strip(b)+`</md:EntitiesDescriptor>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = newTestRegistry(t, []IdPConfig{{MetadataFile: all, Binding: "redirect", ShortName: "demo"}}, http.DefaultClient, &testClock{t: t0})
+	if err := r.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "short_name") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := r.List(context.Background()); len(got) != 0 {
+		t.Fatalf("%+v", got)
+	}
+}
+
 func TestDevIdPListHandler(t *testing.T) {
 	e := newEnv(t)
 	resp, err := e.srv.Client().Get(e.base + "/dev/spid/")
