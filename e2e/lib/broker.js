@@ -1,10 +1,11 @@
 'use strict';
-// Builds cmd/sportello and runs `sportello dev` on free ports with a fresh data directory.
+// Builds cmd/sportello and runs `sportello dev` on free ports with a fresh data directory, both
+// in the process's private temporary folder (lib/scratch.js), removed when the process ends.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
+const { tempDir, onExit } = require('./scratch');
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -24,8 +25,7 @@ let binary;
 /** build compiles the broker once per run. */
 function build() {
   if (!binary) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sportello-e2e-bin-'));
-    binary = path.join(dir, 'sportello');
+    binary = path.join(tempDir('bin'), 'sportello');
     execFileSync('go', ['build', '-o', binary, './cmd/sportello'], { cwd: root, stdio: 'inherit' });
   }
   return binary;
@@ -43,26 +43,38 @@ async function waitReady(url, ms) {
   throw new Error('sportello dev did not become ready at ' + url);
 }
 
-/** startBroker runs sportello dev; stop() ends it. The log is kept in logFile. */
+/**
+ * startBroker runs sportello dev; stop() ends it and removes its data directory (logFile, the
+ * log, is in it). A broker still running when the process ends is killed.
+ */
 async function startBroker() {
   const bin = build();
   const httpPort = await freePort();
   const mtlsPort = await freePort();
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'sportello-e2e-data-'));
+  const data = tempDir('data');
   const logFile = path.join(data, 'sportello.log');
   const log = fs.openSync(logFile, 'a');
   const proc = spawn(bin, ['dev', '--http', `127.0.0.1:${httpPort}`, '--mtls', `127.0.0.1:${mtlsPort}`, '--data', data],
     { cwd: root, stdio: ['ignore', log, log] });
+  const forget = onExit(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
   const url = `http://127.0.0.1:${httpPort}`;
-  await waitReady(url, 90_000);
+  try {
+    await waitReady(url, 90_000);
+  } catch (err) {
+    // The log goes with the data directory: show its end here.
+    console.error(fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n'));
+    throw err;
+  }
   return {
     url,
     mtls: `https://127.0.0.1:${mtlsPort}`,
     logFile,
     async stop() {
       proc.kill('SIGTERM');
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+      await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', r)));
+      forget();
       fs.closeSync(log);
+      fs.rmSync(data, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startBroker } = require('../lib/broker');
 const { startRP } = require('../lib/rp');
-const { launch, canUsePolicies } = require('../lib/browser');
+const { launch, whyNoCertificates } = require('../lib/browser');
 const { visit, watch, claims, followSAML } = require('../lib/checks');
 
 const L1 = 'https://www.spid.gov.it/SpidL1';
@@ -202,8 +202,8 @@ for (const lang of ['it', 'en']) {
 
     for (const [method, cert, cf] of [['cie', 'mario-rossi-cie', MARIO.cf], ['cns', 'giuseppe-verdi-cns', GIUSEPPE.cf]]) {
       test(`${method.toUpperCase()} login with the client certificate chosen by policy`, async (t) => {
-        if (!canUsePolicies()) {
-          skipOrFail(t, 'cannot write Chromium managed policies (/etc/chromium/policies/managed needs root)');
+        if (whyNoCertificates()) {
+          skipOrFail(t, whyNoCertificates());
           return;
         }
         const b = await launch({ lang, cert, certOrigin: broker.mtls });
@@ -300,8 +300,8 @@ for (const lang of ['it', 'en']) {
     });
 
     test('revoked CNS certificate: the reason and what to do', async (t) => {
-      if (!canUsePolicies()) {
-        skipOrFail(t, 'cannot write Chromium managed policies (/etc/chromium/policies/managed needs root)');
+      if (whyNoCertificates()) {
+        skipOrFail(t, whyNoCertificates());
         return;
       }
       const b = await launch({ lang, cert: 'revoked-crl', certOrigin: broker.mtls });

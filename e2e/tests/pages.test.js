@@ -8,7 +8,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startBroker } = require('../lib/broker');
 const { startRP } = require('../lib/rp');
-const { launch, canUsePolicies } = require('../lib/browser');
+const { launch, whyNoCertificates } = require('../lib/browser');
 const { visit, watch, followSAML } = require('../lib/checks');
 
 const L2 = 'https://www.spid.gov.it/SpidL2';
@@ -198,8 +198,8 @@ for (const lang of ['it', 'en']) {
     });
 
     test('certificate refusals are shown on the issuer origin, with their fonts, 10 times out of 10', async (t) => {
-      if (!canUsePolicies()) {
-        skipOrFail(t, 'cannot write Chromium managed policies (/etc/chromium/policies/managed needs root)');
+      if (whyNoCertificates()) {
+        skipOrFail(t, whyNoCertificates());
         return;
       }
       const b = await launch({ lang, cert: 'revoked-crl', certOrigin: broker.mtls });
