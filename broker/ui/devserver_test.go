@@ -26,7 +26,16 @@ var (
 	buildErr  error
 )
 
-// sportelloBinary builds cmd/sportello once per test run.
+// TestMain removes the binary sportelloBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildBin != "" {
+		_ = os.RemoveAll(filepath.Dir(buildBin))
+	}
+	os.Exit(code)
+}
+
+// sportelloBinary builds cmd/sportello once per test run, into a folder TestMain removes.
 func sportelloBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
