@@ -31,7 +31,8 @@ func TestServerDiesWithTheTestBinary(t *testing.T) {
 		redistest.StartProcess(t) // skips or fails with the install hint
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestOrphanChild$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	// The child is killed before its cleanups run: its temporary folders go in one of ours.
+	cmd.Env = append(os.Environ(), childEnv+"=1", "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
