@@ -15,8 +15,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/redistest"
 	"github.com/inps/sportello/providers"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // codeFault cuts st at one command of the exchange of code: the nth CompareAndSwap of the

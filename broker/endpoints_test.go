@@ -11,8 +11,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 const grantExchange = "urn:ietf:params:oauth:grant-type:token-exchange"

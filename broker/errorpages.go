@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui" // ui: static files
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

@@ -26,7 +26,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Key states in a KeySet.

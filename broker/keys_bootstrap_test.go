@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // The first start on a store whose replicas lag: the bootstrap write of the key set runs but

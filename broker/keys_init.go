@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // ErrNoKeySet: there is no usable key set (no active key for an algorithm). Outside dev mode

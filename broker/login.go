@@ -15,7 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

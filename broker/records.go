@@ -12,7 +12,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // codeRecord is an authorization code's state (key "code:<hash>"): issued, then taken by a

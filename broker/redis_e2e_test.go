@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store"
-	redisstore "github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store"
+	redisstore "github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 func redisStore(t testing.TB, srv redistest.Server) store.Store {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 
-	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 func withReuseGrace(d time.Duration) brokerOpt {

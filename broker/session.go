@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

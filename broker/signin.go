@@ -12,9 +12,9 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // body reads and closes a response body.

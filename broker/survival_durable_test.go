@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	redisstore "github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	redisstore "github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // A durable write (WaitReplicas) that no replica acknowledges in time fails with

@@ -11,9 +11,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store"
-	redisstore "github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store"
+	redisstore "github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // survivalRedis starts a real redis-server (with args) and a Store on it.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	redisstore "github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	redisstore "github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // Redis Sentinel with two replicas and durable writes (WAIT 1): the primary is killed while

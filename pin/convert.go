@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Conversion states.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Authorisations (abilitazioni) a municipality may ask for its officials, as they appear in

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

@@ -3,11 +3,11 @@ package delegation
 import (
 	"testing"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // BenchmarkRegisterAndActiveFor measures a registration (four CAS writes and a put-if-absent)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // reservationTTL bounds how long a registration may take between its reservation and its

@@ -5,11 +5,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // race registers reqs concurrently, each through its own Registry on st (as replicas do), and

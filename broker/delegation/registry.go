@@ -12,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/fiscalcode"
 )

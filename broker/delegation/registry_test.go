@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers/fiscalcode"
 )
 

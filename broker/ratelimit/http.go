@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Rule is a limit per window; a zero Limit turns the rule off.

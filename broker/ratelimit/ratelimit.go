@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // ErrBadRule is returned for a limit below 1 or a window below one millisecond.

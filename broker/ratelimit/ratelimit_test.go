@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	redisstore "github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	redisstore "github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 type clock struct {

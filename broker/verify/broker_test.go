@@ -26,10 +26,10 @@ import (
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
 	"github.com/inps/sportello/broker/verify"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // noCookies is a browser's cross-site POST: no cookie, and no redirect followed.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // Dev mode keeps its audit trail — every SAML message whole — off the console: by default in

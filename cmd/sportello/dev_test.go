@@ -6,7 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers/x509auth"
 	"html"

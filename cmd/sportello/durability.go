@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/store"
-	redisstore "github.com/inps/sportello/broker/store/redis"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
+	redisstore "github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/providers"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // config/example.yaml deployed as the README says — the files it names beside it (the fake

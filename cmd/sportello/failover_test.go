@@ -14,7 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // Redis Sentinel with the replica behind a link that delays the replication stream by

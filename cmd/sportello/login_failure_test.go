@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/pin"
 )
 

@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // The outage pages tell the truth: when the store fails in the middle of a login, the next

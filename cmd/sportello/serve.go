@@ -24,9 +24,9 @@ import (
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/broker/ratelimit"
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
 

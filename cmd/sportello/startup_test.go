@@ -13,9 +13,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid"
 )

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/inps/sportello/broker/store"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
 )
 
 // openConfiguredStore loads the configuration at path and opens its store, for the operators'

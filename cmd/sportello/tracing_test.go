@@ -12,8 +12,8 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/inps/sportello/broker/store/redistest"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // collector is an OTLP/HTTP trace receiver: it decodes what the exporter posts.

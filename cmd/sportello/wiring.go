@@ -16,10 +16,10 @@ import (
 	"sync/atomic"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	redisstore "github.com/inps/sportello/broker/store/redis"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	redisstore "github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/pin"
 )
 

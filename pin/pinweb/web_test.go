@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker/audit"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/notify"

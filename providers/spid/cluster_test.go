@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/redis"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )

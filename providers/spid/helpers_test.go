@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker/audit"
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/spid/internal/samlx"

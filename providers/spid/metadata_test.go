@@ -18,7 +18,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/spid/internal/samlx"

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
 )
 

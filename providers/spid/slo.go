@@ -11,7 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )

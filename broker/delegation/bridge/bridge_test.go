@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker/delegation"
-	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/internal/store/memory"
 )
 
 func TestChoicesCarryTheDelegatorAndTheEnd(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/broker/store/memory"
+	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/spid/internal/samlx"

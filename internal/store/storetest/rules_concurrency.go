@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // racers is how many goroutines race on one key.

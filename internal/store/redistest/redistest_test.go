@@ -10,7 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 func TestProcessStopsRestartsAndLeavesNoOrphan(t *testing.T) {

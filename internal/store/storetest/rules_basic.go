@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 var basicRules = []rule{

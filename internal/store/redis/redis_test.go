@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // newStore opens a Store on srv with a prefix of its own, closed when t ends.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // ErrCut is what a CutStore answers in place of the real answer.

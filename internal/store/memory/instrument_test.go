@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // The instrumented store keeps the whole contract of the store it wraps.

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Clock is a manual clock, safe for concurrent use: time moves only when Advance is called.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // benchValue is the size of a typical pending authorisation record.

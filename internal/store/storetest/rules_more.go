@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // oddKeys are keys a careless implementation would mangle: Redis Cluster hash tags, bytes that

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // realTTL is the ttl the expiry rules use when the suite has to wait for real: short enough to

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/redis"
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // Persistence tells AOF from RDB-only, falls back to INFO where CONFIG is renamed (managed

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Throttle applies store.Rate.GCRA to key under the key's lock, on the store's clock. The

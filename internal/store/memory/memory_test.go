@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store"
-	"github.com/inps/sportello/broker/store/memory"
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 var epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)

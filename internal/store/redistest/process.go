@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/storetest"
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // errExited is returned when redis-server exits before answering PING.

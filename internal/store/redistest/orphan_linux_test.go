@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/store/redistest"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 const childEnv = "REDISTEST_ORPHAN_CHILD"

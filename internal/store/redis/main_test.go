@@ -8,7 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/inps/sportello/broker/store/redis"
+	"github.com/inps/sportello/internal/store/redis"
 )
 
 // TestMain keeps go-redis' reconnection chatter (servers are stopped on purpose here) out of
