@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/providers"
 )
 

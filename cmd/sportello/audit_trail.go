@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 )
 
 // openAuditTrail opens the hash-chained audit trail at path ("" = out, dev mode only). Checkpoints are signed with audit.signing_key; in dev mode with a generated key

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/providers"
 )
 

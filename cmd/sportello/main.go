@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/x509auth/tsl"

@@ -20,11 +20,11 @@ import (
 	"time"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/audit"
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/broker/ratelimit"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cie"
 	"github.com/inps/sportello/providers/x509auth"

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/broker/audit"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/cardtest"
