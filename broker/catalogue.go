@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/text/language"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 )
 
 // languages the pages speak; Italian is the default.
@@ -15,13 +15,13 @@ var supportedLangs = []language.Tag{language.Italian, language.English}
 var langMatcher = language.NewMatcher(supportedLangs)
 
 // catalogue holds every user-facing message in Italian and English (key → lang → text): the
-// layout's (broker/ui), the broker's and the providers'. It renders the pages too.
+// layout's (internal/web), the broker's and the providers'. It renders the pages too.
 type catalogue struct {
-	ui *ui.Renderer
+	ui *web.Renderer
 }
 
 func newCatalogue(extra map[string]map[string]string) *catalogue {
-	return &catalogue{ui: ui.New(baseMessages, extra)}
+	return &catalogue{ui: web.New(baseMessages, extra)}
 }
 
 // T returns the message for key in lang, falling back to Italian, then to a generic message

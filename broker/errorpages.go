@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
@@ -64,7 +64,7 @@ func (b *Broker) drawError(w http.ResponseWriter, r *http.Request, v errorView) 
 	if title == "" {
 		title = "error.title"
 	}
-	data := ui.ErrorData{Message: msg, Ref: v.Ref, Back: v.Back, Retry: v.Retry}
+	data := web.ErrorData{Message: msg, Ref: v.Ref, Back: v.Back, Retry: v.Retry}
 	p := b.page(r, lang, b.catalogue.T(lang, title), data)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// Answering a POST (a SAML response, a form): a switch link would replay it as a GET.

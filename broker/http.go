@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/inps/sportello/broker/ui" // ui: static files
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/web" // ui: static files
 	"github.com/inps/sportello/providers"
 )
 
@@ -66,8 +66,8 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle("/healthz", b.withCommon(http.HandlerFunc(b.healthHTTP), "healthz"))
 	mux.Handle("/readyz", b.withCommon(http.HandlerFunc(b.readyHTTP), "readyz"))
 	mux.Handle("/metrics", b.metrics.handler())
-	mux.Handle(ui.StaticPrefix, b.withCommon(ui.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
-	mux.Handle("/favicon.ico", b.withCommon(ui.Favicon(), "static"))
+	mux.Handle(web.StaticPrefix, b.withCommon(web.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
+	mux.Handle("/favicon.ico", b.withCommon(web.Favicon(), "static"))
 	for _, p := range b.provs {
 		var h http.Handler
 		var routes []string

@@ -7,16 +7,16 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
-// pageTemplates is the shared layout (Bootstrap Italia, see broker/ui): a page clones it and
+// pageTemplates is the shared layout (Bootstrap Italia, see internal/web): a page clones it and
 // defines "body".
-var pageTemplates = ui.New().Layout()
+var pageTemplates = web.New().Layout()
 
 // pageData is what the layout shows around a page body.
-type pageData = ui.Page
+type pageData = web.Page
 
 // langCookie remembers the language the person chose with the switch (?lang=), on any page,
 // for a year. Only that choice: a relying party's ui_locales is for its own login (it is
@@ -66,7 +66,7 @@ func (b *Broker) renderError(w http.ResponseWriter, r *http.Request, status int,
 func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginRecord) {
 	lang := b.pickLang(r, rec.Lang)
 	t := func(key string) string { return b.catalogue.T(lang, key) }
-	data := ui.ChooserData{
+	data := web.ChooserData{
 		Intro:       t("chooser.intro"),
 		Level:       fmt.Sprintf(t("chooser.level"), levelName(rec.ACR)),
 		None:        t("chooser.none"),
@@ -87,25 +87,25 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 		name := pick(info.Name, lang, info.ID)
 		display := b.methodText(lang, "chooser.name.", info.Method, name)
 		if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
-			data.Hidden = append(data.Hidden, ui.HiddenOption{Name: display,
+			data.Hidden = append(data.Hidden, web.HiddenOption{Name: display,
 				Why: fmt.Sprintf(t("chooser.hidden_why"), levelName(info.MaxACR), levelName(rec.ACR))})
 			continue
 		}
 		base := b.issuer + "/login/" + url.PathEscape(rec.ID) + "/" + url.PathEscape(info.ID)
-		o := ui.ChooserOption{ID: info.ID, Method: info.Method, Name: display,
+		o := web.ChooserOption{ID: info.ID, Method: info.Method, Name: display,
 			URL: base, Who: b.who(lang, info), ChoicesLabel: t("chooser.spid_idps"),
 			Button: b.methodText(lang, "chooser.button.", info.Method, fmt.Sprintf(t("chooser.enter"), name))}
 		if ol, ok := p.(providers.OptionLister); ok {
 			for _, c := range ol.Options() {
-				o.Choices = append(o.Choices, ui.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
+				o.Choices = append(o.Choices, web.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
 			}
 			if info.Method == "spid" {
 				// AgID's SPID button ends with these two links to the official pages.
-				o.Links = []ui.Choice{{Name: t("chooser.spid_more"), URL: "https://www.spid.gov.it/"},
+				o.Links = []web.Choice{{Name: t("chooser.spid_more"), URL: "https://www.spid.gov.it/"},
 					{Name: t("chooser.spid_none"), URL: "https://www.spid.gov.it/cittadini/"}}
 			}
 			if len(o.Choices) == 0 { // no identity provider loaded yet: say so, no button to an error
-				data.Hidden = append(data.Hidden, ui.HiddenOption{Name: display, Why: t("chooser.no_options")})
+				data.Hidden = append(data.Hidden, web.HiddenOption{Name: display, Why: t("chooser.no_options")})
 				continue
 			}
 		}
@@ -132,7 +132,7 @@ func (b *Broker) who(lang string, info providers.Info) string {
 func (b *Broker) loggedOutHTTP(w http.ResponseWriter, r *http.Request) {
 	lang := b.pickLang(r, "")
 	b.render(w, http.StatusOK, b.catalogue.ui.Page("message"), b.page(r, lang, b.catalogue.T(lang, "logout.title"),
-		ui.MessageData{Message: b.catalogue.T(lang, "logout.done"), Link: pathSignIn, LinkLabel: b.catalogue.T(lang, "logout.again")}))
+		web.MessageData{Message: b.catalogue.T(lang, "logout.done"), Link: pathSignIn, LinkLabel: b.catalogue.T(lang, "logout.again")}))
 }
 
 func pick(m map[string]string, lang, def string) string {

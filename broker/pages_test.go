@@ -41,7 +41,7 @@ func TestPageLanguageOrder(t *testing.T) {
 }
 
 // Outside dev mode every page carries HSTS and every cookie is Secure (dev mode serves plain
-// http, so neither applies there: see broker/ui's walk of a dev process).
+// http, so neither applies there: see internal/web's walk of a dev process).
 func TestPagesOutsideDevModeSendHSTSAndSecureCookies(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	tb.cfg.Dev = false // after New: the demo clients' http redirect URIs are dev-only

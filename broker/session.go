@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
@@ -210,9 +210,9 @@ func (b *Broker) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 			cancel.Set(k, v)
 		}
 	}
-	data := ui.FormData{Intro: b.catalogue.T(lang, "logout.confirm"), Action: b.issuer + pathEndSession,
+	data := web.FormData{Intro: b.catalogue.T(lang, "logout.confirm"), Action: b.issuer + pathEndSession,
 		Hidden: hidden, Submit: b.catalogue.T(lang, "logout.submit"),
-		Cancel: &ui.Link{Href: b.issuer + pathEndSession + "?" + cancel.Encode(), Label: b.catalogue.T(lang, "logout.cancel")}}
+		Cancel: &web.Link{Href: b.issuer + pathEndSession + "?" + cancel.Encode(), Label: b.catalogue.T(lang, "logout.cancel")}}
 	b.render(w, http.StatusOK, b.catalogue.ui.Page("form"), b.page(r, lang, b.catalogue.T(lang, "logout.confirm_title"), data))
 }
 
@@ -220,7 +220,7 @@ func (b *Broker) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 // service ("" when the request named none).
 func (b *Broker) logoutCancelledPage(w http.ResponseWriter, r *http.Request, back string) {
 	lang := b.pickLang(r, "")
-	data := ui.MessageData{Message: b.catalogue.T(lang, "logout.cancelled")}
+	data := web.MessageData{Message: b.catalogue.T(lang, "logout.cancelled")}
 	if back != "" {
 		data.Link, data.LinkLabel = back, b.catalogue.T(lang, "error.back")
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/broker/ui"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
@@ -135,14 +135,14 @@ func (b *Broker) signedInPage(w http.ResponseWriter, r *http.Request) {
 	if id == nil {
 		key = "signin.not_done"
 	}
-	data := ui.FormData{Intro: b.catalogue.T(lang, key), LinksLabel: b.catalogue.T(lang, "signin.links")}
+	data := web.FormData{Intro: b.catalogue.T(lang, key), LinksLabel: b.catalogue.T(lang, "signin.links")}
 	if id != nil {
-		data.Links = []ui.Link{{Href: "/deleghe/", Label: b.catalogue.T(lang, "signin.deleghe")},
+		data.Links = []web.Link{{Href: "/deleghe/", Label: b.catalogue.T(lang, "signin.deleghe")},
 			{Href: "/pin/phone", Label: b.catalogue.T(lang, "signin.phone")},
 			{Href: b.issuer + pathEndSession, Label: b.catalogue.T(lang, "logout.submit")}}
-		data.Links = slices.DeleteFunc(data.Links, func(l ui.Link) bool { return !b.routed(l.Href) })
+		data.Links = slices.DeleteFunc(data.Links, func(l web.Link) bool { return !b.routed(l.Href) })
 	} else {
-		data.Links = []ui.Link{{Href: pathSignIn, Label: b.catalogue.T(lang, "signin.again")}}
+		data.Links = []web.Link{{Href: pathSignIn, Label: b.catalogue.T(lang, "signin.again")}}
 	}
 	b.render(w, http.StatusOK, b.catalogue.ui.Page("form"), b.page(r, lang, b.catalogue.T(lang, "signin.title"), data))
 }

@@ -6,15 +6,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // formFields is the registration form of v: what was typed is kept, each field carries its
 // own error, the delegate's fiscal code and names are required, e-mail and end date optional.
-func (w *Web) formFields(v *view) []ui.Field {
+func (w *Web) formFields(v *view) []web.Field {
 	t := func(k string) string { return text(v.Lang, k, nil) }
-	fields := []ui.Field{
+	fields := []web.Field{
 		{Name: "fiscal_code", Label: t("field.fiscal_code"), Type: "text", Autocomplete: "off", Required: true},
 		{Name: "given_name", Label: t("field.given_name"), Type: "text", Autocomplete: "off", Required: true},
 		{Name: "family_name", Label: t("field.family_name"), Type: "text", Autocomplete: "off", Required: true},

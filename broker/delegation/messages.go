@@ -1,9 +1,9 @@
 package delegation
 
-import "github.com/inps/sportello/broker/ui"
+import "github.com/inps/sportello/internal/web"
 
 // catalogue holds every text of the pages, keyed by message key, in Italian and English.
-var catalogue = ui.Pairs{
+var catalogue = web.Pairs{
 	"title":             {"Le mie deleghe", "My delegations"},
 	"intro":             {"Puoi delegare una persona di fiducia ad agire per tuo conto sui servizi online INPS, con tutti i tuoi poteri. Ogni persona può avere una sola persona delegata; chi riceve deleghe può averne al massimo tre.", "You can delegate a trusted person to act on your behalf with INPS online services, with all your powers. Each person may have one delegate; a delegate may hold at most three delegations."},
 	"whoami":            {"Accesso effettuato: {name} ({cf})", "Signed in: {name} ({cf})"},

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/fiscalcode"
 )
@@ -32,7 +32,7 @@ type view struct {
 	// FieldErrors are the messages shown at each field of the registration form.
 	FieldErrors map[string]string
 	// Fields is the registration form, built by render.
-	Fields []ui.Field
+	Fields []web.Field
 	// LoginURL offers a sign-in when the page needs a session it lacks.
 	LoginURL      string
 	CSRF          string
@@ -42,7 +42,7 @@ type view struct {
 
 // pages renders in the broker's shared layout (Bootstrap Italia, skip link, language switch,
 // footer): the same look and accessibility as every other citizen page.
-var pages = ui.New(Messages())
+var pages = web.New(Messages())
 
 var pageTemplate = template.Must(pages.Layout().Parse(`{{define "body"}}
 <h1 class="mb-4">{{.Title}}</h1>
@@ -125,7 +125,7 @@ func (w *Web) full(rw http.ResponseWriter, r *http.Request, id *providers.Identi
 }
 
 // day shows a day as gg/mm/aaaa, Italian time.
-func (w *Web) day(t time.Time) string { return ui.FormatDate(t.In(w.deps.Location)) }
+func (w *Web) day(t time.Time) string { return web.FormatDate(t.In(w.deps.Location)) }
 
 func (w *Web) row(r *http.Request, d Delegation, other Person, me string, given bool) row {
 	lang := w.lang(r)
@@ -170,7 +170,7 @@ func (w *Web) parseEnd(s string) (time.Time, error) {
 	if s = strings.TrimSpace(s); s == "" {
 		return time.Time{}, nil
 	}
-	d, err := ui.ParseDate(s)
+	d, err := web.ParseDate(s)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -1,9 +1,9 @@
 package pinweb
 
-import "github.com/inps/sportello/broker/ui"
+import "github.com/inps/sportello/internal/web"
 
 // catalogue holds every text of the pages, keyed by message key, in Italian and English.
-var catalogue = ui.Pairs{
+var catalogue = web.Pairs{
 	"pin.name":                  {"PIN INPS", "INPS PIN"},
 	"pin.description":           {"Solo per i residenti all'estero: codice fiscale e PIN rilasciato dall'INPS.", "Only for people living abroad: fiscal code and PIN issued by INPS."},
 	"hint.fiscal_code":          {"16 caratteri, ad esempio RSSMRA80A01H501U.", "16 characters, for example RSSMRA80A01H501U."},

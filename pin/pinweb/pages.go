@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
 )
@@ -52,9 +52,9 @@ type view struct {
 	Status int
 }
 
-// pages renders in the broker's shared layout (Bootstrap Italia, broker/ui) with this
+// pages renders in the broker's shared layout (Bootstrap Italia, internal/web) with this
 // package's catalogue.
-var pages = ui.New(Messages())
+var pages = web.New(Messages())
 
 // autocomplete tokens of the fields (WCAG 1.3.5: the browser may fill in the person's own data).
 var autocomplete = map[string]string{
@@ -86,10 +86,10 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 	if v.Error != "" {
 		ref = refOf(r)
 	}
-	data := ui.FormData{Intro: v.Intro, List: v.List, Error: v.Error, Ref: ref, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
+	data := web.FormData{Intro: v.Intro, List: v.List, Error: v.Error, Ref: ref, Notice: v.Notice, Action: v.Action, Multipart: v.Multipart,
 		Hidden: v.Hidden, Submit: v.Submit, LinksLabel: text(v.Lang, "form.links", nil)}
 	for _, f := range v.Fields {
-		uf := ui.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
+		uf := web.Field{Name: f.Name, Label: f.Label, Type: f.Type, Value: f.Value, Checked: f.Checked,
 			Autocomplete: autocomplete[f.Name], InputMode: inputMode[f.Name], Error: v.FieldErrors[f.Name],
 			Required: f.Type != "checkbox" && !v.optional(f.Name), Invalid: slices.Contains(v.ErrorFields, f.Name)}
 		if h, ok := catalogue["hint."+f.Name]; ok {
@@ -99,15 +99,15 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 			}
 		}
 		for _, o := range f.Options {
-			uf.Options = append(uf.Options, ui.Option{Value: o.Value, Label: o.Label})
+			uf.Options = append(uf.Options, web.Option{Value: o.Value, Label: o.Label})
 		}
 		data.Fields = append(data.Fields, uf)
 	}
 	for _, l := range v.Links {
-		data.Links = append(data.Links, ui.Link{Href: l.Href, Label: l.Label})
+		data.Links = append(data.Links, web.Link{Href: l.Href, Label: l.Label})
 	}
 	if v.Next != nil {
-		data.Next = &ui.Link{Href: v.Next.Href, Label: v.Next.Label}
+		data.Next = &web.Link{Href: v.Next.Href, Label: v.Next.Label}
 	}
 	// The switch keeps the pending login even on a page answering a POST.
 	sw := *r

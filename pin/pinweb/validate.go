@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers/fiscalcode"
 )
@@ -23,7 +23,7 @@ var fieldChecks = map[string]fieldCheck{
 	"pin":         checkPIN,
 	"current_pin": checkPIN,
 	"birthdate": func(v string, now time.Time) string {
-		d, err := ui.ParseDate(v)
+		d, err := web.ParseDate(v)
 		switch {
 		case err != nil:
 			return "field_err.date"
@@ -33,7 +33,7 @@ var fieldChecks = map[string]fieldCheck{
 		return ""
 	},
 	"hc_expiry": func(v string, _ time.Time) string {
-		if _, err := ui.ParseDate(v); err != nil {
+		if _, err := web.ParseDate(v); err != nil {
 			return "field_err.date"
 		}
 		return ""
@@ -147,7 +147,7 @@ func (v *view) optional(name string) bool {
 // that does not parse is passed on as typed, for the service to refuse.
 func isoDate(r *http.Request, name string) string {
 	v := strings.TrimSpace(r.PostFormValue(name))
-	if d, err := ui.ISODate(v); err == nil {
+	if d, err := web.ISODate(v); err == nil {
 		return d
 	}
 	return v

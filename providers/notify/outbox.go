@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
@@ -69,7 +69,7 @@ func (o *Outbox) Messages() []Message {
 	return out
 }
 
-var outboxLabels = ui.Pairs{
+var outboxLabels = web.Pairs{
 	"title":   {"Posta in uscita (sviluppo)", "Outbox (development)"},
 	"intro":   {"Messaggi inviati da sportello in modalità sviluppo: SMS, posta, e-mail e PEC.", "Messages sent by sportello in dev mode: SMS, post, e-mail and PEC."},
 	"empty":   {"Nessun messaggio.", "No messages."},
@@ -86,7 +86,7 @@ var outboxLabels = ui.Pairs{
 
 // outboxPages renders the outbox in the broker's layout (no inline style: the pages' CSP
 // has none).
-var outboxPages = ui.New(outboxLabels.Messages("outbox."))
+var outboxPages = web.New(outboxLabels.Messages("outbox."))
 
 var outboxPage = template.Must(outboxPages.Layout().Parse(`{{define "body"}}
 <h1 class="mb-3">{{.Title}}</h1><p class="lead">{{.T "outbox.intro"}}</p>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refreshes the Bootstrap Italia files embedded in the broker (see README.md).
-# Usage: broker/ui/static/update.sh [VERSION]   (needs npm; Node is never needed at run time)
+# Usage: internal/web/static/update.sh [VERSION]   (needs npm; Node is never needed at run time)
 set -euo pipefail
 version="${1:-2.18.3}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -38,4 +38,4 @@ const out = process.argv.slice(2).map(id => {
 });
 process.stdout.write("<svg xmlns=\"http://www.w3.org/2000/svg\">" + out.join("") + "</svg>\n");
 ' "$dist/svg/sprites.svg" $icons > "$here/svg/sprites.svg"
-echo "bootstrap-italia $version copied into $here; update the version in README.md and run go test ./broker/ui/"
+echo "bootstrap-italia $version copied into $here; update the version in README.md and run go test ./internal/web/"

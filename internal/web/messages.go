@@ -1,4 +1,4 @@
-package ui
+package web
 
 // Messages returns the texts of the layout and of the built-in pages: key → language → text.
 // The broker adds its own and the providers' catalogues on top (see New).

@@ -1,4 +1,4 @@
-package ui
+package web
 
 // ChooserData is the body of the credential chooser.
 type ChooserData struct {

@@ -1,4 +1,4 @@
-package ui_test
+package web_test
 
 import (
 	"net/http"
@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 )
 
 func TestLanguageSwitchKeepsTheLoginInProgress(t *testing.T) {
-	r := ui.New()
+	r := web.New()
 	tests := []struct {
 		name, url, lang, want string
 	}{
@@ -29,7 +29,7 @@ func TestLanguageSwitchKeepsTheLoginInProgress(t *testing.T) {
 }
 
 func TestSAMLPostFormSubmitsWithoutInlineScript(t *testing.T) {
-	r := ui.New()
+	r := web.New()
 	w := httptest.NewRecorder()
 	if err := r.WritePostForm(w, httptest.NewRequest("GET", "/login/x/spid", nil), "en", "https://idp.example/sso",
 		map[string]string{"SAMLRequest": "PHNhbWw+", "RelayState": "rs"}); err != nil {
@@ -51,19 +51,19 @@ func TestSAMLPostFormSubmitsWithoutInlineScript(t *testing.T) {
 }
 
 func TestStaticFilesAreHashedAndCachedForAYear(t *testing.T) {
-	h := ui.Static()
+	h := web.Static()
 	tests := []struct {
 		name, path string
 		status     int
 		cache      string
 	}{
-		{"current version is immutable", ui.Asset("css/bootstrap-italia.min.css"), 200, "immutable"},
-		{"font", ui.Asset("fonts/titillium-web-v10-latin-ext_latin-600.woff2"), 200, "immutable"},
+		{"current version is immutable", web.Asset("css/bootstrap-italia.min.css"), 200, "immutable"},
+		{"font", web.Asset("fonts/titillium-web-v10-latin-ext_latin-600.woff2"), 200, "immutable"},
 		{"an old version is served without long caching", "/static/000000000000/css/sportello.css", 200, "no-cache"},
-		{"no directory listing", ui.Asset("css"), 404, ""},
-		{"no directory listing with slash", ui.Asset("css/"), 404, ""},
-		{"no escape from the folder", "/static/" + ui.Version() + "/../static.go", 404, ""},
-		{"missing file", ui.Asset("css/nope.css"), 404, ""},
+		{"no directory listing", web.Asset("css"), 404, ""},
+		{"no directory listing with slash", web.Asset("css/"), 404, ""},
+		{"no escape from the folder", "/static/" + web.Version() + "/../static.go", 404, ""},
+		{"missing file", web.Asset("css/nope.css"), 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,14 +75,14 @@ func TestStaticFilesAreHashedAndCachedForAYear(t *testing.T) {
 		})
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, ui.Asset("css/sportello.css"), nil))
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, web.Asset("css/sportello.css"), nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: %d", w.Code)
 	}
 }
 
 func TestMissingKeyNeverShowsTheRawKey(t *testing.T) {
-	r := ui.New(map[string]map[string]string{"broker.error": {"it": "Errore imprevisto.", "en": "Unexpected error."}})
+	r := web.New(map[string]map[string]string{"broker.error": {"it": "Errore imprevisto.", "en": "Unexpected error."}})
 	if got := r.T("en", "no.such.key"); got != "Unexpected error." {
 		t.Fatalf("T = %q", got)
 	}

@@ -1,4 +1,4 @@
-package ui_test
+package web_test
 
 import (
 	"io/fs"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/broker/delegation"
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/x509auth"
@@ -20,7 +20,7 @@ import (
 // catalogues are every message catalogue a page can show.
 func catalogues() map[string]map[string]map[string]string {
 	return map[string]map[string]map[string]string{
-		"ui": ui.Messages(), "broker": broker.Messages(), "pinweb": pinweb.Messages(),
+		"ui": web.Messages(), "broker": broker.Messages(), "pinweb": pinweb.Messages(),
 		"x509auth": x509auth.Messages(), "spid": spid.Messages(), "delegation": delegation.Messages(),
 	}
 }
@@ -34,7 +34,7 @@ func TestEveryMessageIsInItalianAndEnglish(t *testing.T) {
 	for name, cat := range catalogues() {
 		for key, m := range cat {
 			n++
-			for _, lang := range ui.Languages {
+			for _, lang := range web.Languages {
 				if strings.TrimSpace(m[lang]) == "" {
 					t.Errorf("%s: %q has no %s text", name, key, lang)
 				}
@@ -76,8 +76,8 @@ func TestEveryReferencedKeyExists(t *testing.T) {
 	}
 	refs := 0
 	// The delegation pages name their keys without the "delegation." their catalogue adds.
-	prefix := map[string]string{"../delegation": "delegation."}
-	for _, dir := range []string{"templates", "..", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../delegation"} {
+	prefix := map[string]string{"../../broker/delegation": "delegation."}
+	for _, dir := range []string{"templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../../broker/delegation"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		for _, f := range files {
 			if !(strings.HasSuffix(f, ".html") || strings.HasSuffix(f, ".go")) || strings.HasSuffix(f, "_test.go") {
@@ -152,7 +152,7 @@ func TestOneRegisterAndOneVoice(t *testing.T) {
 		}
 	}
 	// The messages the broker sends (PIN letters and e-mails, delegation notices) speak the same way.
-	for _, f := range []string{"../delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
+	for _, f := range []string{"../../broker/delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

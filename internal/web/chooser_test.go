@@ -1,4 +1,4 @@
-package ui_test
+package web_test
 
 import (
 	"net/http/httptest"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/broker/ui"
+	"github.com/inps/sportello/internal/web"
 )
 
 // The chooser draws the SPID entry after AgID's button guidelines (blue button, white text,
@@ -15,10 +15,10 @@ import (
 // likewise, with sportello's own marks; it names the service, and every page has a favicon
 // and the INPS name as a text wordmark.
 func TestChooserDrawsTheSPIDAndCIEEntries(t *testing.T) {
-	r := ui.New(map[string]map[string]string{"chooser.service": {"it": "Stai accedendo a:", "en": "You are signing in to:"}})
-	data := ui.ChooserData{Service: "Servizio demo", Options: []ui.ChooserOption{
+	r := web.New(map[string]map[string]string{"chooser.service": {"it": "Stai accedendo a:", "en": "You are signing in to:"}})
+	data := web.ChooserData{Service: "Servizio demo", Options: []web.ChooserOption{
 		{ID: "spid", Method: "spid", Name: "SPID", Button: "Entra con SPID", URL: "/login/x/spid",
-			Choices: []ui.Choice{{Name: "Dev IdP", URL: "/login/x/spid?hint=a"}}, ChoicesLabel: "Gestori"},
+			Choices: []web.Choice{{Name: "Dev IdP", URL: "/login/x/spid?hint=a"}}, ChoicesLabel: "Gestori"},
 		{ID: "cie", Method: "cie", Name: "CIE", Button: "Entra con CIE", URL: "/login/x/cie"},
 		{ID: "pin", Method: "pin", Name: "PIN", Button: "Entra con il PIN INPS", URL: "/login/x/pin"},
 	}}
@@ -61,15 +61,15 @@ func TestMarksAndFaviconAreEmbedded(t *testing.T) {
 			t.Errorf("mark %s is not drawn in marks.svg", m[1])
 		}
 	}
-	for _, path := range []string{ui.Asset("img/favicon.svg"), ui.Asset("svg/marks.svg")} {
+	for _, path := range []string{web.Asset("img/favicon.svg"), web.Asset("svg/marks.svg")} {
 		w := httptest.NewRecorder()
-		ui.Static().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		web.Static().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
 		if w.Code != 200 || w.Header().Get("Content-Type") != "image/svg+xml" {
 			t.Errorf("%s: %d %q", path, w.Code, w.Header().Get("Content-Type"))
 		}
 	}
 	w := httptest.NewRecorder()
-	ui.Favicon().ServeHTTP(w, httptest.NewRequest("GET", "/favicon.ico", nil))
+	web.Favicon().ServeHTTP(w, httptest.NewRequest("GET", "/favicon.ico", nil))
 	if w.Code != 200 || w.Header().Get("Content-Type") != "image/svg+xml" || !strings.Contains(w.Body.String(), "<svg") {
 		t.Errorf("/favicon.ico: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
