@@ -22,10 +22,10 @@ import (
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
-	"github.com/inps/sportello/broker/ratelimit"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/ratelimit"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
