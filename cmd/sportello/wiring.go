@@ -17,6 +17,7 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	redisstore "github.com/inps/sportello/internal/store/redis"
@@ -25,7 +26,6 @@ import (
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cie"
 	"github.com/inps/sportello/providers/cns"
-	"github.com/inps/sportello/providers/notify"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/x509auth"
 )

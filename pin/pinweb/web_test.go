@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/notify"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // 10:00 in Rome
