@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // A burst of 1,000 simultaneous PIN logins never runs more Argon2id computations at once than

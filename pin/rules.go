@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/providers/fiscalcode"
+	"github.com/inps/sportello/internal/fiscalcode"
 )
 
 // Lengths of the PINs.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/inps/sportello/providers/adminapi"
 
-	"github.com/inps/sportello/providers/fiscalcode"
+	"github.com/inps/sportello/internal/fiscalcode"
 )
 
 // Summary is everything the registry holds about one person, as the office sees it.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/web"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // formFields is the registration form of v: what was typed is kept, each field carries its

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 var (

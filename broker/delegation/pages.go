@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // row is one delegation in a table.

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/store"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // get reads a record, tombstones included.

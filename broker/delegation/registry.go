@@ -12,9 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // Limits of the circolare 127/2021.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/store"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // TestRegistrationRules: one table row per rule of registration.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/pin"
-	"github.com/inps/sportello/providers/fiscalcode"
 )
 
 // What the pages check before a form reaches the PIN service, so that each mistake is shown

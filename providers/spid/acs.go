@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/fiscalcode"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/inps/sportello/providers/fiscalcode"
+	"github.com/inps/sportello/internal/fiscalcode"
 )
 
 // Attribute types read from the subject.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/providers/fiscalcode"
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/providers/x509auth"
 )
 
