@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/inps/sportello/providers/adminapi"
+	"github.com/inps/sportello/internal/adminapi"
 
 	"github.com/inps/sportello/internal/fiscalcode"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/inps/sportello/providers/adminapi"
+	"github.com/inps/sportello/internal/adminapi"
 
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
