@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // fakeDelegations: Laura Bianchi is the delegate of Giuseppe Verdi (delegation d1).
@@ -90,7 +90,7 @@ func TestDelegatedLogin(t *testing.T) {
 			act, _ := c["act"].(map[string]any)
 			d, _ := act["delegation"].(map[string]any)
 			if c["sub"] != subjectFor(tb.subjectKey, "VRDGPP40C15L219U") || c["fiscal_number"] != "VRDGPP40C15L219U" ||
-				c["given_name"] != "Giuseppe" || c["acr"] != providers.SpidL2 ||
+				c["given_name"] != "Giuseppe" || c["acr"] != loa.SpidL2 ||
 				act["sub"] != subjectFor(tb.subjectKey, "BNCLRA85M41F205C") || act["fiscal_number"] != "BNCLRA85M41F205C" ||
 				d["id"] != "d1" || d["type"] != "office_aa08" {
 				t.Fatalf("claims = %v", c)

@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/schema"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -216,7 +217,7 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		CodeChallenge:       req.CodeChallenge,
 		CodeChallengeMethod: string(req.CodeChallengeMethod),
 		ACR:                 acr,
-		Comparison:          "minimum",
+		Comparison:          loa.Minimum,
 		ForceAuthn:          slices.Contains(req.Prompt, oidc.PromptLogin) || (req.MaxAge != nil && *req.MaxAge == 0),
 		MaxAge:              req.MaxAge,
 		IDTokenClaims:       idClaims,
@@ -251,20 +252,20 @@ func repeatedParam(form url.Values) string {
 func (b *Broker) requiredACR(cl *Client, acrValues []string, claimsACR []string) string {
 	asked := 0
 	for _, v := range append(slices.Clone(acrValues), claimsACR...) {
-		if l := providers.LevelOf(v); l > 0 && (asked == 0 || l < asked) {
+		if l := loa.LevelOf(v); l > 0 && (asked == 0 || l < asked) {
 			asked = l
 		}
 	}
 	if asked == 0 {
-		asked = providers.LevelOf(b.cfg.Policy.DefaultACR)
+		asked = loa.LevelOf(b.cfg.Policy.DefaultACR)
 	}
 	if asked == 0 {
 		asked = 2
 	}
-	if m := providers.LevelOf(cl.minACR); m > asked {
+	if m := loa.LevelOf(cl.minACR); m > asked {
 		asked = m
 	}
-	return providers.ACRForLevel(asked)
+	return loa.ACRForLevel(asked)
 }
 
 // parseClaimsParam reads the OIDC claims request parameter: claim names asked for the ID token
@@ -379,7 +380,7 @@ func (rec *loginRecord) providerRequest(hint string, force bool) *providers.Logi
 		ID:         rec.ID,
 		ACR:        rec.ACR,
 		Comparison: rec.Comparison,
-		ForceAuthn: rec.ForceAuthn || force || providers.LevelOf(rec.ACR) >= 2,
+		ForceAuthn: rec.ForceAuthn || force || loa.LevelOf(rec.ACR) >= 2,
 		Hint:       hint,
 		Lang:       rec.Lang,
 	}

@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/redistest"
 	"github.com/inps/sportello/providers"
@@ -69,7 +70,7 @@ func BenchmarkTokenCodeExchange(b *testing.B) {
 	benchStores(b, func(b *testing.B, st store.Store) {
 		tb := newTestBroker(b, st)
 		ctx := context.Background()
-		id := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: providers.SpidL2,
+		id := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: loa.SpidL2,
 			AMR: []string{"pwd", "mfa"}, AuthTime: time.Now()}
 		codes := make([]string, 0, 1024)
 		mint := func(n int) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -21,7 +22,7 @@ import (
 type returnProvider struct{}
 
 func (returnProvider) Info() providers.Info {
-	return providers.Info{ID: "ret", Method: "spid", MaxACR: providers.SpidL3}
+	return providers.Info{ID: "ret", Method: "spid", MaxACR: loa.SpidL3}
 }
 
 func (returnProvider) Start(w http.ResponseWriter, r *http.Request, req *providers.LoginRequest) error {
@@ -46,7 +47,7 @@ func (returnProvider) Handler(f providers.Finisher) http.Handler {
 		switch {
 		case strings.HasPrefix(outcome, "ok:"):
 			f.Finish(w, r, login, &providers.Identity{FiscalNumber: strings.TrimPrefix(outcome, "ok:"), Method: "spid",
-				ACR: providers.SpidL2, AMR: []string{"pwd", "mfa"}, AuthTime: time.Now()})
+				ACR: loa.SpidL2, AMR: []string{"pwd", "mfa"}, AuthTime: time.Now()})
 		case outcome == "cancel":
 			f.Fail(w, r, login, providers.ErrCancelled)
 		default:
@@ -378,8 +379,8 @@ func TestMarkFinishedOnlyOnce(t *testing.T) {
 	fx := newBindingFixture(t)
 	login := fx.start(t, newBrowser(t))
 	ctx := t.Context()
-	a := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: providers.SpidL2, AuthTime: time.Now()}
-	b := &providers.Identity{FiscalNumber: "BNCLRA85M41F205C", Method: "spid", ACR: providers.SpidL2, AuthTime: time.Now()}
+	a := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: loa.SpidL2, AuthTime: time.Now()}
+	b := &providers.Identity{FiscalNumber: "BNCLRA85M41F205C", Method: "spid", ACR: loa.SpidL2, AuthTime: time.Now()}
 	if ok, err := fx.tb.markFinished(ctx, login, a); !ok || err != nil {
 		t.Fatalf("first: %v %v", ok, err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // buildDiscovery pre-serialises the discovery document.
@@ -40,7 +40,7 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"introspection_endpoint_auth_signing_alg_values_supported": authAlgs,
 		"revocation_endpoint_auth_signing_alg_values_supported":    authAlgs,
 		"code_challenge_methods_supported":                         []string{"S256"},
-		"acr_values_supported":                                     []string{providers.SpidL1, providers.SpidL2, providers.SpidL3},
+		"acr_values_supported":                                     loa.All(),
 		"claims_parameter_supported":                               true,
 		"request_parameter_supported":                              false,
 		"request_uri_parameter_supported":                          false,

@@ -21,7 +21,7 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 func jwks(t *testing.T, tb *testBroker) jose.JSONWebKeySet {
@@ -447,10 +447,10 @@ func TestDefaultACRWhenNothingIsAsked(t *testing.T) {
 		t.Fatalf("an L1 login under the default SpidL2: %v", cb)
 	}
 	if e := events.Last("login.failure"); e == nil || e.Fields["error"] != "unmet_authentication_requirements" ||
-		e.Fields["client_id"] != "demo-rp" || e.Fields["acr_asked"] != providers.SpidL2 {
+		e.Fields["client_id"] != "demo-rp" || e.Fields["acr_asked"] != loa.SpidL2 {
 		t.Fatalf("login.failure audit: %+v", e)
 	}
-	l1 := newTestBroker(t, memStore(t), func(c *config.Config) { c.Policy.DefaultACR = providers.SpidL1 })
+	l1 := newTestBroker(t, memStore(t), func(c *config.Config) { c.Policy.DefaultACR = loa.SpidL1 })
 	if cb, _ := login(l1); cb == nil || cb.Get("code") == "" {
 		t.Fatalf("an L1 login under default_acr SpidL1: %v", cb)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
@@ -90,7 +91,7 @@ func (b *Broker) finish(w http.ResponseWriter, r *http.Request, loginID, present
 	verified := func(err error) error {
 		return &providers.AttemptError{Method: id.Method, ACR: id.ACR, FiscalNumber: id.FiscalNumber, Err: err}
 	}
-	if providers.LevelOf(id.ACR) < providers.LevelOf(rec.ACR) {
+	if loa.LevelOf(id.ACR) < loa.LevelOf(rec.ACR) {
 		b.stepFailed(w, r, rec, presenter, verified(&providers.UserError{Code: "login.level_not_reached", Err: providers.ErrLevelNotReached}))
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
@@ -29,7 +30,7 @@ type testProvider struct {
 }
 
 func (p *testProvider) Info() providers.Info {
-	return providers.Info{ID: "test", Method: "test", MaxACR: providers.SpidL3,
+	return providers.Info{ID: "test", Method: "test", MaxACR: loa.SpidL3,
 		Name: map[string]string{"it": "Prova", "en": "Test"}}
 }
 
@@ -47,7 +48,7 @@ func (p *testProvider) Start(w http.ResponseWriter, r *http.Request, req *provid
 	}
 	p.f.Finish(w, r, req.ID, &providers.Identity{
 		FiscalNumber: cf, GivenName: "Mario", FamilyName: "Rossi", Birthdate: "1980-01-01",
-		Email: "mario.rossi@example.it", Method: "spid", ACR: providers.ACRForLevel(level),
+		Email: "mario.rossi@example.it", Method: "spid", ACR: loa.ACRForLevel(level),
 		AMR: []string{"pwd", "mfa"}, AuthTime: time.Now().Truncate(time.Second), SPIDIdP: "https://idp.example",
 		Session: map[string]string{"idp": "https://idp.example", "name_id": "_nameid-" + cf, "session_index": "_session-" + cf},
 	})

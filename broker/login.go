@@ -15,6 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
@@ -153,7 +154,7 @@ func (b *Broker) loginHTTP(w http.ResponseWriter, r *http.Request) {
 // startProvider sends the browser to the provider's first step.
 func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *loginRecord, p providers.Provider, hint string) {
 	info := p.Info()
-	if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
+	if loa.LevelOf(info.MaxACR) < loa.LevelOf(rec.ACR) {
 		b.failPage(w, r, rec, providers.Attempt(info.Method, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached}))
 		return
 	}

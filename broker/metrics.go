@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 type metrics struct {
@@ -22,7 +22,7 @@ type metrics struct {
 
 // levelLabel is the metric label of a SPID level URI: L1, L2, L3 or none.
 func levelLabel(acr string) string {
-	if l := providers.LevelOf(acr); l >= 1 && l <= 3 {
+	if l := loa.LevelOf(acr); l >= 1 && l <= 3 {
 		return "L" + strconv.Itoa(l)
 	}
 	return "none"

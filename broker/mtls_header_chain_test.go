@@ -12,6 +12,7 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/cardtest"
@@ -36,8 +37,8 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 	}
 	rec := &audit.Recorder{}
 	card, err := x509auth.NewAuthenticator(x509auth.Authenticator{
-		ProviderInfo: providers.Info{ID: "card", Method: providers.MethodCNS, MaxACR: providers.SpidL3},
-		ACR:          providers.SpidL3, Validator: v, Auditor: rec, Logger: slog.New(slog.DiscardHandler),
+		ProviderInfo: providers.Info{ID: "card", Method: providers.MethodCNS, MaxACR: loa.SpidL3},
+		ACR:          loa.SpidL3, Validator: v, Auditor: rec, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

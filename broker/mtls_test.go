@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -26,7 +27,7 @@ import (
 type certProvider struct{ seen int }
 
 func (p *certProvider) Info() providers.Info {
-	return providers.Info{ID: "card", Method: "cie", MaxACR: providers.SpidL3}
+	return providers.Info{ID: "card", Method: "cie", MaxACR: loa.SpidL3}
 }
 
 func (p *certProvider) AuthenticateCertificate(_ context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
@@ -34,7 +35,7 @@ func (p *certProvider) AuthenticateCertificate(_ context.Context, chain []*x509.
 	if len(chain) == 0 || chain[0].Subject.CommonName == "" {
 		return nil, providers.ErrCredentialRejected
 	}
-	return &providers.Identity{FiscalNumber: chain[0].Subject.CommonName, Method: "cie", ACR: providers.SpidL3,
+	return &providers.Identity{FiscalNumber: chain[0].Subject.CommonName, Method: "cie", ACR: loa.SpidL3,
 		AMR: []string{"sc", "pin", "hwk", "mfa"}, AuthTime: time.Now()}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
@@ -86,7 +87,7 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 		info := p.Info()
 		name := pick(info.Name, lang, info.ID)
 		display := b.methodText(lang, "chooser.name.", info.Method, name)
-		if providers.LevelOf(info.MaxACR) < providers.LevelOf(rec.ACR) {
+		if loa.LevelOf(info.MaxACR) < loa.LevelOf(rec.ACR) {
 			data.Hidden = append(data.Hidden, web.HiddenOption{Name: display,
 				Why: fmt.Sprintf(t("chooser.hidden_why"), levelName(info.MaxACR), levelName(rec.ACR))})
 			continue
@@ -146,7 +147,7 @@ func pick(m map[string]string, lang, def string) string {
 }
 
 func levelName(acr string) string {
-	if l := providers.LevelOf(acr); l > 0 {
+	if l := loa.LevelOf(acr); l > 0 {
 		return fmt.Sprintf("SPID L%d", l)
 	}
 	return acr

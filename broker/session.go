@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
@@ -105,7 +106,7 @@ func (b *Broker) sessionSatisfies(rec *loginRecord, id *providers.Identity) bool
 	if rec.MaxAge != nil && b.now().Sub(id.AuthTime) > time.Duration(*rec.MaxAge)*time.Second {
 		return false
 	}
-	return providers.LevelOf(id.ACR) >= providers.LevelOf(rec.ACR)
+	return loa.LevelOf(id.ACR) >= loa.LevelOf(rec.ACR)
 }
 
 // endSessionHTTP serves RP-initiated logout (OIDC RP-Initiated Logout 1.0).

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
@@ -36,9 +37,9 @@ const (
 // signInTargets are the pages /accedi may go on to, with the level each needs; "" is the
 // signed-in page itself.
 var signInTargets = map[string]string{
-	"":           providers.SpidL1,
-	"/deleghe/":  providers.SpidL2,
-	"/pin/phone": providers.SpidL2,
+	"":           loa.SpidL1,
+	"/deleghe/":  loa.SpidL2,
+	"/pin/phone": loa.SpidL2,
 }
 
 // SignInURL is the broker's sign-in that comes back to next (one of signInTargets; any other

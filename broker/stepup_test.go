@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Step-up: with an L2 session, an L3 request re-authenticates without losing the relying
@@ -22,7 +22,7 @@ func TestStepUpKeepsTheRequest(t *testing.T) {
 	}
 	q.Del("idp")
 	q.Set("state", "second")
-	q.Set("acr_values", providers.SpidL3)
+	q.Set("acr_values", loa.SpidL3)
 	cb, resp := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
 	if cb != nil {
 		t.Fatal("an L2 session answered an L3 request")
@@ -38,7 +38,7 @@ func TestStepUpKeepsTheRequest(t *testing.T) {
 	}
 	st, out := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret")
-	if st != http.StatusOK || jwtClaims(t, out["id_token"].(string))["acr"] != providers.SpidL3 {
+	if st != http.StatusOK || jwtClaims(t, out["id_token"].(string))["acr"] != loa.SpidL3 {
 		t.Fatalf("after step-up: %d %v", st, out)
 	}
 }
@@ -63,8 +63,8 @@ func TestClaimsParameterACR(t *testing.T) {
 // A client's minimum level applies even when the relying party asks less.
 func TestClientMinimumLevel(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
-	tb.clients["demo-rp"].minACR = providers.SpidL3
-	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"}, "acr_values": {providers.SpidL1},
+	tb.clients["demo-rp"].minACR = loa.SpidL3
+	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"}, "acr_values": {loa.SpidL1},
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"RSSMRA80A01H501U:2"}}
 	cb, _ := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
 	if cb != nil {

@@ -4,7 +4,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Defaults of the values the file may leave out.
@@ -31,7 +31,7 @@ const (
 	DefaultWaitReplicas = 1
 	// DefaultWaitTimeout is store.redis.wait_timeout when absent.
 	DefaultWaitTimeout = time.Second
-	DefaultACR         = providers.SpidL2
+	DefaultACR         = loa.SpidL2
 )
 
 // Grant types a client may be allowed.

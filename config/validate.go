@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Languages the pages are translated into.
@@ -44,7 +44,7 @@ func (c *Config) Validate() []error {
 	c.validateStore(v)
 	c.validateStartup(v)
 	c.validateClients(v)
-	if providers.LevelOf(c.Policy.DefaultACR) == 0 {
+	if loa.LevelOf(c.Policy.DefaultACR) == 0 {
 		v.add("policy.default_acr", "want one of %s", strings.Join(acrs, ", "))
 	}
 	seen := map[string]bool{}
@@ -91,7 +91,7 @@ func (c *Config) Validate() []error {
 	return sortErrors(c.locate(v.errs))
 }
 
-var acrs = []string{providers.SpidL1, providers.SpidL2, providers.SpidL3}
+var acrs = loa.All()
 
 func (c *Config) validateIssuer(v *validator) {
 	if c.Issuer == "" {

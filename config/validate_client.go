@@ -9,7 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // KnownScopes are the standard scopes and the operators' scopes of the broker's own APIs
@@ -115,7 +115,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	if !slices.Contains(signingAlgs, cl.SigningAlg) && cl.SigningAlg != c.Keys.Algorithm {
 		v.add(p+".signing_alg", "want ES256 or RS256")
 	}
-	if cl.MinACR != "" && providers.LevelOf(cl.MinACR) == 0 {
+	if cl.MinACR != "" && loa.LevelOf(cl.MinACR) == 0 {
 		v.add(p+".min_acr", "want one of %s", strings.Join(acrs, ", "))
 	}
 	if len(cl.ExchangeAudiences) > 0 && !slices.Contains(cl.GrantTypes, GrantTokenExchange) {

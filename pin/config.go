@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/config"
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Config holds the PIN rules that INPS has changed over the years; every number is a setting.
@@ -196,10 +196,10 @@ func (c Config) WithDefaults() Config {
 		c.Eligibility.Exempt = []Category{Official}
 	}
 	if c.ACR.Ordinario == "" {
-		c.ACR.Ordinario = providers.SpidL1
+		c.ACR.Ordinario = loa.SpidL1
 	}
 	if c.ACR.Dispositivo == "" {
-		c.ACR.Dispositivo = providers.SpidL2
+		c.ACR.Dispositivo = loa.SpidL2
 	}
 	if c.RecoveryTTL == 0 {
 		c.RecoveryTTL = 24 * time.Hour
@@ -278,7 +278,7 @@ func (c Config) validate(prefix string, dev bool) []error {
 		}
 	}
 	for path, acr := range map[string]string{"acr.ordinario": c.ACR.Ordinario, "acr.dispositivo": c.ACR.Dispositivo} {
-		if providers.LevelOf(acr) == 0 {
+		if loa.LevelOf(acr) == 0 {
 			bad(path, "unknown level %q", acr)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -73,7 +74,7 @@ func TestFirstAccess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ChangePIN: %v", err)
 	}
-	if id.PINType != "ordinario" || id.ACR != providers.SpidL1 {
+	if id.PINType != "ordinario" || id.ACR != loa.SpidL1 {
 		t.Fatalf("identity %+v", id)
 	}
 	t.Run("the 16-character PIN stops working at once", func(t *testing.T) {
@@ -207,7 +208,7 @@ func TestOfficeIssuance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.PINType != "dispositivo" || id.ACR != providers.SpidL2 {
+	if id.PINType != "dispositivo" || id.ACR != loa.SpidL2 {
 		t.Fatalf("an office PIN is dispositivo at once: %+v", id)
 	}
 	for _, ev := range e.audit.evs {
@@ -249,7 +250,7 @@ func TestConversion(t *testing.T) {
 		t.Fatal("holder not notified")
 	}
 	id, err := e.svc.Authenticate(ctx, cfAnna, "K7M2P9Q4")
-	if err != nil || id.PINType != "dispositivo" || id.ACR != providers.SpidL2 {
+	if err != nil || id.PINType != "dispositivo" || id.ACR != loa.SpidL2 {
 		t.Fatalf("after approval: %+v %v", id, err)
 	}
 	if err := e.svc.DecideConversion(ctx, "op-1", cfAnna, false, "late"); !errors.Is(err, ErrBadState) {

@@ -12,11 +12,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
 func spidIdentity(cf string) *providers.Identity {
-	return &providers.Identity{FiscalNumber: cf, Method: providers.MethodSPID, ACR: providers.SpidL2, AuthTime: t0}
+	return &providers.Identity{FiscalNumber: cf, Method: providers.MethodSPID, ACR: loa.SpidL2, AuthTime: t0}
 }
 
 func TestPhonePIN(t *testing.T) {
@@ -243,7 +244,7 @@ func TestSeedDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	giovanna, err := e.svc.Authenticate(ctx, DevGiovannaFerrari, "A1B2C3D4")
-	if err != nil || giovanna.PINType != "dispositivo" || giovanna.ACR != providers.SpidL2 {
+	if err != nil || giovanna.PINType != "dispositivo" || giovanna.ACR != loa.SpidL2 {
 		t.Fatalf("Giovanna Ferrari: %+v %v", giovanna, err)
 	}
 	marco, err := e.svc.Authenticate(ctx, DevMarcoColombo, "z9y8x7w6")

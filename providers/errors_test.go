@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/inps/sportello/internal/loa"
 )
 
 // An attempt adds what the record of a failure needs and changes nothing else: the sentinels
@@ -14,11 +16,11 @@ func TestAttemptIsTransparent(t *testing.T) {
 		t.Fatal("Attempt(nil) is not nil")
 	}
 	cause := &UserError{Code: "login.level_not_reached", Err: ErrLevelNotReached}
-	verified := &AttemptError{Method: MethodPIN, ACR: SpidL1, FiscalNumber: "CLMMRC70B10G273W", Err: cause}
+	verified := &AttemptError{Method: MethodPIN, ACR: loa.SpidL1, FiscalNumber: "CLMMRC70B10G273W", Err: cause}
 	err := Attempt(MethodSPID, verified)
 	var ae *AttemptError
 	var ue *UserError
-	if !errors.As(err, &ae) || ae != verified || ae.Method != MethodPIN || ae.ACR != SpidL1 {
+	if !errors.As(err, &ae) || ae != verified || ae.Method != MethodPIN || ae.ACR != loa.SpidL1 {
 		t.Fatalf("the outer attempt replaced the inner one: %+v", ae)
 	}
 	if !errors.Is(err, ErrLevelNotReached) || !errors.As(err, &ue) || ue.Code != "login.level_not_reached" {

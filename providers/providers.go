@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Authentication methods, as they appear in the auth_method claim.
@@ -15,39 +17,6 @@ const (
 	MethodCNS  = "cns"
 	MethodPIN  = "pin"
 )
-
-// Levels of assurance, as they appear in the acr claim and in acr_values.
-const (
-	SpidL1 = "https://www.spid.gov.it/SpidL1"
-	SpidL2 = "https://www.spid.gov.it/SpidL2"
-	SpidL3 = "https://www.spid.gov.it/SpidL3"
-)
-
-// LevelOf returns 1, 2 or 3 for a SpidLx URI and 0 for anything else.
-func LevelOf(acr string) int {
-	switch acr {
-	case SpidL1:
-		return 1
-	case SpidL2:
-		return 2
-	case SpidL3:
-		return 3
-	}
-	return 0
-}
-
-// ACRForLevel returns the SpidLx URI for level 1..3 and "" otherwise.
-func ACRForLevel(level int) string {
-	switch level {
-	case 1:
-		return SpidL1
-	case 2:
-		return SpidL2
-	case 3:
-		return SpidL3
-	}
-	return ""
-}
 
 // Identity is what a credential proved about a person. Every provider returns one; the broker
 // turns it into the subject and claims of the tokens.
@@ -93,7 +62,7 @@ func (id *Identity) Validate() error {
 		return errors.New("identity: nil")
 	case id.FiscalNumber == "":
 		return errors.New("identity: missing fiscal number")
-	case LevelOf(id.ACR) == 0:
+	case loa.LevelOf(id.ACR) == 0:
 		return errors.New("identity: missing or unknown acr")
 	case id.Method == "":
 		return errors.New("identity: missing method")
@@ -145,7 +114,7 @@ type LoginRequest struct {
 	ID string
 	// ACR is the minimum level asked (SpidLx).
 	ACR string
-	// Comparison is "minimum" (default) or "exact".
+	// Comparison is loa.Minimum (the default) or loa.Exact.
 	Comparison string
 	// ForceAuthn asks the upstream to re-authenticate (prompt=login, max_age, step-up).
 	ForceAuthn bool

@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // dates are shown and read in Italian time on any host
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -143,7 +144,7 @@ func (w *Web) page(h func(rw http.ResponseWriter, r *http.Request, id *providers
 			w.render(rw, r, &view{Error: text(lang, "err.login", nil), LoginURL: w.loginURL(), Status: http.StatusUnauthorized})
 			return
 		}
-		if providers.LevelOf(id.ACR) < MinLevel {
+		if loa.LevelOf(id.ACR) < MinLevel {
 			w.render(rw, r, &view{Error: text(lang, "err.level", nil), LoginURL: w.loginURL(), Status: http.StatusForbidden})
 			return
 		}

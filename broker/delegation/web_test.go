@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -50,7 +51,7 @@ func newWebFixture(t *testing.T) *webFixture {
 
 func person(cf, given, family string, level int) *providers.Identity {
 	return &providers.Identity{FiscalNumber: cf, GivenName: given, FamilyName: family, Method: "spid",
-		ACR: providers.ACRForLevel(level), AMR: []string{"pwd"}}
+		ACR: loa.ACRForLevel(level), AMR: []string{"pwd"}}
 }
 
 var (

@@ -28,6 +28,7 @@ import (
 	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/broker/verify"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
@@ -38,7 +39,7 @@ import (
 type instantProvider struct{ f providers.Finisher }
 
 func (p *instantProvider) Info() providers.Info {
-	return providers.Info{ID: "test", Method: "test", MaxACR: providers.SpidL3, Name: map[string]string{"it": "Prova", "en": "Test"}}
+	return providers.Info{ID: "test", Method: "test", MaxACR: loa.SpidL3, Name: map[string]string{"it": "Prova", "en": "Test"}}
 }
 
 func (p *instantProvider) Start(w http.ResponseWriter, r *http.Request, req *providers.LoginRequest) error {
@@ -48,7 +49,7 @@ func (p *instantProvider) Start(w http.ResponseWriter, r *http.Request, req *pro
 		level = 2
 	}
 	p.f.Finish(w, r, req.ID, &providers.Identity{FiscalNumber: cf, GivenName: "Test", FamilyName: "Person",
-		Method: "spid", ACR: providers.ACRForLevel(level), AMR: []string{"pwd", "mfa"},
+		Method: "spid", ACR: loa.ACRForLevel(level), AMR: []string{"pwd", "mfa"},
 		AuthTime: time.Now().Truncate(time.Second), SPIDIdP: "https://idp.example"})
 	return nil
 }

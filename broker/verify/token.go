@@ -2,10 +2,11 @@ package verify
 
 import (
 	"encoding/json"
-	"github.com/inps/sportello/providers"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/inps/sportello/internal/loa"
 )
 
 // SPID levels of assurance, as the acr claim carries them.
@@ -103,7 +104,7 @@ func (t *Token) HasEntitlement(e string) bool { return slices.Contains(t.Entitle
 func (t *Token) Delegated() bool { return t.Delegation != nil }
 
 // levelOf maps an acr to 1..3 (0 for anything else).
-func levelOf(acr string) int { return providers.LevelOf(acr) }
+func levelOf(acr string) int { return loa.LevelOf(acr) }
 
 func str(c map[string]any, k string) string {
 	s, _ := c[k].(string)

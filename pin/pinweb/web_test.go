@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
@@ -46,7 +47,7 @@ func (f *finisher) Fail(w http.ResponseWriter, r *http.Request, loginID string, 
 
 func (f *finisher) LoginRequest(_ context.Context, loginID string) (*providers.LoginRequest, error) {
 	if strings.HasPrefix(loginID, "L") {
-		return &providers.LoginRequest{ID: loginID, ACR: providers.SpidL1}, nil
+		return &providers.LoginRequest{ID: loginID, ACR: loa.SpidL1}, nil
 	}
 	return nil, providers.ErrLoginExpired
 }
@@ -151,7 +152,7 @@ func TestLoginFinishesWithTheIdentity(t *testing.T) {
 	fx := newFixture(t)
 	_, body := fx.post(t, "/pin/login", url.Values{"login": {"L1"}, "fiscal_code": {pin.DevGiovannaFerrari}, "pin": {"a1b2c3d4"}}, "it")
 	id := fx.fin.finished["L1"]
-	if body != "FINISHED L1" || id == nil || id.PINType != "dispositivo" || id.ACR != providers.SpidL2 || id.Method != "pin" {
+	if body != "FINISHED L1" || id == nil || id.PINType != "dispositivo" || id.ACR != loa.SpidL2 || id.Method != "pin" {
 		t.Fatalf("%s %+v", body, id)
 	}
 	fx.post(t, "/pin/login", url.Values{"login": {"L2"}, "fiscal_code": {pin.DevMarcoColombo}, "pin": {"Z9Y8X7W6"}}, "it")
@@ -229,7 +230,7 @@ func TestPhonePINPage(t *testing.T) {
 	if code, body := fx.get(t, "/pin/phone", "en"); code != 401 || !strings.Contains(body, "sign in with SPID, CIE or CNS") {
 		t.Fatalf("without a session: %d %s", code, body)
 	}
-	fx.session = &providers.Identity{FiscalNumber: pin.DevMarioRossi, Method: providers.MethodSPID, ACR: providers.SpidL2, AuthTime: t0}
+	fx.session = &providers.Identity{FiscalNumber: pin.DevMarioRossi, Method: providers.MethodSPID, ACR: loa.SpidL2, AuthTime: t0}
 	_, body := fx.post(t, "/pin/phone", url.Values{"validity": {"1w"}}, "en")
 	m := regexp.MustCompile(`phone PIN is (\d{8}), valid until 09/03/2026 10:00`).FindStringSubmatch(body)
 	if m == nil {

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cie"
 	"github.com/inps/sportello/providers/x509auth"
@@ -69,7 +70,7 @@ func chain(t *testing.T, name string) []*x509.Certificate {
 func TestCIELoginIdentity(t *testing.T) {
 	p, rec := newProvider(t, devSection)
 	info := p.Info()
-	if info.ID != "cie" || info.Method != providers.MethodCIE || info.MaxACR != providers.SpidL3 || info.Name["it"] == "" || info.Name["en"] == "" {
+	if info.ID != "cie" || info.Method != providers.MethodCIE || info.MaxACR != loa.SpidL3 || info.Name["it"] == "" || info.Name["en"] == "" {
 		t.Errorf("Info = %+v", info)
 	}
 	id, err := p.AuthenticateCertificate(context.Background(), chain(t, "mario-rossi-cie"))
@@ -80,7 +81,7 @@ func TestCIELoginIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	if id.FiscalNumber != "RSSMRA80A01H501U" || id.GivenName != "MARIO" || id.FamilyName != "ROSSI" ||
-		id.Method != "cie" || id.ACR != providers.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
+		id.Method != "cie" || id.ACR != loa.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
 		t.Errorf("identity = %+v", id)
 	}
 	events := rec.Events()
@@ -110,11 +111,11 @@ func TestCIEProviderRefusesACNSCard(t *testing.T) {
 
 func TestACRFromConfig(t *testing.T) {
 	p, _ := newProvider(t, devSection+"acr: https://www.spid.gov.it/SpidL2\n")
-	if p.Info().MaxACR != providers.SpidL2 {
+	if p.Info().MaxACR != loa.SpidL2 {
 		t.Errorf("MaxACR = %s", p.Info().MaxACR)
 	}
 	id, err := p.AuthenticateCertificate(context.Background(), chain(t, "mario-rossi-cie"))
-	if err != nil || id.ACR != providers.SpidL2 {
+	if err != nil || id.ACR != loa.SpidL2 {
 		t.Fatalf("identity %+v, %v", id, err)
 	}
 }

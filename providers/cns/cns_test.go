@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cns"
 	"github.com/inps/sportello/providers/x509auth"
@@ -68,7 +69,7 @@ func chain(t *testing.T, name string) []*x509.Certificate {
 
 func TestCNSLogins(t *testing.T) {
 	p := newProvider(t, devSection)
-	if info := p.Info(); info.Method != providers.MethodCNS || info.ID != "cns" || info.MaxACR != providers.SpidL3 {
+	if info := p.Info(); info.Method != providers.MethodCNS || info.ID != "cns" || info.MaxACR != loa.SpidL3 {
 		t.Errorf("Info = %+v", info)
 	}
 	tests := []struct{ rule, cert, cf, reason string }{
@@ -84,7 +85,7 @@ func TestCNSLogins(t *testing.T) {
 			if x509auth.Reason(err) != tt.reason {
 				t.Fatalf("err = %v, want reason %q", err, tt.reason)
 			}
-			if err == nil && (id.FiscalNumber != tt.cf || id.Method != "cns" || id.ACR != providers.SpidL3) {
+			if err == nil && (id.FiscalNumber != tt.cf || id.Method != "cns" || id.ACR != loa.SpidL3) {
 				t.Errorf("identity = %+v", id)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/fiscalcode"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -66,7 +67,7 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 	actor := ""
 	if res != nil {
 		fields["response_id"], fields["assertion_id"] = res.ResponseID, res.AssertionID
-		fields["level"] = providers.ACRForLevel(res.Level)
+		fields["level"] = loa.ACRForLevel(res.Level)
 		fields["issue_instant"] = samlx.FormatTime(res.IssueInstant)
 	}
 	if id != nil {
@@ -170,7 +171,7 @@ func identityFrom(res *assertionResult, idp string) (*providers.Identity, error)
 		Email:        res.Attributes["email"],
 		PhoneNumber:  res.Attributes["mobilePhone"],
 		Method:       providers.MethodSPID,
-		ACR:          providers.ACRForLevel(res.Level),
+		ACR:          loa.ACRForLevel(res.Level),
 		AMR:          amrFor(res.Level),
 		AuthTime:     res.AuthnInstant.UTC(),
 		SPIDIdP:      idp,
@@ -197,7 +198,7 @@ func identityFrom(res *assertionResult, idp string) (*providers.Identity, error)
 func attempt(err error) error {
 	var le *levelError
 	if errors.As(err, &le) {
-		return &providers.AttemptError{Method: providers.MethodSPID, ACR: providers.ACRForLevel(le.got), Err: err}
+		return &providers.AttemptError{Method: providers.MethodSPID, ACR: loa.ACRForLevel(le.got), Err: err}
 	}
 	return providers.Attempt(providers.MethodSPID, err)
 }

@@ -10,13 +10,13 @@ import (
 	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // benchResponse is one response signed both ways (Response and Assertion) and what it answers.
 func benchResponse(b *testing.B) (*env, []byte, *expectation) {
 	e := newEnv(b)
-	p := e.start(b, "bench", providers.SpidL2, "")
+	p := e.start(b, "bench", loa.SpidL2, "")
 	raw := e.build(b, p, hostile{signResponse: true})
 	idp, ok := e.sp.registry.Lookup(context.Background(), e.idps["demo"].EntityID())
 	if !ok {
@@ -79,7 +79,7 @@ func BenchmarkFullLoginThroughDevIdP(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		status, body := e.login(b, "demo", "bench", providers.SpidL2, creds("RSSMRA80A01H501U"))
+		status, body := e.login(b, "demo", "bench", loa.SpidL2, creds("RSSMRA80A01H501U"))
 		if status != 200 {
 			b.Fatalf("HTTP %d %s", status, body)
 		}

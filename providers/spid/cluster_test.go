@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/providers"
@@ -27,7 +28,7 @@ func secondInstance(t *testing.T, e *env) *Provider {
 }
 
 func replayThroughSecondInstance(t *testing.T, e *env) {
-	p := e.start(t, "cluster", providers.SpidL2, "")
+	p := e.start(t, "cluster", loa.SpidL2, "")
 	xml := e.build(t, p, hostile{})
 	if _, o := e.post(t, p.RelayState, xml); o.Identity == nil {
 		t.Fatalf("first delivery refused: %v", o.Err)
@@ -82,7 +83,7 @@ func TestReplayIsRefusedByASecondInstanceOnRedis(t *testing.T) {
 	replayThroughSecondInstance(t, e)
 	// The assertion-ID replay cache is in Redis too.
 	first := e.sp
-	p := e.start(t, "cluster-2", providers.SpidL2, "")
+	p := e.start(t, "cluster-2", loa.SpidL2, "")
 	e.sp = secondInstance(t, e)
 	xml := e.build(t, p, hostile{})
 	if _, o := e.post(t, p.RelayState, xml); o.Identity == nil {
@@ -91,7 +92,7 @@ func TestReplayIsRefusedByASecondInstanceOnRedis(t *testing.T) {
 	// That assertion, accepted by the second replica, comes back to the first one answering a
 	// new request of its own: refused as a replay from the shared cache.
 	e.sp = first
-	p3 := e.start(t, "cluster-3", providers.SpidL2, "")
+	p3 := e.start(t, "cluster-3", loa.SpidL2, "")
 	_, o := e.post(t, p3.RelayState, e.build(t, p3, hostile{params: func(rp *samlx.ResponseParams) {
 		rp.AssertionID = "_assert" + p.RequestID[1:12]
 	}}))

@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/config"
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // Config is the spid provider section (providers.<id> with type: spid).
@@ -192,7 +192,7 @@ func (c *Config) applyDefaults() {
 		c.ClockSkew = 60 * time.Second
 	}
 	if c.Comparison == "" {
-		c.Comparison = "minimum"
+		c.Comparison = loa.Minimum
 	}
 	if c.MinLevel == 0 {
 		c.MinLevel = 2
@@ -368,7 +368,7 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.ClockSkew < 0 || c.ClockSkew > 5*time.Minute {
 		add(".clock_skew", "between 0 and 5m")
 	}
-	if c.Comparison != "minimum" && c.Comparison != "exact" {
+	if c.Comparison != loa.Minimum && c.Comparison != loa.Exact {
 		add(".comparison", "must be minimum or exact")
 	}
 	if c.MinLevel < 1 || c.MinLevel > 3 {
@@ -393,7 +393,7 @@ func (c *Config) acsIndex() int {
 }
 
 // minACR is the configured minimum as a SpidLx URI.
-func (c *Config) minACR() string { return providers.ACRForLevel(c.MinLevel) }
+func (c *Config) minACR() string { return loa.ACRForLevel(c.MinLevel) }
 
 // DevConfig is the dev-mode section: the committed dev SP key (testdataDir is the repository's
 // testdata/spid), the two dev IdPs of baseURL loaded from their metadata URLs (demo on

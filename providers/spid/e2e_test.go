@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -24,7 +25,7 @@ func TestEndToEndLoginThroughEachDevIdPAtEachLevel(t *testing.T) {
 	e := newEnv(t)
 	for _, idp := range []string{"demo", "test"} {
 		for level := 1; level <= 3; level++ {
-			acr := providers.ACRForLevel(level)
+			acr := loa.ACRForLevel(level)
 			loginID := idp + "-" + acr
 			status, body := e.login(t, idp, loginID, acr, creds("RSSMRA80A01H501U"))
 			if status != http.StatusOK {
@@ -37,7 +38,7 @@ func TestEndToEndLoginThroughEachDevIdPAtEachLevel(t *testing.T) {
 			id := o.Identity
 			// The SP asks at least L2 (min_level), so an L1 request is answered at L2.
 			wantLevel := max(level, 2)
-			if id.ACR != providers.ACRForLevel(wantLevel) || id.FiscalNumber != "RSSMRA80A01H501U" ||
+			if id.ACR != loa.ACRForLevel(wantLevel) || id.FiscalNumber != "RSSMRA80A01H501U" ||
 				id.GivenName != "Mario" || id.FamilyName != "Rossi" || id.Birthdate != "1980-01-01" ||
 				id.Method != providers.MethodSPID || id.SPIDIdP != e.idps[idp].EntityID() ||
 				id.Email != "mario.rossi@example.it" || id.PhoneNumber != "+393331234567" ||
@@ -57,7 +58,7 @@ func TestEndToEndLoginWhateverKeyInfoTheIdPSigns(t *testing.T) {
 		e := buildEnv(t, nil, ki)
 		for _, idp := range []string{"demo", "test"} {
 			loginID := idp + "-keyinfo-" + ki.String()
-			status, body := e.login(t, idp, loginID, providers.SpidL2, creds("RSSMRA80A01H501U"))
+			status, body := e.login(t, idp, loginID, loa.SpidL2, creds("RSSMRA80A01H501U"))
 			o := e.fin.last(t)
 			if status != http.StatusOK || o.Err != nil || o.LoginID != loginID || o.Identity.FiscalNumber != "RSSMRA80A01H501U" {
 				t.Fatalf("keyinfo=%s %s: HTTP %d %s (%+v)", ki, idp, status, body, o)
@@ -80,9 +81,9 @@ func TestEndToEndLoginWhateverKeyInfoTheIdPSigns(t *testing.T) {
 func TestEndToEndL1MinimumWhenConfigured(t *testing.T) {
 	e := newEnv(t)
 	e.sp.sp.Cfg.MinLevel = 1
-	status, _ := e.login(t, "demo", "l1", providers.SpidL1, creds("BNCLRA85M41F205C"))
+	status, _ := e.login(t, "demo", "l1", loa.SpidL1, creds("BNCLRA85M41F205C"))
 	o := e.fin.last(t)
-	if status != http.StatusOK || o.Identity == nil || o.Identity.ACR != providers.SpidL1 ||
+	if status != http.StatusOK || o.Identity == nil || o.Identity.ACR != loa.SpidL1 ||
 		o.Identity.FiscalNumber != "BNCLRA85M41F205C" || !slices.Equal(o.Identity.AMR, []string{"pwd"}) {
 		t.Fatalf("outcome %+v", o)
 	}
@@ -91,7 +92,7 @@ func TestEndToEndL1MinimumWhenConfigured(t *testing.T) {
 func TestEndToEndL2AskedAnsweredAtL1IsLevelNotReached(t *testing.T) {
 	e := newEnv(t)
 	for _, idp := range []string{"demo", "test"} {
-		status, _ := e.login(t, idp, "low", providers.SpidL2, creds("RSSMRA80A01H501U", "level", "1"))
+		status, _ := e.login(t, idp, "low", loa.SpidL2, creds("RSSMRA80A01H501U", "level", "1"))
 		o := e.fin.last(t)
 		var ue *providers.UserError
 		if status != http.StatusForbidden || !errors.Is(o.Err, providers.ErrLevelNotReached) ||
@@ -103,7 +104,7 @@ func TestEndToEndL2AskedAnsweredAtL1IsLevelNotReached(t *testing.T) {
 
 func TestEndToEndCancelIsErrCancelled(t *testing.T) {
 	e := newEnv(t)
-	status, _ := e.login(t, "test", "cancel", providers.SpidL2, url.Values{"action": {"cancel"}})
+	status, _ := e.login(t, "test", "cancel", loa.SpidL2, url.Values{"action": {"cancel"}})
 	o := e.fin.last(t)
 	var ue *providers.UserError
 	if status != http.StatusForbidden || !errors.Is(o.Err, providers.ErrCancelled) ||
@@ -116,7 +117,7 @@ func TestEndToEndWrongPasswordIsNr19Denied(t *testing.T) {
 	e := newEnv(t)
 	form := creds("RSSMRA80A01H501U")
 	form.Set("password", "wrong")
-	status, _ := e.login(t, "demo", "wrong", providers.SpidL2, form)
+	status, _ := e.login(t, "demo", "wrong", loa.SpidL2, form)
 	o := e.fin.last(t)
 	var ue *providers.UserError
 	if status != http.StatusForbidden || !errors.Is(o.Err, providers.ErrDenied) ||
@@ -127,7 +128,7 @@ func TestEndToEndWrongPasswordIsNr19Denied(t *testing.T) {
 
 func TestEndToEndTraceRecordsRequestAndResponse(t *testing.T) {
 	e := newEnv(t)
-	e.login(t, "demo", "trace", providers.SpidL2, creds("RSSMRA80A01H501U"))
+	e.login(t, "demo", "trace", loa.SpidL2, creds("RSSMRA80A01H501U"))
 	reqs, resps := e.audit.ByType("spid.authn_request"), e.audit.ByType("spid.response")
 	if len(reqs) != 1 || len(resps) != 1 {
 		t.Fatalf("trace: %d requests, %d responses", len(reqs), len(resps))

@@ -12,7 +12,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
@@ -82,7 +82,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, h := range seeds {
-		p := e.start(t, "seed", providers.SpidL2, "")
+		p := e.start(t, "seed", loa.SpidL2, "")
 		xml := e.build(t, p, h)
 		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", xml)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -228,7 +229,7 @@ func TestHostileResponsesAreRefused(t *testing.T) {
 				t.Run(row.name, func(t *testing.T) {
 					h := row.h
 					h.keyInfo = shape
-					p := e.start(t, "login-"+row.name, providers.SpidL2, "")
+					p := e.start(t, "login-"+row.name, loa.SpidL2, "")
 					status, o := e.post(t, p.RelayState, e.build(t, p, h))
 					if o.Identity != nil || o.Err == nil {
 						t.Fatalf("accepted: %+v", o)
@@ -260,7 +261,7 @@ func TestGoodResponseAcceptedSignedEitherWay(t *testing.T) {
 	e := newEnv(t)
 	for _, shape := range samlx.KeyInfoShapes {
 		for _, signResp := range []bool{false, true} {
-			p := e.start(t, "good", providers.SpidL2, "")
+			p := e.start(t, "good", loa.SpidL2, "")
 			status, o := e.post(t, p.RelayState, e.build(t, p, hostile{signResponse: signResp, keyInfo: shape}))
 			if status != http.StatusOK || o.Identity == nil || o.Identity.FiscalNumber != "RSSMRA80A01H501U" {
 				t.Fatalf("keyinfo=%s signResponse=%v: %d %+v", shape, signResp, status, o)
@@ -271,21 +272,21 @@ func TestGoodResponseAcceptedSignedEitherWay(t *testing.T) {
 
 func TestExactComparisonRefusesAHigherLevel(t *testing.T) {
 	e := newEnv(t)
-	p := e.start(t, "exact", providers.SpidL2, "exact")
+	p := e.start(t, "exact", loa.SpidL2, "exact")
 	_, o := e.post(t, p.RelayState, e.build(t, p, hostile{params: func(rp *samlx.ResponseParams) { rp.Level = 3 }}))
 	if !errors.Is(o.Err, providers.ErrLevelNotReached) {
 		t.Fatalf("outcome %+v", o)
 	}
-	p = e.start(t, "minimum", providers.SpidL2, "minimum")
+	p = e.start(t, "minimum", loa.SpidL2, "minimum")
 	_, o = e.post(t, p.RelayState, e.build(t, p, hostile{params: func(rp *samlx.ResponseParams) { rp.Level = 3 }}))
-	if o.Identity == nil || o.Identity.ACR != providers.SpidL3 {
+	if o.Identity == nil || o.Identity.ACR != loa.SpidL3 {
 		t.Fatalf("minimum: higher level must be accepted: %+v", o)
 	}
 }
 
 func TestReplayedResponseIsRefusedWithoutALogin(t *testing.T) {
 	e := newEnv(t)
-	p := e.start(t, "replay", providers.SpidL2, "")
+	p := e.start(t, "replay", loa.SpidL2, "")
 	xml := e.build(t, p, hostile{})
 	if _, o := e.post(t, p.RelayState, xml); o.Identity == nil {
 		t.Fatalf("first delivery refused: %v", o.Err)
@@ -298,11 +299,11 @@ func TestReplayedResponseIsRefusedWithoutALogin(t *testing.T) {
 
 func TestReplayedAssertionIDIsRefusedForANewRequest(t *testing.T) {
 	e := newEnv(t)
-	p1 := e.start(t, "first", providers.SpidL2, "")
+	p1 := e.start(t, "first", loa.SpidL2, "")
 	if _, o := e.post(t, p1.RelayState, e.build(t, p1, hostile{})); o.Identity == nil {
 		t.Fatalf("first refused: %v", o.Err)
 	}
-	p2 := e.start(t, "second", providers.SpidL2, "")
+	p2 := e.start(t, "second", loa.SpidL2, "")
 	_, o := e.post(t, p2.RelayState, e.build(t, p2, hostile{params: func(rp *samlx.ResponseParams) {
 		rp.AssertionID = "_assert" + p1.RequestID[1:12]
 	}}))
@@ -314,7 +315,7 @@ func TestReplayedAssertionIDIsRefusedForANewRequest(t *testing.T) {
 
 func TestUnsolicitedResponseIsRefused(t *testing.T) {
 	e := newEnv(t)
-	p := e.start(t, "x", providers.SpidL2, "")
+	p := e.start(t, "x", loa.SpidL2, "")
 	xml := e.build(t, p, hostile{})
 	for _, rs := range []string{"", "unknown-relay-state"} {
 		status, o := e.post(t, rs, xml)
@@ -326,7 +327,7 @@ func TestUnsolicitedResponseIsRefused(t *testing.T) {
 
 func TestResponseAfterTheRequestExpiredIsRefused(t *testing.T) {
 	e := newEnv(t)
-	p := e.start(t, "late", providers.SpidL2, "")
+	p := e.start(t, "late", loa.SpidL2, "")
 	e.clock.Advance(16 * time.Minute)
 	_, o := e.post(t, p.RelayState, e.build(t, p, hostile{}))
 	if o.Identity != nil || !errors.Is(o.Err, providers.ErrLoginExpired) {
@@ -341,7 +342,7 @@ func TestNamesThatDoNotRoundTripAreRefused(t *testing.T) {
 		"attribute with two colons": func(s string) string { return strings.Replace(s, "<saml:Issuer", `<saml:Issuer a:b:c="x"`, 1) },
 		"empty namespace prefix":    func(s string) string { return strings.Replace(s, "<saml:Issuer", `<saml:Issuer xmlns:x=""`, 1) },
 	} {
-		p := e.start(t, name, providers.SpidL2, "")
+		p := e.start(t, name, loa.SpidL2, "")
 		_, o := e.post(t, p.RelayState, e.build(t, p, hostile{raw: edit}))
 		var re *RejectError
 		if o.Identity != nil || !errors.As(o.Err, &re) || (re.Rule != "xml.name" && re.Rule != "xml.parse") {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // utf16LE encodes s as UTF-16 little endian, with a byte order mark when bom.
@@ -97,7 +97,7 @@ func TestUTF8DeclarationsAreAccepted(t *testing.T) {
 		"encoding utf-8 in single quotes": `<?xml version='1.0' encoding='utf-8'?>`,
 		"UTF-8 byte order mark":           "\xef\xbb\xbf" + `<?xml version="1.0" encoding="UTF-8" standalone="no"?>`,
 	} {
-		p := e.start(t, name, providers.SpidL2, "")
+		p := e.start(t, name, loa.SpidL2, "")
 		status, o := e.post(t, p.RelayState, e.build(t, p, hostile{raw: func(s string) string { return prefix + s }}))
 		if status != http.StatusOK || o.Identity == nil {
 			t.Errorf("%s: refused: %d %v", name, status, o.Err)

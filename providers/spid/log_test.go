@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // topLevelKeys counts the keys of one JSON object as written, duplicates included (decoding
@@ -41,7 +41,7 @@ func TestJSONLogOfASPIDLoginHasOneLevelKey(t *testing.T) {
 	e := newEnv(t)
 	var buf bytes.Buffer
 	e.sp.log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if status, body := e.login(t, "demo", "json-log", providers.SpidL2, creds("RSSMRA80A01H501U")); status != http.StatusOK {
+	if status, body := e.login(t, "demo", "json-log", loa.SpidL2, creds("RSSMRA80A01H501U")); status != http.StatusOK {
 		t.Fatalf("login: HTTP %d %s", status, body)
 	}
 	seen := map[string]bool{}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/devidp"
@@ -232,7 +233,7 @@ func TestSPCertificateIsSPIDShaped(t *testing.T) {
 func startGolden(t *testing.T, p *Provider, idp string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	err := p.Start(rec, httptest.NewRequest(http.MethodGet, fixedBase+"/login", nil), &providers.LoginRequest{
-		ID: "login-1", ACR: providers.SpidL2, Hint: fixedBase + "/dev/spid/" + idp})
+		ID: "login-1", ACR: loa.SpidL2, Hint: fixedBase + "/dev/spid/" + idp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestAuthnRequestIsSPIDShaped(t *testing.T) {
 		acr        string
 		level      string
 		forceAuthn bool
-	}{{providers.SpidL1, providers.SpidL2, true}, {providers.SpidL2, providers.SpidL2, true}, {providers.SpidL3, providers.SpidL3, true}} {
+	}{{loa.SpidL1, loa.SpidL2, true}, {loa.SpidL2, loa.SpidL2, true}, {loa.SpidL3, loa.SpidL3, true}} {
 		rec := httptest.NewRecorder()
 		if err := p.Start(rec, httptest.NewRequest(http.MethodGet, "/", nil), &providers.LoginRequest{ID: "l", ACR: tc.acr,
 			Hint: fixedBase + "/dev/spid/demo"}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
@@ -172,7 +173,7 @@ func (p *Provider) Info() providers.Info {
 	return providers.Info{
 		ID:     p.deps.ID,
 		Method: providers.MethodSPID,
-		MaxACR: providers.SpidL3,
+		MaxACR: loa.SpidL3,
 		Name:   map[string]string{"it": "SPID", "en": "SPID"},
 		Description: map[string]string{
 			"it": "Sistema Pubblico di Identità Digitale",

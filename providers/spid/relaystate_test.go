@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
@@ -17,8 +18,8 @@ import (
 // refused for what it is, and the victim's own response is still accepted afterwards.
 func TestOnlyAValidResponseUsesTheRequestUp(t *testing.T) {
 	e := newEnv(t)
-	victim := e.start(t, "victim", providers.SpidL2, "")
-	other := e.start(t, "other", providers.SpidL2, "")
+	victim := e.start(t, "victim", loa.SpidL2, "")
+	other := e.start(t, "other", loa.SpidL2, "")
 	var re *RejectError
 	var se *StatusError
 	attacks := []struct {

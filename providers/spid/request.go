@@ -13,6 +13,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
@@ -66,7 +67,7 @@ func (p *Provider) buildAuthnRequest(ar authnRequest, sign bool) ([]byte, error)
 	el.CreateElement("samlp:NameIDPolicy").CreateAttr("Format", samlx.NameIDTransient)
 	rac := el.CreateElement("samlp:RequestedAuthnContext")
 	rac.CreateAttr("Comparison", ar.Comparison)
-	rac.CreateElement("saml:AuthnContextClassRef").SetText(providers.ACRForLevel(ar.Level))
+	rac.CreateElement("saml:AuthnContextClassRef").SetText(loa.ACRForLevel(ar.Level))
 	if sign {
 		if err := samlx.SignEnveloped(el, p.sp.Keys); err != nil {
 			return nil, fmt.Errorf("authn request: %w", err)
@@ -78,12 +79,12 @@ func (p *Provider) buildAuthnRequest(ar authnRequest, sign bool) ([]byte, error)
 // levelFor returns the level and comparison to ask: the higher of the login's ACR and the
 // configured minimum.
 func (p *Provider) levelFor(req *providers.LoginRequest) (int, string) {
-	level := providers.LevelOf(req.ACR)
+	level := loa.LevelOf(req.ACR)
 	if level < p.sp.Cfg.MinLevel {
 		level = p.sp.Cfg.MinLevel
 	}
 	cmp := req.Comparison
-	if cmp != "minimum" && cmp != "exact" {
+	if cmp != loa.Minimum && cmp != loa.Exact {
 		cmp = p.sp.Cfg.Comparison
 	}
 	return level, cmp
@@ -130,7 +131,7 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 		return fmt.Errorf("spid: store request: %w: %w", providers.ErrUnavailable, err)
 	}
 	p.audit(ctx, "spid.authn_request", "", map[string]any{
-		"login_id": req.ID, "request_id": id, "idp": idp.EntityID, "level": providers.ACRForLevel(level),
+		"login_id": req.ID, "request_id": id, "idp": idp.EntityID, "level": loa.ACRForLevel(level),
 		"comparison": cmp, "binding": idp.Binding, "issue_instant": samlx.FormatTime(now), "xml": string(xml),
 	})
 	p.log.Info("spid: authn request", "login_id", req.ID, "request_id", id, "idp", idp.EntityID, "loa", level)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
-	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
@@ -30,7 +30,7 @@ func noRedirects(c *http.Client) *http.Client {
 func TestSPInitiatedLogoutThroughEachDevIdP(t *testing.T) {
 	e := newEnv(t)
 	for _, idp := range []string{"demo", "test"} {
-		e.login(t, idp, "slo-"+idp, providers.SpidL2, creds("RSSMRA80A01H501U"))
+		e.login(t, idp, "slo-"+idp, loa.SpidL2, creds("RSSMRA80A01H501U"))
 		id := e.fin.last(t).Identity
 		if id == nil {
 			t.Fatal("login failed")
@@ -185,7 +185,7 @@ func TestTraceFileGetsTheAgIDTrace(t *testing.T) {
 	if e.sp.trace, err = openTrace(f); err != nil {
 		t.Fatal(err)
 	}
-	e.login(t, "demo", "traced", providers.SpidL2, creds("RSSMRA80A01H501U"))
+	e.login(t, "demo", "traced", loa.SpidL2, creds("RSSMRA80A01H501U"))
 	if err := e.sp.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestTraceFileGetsTheAgIDTrace(t *testing.T) {
 func TestLogoutResponseDuringAStoreOutage(t *testing.T) {
 	cut := storetest.NewCutStore(memory.New(memory.Options{}))
 	e := newEnvWithStore(t, cut)
-	e.login(t, "demo", "slo-outage", providers.SpidL2, creds("RSSMRA80A01H501U"))
+	e.login(t, "demo", "slo-outage", loa.SpidL2, creds("RSSMRA80A01H501U"))
 	id := e.fin.last(t).Identity
 	if id == nil {
 		t.Fatal("login failed")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
@@ -324,14 +324,14 @@ func checkAuthnStatement(s *etree.Element, ex *expectation, res *assertionResult
 		return reject("authn.context", "no AuthnContextClassRef")
 	}
 	v, _ := text(refs[0])
-	if res.Level = providers.LevelOf(v); res.Level == 0 {
+	if res.Level = loa.LevelOf(v); res.Level == 0 {
 		return reject("authn.context", "%q is not a SPID level", v)
 	}
 	return nil
 }
 
 func checkLevel(got int, ex *expectation) error {
-	if got < ex.Level || (ex.Comparison == "exact" && got != ex.Level) {
+	if got < ex.Level || (ex.Comparison == loa.Exact && got != ex.Level) {
 		return &levelError{got, ex.Level, ex.Comparison}
 	}
 	return nil

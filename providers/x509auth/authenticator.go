@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -90,7 +91,7 @@ func NewAuthenticator(a Authenticator) (*Authenticator, error) {
 		return nil, errors.New("x509auth: authenticator without validator")
 	case a.Auditor == nil:
 		return nil, errors.New("x509auth: authenticator without auditor")
-	case providers.LevelOf(a.ACR) == 0:
+	case loa.LevelOf(a.ACR) == 0:
 		return nil, fmt.Errorf("x509auth: acr %q", a.ACR)
 	}
 	if a.Logger == nil {

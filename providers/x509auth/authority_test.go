@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/cardtest"
@@ -72,8 +73,8 @@ func TestProxyHeaderCountsOnlyTheLeaf(t *testing.T) {
 	h := cardtest.MintHostile(t, pkiDir)
 	rec := &audit.Recorder{}
 	a, err := x509auth.NewAuthenticator(x509auth.Authenticator{
-		ProviderInfo: providers.Info{ID: "cns", Method: providers.MethodCNS, MaxACR: providers.SpidL3},
-		ACR:          providers.SpidL3, Validator: validator(t, permissive(t, ps)), Auditor: rec,
+		ProviderInfo: providers.Info{ID: "cns", Method: providers.MethodCNS, MaxACR: loa.SpidL3},
+		ACR:          loa.SpidL3, Validator: validator(t, permissive(t, ps)), Auditor: rec,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -121,8 +122,8 @@ func TestRefusalLogNamesTheUsages(t *testing.T) {
 	h := cardtest.MintHostile(t, pkiDir)
 	var log bytes.Buffer
 	a, err := x509auth.NewAuthenticator(x509auth.Authenticator{
-		ProviderInfo: providers.Info{ID: "cns", Method: providers.MethodCNS, MaxACR: providers.SpidL3},
-		ACR:          providers.SpidL3, Validator: validator(t, permissive(t, ps)), Auditor: &audit.Recorder{},
+		ProviderInfo: providers.Info{ID: "cns", Method: providers.MethodCNS, MaxACR: loa.SpidL3},
+		ACR:          loa.SpidL3, Validator: validator(t, permissive(t, ps)), Auditor: &audit.Recorder{},
 		Logger: slog.New(slog.NewTextHandler(&log, nil)),
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
@@ -72,7 +73,7 @@ func NewCard(sec *SectionConfig, card Card, deps CardDeps) (*Authenticator, erro
 	}
 	acr := sec.ACR
 	if acr == "" {
-		acr = providers.SpidL3
+		acr = loa.SpidL3
 	}
 	auth, err := NewAuthenticator(Authenticator{
 		ProviderInfo: providers.Info{ID: deps.ID, Method: card.Method, MaxACR: acr, Name: card.Name, Description: card.Description},

@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/config"
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // SectionConfig is the part of a cie or cns provider section both card types share.
@@ -50,7 +50,7 @@ func (c *SectionConfig) Resolve(r config.Resolver) {
 		c.Intermediates[i] = r.Path(p)
 	}
 	if c.ACR == "" {
-		c.ACR = providers.SpidL3
+		c.ACR = loa.SpidL3
 	}
 	on := true
 	if c.Revocation.CRL == nil {
@@ -89,8 +89,8 @@ func (c *SectionConfig) Validate(path string, dev bool) []error {
 			fail(fmt.Sprintf("policies[%d]", i), "%q is not an OID", s)
 		}
 	}
-	if providers.LevelOf(c.ACR) == 0 {
-		fail("acr", "%q: want %s, %s or %s", c.ACR, providers.SpidL1, providers.SpidL2, providers.SpidL3)
+	if loa.LevelOf(c.ACR) == 0 {
+		fail("acr", "%q: want %s, %s or %s", c.ACR, loa.SpidL1, loa.SpidL2, loa.SpidL3)
 	}
 	r := c.Revocation
 	if r.CRL != nil && r.OCSP != nil && !*r.CRL && !*r.OCSP && !dev {
