@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
 )
@@ -33,7 +34,7 @@ type Options struct {
 	// CryptoKey is the shared key for sealing state and MACs (≥ 32 bytes).
 	CryptoKey []byte
 	Logger    *slog.Logger
-	Auditor   providers.Auditor
+	Auditor   audit.Auditor
 	// Registerer receives the Prometheus metrics (nil: a private registry).
 	Registerer prometheus.Registerer
 	// Gatherer serves /metrics (nil: the private registry).
@@ -67,7 +68,7 @@ type Broker struct {
 	accessAud   string
 	store       store.Store
 	log         *slog.Logger
-	audit       providers.Auditor
+	audit       audit.Auditor
 	now         func() time.Time
 	rand        io.Reader
 	subjectKey  []byte
@@ -222,10 +223,10 @@ func (b *Broker) Finisher() providers.Finisher { return (*finisher)(b) }
 
 type nopAuditor struct{}
 
-func (nopAuditor) Audit(context.Context, providers.AuditEvent) error { return nil }
+func (nopAuditor) Audit(context.Context, audit.Event) error { return nil }
 
 func (b *Broker) auditEvent(ctx context.Context, typ, actor string, fields map[string]any) {
-	if err := b.audit.Audit(ctx, providers.AuditEvent{Time: b.now().UTC(), Type: typ, Actor: actor, Fields: fields}); err != nil {
+	if err := b.audit.Audit(ctx, audit.Event{Time: b.now().UTC(), Type: typ, Actor: actor, Fields: fields}); err != nil {
 		b.log.ErrorContext(ctx, "audit write failed", "type", typ, "error", err)
 	}
 }

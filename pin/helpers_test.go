@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
-	"github.com/inps/sportello/providers"
 )
 
 // testArgon2 keeps tests fast; the benchmark uses the production parameters.
@@ -21,10 +22,10 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // outbox records notifications (SMS and post are outside the machine).
 type outbox struct {
 	mu   sync.Mutex
-	msgs []providers.Notification
+	msgs []notify.Notification
 }
 
-func (o *outbox) Notify(_ context.Context, n providers.Notification) error {
+func (o *outbox) Notify(_ context.Context, n notify.Notification) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.msgs = append(o.msgs, n)
@@ -32,7 +33,7 @@ func (o *outbox) Notify(_ context.Context, n providers.Notification) error {
 }
 
 // last returns the last message on channel.
-func (o *outbox) last(t *testing.T, channel string) providers.Notification {
+func (o *outbox) last(t *testing.T, channel string) notify.Notification {
 	t.Helper()
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -42,16 +43,16 @@ func (o *outbox) last(t *testing.T, channel string) providers.Notification {
 		}
 	}
 	t.Fatalf("no %s message in %+v", channel, o.msgs)
-	return providers.Notification{}
+	return notify.Notification{}
 }
 
 // auditLog records audit events.
 type auditLog struct {
 	mu  sync.Mutex
-	evs []providers.AuditEvent
+	evs []audit.Event
 }
 
-func (a *auditLog) Audit(_ context.Context, ev providers.AuditEvent) error {
+func (a *auditLog) Audit(_ context.Context, ev audit.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.evs = append(a.evs, ev)

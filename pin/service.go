@@ -9,8 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
-	"github.com/inps/sportello/providers"
 )
 
 // Options are the Service's dependencies.
@@ -24,9 +25,9 @@ type Options struct {
 	// Rand is the source of PINs, salts and codes (default crypto/rand).
 	Rand io.Reader
 	// Notifier delivers PINs and messages (required for issuance).
-	Notifier providers.Notifier
+	Notifier notify.Notifier
 	// Auditor receives the audit trail (optional).
-	Auditor providers.Auditor
+	Auditor audit.Auditor
 	// Logger is the structured log (default: discard).
 	Logger *slog.Logger
 	// OnHash, when set, is called for every Argon2id computation (a metrics hook).
@@ -40,8 +41,8 @@ type Service struct {
 	cfg      Config
 	now      func() time.Time
 	rand     io.Reader
-	notifier providers.Notifier
-	auditor  providers.Auditor
+	notifier notify.Notifier
+	auditor  audit.Auditor
 	log      *slog.Logger
 	onHash   func()
 	hashes   atomic.Uint64
@@ -93,7 +94,7 @@ func (s *Service) audit(ctx context.Context, typ, actor string, fields map[strin
 	if s.auditor == nil {
 		return
 	}
-	ev := providers.AuditEvent{Time: s.now(), Type: typ, Actor: actor, Fields: fields}
+	ev := audit.Event{Time: s.now(), Type: typ, Actor: actor, Fields: fields}
 	if err := s.auditor.Audit(ctx, ev); err != nil {
 		s.log.ErrorContext(ctx, "audit failed", "type", typ, "err", err)
 	}
@@ -107,7 +108,7 @@ func (s *Service) notify(ctx context.Context, channel, to, subject, body string)
 	if s.notifier == nil {
 		return errors.New("pin: no notifier configured")
 	}
-	return s.notifier.Notify(ctx, providers.Notification{Channel: channel, To: to, Subject: subject, Body: body})
+	return s.notifier.Notify(ctx, notify.Notification{Channel: channel, To: to, Subject: subject, Body: body})
 }
 
 // eligible applies the issuance policy.

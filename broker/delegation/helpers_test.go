@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/fiscalcode"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
-	"github.com/inps/sportello/providers"
 )
 
 var (
@@ -34,18 +35,18 @@ func cf(i int) string {
 // recorder is an Auditor and a Notifier keeping what they got.
 type recorder struct {
 	mu     sync.Mutex
-	events []providers.AuditEvent
-	notes  []providers.Notification
+	events []audit.Event
+	notes  []notify.Notification
 }
 
-func (r *recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
+func (r *recorder) Audit(_ context.Context, ev audit.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, ev)
 	return nil
 }
 
-func (r *recorder) Notify(_ context.Context, n providers.Notification) error {
+func (r *recorder) Notify(_ context.Context, n notify.Notification) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.notes = append(r.notes, n)

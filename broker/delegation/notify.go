@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/notify"
 )
 
 // tell notifies the delegate of a registration or revocation: by e-mail when the address is
@@ -15,7 +15,7 @@ func (r *Registry) tell(ctx context.Context, d *Delegation, what string) {
 	if r.notify == nil {
 		return
 	}
-	n := providers.Notification{Channel: "post", To: d.Delegate.FiscalCode}
+	n := notify.Notification{Channel: "post", To: d.Delegate.FiscalCode}
 	if d.Delegate.Email != "" {
 		n.Channel, n.To = "email", d.Delegate.Email
 	}

@@ -12,9 +12,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/fiscalcode"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
-	"github.com/inps/sportello/providers"
 )
 
 // Limits of the circolare 127/2021.
@@ -39,9 +40,9 @@ type Options struct {
 	// Rand is the source of delegation ids (default crypto/rand).
 	Rand io.Reader
 	// Notifier tells the delegate (optional).
-	Notifier providers.Notifier
+	Notifier notify.Notifier
 	// Auditor receives one record per registration and revocation (optional).
-	Auditor providers.Auditor
+	Auditor audit.Auditor
 	// Logger is the structured log (default: discard).
 	Logger *slog.Logger
 }
@@ -52,8 +53,8 @@ type Registry struct {
 	st     store.Store
 	now    func() time.Time
 	rand   io.Reader
-	notify providers.Notifier
-	audit  providers.Auditor
+	notify notify.Notifier
+	audit  audit.Auditor
 	log    *slog.Logger
 }
 
@@ -300,7 +301,7 @@ func (r *Registry) auditEvent(ctx context.Context, typ, actor string, d *Delegat
 	for k, v := range extra {
 		f[k] = v
 	}
-	if err := r.audit.Audit(ctx, providers.AuditEvent{Time: r.now(), Type: typ, Actor: actor, Fields: f}); err != nil {
+	if err := r.audit.Audit(ctx, audit.Event{Time: r.now(), Type: typ, Actor: actor, Fields: f}); err != nil {
 		r.log.ErrorContext(ctx, "delegation: audit", "type", typ, "err", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
-	"github.com/inps/sportello/providers"
 )
 
 // Operator commands (sportello pin, sportello delegation) are audited in the configured trail's
@@ -27,7 +26,7 @@ func TestOperatorCommandsWriteTheirOwnSignedTrail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the operators' trail cannot open while the broker holds its own: %v", err)
 	}
-	if err := w.Audit(context.Background(), providers.AuditEvent{Type: "pin.revoked", Actor: "op-milano-7",
+	if err := w.Audit(context.Background(), audit.Event{Type: "pin.revoked", Actor: "op-milano-7",
 		Fields: map[string]any{"fiscal_code": "RSSMRA80A01H501U"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
-	"github.com/inps/sportello/providers"
 )
 
 const keysUsage = `Usage: sportello keys init --config FILE
@@ -155,7 +155,7 @@ func keysInit(ctx context.Context, cfg *config.Config, from string, stdout, stde
 	}
 	fields["generated"] = res.Generated
 	fields["store"] = cfg.Store.Type
-	if err := aw.Audit(ctx, providers.AuditEvent{Time: time.Now().UTC(), Type: "keys.initialised", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
+	if err := aw.Audit(ctx, audit.Event{Time: time.Now().UTC(), Type: "keys.initialised", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
 		fmt.Fprintln(stderr, "created, but the audit record failed:", err)
 		return 1
 	}
@@ -203,7 +203,7 @@ func keysRotate(ctx context.Context, cfg *config.Config, from string, stdout, st
 		return 1
 	}
 	fields := printKeySet(stdout, ks)
-	if err := aw.Audit(ctx, providers.AuditEvent{Time: time.Now().UTC(), Type: "keys.rotated", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
+	if err := aw.Audit(ctx, audit.Event{Time: time.Now().UTC(), Type: "keys.rotated", Actor: "cli:" + os.Getenv("USER"), Fields: fields}); err != nil {
 		fmt.Fprintln(stderr, "rotated, but the audit record failed:", err)
 		return 1
 	}

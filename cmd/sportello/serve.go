@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"io"
 	"log/slog"
 	"net"
@@ -19,12 +17,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/broker/delegation"
 	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/ratelimit"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
@@ -70,7 +72,7 @@ type devExtras struct {
 	banner     func(b *broker.Broker) string
 	mtlsCert   *tls.Certificate
 	urlRewrite map[string]string
-	notifier   providers.Notifier
+	notifier   notify.Notifier
 	auditOut   io.Writer // the audit trail when audit.file is empty (default os.Stderr)
 	bannerOut  io.Writer // where the banner goes (default os.Stdout)
 	// wrapStore, when set, wraps the store every component uses (tests cut it mid-login).

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"maps"
 	"net"
@@ -15,8 +14,11 @@ import (
 	"sort"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
@@ -52,12 +54,12 @@ var typeOrder = map[string]int{"spid": 0, cie.Type: 1, cns.Type: 2, "pin": 3}
 // deps are what providers share.
 type deps struct {
 	store   store.Store
-	auditor providers.Auditor
+	auditor audit.Auditor
 	logger  *slog.Logger
 	// urlRewrite points the dev PKI's CRL/OCSP URLs at the real dev listener.
 	urlRewrite map[string]string
 	// notifier delivers PINs and messages.
-	notifier providers.Notifier
+	notifier notify.Notifier
 	// late is the broker, known only once the providers are built.
 	late *lateBroker
 	// dev seeds the dev fixtures.
@@ -241,9 +243,9 @@ type app struct {
 // buildNotifier routes messages by channel: e-mail and PEC to the SMTP relay, SMS and post to
 // the spool directory the external gateway and print service read (also e-mail when no relay
 // is configured).
-func buildNotifier(cfg *config.Config) providers.Notifier {
+func buildNotifier(cfg *config.Config) notify.Notifier {
 	spool := &notify.Spool{Dir: cfg.Notify.SpoolDir}
-	m := &notify.Multi{Routes: map[string]providers.Notifier{"sms": spool, "post": spool}, Default: spool}
+	m := &notify.Multi{Routes: map[string]notify.Notifier{"sms": spool, "post": spool}, Default: spool}
 	if c := cfg.Notify.SMTP; c.Addr != "" {
 		host, _, _ := net.SplitHostPort(c.Addr)
 		s := &notify.SMTP{Addr: c.Addr, From: c.From, RequireTLS: c.RequireTLS == nil || *c.RequireTLS,

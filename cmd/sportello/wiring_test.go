@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/config"
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/notify"
 )
 
 // Outside dev mode SMS and letters go to the spool directory for the gateway and print service.
@@ -14,7 +14,7 @@ func TestNotifierRoutesSMSAndPostToTheSpool(t *testing.T) {
 	dir := t.TempDir()
 	n := buildNotifier(&config.Config{Notify: config.Notify{SpoolDir: dir}})
 	for _, ch := range []string{"sms", "post"} {
-		if err := n.Notify(context.Background(), providers.Notification{Channel: ch, To: "x", Body: "b"}); err != nil {
+		if err := n.Notify(context.Background(), notify.Notification{Channel: ch, To: "x", Body: "b"}); err != nil {
 			t.Fatal(err)
 		}
 	}

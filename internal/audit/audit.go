@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Defaults of Options.
@@ -65,7 +63,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Writer is a providers.Auditor appending hash-chained records; safe for concurrent use.
+// Writer is a Auditor appending hash-chained records; safe for concurrent use.
 type Writer struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -85,7 +83,7 @@ type Writer struct {
 	records uint64 // records written by this Writer, checkpoints excluded
 }
 
-var _ providers.Auditor = (*Writer)(nil)
+var _ Auditor = (*Writer)(nil)
 
 // NewWriter writes chained records to w, starting a new chain (no rotation, no checkpoints).
 func NewWriter(w io.Writer) *Writer {
@@ -132,7 +130,7 @@ func Open(opts Options) (*Writer, error) {
 }
 
 // Audit appends ev as one chained record, then a checkpoint when one is due.
-func (a *Writer) Audit(_ context.Context, ev providers.AuditEvent) error {
+func (a *Writer) Audit(_ context.Context, ev Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/inps/sportello/internal/store/storetest"
-	"github.com/inps/sportello/providers"
 )
 
 type clock struct {
@@ -36,8 +35,8 @@ func testKey(t testing.TB, seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
 }
 
-func event(i int) providers.AuditEvent {
-	return providers.AuditEvent{Type: "login.success", Actor: "RSSMRA80A01H501U",
+func event(i int) Event {
+	return Event{Type: "login.success", Actor: "RSSMRA80A01H501U",
 		Fields: map[string]any{"provider": "cie", "acr": "https://www.spid.gov.it/SpidL3", "n": i}}
 }
 
@@ -118,7 +117,7 @@ func TestRecordsAreWholeChainedJSONLinesUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = w.Audit(context.Background(), providers.AuditEvent{Type: "login.success", Fields: map[string]any{"n": strings.Repeat("x", 500)}})
+			_ = w.Audit(context.Background(), Event{Type: "login.success", Fields: map[string]any{"n": strings.Repeat("x", 500)}})
 		}()
 	}
 	wg.Wait()
@@ -482,7 +481,7 @@ func TestCheckpointEveryBoundsTheUnsignedTailInQuietPeriods(t *testing.T) {
 
 type brokenAuditor struct{}
 
-func (brokenAuditor) Audit(context.Context, providers.AuditEvent) error {
+func (brokenAuditor) Audit(context.Context, Event) error {
 	return errors.New("disk full")
 }
 
@@ -496,7 +495,7 @@ func TestCountingAuditor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{"pin.locked", "pin.locked", "cert.rejected"} {
-		if err := c.Audit(t.Context(), providers.AuditEvent{Type: typ, Time: time.Now()}); err != nil {
+		if err := c.Audit(t.Context(), Event{Type: typ, Time: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -510,7 +509,7 @@ func TestCountingAuditor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := broken.Audit(t.Context(), providers.AuditEvent{Type: "pin.locked"}); err == nil || err.Error() != "disk full" {
+	if err := broken.Audit(t.Context(), Event{Type: "pin.locked"}); err == nil || err.Error() != "disk full" {
 		t.Fatalf("error %v, want the trail's own", err)
 	}
 	if testutil.ToFloat64(broken.failures) != 1 || testutil.ToFloat64(broken.events.WithLabelValues("pin.locked")) != 0 {

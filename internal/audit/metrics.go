@@ -5,8 +5,6 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Counting is an Auditor that counts the events it passes on by type
@@ -16,14 +14,14 @@ import (
 // token reuse ("token.refresh_reuse") and the like are counted, with the same names as in the
 // trail.
 type Counting struct {
-	next     providers.Auditor
+	next     Auditor
 	events   *prometheus.CounterVec
 	failures prometheus.Counter
 	byType   sync.Map // type -> prometheus.Counter
 }
 
 // NewCounting wraps next and registers the counters on reg.
-func NewCounting(next providers.Auditor, reg prometheus.Registerer) (*Counting, error) {
+func NewCounting(next Auditor, reg prometheus.Registerer) (*Counting, error) {
 	c := &Counting{next: next,
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_audit_events_total",
 			Help: "Security events recorded in the audit trail, by event type (pin.locked is a lockout)."}, []string{"type"}),
@@ -38,8 +36,8 @@ func NewCounting(next providers.Auditor, reg prometheus.Registerer) (*Counting, 
 	return c, nil
 }
 
-// Audit implements providers.Auditor.
-func (c *Counting) Audit(ctx context.Context, ev providers.AuditEvent) error {
+// Audit implements Auditor.
+func (c *Counting) Audit(ctx context.Context, ev Event) error {
 	if err := c.next.Audit(ctx, ev); err != nil {
 		c.failures.Inc()
 		return err

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Genesis is the prev of the first record of a trail.
@@ -112,7 +110,7 @@ func isLowerHex(b []byte) bool {
 }
 
 // fromEvent turns an event into an unchained record.
-func fromEvent(ev providers.AuditEvent, now time.Time) Record {
+func fromEvent(ev Event, now time.Time) Record {
 	t := ev.Time
 	if t.IsZero() {
 		t = now

@@ -4,19 +4,17 @@ import (
 	"context"
 	"slices"
 	"sync"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Recorder is an in-memory Auditor for tests: it keeps the latest events (at most 10,000, so
 // a fuzz target auditing millions of refusals stays small). The zero value is ready to use.
 type Recorder struct {
 	mu     sync.Mutex
-	events []providers.AuditEvent
+	events []Event
 }
 
 // Audit records ev.
-func (r *Recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
+func (r *Recorder) Audit(_ context.Context, ev Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.events) >= 10000 {
@@ -27,17 +25,17 @@ func (r *Recorder) Audit(_ context.Context, ev providers.AuditEvent) error {
 }
 
 // Events returns every recorded event, oldest first.
-func (r *Recorder) Events() []providers.AuditEvent {
+func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events)
 }
 
 // ByType returns the recorded events of type typ, oldest first.
-func (r *Recorder) ByType(typ string) []providers.AuditEvent {
+func (r *Recorder) ByType(typ string) []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []providers.AuditEvent
+	var out []Event
 	for _, e := range r.events {
 		if e.Type == typ {
 			out = append(out, e)
@@ -47,7 +45,7 @@ func (r *Recorder) ByType(typ string) []providers.AuditEvent {
 }
 
 // Last returns the latest event of type typ, or nil.
-func (r *Recorder) Last(typ string) *providers.AuditEvent {
+func (r *Recorder) Last(typ string) *Event {
 	all := r.ByType(typ)
 	if len(all) == 0 {
 		return nil

@@ -3,21 +3,19 @@ package notify
 import (
 	"context"
 	"fmt"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Multi routes a notification by channel ("email", "sms", "pec", "post") to a Notifier, or to
 // Default when no route matches. In dev mode sms and post go to an Outbox.
 type Multi struct {
-	Routes  map[string]providers.Notifier
-	Default providers.Notifier
+	Routes  map[string]Notifier
+	Default Notifier
 }
 
-var _ providers.Notifier = (*Multi)(nil)
+var _ Notifier = (*Multi)(nil)
 
 // Notify delivers n through the notifier of its channel.
-func (m *Multi) Notify(ctx context.Context, n providers.Notification) error {
+func (m *Multi) Notify(ctx context.Context, n Notification) error {
 	if nf, ok := m.Routes[n.Channel]; ok && nf != nil {
 		return nf.Notify(ctx, n)
 	}

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/inps/sportello/providers"
 )
 
 // smtpServer is a minimal SMTP server (RFC 5321 happy path) on a free port of 127.0.0.1.
@@ -101,7 +99,7 @@ func TestSMTPDeliversOverARealConnection(t *testing.T) {
 	srv := startSMTP(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	s := &SMTP{Addr: srv.ln.Addr().String(), From: "INPS <noreply@inps.example>", Now: func() time.Time { return now }}
-	err := s.Notify(context.Background(), providers.Notification{Channel: "email", To: "giovanna@example.org",
+	err := s.Notify(context.Background(), Notification{Channel: "email", To: "giovanna@example.org",
 		Subject: "PIN smarrito – recupero", Body: "Seconda parte del PIN: 89ABCDEF\nàèì\n"})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +123,7 @@ func TestSMTPDeliversOverARealConnection(t *testing.T) {
 
 func TestSMTPRefusesHeaderInjection(t *testing.T) {
 	s := &SMTP{Addr: "127.0.0.1:1", From: "noreply@inps.example"}
-	for _, n := range []providers.Notification{
+	for _, n := range []Notification{
 		{Channel: "email", To: "a@example.org\r\nBcc: evil@example.org", Subject: "x"},
 		{Channel: "email", To: "a@example.org", Subject: "x\r\nBcc: evil@example.org"},
 	} {
@@ -133,7 +131,7 @@ func TestSMTPRefusesHeaderInjection(t *testing.T) {
 			t.Fatalf("%q: %v", n.To, err)
 		}
 	}
-	if err := s.Notify(context.Background(), providers.Notification{Channel: "sms", To: "+39333"}); err == nil {
+	if err := s.Notify(context.Background(), Notification{Channel: "sms", To: "+39333"}); err == nil {
 		t.Fatal("SMTP accepted an SMS")
 	}
 }
@@ -141,7 +139,7 @@ func TestSMTPRefusesHeaderInjection(t *testing.T) {
 func TestOutboxKeepsTheLastMessagesNewestFirst(t *testing.T) {
 	o := NewOutbox(3, nil)
 	for _, b := range []string{"1", "2", "3", "4"} {
-		o.Notify(context.Background(), providers.Notification{Channel: "sms", To: "+39", Body: b})
+		o.Notify(context.Background(), Notification{Channel: "sms", To: "+39", Body: b})
 	}
 	var got []string
 	for _, m := range o.Messages() {
@@ -154,7 +152,7 @@ func TestOutboxKeepsTheLastMessagesNewestFirst(t *testing.T) {
 
 func TestOutboxPageInItalianAndEnglish(t *testing.T) {
 	o := NewOutbox(0, nil)
-	o.Notify(context.Background(), providers.Notification{Channel: "post", To: "Via Roma 1", Body: "PIN <b>89ABCDEF</b>"})
+	o.Notify(context.Background(), Notification{Channel: "post", To: "Via Roma 1", Body: "PIN <b>89ABCDEF</b>"})
 	for lang, want := range map[string]string{"it": "Posta in uscita", "en": "Outbox"} {
 		rec := httptest.NewRecorder()
 		o.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox?lang="+lang, nil))
@@ -167,14 +165,14 @@ func TestOutboxPageInItalianAndEnglish(t *testing.T) {
 
 func TestMultiRoutesByChannel(t *testing.T) {
 	sms, def := NewOutbox(0, nil), NewOutbox(0, nil)
-	m := &Multi{Routes: map[string]providers.Notifier{"sms": sms, "post": sms}, Default: def}
-	m.Notify(context.Background(), providers.Notification{Channel: "sms"})
-	m.Notify(context.Background(), providers.Notification{Channel: "post"})
-	m.Notify(context.Background(), providers.Notification{Channel: "email"})
+	m := &Multi{Routes: map[string]Notifier{"sms": sms, "post": sms}, Default: def}
+	m.Notify(context.Background(), Notification{Channel: "sms"})
+	m.Notify(context.Background(), Notification{Channel: "post"})
+	m.Notify(context.Background(), Notification{Channel: "email"})
 	if len(sms.Messages()) != 2 || len(def.Messages()) != 1 {
 		t.Fatal("wrong routing")
 	}
-	if err := (&Multi{}).Notify(context.Background(), providers.Notification{Channel: "fax"}); err == nil {
+	if err := (&Multi{}).Notify(context.Background(), Notification{Channel: "fax"}); err == nil {
 		t.Fatal("no route must be an error")
 	}
 }
@@ -201,7 +199,7 @@ func addrOf(arg string) string {
 // which the pages' Content-Security-Policy refuses.
 func TestOutboxPageUsesTheLayoutWithoutInlineStyle(t *testing.T) {
 	o := NewOutbox(0, nil)
-	o.Notify(context.Background(), providers.Notification{Channel: "sms", To: "+39333", Body: "INPS: PIN"})
+	o.Notify(context.Background(), Notification{Channel: "sms", To: "+39333", Body: "INPS: PIN"})
 	rec := httptest.NewRecorder()
 	o.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox?lang=en", nil))
 	body := rec.Body.String()

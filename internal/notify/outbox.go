@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/web"
-	"github.com/inps/sportello/providers"
 )
 
 // Message is one notification kept by the Outbox.
 type Message struct {
 	Time time.Time
-	providers.Notification
+	Notification
 }
 
 // Outbox keeps the last messages in memory (a ring) and shows them as a page. It stands in for
@@ -29,7 +28,7 @@ type Outbox struct {
 	now  func() time.Time
 }
 
-var _ providers.Notifier = (*Outbox)(nil)
+var _ Notifier = (*Outbox)(nil)
 
 // NewOutbox returns an Outbox keeping the last size messages (default 200); now may be nil.
 func NewOutbox(size int, now func() time.Time) *Outbox {
@@ -43,7 +42,7 @@ func NewOutbox(size int, now func() time.Time) *Outbox {
 }
 
 // Notify stores n.
-func (o *Outbox) Notify(_ context.Context, n providers.Notification) error {
+func (o *Outbox) Notify(_ context.Context, n Notification) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ring[o.next] = Message{Time: o.now(), Notification: n}

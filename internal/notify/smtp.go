@@ -15,8 +15,6 @@ import (
 	"net/smtp"
 	"strings"
 	"time"
-
-	"github.com/inps/sportello/providers"
 )
 
 // SMTP sends e-mail and PEC notifications through an SMTP relay.
@@ -39,13 +37,13 @@ type SMTP struct {
 	Now func() time.Time
 }
 
-var _ providers.Notifier = (*SMTP)(nil)
+var _ Notifier = (*SMTP)(nil)
 
 // ErrHeader is returned for addresses or subjects that would inject headers.
 var ErrHeader = errors.New("notify: invalid address or subject")
 
 // Notify sends n by e-mail. Channels other than email and pec are refused.
-func (s *SMTP) Notify(ctx context.Context, n providers.Notification) error {
+func (s *SMTP) Notify(ctx context.Context, n Notification) error {
 	if n.Channel != "email" && n.Channel != "pec" {
 		return fmt.Errorf("notify: SMTP cannot deliver channel %q", n.Channel)
 	}
@@ -124,7 +122,7 @@ func (s *SMTP) Notify(ctx context.Context, n providers.Notification) error {
 }
 
 // message builds an RFC 5322 text message, UTF-8, quoted-printable.
-func (s *SMTP) message(from, to *mail.Address, n providers.Notification) ([]byte, error) {
+func (s *SMTP) message(from, to *mail.Address, n Notification) ([]byte, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now

@@ -10,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/inps/sportello/providers"
 )
 
 // Spool hands notifications to an external system by writing each one as a JSON file into a
@@ -25,15 +23,15 @@ type Spool struct {
 	Now func() time.Time
 }
 
-var _ providers.Notifier = (*Spool)(nil)
+var _ Notifier = (*Spool)(nil)
 
 type spoolRecord struct {
 	Time time.Time `json:"time"`
-	providers.Notification
+	Notification
 }
 
 // Notify writes n as <dir>/<time>-<channel>-<random>.json.
-func (s *Spool) Notify(_ context.Context, n providers.Notification) error {
+func (s *Spool) Notify(_ context.Context, n Notification) error {
 	if s.Dir == "" {
 		return errors.New("notify: spool directory not configured")
 	}

@@ -7,15 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/inps/sportello/providers"
 )
 
 func TestSpoolWritesOneWholeFilePerMessage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
 	s := &Spool{Dir: dir}
 	for _, ch := range []string{"sms", "post", "../../etc/passwd"} {
-		if err := s.Notify(context.Background(), providers.Notification{Channel: ch, To: "+390000000", Body: "PIN 1234ABCD"}); err != nil {
+		if err := s.Notify(context.Background(), Notification{Channel: ch, To: "+390000000", Body: "PIN 1234ABCD"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,7 +41,7 @@ func TestSpoolWritesOneWholeFilePerMessage(t *testing.T) {
 	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
 		t.Errorf("spool dir mode %v, want 0700", st.Mode().Perm())
 	}
-	if err := (&Spool{}).Notify(context.Background(), providers.Notification{Channel: "sms"}); err == nil {
+	if err := (&Spool{}).Notify(context.Background(), Notification{Channel: "sms"}); err == nil {
 		t.Fatal("a spool without a directory accepted a message")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cns"
@@ -22,7 +23,7 @@ const pki = "../../testdata/pki"
 
 type discard struct{}
 
-func (discard) Audit(context.Context, providers.AuditEvent) error { return nil }
+func (discard) Audit(context.Context, audit.Event) error { return nil }
 
 func node(t *testing.T, src string) *yaml.Node {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
@@ -24,7 +25,7 @@ type Deps struct {
 	// Store keeps request records and the assertion replay cache (shared by all replicas).
 	Store store.Store
 	// Auditor receives the AgID trace (spid.authn_request, spid.response, spid.logout).
-	Auditor providers.Auditor
+	Auditor audit.Auditor
 	Logger  *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -243,7 +244,7 @@ func (p *Provider) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // audit writes one trace record to the Auditor and the trace file; failures are logged (the
 // login itself is not refused for a trace failure, but the operator sees it).
 func (p *Provider) audit(ctx context.Context, typ, actor string, fields map[string]any) {
-	ev := providers.AuditEvent{Time: p.deps.Now().UTC(), Type: typ, Actor: actor, Fields: fields}
+	ev := audit.Event{Time: p.deps.Now().UTC(), Type: typ, Actor: actor, Fields: fields}
 	if p.deps.Auditor != nil {
 		if err := p.deps.Auditor.Audit(ctx, ev); err != nil {
 			p.log.Error("spid: audit", "type", typ, "err", err)

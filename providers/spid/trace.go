@@ -7,7 +7,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/internal/audit"
 )
 
 // traceFile is the optional JSON-lines sink of the AgID trace (trace_file), kept beside the
@@ -17,7 +17,7 @@ type traceFile struct {
 	f  *os.File
 }
 
-var _ providers.Auditor = (*traceFile)(nil)
+var _ audit.Auditor = (*traceFile)(nil)
 
 func openTrace(path string) (*traceFile, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -28,7 +28,7 @@ func openTrace(path string) (*traceFile, error) {
 }
 
 // Audit appends one event as a JSON line.
-func (t *traceFile) Audit(_ context.Context, ev providers.AuditEvent) error {
+func (t *traceFile) Audit(_ context.Context, ev audit.Event) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)

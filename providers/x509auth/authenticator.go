@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
@@ -31,7 +32,7 @@ type Authenticator struct {
 	Validator *Validator
 	// Auditor records the certificate serial and issuer of every attempt (never the whole
 	// certificate). Required.
-	Auditor providers.Auditor
+	Auditor audit.Auditor
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -53,7 +54,7 @@ func (a *Authenticator) AuthenticateCertificate(ctx context.Context, chain []*x5
 			fields["issuer"] = chain[0].Issuer.String()
 		}
 		a.Logger.Info("certificate refused", "reason", Reason(err), "err", err, "serial", fields["serial"])
-		if aerr := a.Auditor.Audit(ctx, providers.AuditEvent{Time: a.Now(), Type: AuditRejected, Fields: fields}); aerr != nil {
+		if aerr := a.Auditor.Audit(ctx, audit.Event{Time: a.Now(), Type: AuditRejected, Fields: fields}); aerr != nil {
 			a.Logger.Error("audit failed", "err", aerr)
 		}
 		return nil, err
@@ -70,7 +71,7 @@ func (a *Authenticator) AuthenticateCertificate(ctx context.Context, chain []*x5
 			"cert_serial": res.Serial, "cert_issuer": res.Issuer, "cert_policy": res.Policy,
 		},
 	}
-	err = a.Auditor.Audit(ctx, providers.AuditEvent{
+	err = a.Auditor.Audit(ctx, audit.Event{
 		Time: id.AuthTime, Type: AuditLogin, Actor: id.FiscalNumber,
 		Fields: map[string]any{
 			"provider": a.ProviderInfo.ID, "method": method, "serial": res.Serial,

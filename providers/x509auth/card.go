@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
@@ -17,7 +18,7 @@ type CardDeps struct {
 	// ID is the provider id in the configuration (default: the card type).
 	ID string
 	// Auditor records every attempt (required).
-	Auditor providers.Auditor
+	Auditor audit.Auditor
 	Logger  *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
