@@ -10,7 +10,7 @@ import (
 	"github.com/inps/sportello/providers"
 )
 
-// Delegations is what the broker asks the delegation registry (broker/delegation, adapted by
+// Delegations is what the broker asks the delegation registry (internal/delegation, adapted by
 // cmd/sportello): which delegators a person may act for, and whether a delegation still holds.
 type Delegations interface {
 	// ActiveFor lists the delegations in force now whose delegate is fiscalNumber.

@@ -5,7 +5,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/inps/sportello/broker/delegation"
+	"github.com/inps/sportello/internal/delegation"
 )
 
 // cmdDelegation runs "sportello delegation --config FILE register|revoke|show ...": office

@@ -21,11 +21,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/delegation"
-	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/delegation"
 	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/internal/ratelimit"
 	"github.com/inps/sportello/internal/store"
@@ -182,7 +181,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey, logger.With("component", "keys")),
 		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
 		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
-		Delegations: bridge.Delegations(reg),
+		Delegations: brokerDelegations(reg),
 		Routes:      map[string]http.Handler{"/deleghe/": delegWeb, "/admin/delegations/": delegWeb},
 		ReadyChecks: dur.readyChecks(),
 	})

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/delegation"
+	"github.com/inps/sportello/internal/delegation"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers/spid"
@@ -76,8 +76,8 @@ func TestEveryReferencedKeyExists(t *testing.T) {
 	}
 	refs := 0
 	// The delegation pages name their keys without the "delegation." their catalogue adds.
-	prefix := map[string]string{"../../broker/delegation": "delegation."}
-	for _, dir := range []string{"templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../../broker/delegation"} {
+	prefix := map[string]string{"../delegation": "delegation."}
+	for _, dir := range []string{"templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../delegation"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		for _, f := range files {
 			if !(strings.HasSuffix(f, ".html") || strings.HasSuffix(f, ".go")) || strings.HasSuffix(f, "_test.go") {
@@ -152,7 +152,7 @@ func TestOneRegisterAndOneVoice(t *testing.T) {
 		}
 	}
 	// The messages the broker sends (PIN letters and e-mails, delegation notices) speak the same way.
-	for _, f := range []string{"../../broker/delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
+	for _, f := range []string{"../delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package verify_test
+package main
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +25,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/inps/sportello/broker"
-	"github.com/inps/sportello/broker/delegation"
-	"github.com/inps/sportello/broker/delegation/bridge"
 	"github.com/inps/sportello/broker/verify"
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/delegation"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
@@ -105,7 +105,7 @@ func startBroker(t *testing.T, st store.Store, dir string) *realBroker {
 	}
 	keys := &broker.StoreKeySource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}}
 	b, err := broker.New(context.Background(), broker.Options{Config: cfg, Store: st, Providers: []providers.Provider{&instantProvider{}},
-		Keys: keys, SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey), Delegations: bridge.Delegations(reg)})
+		Keys: keys, SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey), Delegations: brokerDelegations(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +225,19 @@ func (rb *realBroker) refresh(t *testing.T, rt string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// clock is a clock the test moves by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // offsetClock reads real time plus an offset the test moves.

@@ -1,11 +1,11 @@
-package bridge
+package main
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/broker/delegation"
+	"github.com/inps/sportello/internal/delegation"
 	"github.com/inps/sportello/internal/store/memory"
 )
 
@@ -28,7 +28,7 @@ func TestChoicesCarryTheDelegatorAndTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := Delegations(reg)
+	b := brokerDelegations(reg)
 	cs, err := b.ActiveFor(ctx, delegation.DevDelegateCF)
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("%+v %v", cs, err)
