@@ -1,7 +1,6 @@
-package web_test
+package main
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,10 +16,11 @@ import (
 	"github.com/inps/sportello/providers/x509auth"
 )
 
-// catalogues are every message catalogue a page can show.
+// catalogues are every message catalogue a page can show. These checks live here, in the
+// wiring, the one package that sees every catalogue.
 func catalogues() map[string]map[string]map[string]string {
 	return map[string]map[string]map[string]string{
-		"ui": web.Messages(), "broker": broker.Messages(), "pinweb": pinweb.Messages(),
+		"web": web.Messages(), "broker": broker.Messages(), "pinweb": pinweb.Messages(),
 		"x509auth": x509auth.Messages(), "spid": spid.Messages(), "delegation": delegation.Messages(),
 	}
 }
@@ -76,8 +76,8 @@ func TestEveryReferencedKeyExists(t *testing.T) {
 	}
 	refs := 0
 	// The delegation pages name their keys without the "delegation." their catalogue adds.
-	prefix := map[string]string{"../delegation": "delegation."}
-	for _, dir := range []string{"templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../delegation"} {
+	prefix := map[string]string{"../../internal/delegation": "delegation."}
+	for _, dir := range []string{"../../internal/web/templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../../internal/delegation"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		for _, f := range files {
 			if !(strings.HasSuffix(f, ".html") || strings.HasSuffix(f, ".go")) || strings.HasSuffix(f, "_test.go") {
@@ -103,26 +103,6 @@ func TestEveryReferencedKeyExists(t *testing.T) {
 	if refs < 50 {
 		t.Fatalf("only %d key references found: the scan is broken", refs)
 	}
-}
-
-// TestTemplatesUseOnlyEmbeddedIcons: every icon a template names is in the trimmed sprite.
-func TestTemplatesUseOnlyEmbeddedIcons(t *testing.T) {
-	sprite, err := os.ReadFile("static/svg/sprites.svg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = fs.WalkDir(os.DirFS("."), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".html") || (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"))) {
-			return nil
-		}
-		b, _ := os.ReadFile(p)
-		for _, m := range regexp.MustCompile(`(?:icon |return )"(it-[a-z-]+)"`).FindAllStringSubmatch(string(b), -1) {
-			if !strings.Contains(string(sprite), `id="`+m[1]+`"`) {
-				t.Errorf("%s uses icon %s, not in static/svg/sprites.svg (add it to update.sh)", p, m[1])
-			}
-		}
-		return nil
-	})
 }
 
 // The pages speak with one voice. Italian addresses the citizen with the
@@ -152,7 +132,7 @@ func TestOneRegisterAndOneVoice(t *testing.T) {
 		}
 	}
 	// The messages the broker sends (PIN letters and e-mails, delegation notices) speak the same way.
-	for _, f := range []string{"../delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
+	for _, f := range []string{"../../internal/delegation/notify.go", "../../pin/lost.go", "../../pin/issue.go", "../../pin/convert.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
