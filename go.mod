@@ -8,6 +8,7 @@ require (
 	github.com/crewjam/saml v0.5.1
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/go-logr/logr v1.4.4
+	github.com/inps/sportello/broker/verify v0.0.0-00010101000000-000000000000
 	github.com/mattermost/xml-roundtrip-validator v0.1.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/extra/redisotel/v9 v9.23.0
@@ -64,3 +65,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.84.0 // indirect
 )
+
+// The token verification library for downstream services is a module of its own (it depends
+// on nothing of sportello's); cmd/sportello's tests use it from this tree.
+replace github.com/inps/sportello/broker/verify => ./broker/verify

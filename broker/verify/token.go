@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/inps/sportello/internal/loa"
 )
 
-// SPID levels of assurance, as the acr claim carries them.
+// SPID levels of assurance, as the acr claim carries them. They are the token contract's acr
+// values, copied here on purpose (the broker names them in its own level package): this
+// module depends on nothing of sportello's, so a service takes it without the broker.
 const (
 	SpidL1 = "https://www.spid.gov.it/SpidL1"
 	SpidL2 = "https://www.spid.gov.it/SpidL2"
@@ -104,7 +104,17 @@ func (t *Token) HasEntitlement(e string) bool { return slices.Contains(t.Entitle
 func (t *Token) Delegated() bool { return t.Delegation != nil }
 
 // levelOf maps an acr to 1..3 (0 for anything else).
-func levelOf(acr string) int { return loa.LevelOf(acr) }
+func levelOf(acr string) int {
+	switch acr {
+	case SpidL1:
+		return 1
+	case SpidL2:
+		return 2
+	case SpidL3:
+		return 3
+	}
+	return 0
+}
 
 func str(c map[string]any, k string) string {
 	s, _ := c[k].(string)

@@ -1,0 +1,5 @@
+module github.com/inps/sportello/broker/verify
+
+go 1.26.8
+
+require github.com/go-jose/go-jose/v4 v4.1.9
