@@ -54,7 +54,8 @@ wait_http() {
 
 echo "building into $work" >&2
 go build -o "$work/sportello" ./cmd/sportello
-go build -o "$work/sportello-load" ./cmd/sportello-load
+# sportello-load is a module of its own: build it from its directory (with or without go.work).
+(cd cmd/sportello-load && go build -o "$work/sportello-load" .)
 
 # run_bench NAME [sportello dev flags...]: start dev mode, load it, stop it.
 run_bench() {

@@ -30,7 +30,10 @@ func TestEveryScenarioAgainstARealDevModeProcess(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sportello")
-	if out, err := exec.Command("go", "build", "-o", bin, "../sportello").CombinedOutput(); err != nil {
+	// sportello is another module: build it from its own root (with or without go.work).
+	build := exec.Command("go", "build", "-o", bin, "./cmd/sportello")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	httpAddr, mtlsAddr := freeAddr(t), freeAddr(t)
