@@ -15,6 +15,7 @@ import (
 	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
 
@@ -112,7 +113,7 @@ func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []erro
 				}
 				at = fmt.Sprintf("providers.%s.idps[%d].metadata_url", id, i)
 			}
-			reg, err := spid.NewRegistry([]spid.IdPConfig{idp}, metadataClient, time.Now, slog.New(slog.DiscardHandler), time.Hour)
+			reg, err := saml.NewRegistry([]spid.IdPConfig{idp}, metadataClient, time.Now, slog.New(slog.DiscardHandler), time.Hour)
 			if err == nil {
 				err = reg.Refresh(ctx)
 			}

@@ -89,7 +89,7 @@ async function followSAML(page, cspViolations = []) {
   try {
     await followForms(page);
   } finally {
-    // The SAML POST forms (the broker's and the dev IdP's, providers/spid/internal/samlx)
+    // The SAML POST forms (the broker's and the dev IdP's, providers/saml/samlx)
     // auto-submit under the Content-Security-Policy: any violation on the way is a defect.
     const seen = cspViolations.splice(0);
     if (seen.length) throw new Error(`CSP violation on a SAML POST form: ${seen[0].slice(0, 200)}`);

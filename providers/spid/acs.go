@@ -2,8 +2,6 @@ package spid
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,10 +11,9 @@ import (
 	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
-
-const replayKeyPrefix = "spid:assertion:"
 
 // serveACS is the HTTP-POST Assertion Consumer Service. Nothing from the request is trusted
 // before validateResponse accepts it; a panic anywhere becomes a refusal.
@@ -89,53 +86,21 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.
 }
 
 // consume validates a response for its request record and builds the identity; only then
-// does it use the request up and record the assertion ID against replay. A response that does
-// not validate — garbage, a forgery, an error status anyone who saw the request could write —
-// consumes nothing.
+// does the engine use the request up and record the assertion ID against replay. A response
+// that does not validate — garbage, a forgery, an error status anyone who saw the request
+// could write — consumes nothing.
 func (p *Provider) consume(ctx context.Context, relayState string, rec *requestRecord, raw []byte) (*providers.Identity, *assertionResult, error) {
-	idp, ok := p.registry.Lookup(ctx, rec.IdP)
-	if !ok {
-		return nil, nil, fmt.Errorf("spid: idp %q no longer known: %w", rec.IdP, providers.ErrUnavailable)
-	}
-	now := p.deps.Now()
-	res, err := validateResponse(raw, &expectation{
-		RequestID: rec.RequestID, RequestIssued: rec.IssueInstant, IdP: idp,
-		ACSURL: p.sp.ACSURL, SPEntityID: p.sp.EntityID, Level: rec.Level, Comparison: rec.Comparison,
-		Now: now, Skew: p.sp.Cfg.ClockSkew,
+	var id *providers.Identity
+	res, err := p.engine.Consume(ctx, relayState, rec, raw, func(res *saml.Assertion, idp *saml.IdP) error {
+		var err error
+		id, err = identityFrom(res, idp.EntityID)
+		return err
 	})
-	if err != nil {
-		return nil, res, err
-	}
-	id, err := identityFrom(res, idp.EntityID)
-	if err != nil {
-		return nil, res, err
-	}
-	if err := p.takeRequest(ctx, relayState); err != nil {
-		return id, res, err
-	}
-	if err := p.markUsed(ctx, idp.EntityID, res, now); err != nil {
-		return id, res, err
-	}
-	return id, res, nil
+	return id, res, err
 }
 
-// markUsed records the assertion ID until its NotOnOrAfter (plus skew), cluster-wide, and
-// refuses an assertion already seen.
-func (p *Provider) markUsed(ctx context.Context, idp string, res *assertionResult, now time.Time) error {
-	ttl := res.NotOnOrAfter.Add(p.sp.Cfg.ClockSkew).Sub(now)
-	if ttl < time.Second {
-		ttl = time.Second
-	}
-	sum := sha256.Sum256([]byte(idp + "\x00" + res.AssertionID))
-	ok, err := p.deps.Store.PutIfAbsent(ctx, replayKeyPrefix+hex.EncodeToString(sum[:]), []byte("1"), ttl)
-	if err != nil {
-		return fmt.Errorf("spid: replay cache: %w: %w", providers.ErrUnavailable, err)
-	}
-	if !ok {
-		return reject("replay", "assertion %q already used", res.AssertionID)
-	}
-	return nil
-}
+// assertionResult is what a valid Response proves.
+type assertionResult = saml.Assertion
 
 // amrFor documents the RFC 8176 values per SPID level: L1 password only; L2 password plus a
 // second factor (OTP or app), hence "mfa"; L3 adds a hardware-protected key ("hwk").
@@ -198,7 +163,7 @@ func identityFrom(res *assertionResult, idp string) (*providers.Identity, error)
 func attempt(err error) error {
 	var le *levelError
 	if errors.As(err, &le) {
-		return &providers.AttemptError{Method: providers.MethodSPID, ACR: loa.ACRForLevel(le.got), Err: err}
+		return &providers.AttemptError{Method: providers.MethodSPID, ACR: loa.ACRForLevel(le.Got), Err: err}
 	}
 	return providers.Attempt(providers.MethodSPID, err)
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // checkAgIDCertificate asserts AgID's rules for a public SP's certificate (Avviso SPID n.29

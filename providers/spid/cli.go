@@ -11,7 +11,7 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // LoadFunc loads a configuration file and returns its spid section and the broker's public

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 func TestCLICertWritesASPIDShapedPairAndRefusesToOverwrite(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // secondInstance is another SP replica of e on the same store (same config, own registry).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/providers/saml"
 )
 
 // Config is the spid provider section (providers.<id> with type: spid).
@@ -59,11 +60,7 @@ type Config struct {
 }
 
 // Organization is the md:Organization of the SP metadata; maps are keyed by language.
-type Organization struct {
-	Names        map[string]string `yaml:"names"`
-	DisplayNames map[string]string `yaml:"display_names"`
-	URLs         map[string]string `yaml:"urls"`
-}
+type Organization = saml.Organization
 
 // Contact is the ContactPerson contactType="other".
 type Contact struct {
@@ -71,32 +68,12 @@ type Contact struct {
 	Phone string `yaml:"phone"`
 }
 
-// AttributeService is one AttributeConsumingService.
-type AttributeService struct {
-	Index int `yaml:"index"`
-	// Names are the ServiceName per language (it mandatory).
-	Names map[string]string `yaml:"names"`
-	// Attributes are SPID attribute names.
-	Attributes []string `yaml:"attributes"`
-}
+// AttributeService is one AttributeConsumingService; its attributes are SPID attribute names.
+type AttributeService = saml.AttributeService
 
-// IdPConfig is one identity provider.
-type IdPConfig struct {
-	// MetadataFile or MetadataURL (exactly one).
-	MetadataFile string `yaml:"metadata_file"`
-	MetadataURL  string `yaml:"metadata_url"`
-	// Binding for AuthnRequests: redirect (default) or post.
-	Binding string `yaml:"binding"`
-	// MetadataCertFile, when set, is the certificate the metadata signature must verify with.
-	MetadataCertFile string `yaml:"metadata_cert_file"`
-	// Name and LogoURL override what the chooser shows.
-	Name    string `yaml:"name"`
-	LogoURL string `yaml:"logo_url"`
-	// ShortName, when set, is accepted as idp=<short name> on /authorize like the IdP's
-	// entityID (dev mode: the dev IdPs' names, demo and test). SAML metadata and AgID's
-	// registry carry no such name, so it is only for a source holding exactly one IdP.
-	ShortName string `yaml:"short_name"`
-}
+// IdPConfig is one identity provider metadata source (a file or a URL: AgID's registry
+// publishes every SPID IdP in one document).
+type IdPConfig = saml.IdPConfig
 
 // SPIDAttributes are the attribute names of the SPID technical rules.
 var SPIDAttributes = []string{

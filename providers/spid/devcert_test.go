@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 func TestDevCertificateAtTheDefaultAddressIsTheCommittedOne(t *testing.T) {

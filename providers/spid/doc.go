@@ -1,15 +1,18 @@
-// Package spid is sportello's SPID Service Provider: signed SP metadata, signed AuthnRequests
-// on the HTTP-Redirect and HTTP-POST bindings, an Assertion Consumer Service that validates
-// every rule of AgID's technical rules on the raw XML before trusting anything, single logout,
-// an identity-provider registry fed by (refreshed) metadata, and the AgID trace written through
-// the audit interface.
+// Package spid is sportello's SPID Service Provider: the SPID profile (AgID's technical rules)
+// on the SAML engine of providers/saml. The engine does what every SAML federation needs —
+// signed AuthnRequests on both bindings, the strict, fail-closed validation of Responses on
+// the raw XML with both signatures verified against the IdP metadata keys only, request
+// tracking and the replay cache in the Store, single logout, the signed metadata and the
+// IdP registry fed by (refreshed) metadata. This package gives it SPID's knobs (validate.go:
+// the SpidL levels, Issuer formats, ForceAuthn from L2, the SPID attributes and error codes
+// nr19..nr30, the spid: metadata extensions), and keeps what is SPID's own: the configuration
+// section, the ACS handler and the identity it builds (TINIT- fiscal number, amr per level),
+// the messages in Italian and English, the chooser's IdP list, the operators' CLI and the SP
+// certificate (sigillo), and the AgID trace written through the audit interface.
 //
-// Validation is fail-closed and independent of crewjam/saml's ServiceProvider: a strict
-// structural pass over the document (one Response, at most one Assertion, known children only,
-// no comments, no DOCTYPE, unique IDs), both signatures verified with goxmldsig against the IdP
-// metadata keys only, and every value read from the element as signed. crewjam/saml is used for
-// its metadata types; its ParseXMLResponse is the benchmark baseline (its clock is a package
-// global, which does not fit injected time, and it accepts responses SPID must refuse).
+// crewjam/saml is used for its metadata types; its ParseXMLResponse is the benchmark baseline
+// (its clock is a package global, which does not fit injected time, and it accepts responses
+// SPID must refuse).
 //
 // The dev identity providers live in the devidp subpackage.
 package spid

@@ -10,7 +10,7 @@ import (
 
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 func creds(user string, extra ...string) url.Values {

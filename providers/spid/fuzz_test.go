@@ -13,7 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/inps/sportello/internal/loa"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 const fuzzRequestID = "_fuzz-request-never-answered-by-a-seed"

@@ -21,8 +21,8 @@ import (
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid/devidp"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
 // t0 is the fixed time of the tests (the committed test certificates are valid 2025-2045).

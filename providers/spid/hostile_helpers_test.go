@@ -13,7 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // pendingLogin is an AuthnRequest the SP sent (to the demo IdP, HTTP-Redirect).

@@ -1,130 +1,47 @@
 package spid
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"fmt"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml"
 )
 
-// langs returns the keys of m with "it" first, then alphabetical, so output is stable.
-func langs(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if (out[i] == "it") != (out[j] == "it") {
-			return out[i] == "it"
-		}
-		return out[i] < out[j]
-	})
-	return out
+// BuildMetadata renders the SP metadata AgID's SPID technical rules ask for and signs it with
+// the SP key (the engine's document, with SPID's contacts). The output is deterministic for a
+// given configuration and time (golden-testable).
+func BuildMetadata(sp *spSettings, now time.Time) ([]byte, error) {
+	prof := profile(sp.Cfg)
+	cfg := sp.engineConfig()
+	return saml.BuildMetadata(&prof, &cfg, now)
 }
 
-// BuildMetadata renders the SP metadata AgID's SPID technical rules ask for and signs it with
-// the SP key. The document ID is derived from the entityID and certificate, so the output is
-// deterministic for a given configuration and time (golden-testable).
-func BuildMetadata(sp *spSettings, now time.Time) ([]byte, error) {
-	doc := etree.NewDocument()
-	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
-	ed := doc.CreateElement("md:EntityDescriptor")
-	ed.CreateAttr("xmlns:md", samlx.NSMetadata)
-	ed.CreateAttr("xmlns:ds", samlx.NSDSig)
-	ed.CreateAttr("xmlns:spid", samlx.NSSPID)
-	sum := sha256.Sum256(append([]byte(sp.EntityID+"\x00"), sp.Keys.Cert.Raw...))
-	ed.CreateAttr("ID", "_"+hex.EncodeToString(sum[:20]))
-	ed.CreateAttr("entityID", sp.EntityID)
-	if sp.Cfg.MetadataValidity > 0 {
-		ed.CreateAttr("validUntil", samlx.FormatTime(now.Add(sp.Cfg.MetadataValidity)))
-	}
-
-	sso := ed.CreateElement("md:SPSSODescriptor")
-	sso.CreateAttr("protocolSupportEnumeration", samlx.NSProtocol)
-	sso.CreateAttr("AuthnRequestsSigned", "true")
-	sso.CreateAttr("WantAssertionsSigned", "true")
-	kd := sso.CreateElement("md:KeyDescriptor")
-	kd.CreateAttr("use", "signing")
-	kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").
-		SetText(base64.StdEncoding.EncodeToString(sp.Keys.Cert.Raw))
-	for _, b := range []string{samlx.BindingPOST, samlx.BindingRedirect} {
-		slo := sso.CreateElement("md:SingleLogoutService")
-		slo.CreateAttr("Binding", b)
-		slo.CreateAttr("Location", sp.SLOURL)
-	}
-	sso.CreateElement("md:NameIDFormat").SetText(samlx.NameIDTransient)
-	acs := sso.CreateElement("md:AssertionConsumerService")
-	acs.CreateAttr("index", "0")
-	acs.CreateAttr("isDefault", "true")
-	acs.CreateAttr("Binding", samlx.BindingPOST)
-	acs.CreateAttr("Location", sp.ACSURL)
-	for _, s := range sp.Cfg.AttributeServices {
-		acsEl := sso.CreateElement("md:AttributeConsumingService")
-		acsEl.CreateAttr("index", strconv.Itoa(s.Index))
-		for _, l := range langs(s.Names) {
-			n := acsEl.CreateElement("md:ServiceName")
-			n.CreateAttr("xml:lang", l)
-			n.SetText(s.Names[l])
-		}
-		for _, a := range s.Attributes {
-			ra := acsEl.CreateElement("md:RequestedAttribute")
-			ra.CreateAttr("Name", a)
-			ra.CreateAttr("NameFormat", samlx.AttrNameBasic)
-		}
-	}
-
-	org := ed.CreateElement("md:Organization")
-	o := sp.Cfg.Organization
-	for _, part := range []struct {
-		tag string
-		m   map[string]string
-	}{{"md:OrganizationName", o.Names}, {"md:OrganizationDisplayName", o.DisplayNames}, {"md:OrganizationURL", o.URLs}} {
-		for _, l := range langs(part.m) {
-			e := org.CreateElement(part.tag)
-			e.CreateAttr("xml:lang", l)
-			e.SetText(part.m[l])
-		}
-	}
-
+// writeContacts writes AgID's ContactPerson contactType="other" with the spid: extensions: a
+// public SP's IPACode and empty spid:Public, or a private SP's VATNumber or FiscalCode, empty
+// spid:Private and its billing contact.
+func writeContacts(ed *etree.Element, cfg *Config) {
 	cp := ed.CreateElement("md:ContactPerson")
 	cp.CreateAttr("contactType", "other")
 	ext := cp.CreateElement("md:Extensions")
-	if sp.Cfg.Profile == "public" {
-		ext.CreateElement("spid:IPACode").SetText(sp.Cfg.IPACode)
+	if cfg.Profile == "public" {
+		ext.CreateElement("spid:IPACode").SetText(cfg.IPACode)
 		ext.CreateElement("spid:Public")
 	} else {
-		if sp.Cfg.VATNumber != "" {
-			ext.CreateElement("spid:VATNumber").SetText(sp.Cfg.VATNumber)
+		if cfg.VATNumber != "" {
+			ext.CreateElement("spid:VATNumber").SetText(cfg.VATNumber)
 		} else {
-			ext.CreateElement("spid:FiscalCode").SetText(sp.Cfg.FiscalCode)
+			ext.CreateElement("spid:FiscalCode").SetText(cfg.FiscalCode)
 		}
 		ext.CreateElement("spid:Private")
 	}
-	cp.CreateElement("md:EmailAddress").SetText(sp.Cfg.Contact.Email)
-	if sp.Cfg.Contact.Phone != "" {
-		cp.CreateElement("md:TelephoneNumber").SetText(sp.Cfg.Contact.Phone)
+	cp.CreateElement("md:EmailAddress").SetText(cfg.Contact.Email)
+	if cfg.Contact.Phone != "" {
+		cp.CreateElement("md:TelephoneNumber").SetText(cfg.Contact.Phone)
 	}
-	if sp.Cfg.Profile == "private" {
+	if cfg.Profile == "private" {
 		bc := ed.CreateElement("md:ContactPerson")
 		bc.CreateAttr("contactType", "billing")
-		bc.CreateElement("md:EmailAddress").SetText(sp.Cfg.BillingEmail)
+		bc.CreateElement("md:EmailAddress").SetText(cfg.BillingEmail)
 	}
-
-	// Indent before signing: whitespace is part of what the signature covers.
-	doc.Indent(2)
-	if err := samlx.SignEnveloped(ed, sp.Keys); err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	b, err := doc.WriteToBytes()
-	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	return b, nil
 }

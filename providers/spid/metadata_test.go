@@ -21,8 +21,8 @@ import (
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid/devidp"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

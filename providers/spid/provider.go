@@ -8,16 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // Deps are the provider's collaborators, injected by cmd/sportello.
@@ -59,18 +58,34 @@ type spSettings struct {
 	Keys     *samlx.KeyPair
 }
 
-// Provider is the SPID Service Provider. It implements providers.RedirectProvider and
-// providers.Logouter.
+// engineConfig is the SAML engine's view of the SP.
+func (sp *spSettings) engineConfig() saml.Config {
+	c := sp.Cfg
+	return saml.Config{
+		EntityID: sp.EntityID, ACSURL: sp.ACSURL, SLOURL: sp.SLOURL, Keys: sp.Keys,
+		Organization: c.Organization, AttributeServices: c.AttributeServices,
+		AttributeServiceIndex: c.acsIndex(), MetadataValidity: c.MetadataValidity,
+		IdPs: c.IdPs, MetadataRefresh: c.MetadataRefresh, ClockSkew: c.ClockSkew, RequestTTL: c.RequestTTL,
+	}
+}
+
+// IdPInfo is what the chooser shows for an IdP.
+type IdPInfo struct {
+	EntityID  string `json:"entity_id"`
+	Name      string `json:"name"`
+	LogoURL   string `json:"logo_url,omitempty"`
+	ShortName string `json:"short_name,omitempty"`
+}
+
+// Provider is the SPID Service Provider: the SPID profile (validate.go) on the SAML engine of
+// providers/saml. It implements providers.RedirectProvider and providers.Logouter.
 type Provider struct {
 	sp       spSettings
 	deps     Deps
 	log      *slog.Logger
-	registry *Registry
+	engine   *saml.SP
+	registry *saml.Registry
 	trace    *traceFile
-
-	mdMu   sync.Mutex
-	mdXML  []byte
-	mdTime time.Time
 }
 
 var (
@@ -108,23 +123,27 @@ func New(cfg *Config, deps Deps) (*Provider, error) {
 			return samlx.WritePOSTForm(w, action, fields)
 		}
 	}
-	if deps.Unavailable == nil {
-		deps.Unavailable = func(w http.ResponseWriter, _ *http.Request, _ error) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(store.OutageRetryAfter/time.Second)))
-			http.Error(w, "Servizio temporaneamente non disponibile: riprova tra poco. / "+
-				"The service is temporarily unavailable: please try again shortly.", http.StatusServiceUnavailable)
-		}
-	}
 	sp, err := resolveSP(cfg, deps.BaseURL)
 	if err != nil {
 		return nil, err
 	}
 	log := deps.Logger.With("provider", deps.ID)
-	reg, err := NewRegistry(cfg.IdPs, deps.HTTPClient, deps.Now, log, cfg.MetadataRefresh)
+	p := &Provider{sp: sp, deps: deps, log: log}
+	engine, err := saml.New(profile(cfg), sp.engineConfig(), saml.Deps{
+		Store: deps.Store, Now: deps.Now, Rand: deps.Rand, HTTPClient: deps.HTTPClient, Logger: log,
+		Audit: p.audit, PostForm: deps.PostForm, Unavailable: deps.Unavailable,
+		// Read at each logout, so that the field can be set after New.
+		SessionEnder: func(ctx context.Context, session map[string]string) error {
+			if p.deps.SessionEnder == nil {
+				return nil
+			}
+			return p.deps.SessionEnder(ctx, session)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("spid: %w", err)
+		return nil, err
 	}
-	p := &Provider{sp: sp, deps: deps, log: log, registry: reg}
+	p.engine, p.registry = engine, engine.Registry()
 	if cfg.TraceFile != "" {
 		if p.trace, err = openTrace(cfg.TraceFile); err != nil {
 			return nil, fmt.Errorf("spid: %w", err)
@@ -164,7 +183,7 @@ func (p *Provider) Run(ctx context.Context) { p.registry.Run(ctx) }
 func (p *Provider) Refresh(ctx context.Context) error { return p.registry.Refresh(ctx) }
 
 // Registry exposes the identity-provider registry (for health checks and tests).
-func (p *Provider) Registry() *Registry { return p.registry }
+func (p *Provider) Registry() *saml.Registry { return p.registry }
 
 // EntityID is the SP entityID.
 func (p *Provider) EntityID() string { return p.sp.EntityID }
@@ -210,24 +229,20 @@ func (p *Provider) Handler(f providers.Finisher) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /spid/metadata", p.serveMetadata)
 	mux.HandleFunc("POST /spid/acs", func(w http.ResponseWriter, r *http.Request) { p.serveACS(w, r, f) })
-	mux.HandleFunc("/spid/slo", p.serveSLO)
+	mux.HandleFunc("/spid/slo", p.engine.ServeSLO)
 	return mux
 }
 
 // Metadata returns the signed SP metadata, regenerated when half its validity has passed.
-func (p *Provider) Metadata() ([]byte, error) {
-	p.mdMu.Lock()
-	defer p.mdMu.Unlock()
-	now := p.deps.Now()
-	if p.mdXML != nil && now.Sub(p.mdTime) < p.sp.Cfg.MetadataValidity/2 {
-		return p.mdXML, nil
+func (p *Provider) Metadata() ([]byte, error) { return p.engine.Metadata() }
+
+// Logout starts SP-initiated single logout: a signed LogoutRequest for the identity's SPID
+// session, sent on the IdP's SLO binding; the IdP's answer at /spid/slo redirects to returnTo.
+func (p *Provider) Logout(w http.ResponseWriter, r *http.Request, id *providers.Identity, returnTo string) error {
+	if id == nil || id.Session["idp"] == "" || id.Session["name_id"] == "" {
+		return errors.New("spid: identity carries no SPID session")
 	}
-	b, err := BuildMetadata(&p.sp, now)
-	if err != nil {
-		return nil, err
-	}
-	p.mdXML, p.mdTime = b, now
-	return b, nil
+	return p.engine.Logout(w, r, id.Session, id.FiscalNumber, returnTo)
 }
 
 func (p *Provider) serveMetadata(w http.ResponseWriter, r *http.Request) {

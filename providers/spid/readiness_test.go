@@ -66,26 +66,6 @@ func TestReadinessFailsWithoutAnyIdP(t *testing.T) {
 	}
 }
 
-// The log says "keeping the last good copy" only when there is one.
-func TestRefreshLogsTheLastGoodCopyOnlyWhenThereIsOne(t *testing.T) {
-	ms := &metadataServer{}
-	ms.set(nil, true)
-	clk := &testClock{t: t0}
-	log := &storetest.Buffer{}
-	p := newMetadataProvider(t, ms, clk, log)
-	p.registry.refreshLogged(t.Context())
-	if out := log.String(); strings.Contains(out, "last good copy") || !strings.Contains(out, "no earlier copy") {
-		t.Fatalf("first load failed, log:\n%s", out)
-	}
-	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
-	p.registry.refreshLogged(t.Context())
-	ms.set(nil, true)
-	p.registry.refreshLogged(t.Context())
-	if out := log.String(); !strings.Contains(out, "keeping the last good copy") {
-		t.Fatalf("refresh failed after a good load, log:\n%s", out)
-	}
-}
-
 // Run does not fetch again at once what serve loaded just before starting it.
 func TestRunSkipsTheFirstRefreshWhenFresh(t *testing.T) {
 	ms := &metadataServer{}

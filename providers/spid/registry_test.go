@@ -2,15 +2,10 @@ package spid
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/inps/sportello/providers/spid/devidp"
 )
@@ -40,7 +35,7 @@ func (m *metadataServer) set(body []byte, fail bool) {
 	m.body, m.fail = body, fail
 }
 
-func devMetadata(t *testing.T, name, keyName string) []byte {
+func devMetadata(t testing.TB, name, keyName string) []byte {
 	t.Helper()
 	idp, err := devidp.New(devidp.Options{Name: name, BaseURL: "https://idp.example",
 		KeyFile: testdataDir + keyName + ".key", CertFile: testdataDir + keyName + ".crt",
@@ -53,145 +48,6 @@ func devMetadata(t *testing.T, name, keyName string) []byte {
 		t.Fatal(err)
 	}
 	return md
-}
-
-func newTestRegistry(t *testing.T, cfgs []IdPConfig, client *http.Client, clk *testClock) *Registry {
-	t.Helper()
-	r, err := NewRegistry(cfgs, client, clk.Now, slog.New(slog.DiscardHandler), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func TestRegistryKeepsTheLastGoodCopyWhenARefreshFails(t *testing.T) {
-	ms := &metadataServer{}
-	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
-	srv := httptest.NewServer(ms)
-	defer srv.Close()
-	clk := &testClock{t: t0}
-	r := newTestRegistry(t, []IdPConfig{{MetadataURL: srv.URL, Binding: "redirect"}}, srv.Client(), clk)
-	if err := r.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ms.set(nil, true)
-	if err := r.Refresh(context.Background()); err == nil {
-		t.Fatal("a failed refresh reported no error")
-	}
-	if idp, ok := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo"); !ok || len(idp.Certs) != 1 {
-		t.Fatal("the last good copy was dropped")
-	}
-}
-
-func TestRegistryRefreshPicksUpAKeyRollover(t *testing.T) {
-	ms := &metadataServer{}
-	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
-	srv := httptest.NewServer(ms)
-	defer srv.Close()
-	r := newTestRegistry(t, []IdPConfig{{MetadataURL: srv.URL, Binding: "redirect"}}, srv.Client(), &testClock{t: t0})
-	_ = r.Refresh(context.Background())
-	before, _ := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo")
-	ms.set(devMetadata(t, "demo", "dev-idp-test"), false) // same entity, new key
-	_ = r.Refresh(context.Background())
-	after, _ := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo")
-	if before.Certs[0].Equal(after.Certs[0]) {
-		t.Fatal("the new key was not loaded")
-	}
-}
-
-func TestRegistryLoadsLazilyAndRetriesAfterAFailure(t *testing.T) {
-	ms := &metadataServer{}
-	ms.set(nil, true)
-	srv := httptest.NewServer(ms)
-	defer srv.Close()
-	clk := &testClock{t: t0}
-	r := newTestRegistry(t, []IdPConfig{{MetadataURL: srv.URL, Binding: "post"}}, srv.Client(), clk)
-	if _, ok := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo"); ok {
-		t.Fatal("found an IdP whose metadata is down")
-	}
-	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
-	if _, ok := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo"); ok {
-		t.Fatal("retried before the retry interval")
-	}
-	clk.Advance(6 * time.Second)
-	if idp, ok := r.Lookup(context.Background(), "https://idp.example/dev/spid/demo"); !ok || idp.Binding != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
-		t.Fatal("not loaded lazily once the metadata came up")
-	}
-}
-
-func TestRegistryVerifiesTheMetadataSignatureWhenConfigured(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "md.xml")
-	md := devMetadata(t, "demo", "dev-idp-demo")
-	if err := os.WriteFile(f, md, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tampered := filepath.Join(dir, "tampered.xml")
-	if err := os.WriteFile(tampered, []byte(strings.Replace(string(md), "/sso", "/evil", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name, file, cert string
-		ok               bool
-	}{
-		{"signed by the configured key", f, "dev-idp-demo", true},
-		{"signed by another key", f, "dev-idp-test", false},
-		{"tampered after signing", tampered, "dev-idp-demo", false},
-	} {
-		r := newTestRegistry(t, []IdPConfig{{MetadataFile: tc.file, Binding: "redirect", MetadataCertFile: testdataDir + tc.cert + ".crt"}},
-			http.DefaultClient, &testClock{t: t0})
-		if err := r.Refresh(context.Background()); (err == nil) != tc.ok {
-			t.Errorf("%s: err = %v", tc.name, err)
-		}
-	}
-}
-
-func TestRegistryReadsAnEntitiesDescriptor(t *testing.T) {
-	a := string(devMetadata(t, "demo", "dev-idp-demo"))
-	b := string(devMetadata(t, "other", "dev-idp-test"))
-	strip := func(s string) string { return s[strings.Index(s, "?>")+2:] }
-	all := `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` + strip(a) + strip(b) + `</md:EntitiesDescriptor>`
-	f := filepath.Join(t.TempDir(), "all.xml")
-	if err := os.WriteFile(f, []byte(all), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := newTestRegistry(t, []IdPConfig{{MetadataFile: f, Binding: "redirect", Name: ""}}, http.DefaultClient, &testClock{t: t0})
-	if err := r.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if got := r.List(context.Background()); len(got) != 2 || got[0].Name != "Dev IdP demo" {
-		t.Fatalf("%+v", got)
-	}
-}
-
-func TestAShortNameNamesASourceOfOneIdP(t *testing.T) {
-	one := filepath.Join(t.TempDir(), "demo.xml")
-	if err := os.WriteFile(one, devMetadata(t, "demo", "dev-idp-demo"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := newTestRegistry(t, []IdPConfig{{MetadataFile: one, Binding: "redirect", ShortName: "demo"}}, http.DefaultClient, &testClock{t: t0})
-	if err := r.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if got := r.List(context.Background()); len(got) != 1 || got[0].ShortName != "demo" || got[0].EntityID != "https://idp.example/dev/spid/demo" {
-		t.Fatalf("%+v", got)
-	}
-
-	// An aggregate (AgID's registry) has no short name per IdP: one name for all is refused.
-	a := string(devMetadata(t, "demo", "dev-idp-demo"))
-	b := string(devMetadata(t, "other", "dev-idp-test"))
-	strip := func(s string) string { return s[strings.Index(s, "?>")+2:] }
-	all := filepath.Join(t.TempDir(), "all.xml")
-	if err := os.WriteFile(all, []byte(`<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">`+strip(a)+strip(b)+`</md:EntitiesDescriptor>`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r = newTestRegistry(t, []IdPConfig{{MetadataFile: all, Binding: "redirect", ShortName: "demo"}}, http.DefaultClient, &testClock{t: t0})
-	if err := r.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "short_name") {
-		t.Fatalf("err = %v", err)
-	}
-	if got := r.List(context.Background()); len(got) != 0 {
-		t.Fatalf("%+v", got)
-	}
 }
 
 func TestDevIdPListHandler(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // A response uses its request up only once it has validated. Whoever learns a

@@ -11,7 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // TestLogoutOnHTTPPOSTVerifiesWithTheMetadataKeyWhateverKeyInfo: an IdP's LogoutRequest on

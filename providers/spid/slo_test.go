@@ -18,7 +18,7 @@ import (
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 func noRedirects(c *http.Client) *http.Client {

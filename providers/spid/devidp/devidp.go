@@ -20,7 +20,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // Options configure one dev IdP.

@@ -15,9 +15,9 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
 )
 
 const td = "../../../testdata/spid"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // serveMetadata serves the signed IdP metadata.

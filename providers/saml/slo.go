@@ -1,4 +1,4 @@
-package spid
+package saml
 
 import (
 	"context"
@@ -13,10 +13,8 @@ import (
 
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
-
-const sloKeyPrefix = "spid:slo:"
 
 // sloRecord is kept between an SP-initiated LogoutRequest and the IdP's LogoutResponse.
 type sloRecord struct {
@@ -25,26 +23,25 @@ type sloRecord struct {
 	ReturnTo  string `json:"return_to"`
 }
 
-// Logout starts SP-initiated single logout: a signed LogoutRequest for the identity's SPID
-// session, sent on the IdP's SLO binding; the IdP's answer at /spid/slo redirects to returnTo.
-func (p *Provider) Logout(w http.ResponseWriter, r *http.Request, id *providers.Identity, returnTo string) error {
+// Logout starts SP-initiated single logout: a signed LogoutRequest for session (the
+// Identity.Session of a login through this engine: idp, name_id, name_qualifier,
+// session_index), sent on the IdP's SLO binding; the IdP's answer at the SLO URL redirects to
+// returnTo. actor names the person in the audit trail.
+func (s *SP) Logout(w http.ResponseWriter, r *http.Request, session map[string]string, actor, returnTo string) error {
 	ctx := r.Context()
-	if id == nil || id.Session["idp"] == "" || id.Session["name_id"] == "" {
-		return errors.New("spid: identity carries no SPID session")
-	}
-	idp, ok := p.registry.Lookup(ctx, id.Session["idp"])
+	idp, ok := s.registry.Lookup(ctx, session["idp"])
 	if !ok {
-		return fmt.Errorf("spid: unknown idp %q: %w", id.Session["idp"], providers.ErrUnavailable)
+		return s.errorf("unknown idp %q: %w", session["idp"], providers.ErrUnavailable)
 	}
 	binding, dest := sloEndpoint(idp)
 	if dest == "" {
-		return fmt.Errorf("spid: idp %s has no SingleLogoutService: %w", idp.EntityID, providers.ErrUnavailable)
+		return s.errorf("idp %s has no SingleLogoutService: %w", idp.EntityID, providers.ErrUnavailable)
 	}
-	reqID, err := samlx.NewID(p.deps.Rand)
+	reqID, err := samlx.NewID(s.deps.Rand)
 	if err != nil {
 		return err
 	}
-	relayState, err := randomToken(p.deps.Rand)
+	relayState, err := s.randomToken()
 	if err != nil {
 		return err
 	}
@@ -54,22 +51,22 @@ func (p *Provider) Logout(w http.ResponseWriter, r *http.Request, id *providers.
 	el.CreateAttr("xmlns:saml", samlx.NSAssertion)
 	el.CreateAttr("ID", reqID)
 	el.CreateAttr("Version", "2.0")
-	el.CreateAttr("IssueInstant", samlx.FormatTime(p.deps.Now()))
+	el.CreateAttr("IssueInstant", samlx.FormatTime(s.deps.Now()))
 	el.CreateAttr("Destination", dest)
-	p.issuer(el)
+	s.issuer(el)
 	nid := el.CreateElement("saml:NameID")
 	nid.CreateAttr("Format", samlx.NameIDTransient)
-	nid.CreateAttr("NameQualifier", id.Session["name_qualifier"])
-	nid.SetText(id.Session["name_id"])
-	if si := id.Session["session_index"]; si != "" {
+	nid.CreateAttr("NameQualifier", session["name_qualifier"])
+	nid.SetText(session["name_id"])
+	if si := session["session_index"]; si != "" {
 		el.CreateElement("samlp:SessionIndex").SetText(si)
 	}
 	rec, _ := json.Marshal(sloRecord{RequestID: reqID, IdP: idp.EntityID, ReturnTo: returnTo})
-	if err := p.deps.Store.Put(ctx, sloKeyPrefix+relayState, rec, p.sp.Cfg.RequestTTL); err != nil {
-		return fmt.Errorf("spid: store logout: %w: %w", providers.ErrUnavailable, err)
+	if err := s.deps.Store.Put(ctx, s.storeKey("slo", relayState), rec, s.cfg.RequestTTL); err != nil {
+		return s.errorf("store logout: %w: %w", providers.ErrUnavailable, err)
 	}
-	p.audit(ctx, "spid.logout_request", id.FiscalNumber, map[string]any{"request_id": reqID, "idp": idp.EntityID})
-	return p.send(w, r, el, binding, dest, "SAMLRequest", relayState)
+	s.audit(ctx, "logout_request", actor, map[string]any{"request_id": reqID, "idp": idp.EntityID})
+	return s.send(w, r, el, binding, dest, "SAMLRequest", relayState)
 }
 
 // sloEndpoint picks the IdP's SLO endpoint, preferring the binding used for logins.
@@ -85,18 +82,11 @@ func sloEndpoint(idp *IdP) (string, string) {
 	return "", ""
 }
 
-func (p *Provider) issuer(el *etree.Element) {
-	iss := el.CreateElement("saml:Issuer")
-	iss.CreateAttr("Format", samlx.NameIDEntity)
-	iss.CreateAttr("NameQualifier", p.sp.EntityID)
-	iss.SetText(p.sp.EntityID)
-}
-
 // send delivers a SAML message: signed query on HTTP-Redirect, enveloped signature on POST.
-func (p *Provider) send(w http.ResponseWriter, r *http.Request, el *etree.Element, binding, dest, param, relayState string) error {
+func (s *SP) send(w http.ResponseWriter, r *http.Request, el *etree.Element, binding, dest, param, relayState string) error {
 	doc := etree.NewDocument()
 	if binding == samlx.BindingPOST {
-		if err := samlx.SignEnveloped(el, p.sp.Keys); err != nil {
+		if err := samlx.SignEnveloped(el, s.cfg.Keys); err != nil {
 			return err
 		}
 		doc.SetRoot(el)
@@ -108,14 +98,14 @@ func (p *Provider) send(w http.ResponseWriter, r *http.Request, el *etree.Elemen
 		if relayState != "" {
 			fields["RelayState"] = relayState
 		}
-		return p.deps.PostForm(w, r, dest, fields)
+		return s.deps.PostForm(w, r, dest, fields)
 	}
 	doc.SetRoot(el)
 	b, err := doc.WriteToBytes()
 	if err != nil {
 		return err
 	}
-	u, err := samlx.RedirectURL(dest, param, b, relayState, p.sp.Keys)
+	u, err := samlx.RedirectURL(dest, param, b, relayState, s.cfg.Keys)
 	if err != nil {
 		return err
 	}
@@ -123,45 +113,67 @@ func (p *Provider) send(w http.ResponseWriter, r *http.Request, el *etree.Elemen
 	return nil
 }
 
-// serveSLO handles LogoutRequests from IdPs and LogoutResponses to our own requests, on both
-// bindings. Every message must be signed by the issuing IdP's metadata key.
-func (p *Provider) serveSLO(w http.ResponseWriter, r *http.Request) {
+// ServeSLO is the single logout service: LogoutRequests from IdPs and LogoutResponses to our
+// own requests, on both bindings. Every message must be signed by the issuing IdP's metadata
+// key; anything else is a 400 and a log line. A store outage while finishing a logout is
+// Deps.Unavailable (503, Retry-After) and uses nothing up, so the same message completes the
+// logout once the store answers.
+func (s *SP) ServeSLO(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if rec := recover(); rec != nil {
-			p.log.Error("spid: slo panic", "panic", fmt.Sprint(rec))
+			s.log.Error(s.prof.Name+": slo panic", "panic", fmt.Sprint(rec))
 			http.Error(w, "invalid logout message", http.StatusBadRequest)
 		}
 	}()
 	ctx := r.Context()
-	msg, param, relayState, binding, err := p.readSLO(r)
+	msg, err := s.ReadLogout(r)
 	if err != nil {
-		p.log.Warn("spid: slo refused", "err", err)
+		s.log.Warn(s.prof.Name+": slo refused", "err", err)
 		http.Error(w, "invalid logout message", http.StatusBadRequest)
 		return
 	}
-	switch param {
-	case "SAMLRequest":
-		err = p.answerLogoutRequest(ctx, w, r, msg, relayState, binding)
-	default:
-		err = p.finishLogout(ctx, w, r, msg, relayState)
+	if msg.Response {
+		err = s.finishLogout(ctx, w, r, msg)
+	} else {
+		err = s.answerLogoutRequest(ctx, w, r, msg)
 	}
 	switch {
 	case errors.Is(err, providers.ErrUnavailable):
-		p.log.Warn("spid: slo unavailable", "err", err)
-		p.deps.Unavailable(w, r, err)
+		s.log.Warn(s.prof.Name+": slo unavailable", "err", err)
+		s.deps.Unavailable(w, r, err)
 	case err != nil:
-		p.log.Warn("spid: slo refused", "err", err)
+		s.log.Warn(s.prof.Name+": slo refused", "err", err)
 		http.Error(w, "invalid logout message", http.StatusBadRequest)
 	}
 }
 
-// sloMessage is a parsed logout message and its verified signer.
-type sloMessage struct {
-	el  *etree.Element
-	idp *IdP
+// LogoutMessage is a logout message as ReadLogout accepted it.
+type LogoutMessage struct {
+	// Element is the LogoutRequest or LogoutResponse as signed.
+	Element *etree.Element
+	// IdP is its verified issuer.
+	IdP *IdP
+	// Response is true for a LogoutResponse (SAMLResponse), false for a LogoutRequest.
+	Response   bool
+	RelayState string
+	// Binding is the binding it came on: samlx.BindingRedirect or samlx.BindingPOST.
+	Binding string
 }
 
-func (p *Provider) readSLO(r *http.Request) (msg *sloMessage, param, relayState, binding string, err error) {
+// ReadLogout reads the logout message of r (GET: HTTP-Redirect, else HTTP-POST) with the
+// strict parser, and accepts it only signed by its issuer's metadata key (the query signature
+// on HTTP-Redirect, the enveloped one on HTTP-POST, whatever KeyInfo holds) and addressed to
+// the SLO URL.
+func (s *SP) ReadLogout(r *http.Request) (*LogoutMessage, error) {
+	msg, param, relayState, binding, err := s.readSLO(r)
+	if err != nil {
+		return nil, err
+	}
+	msg.Response, msg.RelayState, msg.Binding = param == "SAMLResponse", relayState, binding
+	return msg, nil
+}
+
+func (s *SP) readSLO(r *http.Request) (msg *LogoutMessage, param, relayState, binding string, err error) {
 	var raw []byte
 	q := r.URL.Query()
 	if r.Method == http.MethodGet {
@@ -209,7 +221,7 @@ func (p *Provider) readSLO(r *http.Request) (msg *sloMessage, param, relayState,
 		return nil, "", "", "", errors.New("logout message without one Issuer")
 	}
 	issuer, _ := text(iss[0])
-	idp, ok := p.registry.Lookup(r.Context(), issuer)
+	idp, ok := s.registry.Lookup(r.Context(), issuer)
 	if !ok {
 		return nil, "", "", "", fmt.Errorf("logout message from unknown idp %q", issuer)
 	}
@@ -218,45 +230,46 @@ func (p *Provider) readSLO(r *http.Request) (msg *sloMessage, param, relayState,
 			return nil, "", "", "", err
 		}
 	} else {
-		signed, err := samlx.VerifyEnveloped(root, idp.Certs, p.deps.Now())
+		signed, err := samlx.VerifyEnveloped(root, idp.Certs, s.deps.Now())
 		if err != nil {
 			return nil, "", "", "", err
 		}
 		root = signed
 	}
-	if d := root.SelectAttrValue("Destination", ""); d != p.sp.SLOURL {
+	if d := root.SelectAttrValue("Destination", ""); d != s.cfg.SLOURL {
 		return nil, "", "", "", fmt.Errorf("logout Destination %q is not the SLO URL", d)
 	}
-	return &sloMessage{el: root, idp: idp}, param, relayState, binding, nil
+	return &LogoutMessage{Element: root, IdP: idp}, param, relayState, binding, nil
 }
 
 // answerLogoutRequest answers an IdP-initiated logout with a signed LogoutResponse: success
-// even when the session is unknown or already closed, as the SPID technical rules require.
-func (p *Provider) answerLogoutRequest(ctx context.Context, w http.ResponseWriter, r *http.Request, m *sloMessage, relayState, binding string) error {
-	reqID := m.el.SelectAttrValue("ID", "")
+// even when the session is unknown or already closed.
+func (s *SP) answerLogoutRequest(ctx context.Context, w http.ResponseWriter, r *http.Request, m *LogoutMessage) error {
+	relayState, binding := m.RelayState, m.Binding
+	reqID := m.Element.SelectAttrValue("ID", "")
 	if reqID == "" {
 		return errors.New("LogoutRequest without ID")
 	}
-	if p.deps.SessionEnder != nil {
-		sess := map[string]string{"idp": m.idp.EntityID}
-		if nid := childrenNamed(m.el, samlx.NSAssertion, "NameID"); len(nid) == 1 {
+	if s.deps.SessionEnder != nil {
+		sess := map[string]string{"idp": m.IdP.EntityID}
+		if nid := childrenNamed(m.Element, samlx.NSAssertion, "NameID"); len(nid) == 1 {
 			sess["name_id"], _ = text(nid[0])
 		}
-		if si := childrenNamed(m.el, samlx.NSProtocol, "SessionIndex"); len(si) == 1 {
+		if si := childrenNamed(m.Element, samlx.NSProtocol, "SessionIndex"); len(si) == 1 {
 			sess["session_index"], _ = text(si[0])
 		}
-		if err := p.deps.SessionEnder(ctx, sess); err != nil {
-			p.log.Warn("spid: ending broker session on idp logout", "err", err)
+		if err := s.deps.SessionEnder(ctx, sess); err != nil {
+			s.log.Warn(s.prof.Name+": ending broker session on idp logout", "err", err)
 		}
 	}
-	dest := m.idp.SLO[binding]
+	dest := m.IdP.SLO[binding]
 	if dest == "" {
-		binding, dest = sloEndpoint(m.idp)
+		binding, dest = sloEndpoint(m.IdP)
 	}
 	if dest == "" {
-		return fmt.Errorf("idp %s has no SingleLogoutService", m.idp.EntityID)
+		return fmt.Errorf("idp %s has no SingleLogoutService", m.IdP.EntityID)
 	}
-	id, err := samlx.NewID(p.deps.Rand)
+	id, err := samlx.NewID(s.deps.Rand)
 	if err != nil {
 		return err
 	}
@@ -265,23 +278,24 @@ func (p *Provider) answerLogoutRequest(ctx context.Context, w http.ResponseWrite
 	el.CreateAttr("xmlns:saml", samlx.NSAssertion)
 	el.CreateAttr("ID", id)
 	el.CreateAttr("Version", "2.0")
-	el.CreateAttr("IssueInstant", samlx.FormatTime(p.deps.Now()))
+	el.CreateAttr("IssueInstant", samlx.FormatTime(s.deps.Now()))
 	el.CreateAttr("Destination", dest)
 	el.CreateAttr("InResponseTo", reqID)
-	p.issuer(el)
+	s.issuer(el)
 	el.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", samlx.StatusSuccess)
-	p.audit(ctx, "spid.logout_idp", "", map[string]any{"request_id": reqID, "response_id": id, "idp": m.idp.EntityID})
-	return p.send(w, r, el, binding, dest, "SAMLResponse", relayState)
+	s.audit(ctx, "logout_idp", "", map[string]any{"request_id": reqID, "response_id": id, "idp": m.IdP.EntityID})
+	return s.send(w, r, el, binding, dest, "SAMLResponse", relayState)
 }
 
 // finishLogout checks the IdP's LogoutResponse against our pending request and redirects.
-func (p *Provider) finishLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, m *sloMessage, relayState string) error {
+func (s *SP) finishLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, m *LogoutMessage) error {
+	relayState := m.RelayState
 	if relayState == "" {
 		return fmt.Errorf("no logout RelayState: %w", providers.ErrLoginExpired)
 	}
-	b, err := p.deps.Store.Take(ctx, sloKeyPrefix+relayState)
+	b, err := s.deps.Store.Take(ctx, s.storeKey("slo", relayState))
 	if store.IsOutage(err) {
-		return fmt.Errorf("spid: take logout: %w: %w", providers.ErrUnavailable, err)
+		return s.errorf("take logout: %w: %w", providers.ErrUnavailable, err)
 	}
 	if err != nil {
 		return fmt.Errorf("unknown logout RelayState: %w", providers.ErrLoginExpired)
@@ -290,19 +304,19 @@ func (p *Provider) finishLogout(ctx context.Context, w http.ResponseWriter, r *h
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return err
 	}
-	if m.el.SelectAttrValue("InResponseTo", "") != rec.RequestID || m.idp.EntityID != rec.IdP {
+	if m.Element.SelectAttrValue("InResponseTo", "") != rec.RequestID || m.IdP.EntityID != rec.IdP {
 		return errors.New("LogoutResponse does not answer our request")
 	}
 	status := ""
-	if st := childrenNamed(m.el, samlx.NSProtocol, "Status"); len(st) == 1 {
+	if st := childrenNamed(m.Element, samlx.NSProtocol, "Status"); len(st) == 1 {
 		if sc := childrenNamed(st[0], samlx.NSProtocol, "StatusCode"); len(sc) == 1 {
 			status = sc[0].SelectAttrValue("Value", "")
 		}
 	}
 	if status != samlx.StatusSuccess {
-		p.log.Warn("spid: idp logout not successful", "idp", rec.IdP, "status", status)
+		s.log.Warn(s.prof.Name+": idp logout not successful", "idp", rec.IdP, "status", status)
 	}
-	p.audit(ctx, "spid.logout_response", "", map[string]any{"request_id": rec.RequestID, "idp": rec.IdP, "status": status})
+	s.audit(ctx, "logout_response", "", map[string]any{"request_id": rec.RequestID, "idp": rec.IdP, "status": status})
 	target := rec.ReturnTo
 	if u, err := url.Parse(target); err != nil || target == "" || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
 		target = "/"

@@ -15,7 +15,7 @@ import (
 
 func keys(t testing.TB, name string) *KeyPair {
 	t.Helper()
-	kp, err := LoadKeyPair("../../../../testdata/spid/"+name+".key", "../../../../testdata/spid/"+name+".crt")
+	kp, err := LoadKeyPair("../../../testdata/spid/"+name+".key", "../../../testdata/spid/"+name+".crt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package spid
+package saml
 
 import (
 	"bytes"
@@ -82,7 +82,7 @@ func text(el *etree.Element) (string, error) {
 }
 
 // checkTokens refuses comments, processing instructions (other than the XML declaration) and
-// DOCTYPE or other directives anywhere: SPID messages have none, and comments are how NameID
+// DOCTYPE or other directives anywhere: SAML messages have none, and comments are how NameID
 // and attribute values get truncated by naive readers. It also refuses the names that do not
 // survive an encoding/xml round trip (empty, or with more than one colon), which is what
 // mattermost/xml-roundtrip-validator guards against, in the same walk instead of a second

@@ -1,4 +1,4 @@
-package spid
+package saml
 
 import (
 	"bytes"
@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/crewjam/saml"
+	crewjam "github.com/crewjam/saml"
 
-	"github.com/inps/sportello/providers/spid/internal/samlx"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // IdP is an identity provider as its (verified) metadata describes it.
@@ -40,12 +40,23 @@ type IdP struct {
 	Binding string
 }
 
-// IdPInfo is what the chooser shows for an IdP.
-type IdPInfo struct {
-	EntityID  string `json:"entity_id"`
-	Name      string `json:"name"`
-	LogoURL   string `json:"logo_url,omitempty"`
-	ShortName string `json:"short_name,omitempty"`
+// IdPConfig is one metadata source of identity providers (a file or a URL; a registry such
+// as AgID's publishes every IdP of the federation in one EntitiesDescriptor).
+type IdPConfig struct {
+	// MetadataFile or MetadataURL (exactly one).
+	MetadataFile string `yaml:"metadata_file"`
+	MetadataURL  string `yaml:"metadata_url"`
+	// Binding for AuthnRequests: redirect (default) or post.
+	Binding string `yaml:"binding"`
+	// MetadataCertFile, when set, is the certificate the metadata signature must verify with.
+	MetadataCertFile string `yaml:"metadata_cert_file"`
+	// Name and LogoURL override what the chooser shows.
+	Name    string `yaml:"name"`
+	LogoURL string `yaml:"logo_url"`
+	// ShortName, when set, is accepted as idp=<short name> on /authorize like the IdP's
+	// entityID (dev mode: the dev IdPs' names, demo and test). SAML metadata and AgID's
+	// registry carry no such name, so it is only for a source holding exactly one IdP.
+	ShortName string `yaml:"short_name"`
 }
 
 // source is one configured metadata location and its last good copy.
@@ -62,6 +73,8 @@ type source struct {
 // keeps its last good copy; a source never loaded is retried lazily on lookup (at most every
 // retryEvery), which lets the broker load dev IdPs it serves itself once its listener is up.
 type Registry struct {
+	// name prefixes the log messages (the profile's Name; "saml" for a registry of its own).
+	name       string
 	mu         sync.Mutex
 	sources    []*source
 	client     *http.Client
@@ -75,7 +88,7 @@ type Registry struct {
 
 // NewRegistry prepares a registry; nothing is fetched until Refresh or a lookup.
 func NewRegistry(idps []IdPConfig, client *http.Client, now func() time.Time, log *slog.Logger, refresh time.Duration) (*Registry, error) {
-	r := &Registry{client: client, now: now, log: log, refresh: refresh, retryEvery: 5 * time.Second}
+	r := &Registry{name: "saml", client: client, now: now, log: log, refresh: refresh, retryEvery: 5 * time.Second}
 	for i, c := range idps {
 		s := &source{cfg: c}
 		if c.MetadataCertFile != "" {
@@ -136,7 +149,7 @@ func (r *Registry) ensureLoaded(ctx context.Context) {
 		r.mu.Unlock()
 		if need {
 			if err := r.load(ctx, s); err != nil {
-				r.log.Warn("spid: idp metadata not loaded yet", "err", err)
+				r.log.Warn(r.name+": idp metadata not loaded yet", "err", err)
 			}
 		}
 	}
@@ -270,19 +283,19 @@ func parseIdPMetadata(raw []byte, sigCert *x509.Certificate, now time.Time) ([]*
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
 	}
-	var eds []saml.EntityDescriptor
+	var eds []crewjam.EntityDescriptor
 	if bytes.Contains(raw[:min(len(raw), 2048)], []byte("EntitiesDescriptor")) {
-		var all saml.EntitiesDescriptor
+		var all crewjam.EntitiesDescriptor
 		if err := xml.Unmarshal(raw, &all); err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
 		eds = all.EntityDescriptors
 	} else {
-		var ed saml.EntityDescriptor
+		var ed crewjam.EntityDescriptor
 		if err := xml.Unmarshal(raw, &ed); err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
-		eds = []saml.EntityDescriptor{ed}
+		eds = []crewjam.EntityDescriptor{ed}
 	}
 	var out []*IdP
 	for _, ed := range eds {

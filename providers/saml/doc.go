@@ -1,0 +1,71 @@
+// Package saml is sportello's SAML 2.0 Service Provider engine, shared by the federations
+// that speak SAML to the broker: SPID (providers/spid), and by the same design CIE ID
+// ("Entra con CIE", the Ministry of the Interior's IdP) and eIDAS through the Italian node
+// FICEP. It does what every one of them needs, the same way:
+//
+//   - AuthnRequests (SendAuthnRequest): signed on HTTP-Redirect (query signature) or HTTP-POST
+//     (enveloped signature, auto-submitting form), a transient NameIDPolicy without
+//     AllowCreate, no IsPassive, the SP Issuer with Format entity and NameQualifier, recorded
+//     in the Store under an opaque RelayState before anything is sent.
+//   - Responses (PeekRequest, Consume): validated on the raw XML before anything is trusted:
+//     UTF-8 only, no comments, DOCTYPE or processing instructions, names that survive a round
+//     trip, unique IDs, one Assertion and only as the Response's direct child; every
+//     attribute of the Response and Assertion, Destination, InResponseTo, Recipient, Audience,
+//     validity windows, subject confirmation, level and comparison; the Assertion always
+//     signed and the Response signature, if any, verified with the IdP's metadata keys
+//     whatever KeyInfo holds (samlx.VerifyEnveloped, on goxmldsig); values read only from the
+//     element as signed. The request is used up, and the assertion ID kept until its
+//     NotOnOrAfter against replay (put-if-absent, cluster-wide), only for a response that
+//     validated and that the provider accepted.
+//   - Single logout (Logout, ServeSLO): signed LogoutRequests and LogoutResponses both ways,
+//     on both bindings.
+//   - A Store outage is never taken for an unknown request: PeekRequest returns
+//     providers.ErrUnavailable (store.IsOutage), not ErrLoginExpired, and ServeSLO answers a
+//     LogoutResponse it cannot check with Deps.Unavailable (503, Retry-After), using nothing
+//     up, so the same message completes once the store answers.
+//   - The SP metadata (BuildMetadata, SP.Metadata), signed, deterministic.
+//   - The IdP registry (Registry): metadata files or URLs, signature checked against a
+//     configured certificate, periodic refresh, last good copy kept, lazy retry, readiness;
+//     a source of exactly one IdP may give it a short name (IdPConfig.ShortName) for the
+//     provider package to accept beside its entityID.
+//
+// # Profiles
+//
+// A federation is a Profile value, built by its provider package from its configuration; the
+// engine reads nothing else about it. Its knobs are exactly where the three federations
+// differ:
+//
+//	knob                  SPID                       CIE ID                        eIDAS (FICEP)
+//	LevelURIs             SpidL1..SpidL3             SpidL1..SpidL3                SpidL1..L3 or the eIDAS LoA URIs
+//	ResponseIssuer        optional (absent|entity)   absent                        optional
+//	AssertionIssuer       required                   required                      required
+//	ForceAuthnFrom        2 (L2 and L3)              1 (always)                    2
+//	Comparisons           minimum, exact             minimum, exact                minimum, exact
+//	Attributes            AgID's SPID list           eIDAS minimum set (name,      SPID names of the eIDAS
+//	                                                 familyName, dateOfBirth,      minimum and extended sets
+//	                                                 fiscalNumber)
+//	ErrorCodes            nr19..nr30                 the CIE ID manual's           nr19..nr30
+//	MetadataNamespaces    spid:                      cie:                          spid:
+//	WriteContacts         ContactPerson "other"      ContactPerson "administrative" as SPID
+//	                      with spid:IPACode/Public   with cie:Public, IPACode,
+//	                      (or VATNumber/Private and  Municipality, ... and Company
+//	                      a billing contact)
+//
+// Per login, the provider package chooses the level and comparison (its minimum, the relying
+// party's acr_values), and for eIDAS the AttributeConsumingService (AuthnRequest
+// .AttributeService: the minimum data set or the extended one). What a valid Assertion means
+// is the provider package's too: Consume hands it to an accept function, which maps the
+// attributes to a providers.Identity (SPID's TINIT- fiscal number, eIDAS's PersonIdentifier)
+// and may still refuse it (Rejectf) — then nothing is consumed. The HTTP side of the ACS
+// (form decoding, the audit record of the response, the hand-back to the broker), the
+// user-facing pages, the catalogue keys and the chooser stay in the provider package: the engine's errors are
+// RejectError (Rule names the rule), StatusError (the IdP's non-success status, NR its error
+// code) and LevelError, each wrapping the providers sentinel it means.
+//
+// The Profile's Name keeps each federation apart where they share a process: Store keys
+// ("<name>:req:", "<name>:assertion:", "<name>:slo:"), audit event types ("<name>.response")
+// and the prefix of log lines and error texts.
+//
+// Low-level plumbing (namespaces, keys, enveloped signatures, the two bindings) is in the
+// samlx subpackage, shared with the dev identity providers.
+package saml
