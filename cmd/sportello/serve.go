@@ -223,6 +223,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if cfg.Listen.Debug != "" {
 		dbg, addr, err := debugServer(cfg.Listen.Debug)
 		if err != nil {
+			_ = main.Close()
 			return err
 		}
 		servers = append(servers, dbg)
@@ -241,6 +242,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		mtls := newMTLSServer(cfg.Listen.MTLS, tr.handler(b.MTLSHandler()), cert, logger)
 		mln, err := net.Listen("tcp", cfg.Listen.MTLS)
 		if err != nil {
+			for _, s := range servers {
+				_ = s.Close()
+			}
 			return err
 		}
 		servers = append(servers, mtls)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -256,4 +257,24 @@ func TestDevModeOnARedisUnixSocket(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil || b.Checks["store_persistence"].Status != "warn" {
 		t.Fatalf("/readyz over a unix socket: %v %+v", err, b)
 	}
+}
+
+// A listener that cannot be bound stops serve whole: the address taken is the error, and the
+// listener already serving is closed (its address free again), never left answering alone.
+func TestServeClosesWhatItBoundWhenTheMTLSAddressIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	var httpAddr string
+	s := serveDev(t, "", func(c *config.Config) { c.Listen.MTLS = taken.Addr().String(); httpAddr = c.Listen.HTTP }, nil)
+	if err := s.refused(t); !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("serve: %v, want the taken address", err)
+	}
+	ln, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		t.Fatalf("the HTTP listener was left bound after serve returned: %v", err)
+	}
+	ln.Close()
 }
