@@ -132,7 +132,7 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := b.putLogin(r.Context(), rec); err != nil {
-		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		b.unavailablePage(w, r, err)
 		return
 	}
 	hint := r.Form.Get("idp")

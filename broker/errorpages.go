@@ -139,7 +139,8 @@ func (b *Broker) loginUnavailableHTTP(w http.ResponseWriter, r *http.Request) {
 	if !requestRef.MatchString(ref) {
 		ref = requestID(r.Context())
 	}
-	b.drawError(w, r, errorView{Status: http.StatusServiceUnavailable, Code: "broker.unavailable", LoginLang: q.Get("ui_locales"), Ref: ref})
+	_, status, key := classify(providers.ErrUnavailable)
+	b.drawError(w, r, errorView{Status: status, Code: key, LoginLang: q.Get("ui_locales"), Ref: ref})
 }
 
 // loginErrorHTTP serves /login/error?ref=: the page showOnIssuer kept, with its status.
@@ -151,7 +152,7 @@ func (b *Broker) loginErrorHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, err := b.store.Get(r.Context(), "errpage:"+r.URL.Query().Get("ref"))
 	if store.IsOutage(err) {
-		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		b.unavailablePage(w, r, err)
 		return
 	}
 	var v errorView

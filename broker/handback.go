@@ -134,7 +134,7 @@ func (b *Broker) handBack(w http.ResponseWriter, r *http.Request, rec *loginReco
 		return
 	}
 	if err := b.store.Put(r.Context(), "done:"+ref, mustMarshal(done), doneTTL); err != nil {
-		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		b.unavailablePage(w, r, err)
 		return
 	}
 	http.Redirect(w, r, b.issuer+"/login/done?ref="+url.QueryEscape(ref), http.StatusSeeOther) //nolint:gosec // the issuer's own /login/done with a random reference

@@ -342,37 +342,3 @@ func (b *Broker) showFailure(w http.ResponseWriter, r *http.Request, rec *loginR
 	}
 	b.showError(w, r, v, err)
 }
-
-// classify maps a provider error to the OAuth error for the relying party, the HTTP status
-// and the catalogue key of the page.
-func classify(err error) (*oidc.Error, int, string) {
-	code := ""
-	var ue *providers.UserError
-	if errors.As(err, &ue) {
-		code = ue.Code
-	}
-	pick := func(def string) string {
-		if code != "" {
-			return code
-		}
-		return def
-	}
-	var le *providers.LockedError
-	switch {
-	case errors.As(err, &le):
-		return oidc.ErrAccessDenied(), http.StatusForbidden, pick("login.locked")
-	case errors.Is(err, providers.ErrLevelNotReached):
-		return errUnmetAuthRequirements(), http.StatusForbidden, pick("login.level_not_reached")
-	case errors.Is(err, providers.ErrCancelled):
-		return oidc.ErrAccessDenied().WithDescription("the user cancelled the login"), http.StatusForbidden, pick("login.cancelled")
-	case errors.Is(err, providers.ErrDenied), errors.Is(err, providers.ErrBadCredentials), errors.Is(err, providers.ErrDisabled):
-		return oidc.ErrAccessDenied(), http.StatusForbidden, pick("login.denied")
-	case errors.Is(err, providers.ErrCredentialRejected):
-		return oidc.ErrAccessDenied(), http.StatusBadRequest, pick("login.rejected")
-	case errors.Is(err, providers.ErrLoginExpired):
-		return oidc.ErrAccessDenied().WithDescription("login expired"), http.StatusBadRequest, pick("login.expired")
-	case errors.Is(err, providers.ErrUnavailable):
-		return errTemporarilyUnavailable(), http.StatusServiceUnavailable, pick("broker.unavailable")
-	}
-	return oidc.ErrServerError(), http.StatusInternalServerError, pick("broker.error")
-}

@@ -167,5 +167,5 @@ func (b *Broker) WritePostForm(w http.ResponseWriter, r *http.Request, action st
 // own handlers (the SAML single logout, the rate limiter failing closed).
 func (b *Broker) WriteUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", retryAfterOutage)
-	b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+	b.unavailablePage(w, r, err)
 }

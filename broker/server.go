@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/providers"
 )
 
 // Token-endpoint errors. OAuth error codes are decided here, at the edge; details go to the
@@ -21,9 +21,11 @@ func errInvalidGrant(desc string) error { return oidc.ErrInvalidGrant().WithDesc
 
 func errServer(err error) error { return oidc.ErrServerError().WithParent(err) }
 
-// storeError maps a store failure: the client may retry later.
+// storeError maps a store failure by the error table's row for providers.ErrUnavailable
+// (temporarily_unavailable, 503): the client may retry later. err stays hidden from it.
 func storeError(err error) error {
-	return op.NewStatusError(errTemporarilyUnavailable().WithParent(err), http.StatusServiceUnavailable)
+	f := rowFor(providers.ErrUnavailable)
+	return op.NewStatusError(f.oauth().WithParent(err), f.status)
 }
 
 func (b *Broker) clientFor(c op.Client) *Client {
@@ -262,7 +264,7 @@ func (b *Broker) Ready(ctx context.Context, _ *op.Request[struct{}]) (*op.Respon
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := b.store.Ping(ctx); err != nil {
-		return nil, op.NewStatusError(errTemporarilyUnavailable().WithParent(err), http.StatusServiceUnavailable)
+		return nil, storeError(err)
 	}
 	return op.NewResponse(map[string]string{"status": "ready"}), nil
 }

@@ -92,7 +92,7 @@ func (b *Broker) signInHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := b.store.Put(r.Context(), "signin:"+state, mustMarshal(signInRecord{Next: next}), b.cfg.Tokens.LoginTTL); err != nil {
-		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		b.unavailablePage(w, r, err)
 		return
 	}
 	sum := sha256.Sum256([]byte(verifier))
@@ -108,7 +108,7 @@ func (b *Broker) signInDoneHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	raw, err := b.store.Take(r.Context(), "signin:"+q.Get("state"))
 	if store.IsOutage(err) {
-		b.errorPage(w, r, http.StatusServiceUnavailable, "broker.unavailable", err)
+		b.unavailablePage(w, r, err)
 		return
 	}
 	var rec signInRecord

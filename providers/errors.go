@@ -14,6 +14,9 @@ var (
 	ErrDenied = errors.New("access denied")
 	// ErrBadCredentials: the secret typed was wrong.
 	ErrBadCredentials = errors.New("bad credentials")
+	// ErrLocked: the account is locked after wrong secrets (a LockedError says until when).
+	// A lock is a credential refusal too: a LockedError is ErrBadCredentials as well.
+	ErrLocked = errors.New("account locked")
 	// ErrLevelNotReached: the level reached is below the level asked
 	// (unmet_authentication_requirements).
 	ErrLevelNotReached = errors.New("level of assurance not reached")
@@ -36,8 +39,8 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("locked until %s", e.Until.UTC().Format(time.RFC3339))
 }
 
-// Unwrap lets errors.Is(err, ErrBadCredentials) match a lock (a lock is a credential refusal).
-func (e *LockedError) Unwrap() error { return ErrBadCredentials }
+// Unwrap makes a lock ErrLocked and, a lock being a credential refusal, ErrBadCredentials.
+func (e *LockedError) Unwrap() []error { return []error{ErrLocked, ErrBadCredentials} }
 
 // UserError carries a message key for the person (looked up in the broker's catalogue in
 // Italian and English) besides the technical cause, which only goes to the log.
