@@ -213,6 +213,18 @@ func (f *finisher) Fail(w http.ResponseWriter, r *http.Request, loginID string, 
 	b.stepFailed(w, r, rec, presenter, err)
 }
 
+// RecordFailure counts and audits a refused attempt that the provider answers on its own page
+// (providers.FailureRecorder), by the error table like any failed login; the pending login
+// stays as it was.
+func (f *finisher) RecordFailure(r *http.Request, loginID string, err error) {
+	b := (*Broker)(f)
+	rec, _ := b.getLogin(r.Context(), loginID)
+	oe, _, code := classify(err)
+	b.recordFailure(r, rec, err, oe, code)
+}
+
+var _ providers.FailureRecorder = (*finisher)(nil)
+
 // completeLogin issues the authorization code and redirects to the relying party; with a
 // delegation chosen, the grant names the delegator as subject and the delegate as actor.
 func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, sid string, deleg *DelegationChoice) {

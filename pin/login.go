@@ -14,25 +14,32 @@ import (
 // own with ChangePIN), ErrExpired (right PIN, expired: renew with ChangePIN),
 // ErrActivationExpired, ErrRevoked, ErrLoginDisabled, ErrBusy; all wrap providers sentinels.
 // An unknown fiscal code behaves exactly like a wrong PIN. The PIN telefonico never works here.
+// Every error is a *providers.AttemptError with method pin, for the record of the failed login:
+// after the right PIN (a state or a population that forbids the login, a first access, an
+// expired PIN) it names the holder and the level their PIN reaches; before, nobody.
 func (s *Service) Authenticate(ctx context.Context, cf, pin string) (*providers.Identity, error) {
 	rec, err := s.verifyPIN(ctx, cf, pin)
 	if err != nil {
-		return nil, err
+		return nil, providers.Attempt(providers.MethodPIN, err)
+	}
+	// From here the PIN was right: a refusal names the holder and the level reached.
+	verified := func(err error) error {
+		return &providers.AttemptError{Method: providers.MethodPIN, ACR: s.acrOf(rec), FiscalNumber: rec.FiscalCode, Err: err}
 	}
 	if err := s.usable(ctx, rec); err != nil {
-		return nil, err
+		return nil, verified(err)
 	}
 	if rec.Initial != nil {
 		s.audit(ctx, "pin.first_access_required", rec.FiscalCode, nil)
-		return nil, ErrFirstAccess
+		return nil, verified(ErrFirstAccess)
 	}
 	if !s.now().Before(s.expiresAt(rec)) {
 		s.audit(ctx, "pin.expired", rec.FiscalCode, map[string]any{"expired_at": s.expiresAt(rec)})
-		return nil, ErrExpired
+		return nil, verified(ErrExpired)
 	}
 	id, err := s.identity(ctx, rec)
 	if err != nil {
-		return nil, err
+		return nil, verified(err)
 	}
 	s.audit(ctx, "pin.login", rec.FiscalCode, map[string]any{"pin_type": rec.Type, "acr": id.ACR})
 	return id, nil
@@ -146,10 +153,6 @@ func (s *Service) identity(ctx context.Context, rec *Record) (*providers.Identit
 	if err != nil {
 		return nil, err
 	}
-	acr := s.cfg.ACR.Ordinario
-	if rec.Type == Dispositivo {
-		acr = s.cfg.ACR.Dispositivo
-	}
 	return &providers.Identity{
 		FiscalNumber: rec.FiscalCode,
 		GivenName:    rec.GivenName,
@@ -158,11 +161,19 @@ func (s *Service) identity(ctx context.Context, rec *Record) (*providers.Identit
 		Email:        rec.Contacts.Email,
 		PhoneNumber:  rec.Contacts.Mobile,
 		Method:       providers.MethodPIN,
-		ACR:          acr,
+		ACR:          s.acrOf(rec),
 		AMR:          []string{"pwd"},
 		AuthTime:     s.now(),
 		PINType:      string(rec.Type),
 		Entitlements: ent,
 		Attributes:   map[string]string{"pin_category": string(rec.Category)},
 	}, nil
+}
+
+// acrOf is the level a login with rec's PIN reaches (its type's, as configured).
+func (s *Service) acrOf(rec *Record) string {
+	if rec.Type == Dispositivo {
+		return s.cfg.ACR.Dispositivo
+	}
+	return s.cfg.ACR.Ordinario
 }

@@ -3,6 +3,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -99,4 +100,13 @@ func Attempt(method string, err error) error {
 		return err
 	}
 	return &AttemptError{Method: method, Err: err}
+}
+
+// FailureRecorder is implemented by the broker's Finisher. A provider whose own page answers a
+// refused attempt and lets the person try again there (the PIN form, shown again with the
+// reason) records the refusal with it, so that it is counted and audited like every failed
+// login (the login.failure record, sportello_logins_total), by the same error table; the
+// pending login stays as it was. err should be an AttemptError (see Attempt).
+type FailureRecorder interface {
+	RecordFailure(r *http.Request, loginID string, err error)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,4 +128,56 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A refused PIN is a failed login like any other, though the PIN form answers it: a wrong PIN
+// and then an attempt on the locked account each write one login.failure record (method pin,
+// nobody verified, never the PIN) and count in sportello_logins_total with method="pin".
+func TestPINRefusalsAreRecordedLikeEveryFailedLogin(t *testing.T) {
+	out := &storetest.Buffer{}
+	issuer, _ := devBrokerLogging(t, out)
+	c := client(t, "", "")
+	form, err := c.Get(authURL(issuer, "pin", "https://www.spid.gov.it/SpidL1", oauth2.GenerateVerifier()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wrongPIN = "Q7W3E9R2"
+	for i, tt := range []struct {
+		rule, pin, reason string
+	}{
+		{"a wrong PIN", wrongPIN, ""},
+		{"the right PIN on the locked account", "A1B2C3D4", "login.locked"},
+	} {
+		t.Run(tt.rule, func(t *testing.T) {
+			resp := submit(t, c, form, url.Values{"fiscal_code": {pin.DevGiovannaFerrari}, "pin": {tt.pin}})
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.Header.Get("Location") != "" || !strings.Contains(string(body), `name="pin"`) {
+				t.Fatalf("want the PIN form again, got %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			// The next attempt is made on the form this one answered.
+			form = &http.Response{Body: io.NopCloser(strings.NewReader(string(body))), Request: resp.Request}
+			recs := failureRecords(out.String())
+			if len(recs) != i+1 {
+				t.Fatalf("%d login.failure records after %d refusals, want one each", len(recs), i+1)
+			}
+			rec := recs[i]
+			if rec.Fields["method"] != "pin" || rec.Fields["error"] != "access_denied" || rec.Fields["client_id"] != "demo-rp" ||
+				rec.Fields["acr_asked"] != "https://www.spid.gov.it/SpidL1" || rec.Actor != "" || rec.Fields["acr"] != nil {
+				t.Errorf("login.failure %+v, want method pin, access_denied, nobody verified", rec)
+			}
+			if tt.reason != "" && rec.Fields["reason"] != tt.reason {
+				t.Errorf("login.failure reason %v, want %s", rec.Fields["reason"], tt.reason)
+			}
+			metric := `sportello_logins_total{level="none",method="pin",outcome="access_denied"} ` + strconv.Itoa(i+1)
+			if m := metrics(t, issuer); !strings.Contains(m, metric) {
+				t.Errorf("/metrics lacks %s:\n%s", metric, grep(m, "sportello_logins_total"))
+			}
+		})
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, wrongPIN) || strings.Contains(line, "A1B2C3D4") {
+			t.Errorf("a PIN in the output: %s", line)
+		}
+	}
 }

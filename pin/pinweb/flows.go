@@ -121,6 +121,12 @@ func (w *Web) login(f providers.Finisher, rw http.ResponseWriter, r *http.Reques
 		return
 	}
 	id, err := w.svc.Authenticate(r.Context(), r.PostFormValue("fiscal_code"), r.PostFormValue("pin"))
+	if err != nil {
+		// The form answers the refusal; the broker counts and audits it like any failed login.
+		if rec, ok := f.(providers.FailureRecorder); ok {
+			rec.RecordFailure(r, loginID, providers.Attempt(providers.MethodPIN, err))
+		}
+	}
 	switch {
 	case err == nil:
 		f.Finish(rw, r, loginID, id)
