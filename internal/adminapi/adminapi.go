@@ -7,7 +7,13 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 )
+
+// CodeUnavailable is the error code of a 503: the OAuth code of an outage (RFC 6749
+// §4.1.2.1), as the broker's own endpoints answer it.
+const CodeUnavailable = "temporarily_unavailable"
 
 // Endpoint describes how one API's endpoints behave.
 type Endpoint[Req any] struct {
@@ -19,9 +25,12 @@ type Endpoint[Req any] struct {
 	// MaxBody bounds a POST body.
 	MaxBody int64
 	// Status maps a domain error to an HTTP status and an error code. Domain errors hold no
-	// secret, so their text goes to the operator; a 500 says only "internal error".
+	// secret, so their text goes to the operator; a 500 says only "internal error", a 503
+	// (the store down: CodeUnavailable) only "temporarily unavailable", with Retry-After.
 	Status func(error) (int, string)
-	// Log receives the 500s with the operator and path.
+	// RetryAfter is the wait a 503 announces (Retry-After, whole seconds; 0 to omit).
+	RetryAfter time.Duration
+	// Log receives the 500s and 503s with the operator and path.
 	Log *slog.Logger
 	// Name labels the log lines ("pin admin", "delegation admin").
 	Name string
@@ -55,11 +64,21 @@ func (e Endpoint[Req]) Handle(h func(operator string, r *http.Request, req Req) 
 		if err != nil {
 			status, code := e.Status(err)
 			desc := err.Error()
-			if status == http.StatusInternalServerError {
+			switch status {
+			case http.StatusInternalServerError:
 				if e.Log != nil {
 					e.Log.ErrorContext(r.Context(), e.Name, "operator", op, "path", r.URL.Path, "err", err)
 				}
 				desc = "internal error"
+			case http.StatusServiceUnavailable:
+				// An outage is not the operator's doing, and its cause names the infrastructure.
+				if e.Log != nil {
+					e.Log.WarnContext(r.Context(), e.Name+": unavailable", "operator", op, "path", r.URL.Path, "err", err)
+				}
+				desc = "temporarily unavailable; try again later"
+				if e.RetryAfter > 0 {
+					rw.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+				}
 			}
 			WriteJSON(rw, status, map[string]string{"error": code, "error_description": desc})
 			return

@@ -7,13 +7,17 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 type req struct {
 	Name string `json:"name"`
 }
 
-var errNotFound = errors.New("not found")
+var (
+	errNotFound = errors.New("not found")
+	errOutage   = errors.New("dial tcp 10.0.0.7:6379: connection refused")
+)
 
 func endpoint(ok bool) Endpoint[req] {
 	return Endpoint[req]{
@@ -23,9 +27,13 @@ func endpoint(ok bool) Endpoint[req] {
 			if errors.Is(err, errNotFound) {
 				return http.StatusNotFound, "not_found"
 			}
+			if errors.Is(err, errOutage) {
+				return http.StatusServiceUnavailable, CodeUnavailable
+			}
 			return http.StatusInternalServerError, "server_error"
 		},
-		Name: "test admin",
+		RetryAfter: 30 * time.Second,
+		Name:       "test admin",
 	}
 }
 
@@ -64,6 +72,13 @@ func TestOperatorsAPIRules(t *testing.T) {
 		}
 		if w, out := call(t, endpoint(true), `{}`, func(string, *http.Request, req) (any, error) { return nil, errors.New("db password wrong") }); w.Code != 500 || out["error_description"] != "internal error" {
 			t.Fatalf("%d %v", w.Code, out)
+		}
+	})
+	t.Run("an outage: 503 temporarily_unavailable with Retry-After, its cause hidden", func(t *testing.T) {
+		w, out := call(t, endpoint(true), `{}`, func(string, *http.Request, req) (any, error) { return nil, errOutage })
+		if w.Code != http.StatusServiceUnavailable || out["error"] != "temporarily_unavailable" || w.Header().Get("Retry-After") != "30" ||
+			strings.Contains(w.Body.String(), "6379") {
+			t.Fatalf("%d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 		}
 	})
 	t.Run("success names the operator, never cached", func(t *testing.T) {

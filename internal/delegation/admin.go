@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/adminapi"
-
 	"github.com/inps/sportello/internal/fiscalcode"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/providers"
 )
 
 // Summary is everything the registry holds about one person, as the office sees it.
@@ -104,7 +105,8 @@ func (w *Web) adminRoutes(mux *http.ServeMux) {
 func (w *Web) admin(h func(op string, r *http.Request, req adminRequest) (any, error)) http.HandlerFunc {
 	return adminapi.Endpoint[adminRequest]{
 		Authorize: func(r *http.Request) (string, bool) { return w.deps.Authorize(r, ScopeOffice) },
-		Scope:     ScopeOffice, MaxBody: 64 << 10, Status: adminStatus, Log: w.log, Name: "delegation admin",
+		Scope:     ScopeOffice, MaxBody: 64 << 10, Status: adminStatus, RetryAfter: store.OutageRetryAfter,
+		Log: w.log, Name: "delegation admin",
 	}.Handle(h)
 }
 
@@ -124,6 +126,8 @@ func adminStatus(err error) (int, string) {
 		return http.StatusConflict, "duplicate"
 	case errors.Is(err, ErrNotActive):
 		return http.StatusConflict, "not_active"
+	case errors.Is(err, providers.ErrUnavailable):
+		return http.StatusServiceUnavailable, adminapi.CodeUnavailable
 	}
 	return http.StatusInternalServerError, "server_error"
 }

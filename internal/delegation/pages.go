@@ -249,6 +249,8 @@ func (w *Web) errorText(r *http.Request, err error) (string, int) {
 		key, status = "err.not_found", http.StatusNotFound
 	case errors.Is(err, ErrNotActive):
 		key, status = "err.inactive", http.StatusConflict
+	case errors.Is(err, providers.ErrUnavailable):
+		w.log.WarnContext(r.Context(), "delegation: store unavailable", "err", err)
 	default:
 		w.log.ErrorContext(r.Context(), "delegation: unexpected error", "err", err)
 	}

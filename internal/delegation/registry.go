@@ -63,7 +63,7 @@ func New(o Options) (*Registry, error) {
 	if o.Store == nil {
 		return nil, errors.New("delegation: a Store is required")
 	}
-	r := &Registry{st: o.Store, now: o.Now, rand: o.Rand, notify: o.Notifier, audit: o.Auditor, log: o.Logger}
+	r := &Registry{st: outageStore{o.Store}, now: o.Now, rand: o.Rand, notify: o.Notifier, audit: o.Auditor, log: o.Logger}
 	if r.now == nil {
 		r.now = time.Now
 	}

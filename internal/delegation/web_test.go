@@ -28,7 +28,13 @@ type webFixture struct {
 
 func newWebFixture(t *testing.T) *webFixture {
 	t.Helper()
-	fx := &webFixture{fixture: newFixture(t)}
+	return newWebFixtureOf(t, newFixture(t))
+}
+
+// newWebFixtureOf serves the pages and the operators' API of the registry of f.
+func newWebFixtureOf(t *testing.T, f *fixture) *webFixture {
+	t.Helper()
+	fx := &webFixture{fixture: f}
 	if err := SeedDev(ctx, fx.reg); err != nil {
 		t.Fatal(err)
 	}

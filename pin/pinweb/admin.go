@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/inps/sportello/internal/adminapi"
-
+	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/providers"
 )
@@ -136,7 +136,7 @@ func (w *Web) authorize(r *http.Request, scopes []string) (string, bool) {
 func (w *Web) admin(scopes []string, h func(op string, r *http.Request, req adminRequest) (any, error)) http.HandlerFunc {
 	return adminapi.Endpoint[adminRequest]{
 		Authorize: func(r *http.Request) (string, bool) { return w.authorize(r, scopes) },
-		MaxBody:   1 << 20, Status: adminStatus, Log: w.log, Name: "pin admin",
+		MaxBody:   1 << 20, Status: adminStatus, RetryAfter: store.OutageRetryAfter, Log: w.log, Name: "pin admin",
 	}.Handle(h)
 }
 
@@ -154,6 +154,8 @@ func adminStatus(err error) (int, string) {
 		return http.StatusTooManyRequests, "rate_limited"
 	case errors.Is(err, pin.ErrNotEligible):
 		return http.StatusUnprocessableEntity, "not_eligible"
+	case errors.Is(err, providers.ErrUnavailable):
+		return http.StatusServiceUnavailable, adminapi.CodeUnavailable
 	}
 	return http.StatusInternalServerError, "server_error"
 }

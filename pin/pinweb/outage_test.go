@@ -125,3 +125,23 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// The operators' API answers a store outage as the broker's endpoints do: 503
+// temporarily_unavailable with Retry-After, the cause in the log only; never a 500
+// "internal error", which would send the operator to the help desk for a failover.
+func TestTheOperatorsAPIAnswersAnOutageAsTemporarilyUnavailable(t *testing.T) {
+	fx := newFixture(t)
+	fx.cut.Before(func(string, string) bool { return true })
+	req, _ := http.NewRequest(http.MethodGet, fx.srv.URL+"/admin/pin/show?fiscal_code="+pin.DevGiovannaFerrari, nil)
+	req.Header.Set("Authorization", "Bearer "+ScopeContactCenter)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" ||
+		!strings.Contains(string(body), `"error":"temporarily_unavailable"`) || strings.Contains(string(body), "storetest") {
+		t.Fatalf("%d, Retry-After %q: %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+}
