@@ -69,15 +69,12 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle(web.StaticPrefix, b.withCommon(web.Static(), "static")) // ui: Bootstrap Italia CSS, fonts, icons, scripts
 	mux.Handle("/favicon.ico", b.withCommon(web.Favicon(), "static"))
 	for _, p := range b.provs {
-		var h http.Handler
-		var routes []string
-		switch p := p.(type) {
-		case providers.RedirectProvider:
-			h, routes = p.Handler(b.Finisher()), p.Routes()
-		case providers.PageProvider:
-			h, routes = p.Handler(b.Finisher()), p.Routes()
+		rp, ok := p.(providers.RouteProvider)
+		if !ok {
+			continue
 		}
-		for _, route := range routes {
+		h := rp.Handler(b.Finisher())
+		for _, route := range rp.Routes() {
 			page := h
 			if !strings.HasPrefix(route, "/admin/") {
 				// Citizens reach provider pages directly too (request a PIN, lost PIN): their

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/x509auth"
 )
 
 // mtlsURL is the public base URL of the mutual-TLS listener.
@@ -129,7 +128,7 @@ func (b *Broker) clientChain(r *http.Request) ([]*x509.Certificate, error) {
 	}
 	// The same parser the fuzz target covers: URL-decoding that keeps a literal "+" (a base64
 	// character some proxies leave unescaped), size-bounded, certificates only.
-	return x509auth.ParseEscapedPEM(v)
+	return providers.ParseEscapedPEM(v)
 }
 
 func (b *Broker) trustedProxy(remote string) bool {

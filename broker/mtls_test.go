@@ -23,7 +23,8 @@ import (
 )
 
 // certProvider accepts a certificate whose CN is a fiscal code (the real validation lives in
-// providers/x509auth and is tested there); it records what it was shown.
+// providers/x509auth and is tested there, and with this listener in cmd/sportello); it records
+// what it was shown.
 type certProvider struct{ seen int }
 
 func (p *certProvider) Info() providers.Info {

@@ -164,7 +164,7 @@ func (b *Broker) routed(href string) bool {
 		}
 	}
 	for _, p := range b.provs {
-		if pp, ok := p.(interface{ Routes() []string }); ok {
+		if pp, ok := p.(providers.RouteProvider); ok {
 			for _, prefix := range pp.Routes() {
 				if strings.HasPrefix(u.Path, prefix) {
 					return true

@@ -136,19 +136,27 @@ type Finisher interface {
 	LoginRequest(ctx context.Context, loginID string) (*LoginRequest, error)
 }
 
-// RedirectProvider is a login that leaves the broker and comes back (SAML).
-type RedirectProvider interface {
+// RouteProvider serves its own endpoints (SAML ACS, SLO and metadata; the PIN pages and
+// operators' API), mounted by the broker at the path prefixes it reports in Routes.
+type RouteProvider interface {
 	Provider
-	// Start sends the browser to the upstream for the pending login.
-	Start(w http.ResponseWriter, r *http.Request, req *LoginRequest) error
-	// Handler serves the provider's own endpoints (ACS, SLO, metadata), mounted by the broker
-	// at the paths the provider reports in Routes; it calls f when a login ends.
+	// Handler serves the provider's endpoints; it calls f when a login ends.
 	Handler(f Finisher) http.Handler
 	// Routes lists the path prefixes Handler serves (for example "/spid/").
 	Routes() []string
 }
 
-// CertificateAuthenticator verifies a TLS client certificate chain (CIE, CNS).
+// RedirectProvider is a login that starts by sending the browser elsewhere (the SAML IdP, the
+// provider's own form) and ends on one of its routes.
+type RedirectProvider interface {
+	RouteProvider
+	// Start sends the browser to the provider's first step for the pending login.
+	Start(w http.ResponseWriter, r *http.Request, req *LoginRequest) error
+}
+
+// CertificateAuthenticator verifies a TLS client certificate chain (CIE, CNS). The broker
+// owns the mutual-TLS listener and the reverse proxy's certificate header (ParseEscapedPEM);
+// the provider validates the chain as presented.
 type CertificateAuthenticator interface {
 	Provider
 	// AuthenticateCertificate validates the chain the client presented (leaf first) and returns
@@ -156,18 +164,16 @@ type CertificateAuthenticator interface {
 	AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*Identity, error)
 }
 
-// PasswordAuthenticator checks a username and secret typed into the broker's own form (PIN).
-type PasswordAuthenticator interface {
-	Provider
-	// Authenticate returns the identity, or an error wrapping ErrBadCredentials, ErrLocked, ...
-	Authenticate(ctx context.Context, username, secret string) (*Identity, error)
+// Refresher loads what a provider fetches from elsewhere (SPID: the IdP metadata). serve
+// calls it once the listeners are bound, before the start-up checks.
+type Refresher interface {
+	Refresh(ctx context.Context) error
 }
 
-// PageProvider serves its own pages under its routes (for example the PIN lifecycle pages).
-type PageProvider interface {
-	Provider
-	Handler(f Finisher) http.Handler
-	Routes() []string
+// Runner does a provider's background work (periodic refreshes) until ctx ends; serve starts
+// it once.
+type Runner interface {
+	Run(ctx context.Context)
 }
 
 // Logouter ends an upstream session when the relying party ends the broker session.

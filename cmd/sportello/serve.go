@@ -255,14 +255,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	// bound (in dev mode the SPID IdPs are served by this very process), before the start-up
 	// checks judge them.
 	for _, p := range provs {
-		if r, ok := p.(interface{ Refresh(context.Context) error }); ok {
+		if r, ok := p.(providers.Refresher); ok {
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			if err := r.Refresh(rctx); err != nil {
 				logger.Warn("provider refresh failed", "provider", p.Info().ID, "error", err)
 			}
 			cancel()
 		}
-		if r, ok := p.(interface{ Run(context.Context) }); ok {
+		if r, ok := p.(providers.Runner); ok {
 			go r.Run(runCtx)
 		}
 	}

@@ -1,5 +1,5 @@
 // Package pinweb puts the INPS PIN on the web: the provider the broker wires (a
-// providers.PasswordAuthenticator and providers.PageProvider), the citizens' pages under
+// providers.RedirectProvider whose form checks the PIN), the citizens' pages under
 // /pin/ (login, first access, renewal, activation, request, lost PIN, revocation, PIN
 // telefonico, conversion upload; Italian and English, no JavaScript needed), the operators'
 // JSON API under /admin/pin/, and the operators' command line (sportello pin ...).

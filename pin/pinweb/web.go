@@ -64,11 +64,6 @@ type Web struct {
 	log  *slog.Logger
 }
 
-var (
-	_ providers.PasswordAuthenticator = (*Web)(nil)
-	_ providers.PageProvider          = (*Web)(nil)
-)
-
 // New builds the web adapter over svc.
 func New(svc *pin.Service, deps Deps) (*Web, error) {
 	if svc == nil || deps.CSRF == nil {
@@ -109,11 +104,6 @@ func (w *Web) Info() providers.Info {
 		Name:        map[string]string{"it": catalogue["pin.name"][0], "en": catalogue["pin.name"][1]},
 		Description: map[string]string{"it": catalogue["pin.description"][0], "en": catalogue["pin.description"][1]},
 	}
-}
-
-// Authenticate checks a fiscal code and PIN (see pin.Service.Authenticate).
-func (w *Web) Authenticate(ctx context.Context, username, secret string) (*providers.Identity, error) {
-	return w.svc.Authenticate(ctx, username, secret)
 }
 
 // Routes lists the path prefixes Handler serves: the citizens' pages and the operators' API.

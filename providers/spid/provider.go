@@ -78,7 +78,8 @@ type IdPInfo struct {
 }
 
 // Provider is the SPID Service Provider: the SPID profile (validate.go) on the SAML engine of
-// providers/saml. It implements providers.RedirectProvider and providers.Logouter.
+// providers/saml. It implements providers.RedirectProvider, providers.Logouter,
+// providers.Refresher and providers.Runner.
 type Provider struct {
 	sp       spSettings
 	deps     Deps
@@ -92,6 +93,8 @@ var (
 	_ providers.RedirectProvider = (*Provider)(nil)
 	_ providers.Logouter         = (*Provider)(nil)
 	_ providers.OptionLister     = (*Provider)(nil)
+	_ providers.Refresher        = (*Provider)(nil)
+	_ providers.Runner           = (*Provider)(nil)
 )
 
 // New builds the provider from a validated Config. IdP metadata is not fetched here: call

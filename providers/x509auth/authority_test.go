@@ -94,7 +94,7 @@ func TestProxyHeaderCountsOnlyTheLeaf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			chain, err := x509auth.ParseEscapedPEM(tt.header)
+			chain, err := providers.ParseEscapedPEM(tt.header)
 			if err != nil {
 				t.Fatal(err)
 			}

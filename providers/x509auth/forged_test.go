@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/cardtest"
 )
@@ -51,7 +52,7 @@ func TestForgedProxyHeaderFailsRevalidation(t *testing.T) {
 		{"a copy claiming the genuine issuer but signed by another key", forge(t, mario, certs(t, "cie-sub")[0])},
 	} {
 		t.Run(tt.rule, func(t *testing.T) {
-			chain, err := x509auth.ParseEscapedPEM(tt.header)
+			chain, err := providers.ParseEscapedPEM(tt.header)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +62,7 @@ func TestForgedProxyHeaderFailsRevalidation(t *testing.T) {
 		})
 	}
 	genuine := url.PathEscape(string(readPEM(t, "mario-rossi-cie.crt")))
-	chain, err := x509auth.ParseEscapedPEM(genuine)
+	chain, err := providers.ParseEscapedPEM(genuine)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,42 +81,6 @@ func TestNamesFromSubject(t *testing.T) {
 	}
 }
 
-func TestParseEscapedPEM(t *testing.T) {
-	good := string(readPEM(t, "mario-rossi-cie.crt"))
-	chain := good + string(readPEM(t, "cie-sub.crt"))
-	tests := []struct {
-		rule  string
-		value string
-		n     int
-	}{
-		{"nginx escaped certificate", url.PathEscape(good), 1},
-		{"escaped chain keeps its order", url.PathEscape(chain), 2},
-		{"a literal plus stays a plus", strings.ReplaceAll(url.PathEscape(good), "%2B", "+"), 1},
-		{"form encoding: + is a space in the armour lines", url.QueryEscape(good), 1},
-		{"form-encoded chain", url.QueryEscape(chain), 2},
-		{"empty header refused", "", 0},
-		{"bad escape refused", "%ZZ" + url.PathEscape(good), 0},
-		{"trailing garbage refused", url.PathEscape(good) + "garbage", 0},
-		{"a private key block is refused", url.PathEscape(string(readPEM(t, "mario-rossi-cie.key"))), 0},
-		{"too many certificates refused", url.PathEscape(strings.Repeat(good, x509auth.MaxChainLen+1)), 0},
-		{"oversized header refused", strings.Repeat("A", 4*x509auth.MaxChainPEM), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.rule, func(t *testing.T) {
-			got, err := x509auth.ParseEscapedPEM(tt.value)
-			if tt.n == 0 {
-				if err == nil {
-					t.Fatalf("accepted %d certificates", len(got))
-				}
-				return
-			}
-			if err != nil || len(got) != tt.n {
-				t.Fatalf("got %d certificates, %v; want %d", len(got), err, tt.n)
-			}
-		})
-	}
-}
-
 // checkHolder is the property both fuzz targets assert: a holder always carries a valid,
 // upper-case fiscal code; a refusal always carries one of the two identity reasons.
 func checkHolder(t *testing.T, h *x509auth.Holder, err error) {
@@ -167,22 +129,5 @@ func FuzzCertificateIdentity(f *testing.F) {
 		}
 		h, err := x509auth.HolderOf(cert)
 		checkHolder(t, h, err)
-	})
-}
-
-func FuzzParseEscapedPEM(f *testing.F) {
-	data, err := os.ReadFile(filepath.Join(pkiDir, "giuseppe-verdi-cns.crt"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(url.PathEscape(string(data)))
-	f.Add("")
-	f.Add("%")
-	f.Add("-----BEGIN CERTIFICATE-----%0A%0A-----END CERTIFICATE-----")
-	f.Fuzz(func(t *testing.T, value string) {
-		chain, err := x509auth.ParseEscapedPEM(value)
-		if err == nil && (len(chain) == 0 || len(chain) > x509auth.MaxChainLen) {
-			t.Fatalf("accepted a chain of %d certificates", len(chain))
-		}
 	})
 }

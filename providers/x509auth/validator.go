@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/inps/sportello/providers"
 )
 
 // Validator validates smart-card client certificates against a Policy. It is safe for
@@ -42,7 +44,7 @@ func (v *Validator) Validate(ctx context.Context, chain []*x509.Certificate) (*R
 	if len(chain) == 0 || chain[0] == nil {
 		return nil, rejectf(ReasonMissing, "no client certificate")
 	}
-	if len(chain) > MaxChainLen {
+	if len(chain) > providers.MaxChainLen {
 		return nil, rejectf(ReasonUnknownCA, "chain of %d certificates", len(chain))
 	}
 	leaf := chain[0]

@@ -1,15 +1,21 @@
-package broker
+package main
 
 import (
+	"context"
 	"crypto/x509"
 	"html"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
@@ -23,7 +29,7 @@ import (
 // card signed in someone else's name, sent with that card and the anchor, gets the unknown-CA
 // page and no login; the audit trail records the validator's reason for that leaf.
 func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
-	const pki = "../testdata/pki"
+	const pki = "../../testdata/pki"
 	h := cardtest.MintHostile(t, pki)
 	v, err := x509auth.NewValidator(x509auth.Policy{
 		Anchors:          []*x509.Certificate{h.Anchor},
@@ -43,19 +49,22 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := newTestBrokerWith(t, memStore(t), func(o *Options) {
-		o.Providers = append(o.Providers, card)
-		o.Messages = x509auth.Messages()
-	}, func(c *config.Config) {
+	b, base := startCardBroker(t, card, func(c *config.Config) {
 		c.Listen.ClientCertHeader = "X-Client-Cert"
 		c.Listen.TrustedProxies = []string{"10.1.2.3"}
 	})
-	mtls := tb.MTLSHandler()
+	mtls := b.MTLSHandler()
 	login := func(header string) *httptest.ResponseRecorder {
-		br := noFollowBrowser(newBrowser(t))
+		jar, _ := cookiejar.New(nil)
+		br := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if req.URL.Path == "/mtls/card" {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
 		q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
 			"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"card"}}
-		resp, err := br.Get(tb.URL + pathAuthorize + "?" + q.Encode())
+		resp, err := br.Get(base + "/authorize?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,4 +97,59 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 	if ev == nil || ev.Fields["reason"] != x509auth.ReasonUnknownCA || ev.Fields["serial"] != h.Victim.SerialNumber.Text(16) {
 		t.Fatalf("audit record %+v, want %s for the leaf's serial", ev, x509auth.ReasonUnknownCA)
 	}
+}
+
+// startCardBroker serves a dev-configured broker whose only provider is card, with the card
+// catalogue, on a real listener; it returns the broker and its base URL.
+func startCardBroker(t *testing.T, card providers.Provider, edit func(*config.Config)) (*broker.Broker, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.DevConfig(ln.Addr().String(), "127.0.0.1:0", t.TempDir(), config.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(cfg)
+	secret := func(s config.Secret) []byte {
+		k, err := config.DecodeKey(s.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	st := memStore(t)
+	b, err := broker.New(context.Background(), broker.Options{Config: cfg, Store: st, Providers: []providers.Provider{card},
+		Messages: x509auth.Messages(), SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey),
+		Keys: &broker.StoreKeySource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(b)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return b, "http://" + ln.Addr().String()
+}
+
+// handedBack follows a refusal of the mTLS origin to the page the issuer origin shows (no page
+// is drawn on the mTLS listener) and returns its status and body.
+func handedBack(t *testing.T, w *httptest.ResponseRecorder) (int, string) {
+	t.Helper()
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusSeeOther || !strings.Contains(loc, "/login/error?ref=") {
+		t.Fatalf("the mTLS origin answered %d %q, not a hand-back to the issuer:\n%s", w.Code, loc, w.Body)
+	}
+	if strings.Contains(w.Body.String(), "/static/") {
+		t.Fatal("the mTLS origin drew a page with assets")
+	}
+	resp, err := http.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
