@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,6 +29,9 @@ type Options struct {
 	Store  store.Store
 	// Providers in chooser order. Their Info().ID must be unique.
 	Providers []providers.Provider
+	// Open opens, after Providers and in chooser order, the providers that use the broker's
+	// services: New calls each once with the broker, before it serves anything.
+	Open []func(providers.Services) (providers.Provider, error)
 	// Keys is the source of signing keys.
 	Keys KeySource
 	// SubjectKey is the HMAC key of the sub derivation (≥ 32 bytes).
@@ -44,11 +49,15 @@ type Options struct {
 	// Delegations, when set, offers delegates the choice to act for a delegator and re-checks
 	// delegated grants at every refresh.
 	Delegations Delegations
-	// Entitlements, when set, returns an official's authorisations by fiscal code; they are
-	// added to every login, whatever the credential (authorisations belong to the person).
+	// Entitlements, when set, returns an official's authorisations by fiscal code (default: the
+	// first provider that is a providers.Entitler); they are added to every login, whatever
+	// the credential (authorisations belong to the person).
 	Entitlements func(ctx context.Context, fiscalNumber string) ([]string, error)
 	// Routes are extra handlers mounted in every mode (delegation pages, operators' APIs).
 	Routes map[string]http.Handler
+	// Mount, when set, returns further extra handlers that use the broker's services; New
+	// calls it once with the broker.
+	Mount func(providers.Services) (map[string]http.Handler, error)
 	// DevRoutes are extra handlers mounted in dev mode (dev IdPs, outbox, dev PKI).
 	DevRoutes map[string]http.Handler
 	Now       func() time.Time
@@ -118,10 +127,10 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		subjectKey:  o.SubjectKey,
 		cryptoKey:   o.CryptoKey,
 		clients:     map[string]*Client{},
-		provs:       o.Providers,
+		provs:       slices.Clone(o.Providers),
 		provByID:    map[string]providers.Provider{},
 		devRoutes:   o.DevRoutes,
-		routesExtra: o.Routes,
+		routesExtra: maps.Clone(o.Routes),
 		entitle:     o.Entitlements,
 		delegs:      o.Delegations,
 		reloadEvery: o.KeyReloadInterval,
@@ -157,12 +166,32 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.clients[selfClientID] = self
-	for _, p := range o.Providers {
+	for _, open := range o.Open {
+		p, err := open(b)
+		if err != nil {
+			return nil, err
+		}
+		b.provs = append(b.provs, p)
+	}
+	if o.Mount != nil {
+		routes, err := o.Mount(b)
+		if err != nil {
+			return nil, err
+		}
+		if b.routesExtra == nil {
+			b.routesExtra = map[string]http.Handler{}
+		}
+		maps.Copy(b.routesExtra, routes)
+	}
+	for _, p := range b.provs {
 		id := p.Info().ID
 		if _, dup := b.provByID[id]; dup {
 			return nil, fmt.Errorf("broker: duplicate provider id %q", id)
 		}
 		b.provByID[id] = p
+		if e, ok := p.(providers.Entitler); ok && b.entitle == nil {
+			b.entitle = e.Entitlements
+		}
 	}
 	grace := o.Config.Keys.RetiredGrace
 	if grace == 0 {
@@ -220,6 +249,11 @@ func (b *Broker) Issuer() string { return b.issuer }
 
 // Finisher returns the broker's providers.Finisher (for providers serving their own routes).
 func (b *Broker) Finisher() providers.Finisher { return (*finisher)(b) }
+
+// Providers lists the providers in chooser order, those of Options.Open included.
+func (b *Broker) Providers() []providers.Provider { return slices.Clone(b.provs) }
+
+var _ providers.Services = (*Broker)(nil)
 
 type nopAuditor struct{}
 

@@ -15,8 +15,8 @@ import (
 
 // ProviderValidator decodes and validates the section of provider id (see Provider.Decode);
 // dev tells whether dev mode is on. Its errors should be *FieldError with full paths
-// ("providers.<id>...."); other errors are reported at "providers.<id>". cmd injects one per
-// provider type in Options.ProviderTypes.
+// ("providers.<id>...."); other errors are reported at "providers.<id>". cmd derives one per
+// provider type from its list of providers.Type (their Decode) for Options.ProviderTypes.
 type ProviderValidator func(id string, p *Provider, dev bool) []error
 
 // Options tune Load, Parse, Check and DevConfig.

@@ -17,7 +17,6 @@ import (
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/internal/notify"
-	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/x509auth/devca"
@@ -85,7 +84,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return os.Getenv(k)
 	}
-	cfg, err := config.DevConfig(*httpAddr, *mtlsAddr, *dataDir, config.Options{ProviderTypes: providerTypes, Getenv: getenv})
+	cfg, err := config.DevConfig(*httpAddr, *mtlsAddr, *dataDir, config.Options{ProviderTypes: configValidators(), Getenv: getenv})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -161,7 +160,7 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			"/dev/outbox": outbox,
 			"/dev/spid/":  devidp.Handler(idps),
 		},
-		providers: func(d deps) ([]providers.Provider, map[string]map[string]string, error) {
+		providers: func(d deps) ([]opener, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
 			sc := spid.DevConfig(cfg.Issuer, spidDir)
 			// AgID wants the SP certificate's uri to be the entityID: on an address other than
@@ -177,11 +176,7 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			// Production accepts SPID L2 and above (the default); dev mode also lets a relying
 			// party ask for L1, so every level of the dev IdPs can be tried.
 			sc.MinLevel = 1
-			p, err := newSPID(sc, "spid", cfg.Issuer, d)
-			if err != nil {
-				return nil, nil, err
-			}
-			return []providers.Provider{p}, spid.Messages(), nil
+			return []opener{newSPID(sc, "spid", cfg.Issuer, d)}, spid.Messages(), nil
 		},
 		notifier:   &notify.Multi{Default: outbox},
 		mtlsCert:   &cert,

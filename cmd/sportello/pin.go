@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/pin/pinweb"
 )
@@ -45,4 +46,17 @@ func cmdPIN(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = st.Close()
 		return nil, nil, errors.New("no provider section of type pin in the configuration")
 	})
+}
+
+// pinConfig is the PIN provider's configuration with the links sent to people (lost-PIN
+// recovery) rooted at the issuer unless public_url says otherwise.
+func pinConfig(id string, p *config.Provider, cfg *config.Config) (*pin.Config, error) {
+	c, errs := pin.FromProvider(id, p, cfg.Dev)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = cfg.Issuer
+	}
+	return c, nil
 }

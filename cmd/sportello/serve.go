@@ -67,7 +67,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // devExtras are what dev mode adds: routes and providers built outside the configuration.
 type devExtras struct {
 	routes     map[string]http.Handler
-	providers  func(d deps) ([]providers.Provider, map[string]map[string]string, error)
+	providers  func(d deps) ([]opener, map[string]map[string]string, error)
 	banner     func(b *broker.Broker) string
 	mtlsCert   *tls.Certificate
 	urlRewrite map[string]string
@@ -133,7 +133,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return fmt.Errorf("subject.key: %w", err)
 	}
-	d := deps{store: st, auditor: auditor, logger: logger, late: &lateBroker{}, dev: cfg.Dev, notifier: buildNotifier(cfg),
+	d := deps{store: st, auditor: auditor, logger: logger, dev: cfg.Dev, notifier: buildNotifier(cfg),
 		revocationChecks: mx.revocationChecks}
 	if dev != nil {
 		d.urlRewrite = dev.urlRewrite
@@ -141,11 +141,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			d.notifier = dev.notifier
 		}
 	}
-	res, err := buildProviders(ctx, cfg, d)
+	res, err := buildProviders(cfg, d)
 	if err != nil {
 		return err
 	}
-	provs, msgs := res.providers, res.messages
+	open, msgs := res.open, res.messages
 	reg, err := delegation.New(delegation.Options{Store: st, Notifier: d.notifier, Auditor: auditor, Logger: logger.With("component", "delegation")})
 	if err != nil {
 		return err
@@ -154,11 +154,6 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		if err := delegation.SeedDev(ctx, reg); err != nil {
 			logger.Warn("dev delegation not seeded", "error", err)
 		}
-	}
-	delegWeb, err := delegation.NewWeb(reg, delegation.Deps{CSRF: d.late, Lang: d.late.Lang, Session: d.late.Session,
-		Authorize: d.late.Authorize, Logger: logger.With("component", "delegation"), LoginURL: d.late.SignInURL})
-	if err != nil {
-		return err
 	}
 	for k, v := range delegation.Messages() {
 		msgs[k] = v
@@ -171,24 +166,24 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			if err != nil {
 				return err
 			}
-			provs = append(extra, provs...)
+			open = append(extra, open...)
 			for k, v := range extraMsgs {
 				msgs[k] = v
 			}
 		}
 	}
 	b, err := broker.New(ctx, broker.Options{
-		Config: cfg, Store: st, Providers: provs, Keys: keySource(cfg, st, cryptoKey, logger.With("component", "keys")),
+		Config: cfg, Store: st, Open: open, Keys: keySource(cfg, st, cryptoKey, logger.With("component", "keys")),
 		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
-		Messages: msgs, DevRoutes: routes, Entitlements: res.entitlements,
+		Messages: msgs, DevRoutes: routes,
 		Delegations: brokerDelegations(reg),
-		Routes:      map[string]http.Handler{"/deleghe/": delegWeb, "/admin/delegations/": delegWeb},
+		Mount:       func(s providers.Services) (map[string]http.Handler, error) { return delegationRoutes(reg, s, logger) },
 		ReadyChecks: dur.readyChecks(),
 	})
 	if err != nil {
 		return err
 	}
-	d.late.b.Store(b)
+	provs := b.Providers()
 	b.StartingUntilReady()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -393,3 +388,20 @@ func newMTLSServer(addr string, h http.Handler, cert *tls.Certificate, logger *s
 	srv.SetKeepAlivesEnabled(false)
 	return srv
 }
+
+// delegationRoutes are the delegation pages and the operators' API, over the broker's
+// services.
+func delegationRoutes(reg *delegation.Registry, s providers.Services, logger *slog.Logger) (map[string]http.Handler, error) {
+	web, err := delegation.NewWeb(reg, delegation.Deps{CSRF: csrfOf{s}, Lang: s.Lang, Session: s.SessionIdentity,
+		Authorize: s.AuthorizeBearer, Logger: logger.With("component", "delegation"), LoginURL: s.SignInURL})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]http.Handler{"/deleghe/": web, "/admin/delegations/": web}, nil
+}
+
+// csrfOf adapts the broker's form tokens to the pages' CSRF interfaces.
+type csrfOf struct{ s providers.Services }
+
+func (c csrfOf) Token(r *http.Request) string { return c.s.CSRFToken(r) }
+func (c csrfOf) Check(r *http.Request) bool   { return c.s.CheckCSRF(r) }

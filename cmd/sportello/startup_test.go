@@ -40,7 +40,7 @@ func serveDev(t *testing.T, redisURL string, edit func(*config.Config), editExtr
 		}
 		return ""
 	}
-	cfg, err := config.DevConfig(httpAddr, mtlsAddr, t.TempDir(), config.Options{ProviderTypes: providerTypes, Getenv: getenv})
+	cfg, err := config.DevConfig(httpAddr, mtlsAddr, t.TempDir(), config.Options{ProviderTypes: configValidators(), Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,15 +217,14 @@ func TestServeChecksThatReplicasAcknowledge(t *testing.T) {
 func TestServeWithoutIdPMetadata(t *testing.T) {
 	unreachable := func(x *devExtras) {
 		inner := x.providers
-		x.providers = func(d deps) ([]providers.Provider, map[string]map[string]string, error) {
+		x.providers = func(d deps) ([]opener, map[string]map[string]string, error) {
 			ps, msgs, err := inner(d)
 			if err != nil {
 				return nil, nil, err
 			}
 			sc := spid.DevConfig("http://127.0.0.1:1", "../../testdata/spid")
 			sc.IdPs = sc.IdPs[:1] // http://127.0.0.1:1/dev/spid/demo/metadata: nothing listens
-			p, err := newSPID(sc, "spid", "http://127.0.0.1:1", d)
-			return append(ps[:0], p), msgs, err
+			return append(ps[:0], newSPID(sc, "spid", "http://127.0.0.1:1", d)), msgs, nil
 		}
 	}
 	t.Run("refuse", func(t *testing.T) {

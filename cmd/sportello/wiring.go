@@ -12,7 +12,6 @@ import (
 	"net/smtp"
 	"slices"
 	"sort"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,33 +22,42 @@ import (
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/memory"
 	redisstore "github.com/inps/sportello/internal/store/redis"
-	"github.com/inps/sportello/pin"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/cie"
 	"github.com/inps/sportello/providers/cns"
 	"github.com/inps/sportello/providers/spid"
-	"github.com/inps/sportello/providers/x509auth"
 )
 
-// providerTypes validates provider sections for config.Load; the registry is written out here
-// and injected, never registered by init().
-var providerTypes = map[string]config.ProviderValidator{
-	"spid":   spid.ConfigValidator,
-	cie.Type: cie.Validate,
-	cns.Type: cns.Validate,
-	"pin": func(id string, p *config.Provider, dev bool) []error {
-		_, errs := pin.FromProvider(id, p, dev)
-		return errs
-	},
+// providerTypes is every credential built into this binary, written out here and never
+// registered by init(): config validation, chooser order, construction and the page
+// catalogue all come from this one list.
+var providerTypes = []providers.Type{spid.Type, cie.Type, cns.Type, pinweb.Type}
+
+// typeByName indexes providerTypes.
+var typeByName = func() map[string]providers.Type {
+	m := map[string]providers.Type{}
+	for _, t := range providerTypes {
+		m[t.Name] = t
+	}
+	return m
+}()
+
+// configValidators are providerTypes as config.Load checks sections.
+func configValidators() map[string]config.ProviderValidator {
+	m := map[string]config.ProviderValidator{}
+	for _, t := range providerTypes {
+		m[t.Name] = func(id string, p *config.Provider, dev bool) []error {
+			_, errs := t.Decode(id, p, dev)
+			return errs
+		}
+	}
+	return m
 }
 
 func configOptions() config.Options {
-	return config.Options{ProviderTypes: providerTypes}
+	return config.Options{ProviderTypes: configValidators()}
 }
-
-// typeOrder is the chooser order of provider types.
-var typeOrder = map[string]int{"spid": 0, cie.Type: 1, cns.Type: 2, "pin": 3}
 
 // deps are what providers share.
 type deps struct {
@@ -60,8 +68,6 @@ type deps struct {
 	urlRewrite map[string]string
 	// notifier delivers PINs and messages.
 	notifier notify.Notifier
-	// late is the broker, known only once the providers are built.
-	late *lateBroker
 	// dev seeds the dev fixtures.
 	dev bool
 	// revocationChecks counts the answers of CRLs and OCSP responders by provider.
@@ -76,119 +82,66 @@ func (d deps) onRevocationCheck(id string) func(source, result string) {
 	return func(source, result string) { d.revocationChecks.WithLabelValues(id, source, result).Inc() }
 }
 
-// built is what buildProviders returns besides the providers.
+// built is what buildProviders returns.
 type built struct {
-	providers    []providers.Provider
-	messages     map[string]map[string]string
-	entitlements func(ctx context.Context, fiscalNumber string) ([]string, error)
+	// open opens the providers, in chooser order, once the broker exists.
+	open     []opener
+	messages map[string]map[string]string
 }
 
-// lateBroker lets providers built before the broker call it once it exists (CSRF, language,
-// session, operator tokens).
-type lateBroker struct{ b atomic.Pointer[broker.Broker] }
+// opener opens a provider with the broker's services; broker.New calls it (Options.Open).
+type opener = func(providers.Services) (providers.Provider, error)
 
-func (l *lateBroker) Token(r *http.Request) string { return l.b.Load().CSRFToken(r) }
-func (l *lateBroker) Check(r *http.Request) bool   { return l.b.Load().CheckCSRF(r) }
-func (l *lateBroker) Lang(r *http.Request) string  { return l.b.Load().Lang(r) }
-func (l *lateBroker) Session(r *http.Request) (*providers.Identity, error) {
-	return l.b.Load().SessionIdentity(r)
+// host is what the broker gives provider id.
+func (d deps) host(id, issuer string, s providers.Services) providers.Host {
+	return providers.Host{ID: id, Issuer: issuer, Dev: d.dev, Store: d.store, Auditor: d.auditor, Notifier: d.notifier,
+		Logger: d.logger, Broker: s, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)}
 }
-func (l *lateBroker) WritePostForm(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error {
-	return l.b.Load().WritePostForm(w, r, action, fields)
-}
-func (l *lateBroker) WriteUnavailable(w http.ResponseWriter, r *http.Request, err error) {
-	l.b.Load().WriteUnavailable(w, r, err)
-}
-func (l *lateBroker) EndUpstreamSession(ctx context.Context, s map[string]string) error {
-	return l.b.Load().EndUpstreamSession(ctx, s)
-}
-func (l *lateBroker) Authorize(r *http.Request, scope string) (string, bool) {
-	return l.b.Load().AuthorizeBearer(r, scope)
-}
-func (l *lateBroker) SignInURL(next string) string     { return l.b.Load().SignInURL(next) }
-func (l *lateBroker) ChooserURL(loginID string) string { return l.b.Load().ChooserURL(loginID) }
 
-// buildProviders builds every enabled provider of the configuration, in chooser order.
-func buildProviders(ctx context.Context, cfg *config.Config, d deps) (*built, error) {
+// buildProviders decodes every enabled provider of the configuration and returns their
+// openers in chooser order (by type, then id).
+func buildProviders(cfg *config.Config, d deps) (*built, error) {
 	ids := slices.Collect(maps.Keys(cfg.Providers))
 	sort.Slice(ids, func(i, j int) bool {
-		ti, tj := typeOrder[cfg.Providers[ids[i]].Type], typeOrder[cfg.Providers[ids[j]].Type]
+		ti, tj := typeByName[cfg.Providers[ids[i]].Type].Order, typeByName[cfg.Providers[ids[j]].Type].Order
 		if ti != tj {
 			return ti < tj
 		}
 		return ids[i] < ids[j]
 	})
-	msgs := map[string]map[string]string{}
-	maps.Copy(msgs, x509auth.Messages())
-	res := &built{messages: msgs}
+	res := &built{messages: providerMessages()}
 	for _, id := range ids {
 		p := cfg.Providers[id]
 		if !p.IsEnabled() {
 			continue
 		}
-		var prov providers.Provider
-		var err error
-		switch p.Type {
-		case cie.Type:
-			c, errs := cie.FromProvider(id, &p, cfg.Dev)
-			if len(errs) > 0 {
-				return nil, errors.Join(errs...)
-			}
-			prov, err = cie.New(c, cie.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)})
-		case cns.Type:
-			c, errs := cns.FromProvider(id, &p, cfg.Dev)
-			if len(errs) > 0 {
-				return nil, errors.Join(errs...)
-			}
-			prov, err = cns.New(c, cns.Deps{ID: id, Auditor: d.auditor, Logger: d.logger, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)})
-		case "pin":
-			prov, err = buildPIN(ctx, id, &p, cfg, d, res)
-		case "spid":
-			c, errs := spid.FromProvider(id, &p, cfg.Dev)
-			if len(errs) > 0 {
-				return nil, errors.Join(errs...)
-			}
-			prov, err = newSPID(c, id, cfg.Issuer, d)
-			maps.Copy(res.messages, spid.Messages())
-		default:
-			err = fmt.Errorf("provider %s: type %q is not built into this binary", id, p.Type)
+		t, ok := typeByName[p.Type]
+		if !ok {
+			return nil, fmt.Errorf("provider %s: type %q is not built into this binary", id, p.Type)
 		}
-		if err != nil {
-			return nil, err
+		c, errs := t.Decode(id, &p, cfg.Dev)
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
 		}
-		res.providers = append(res.providers, prov)
+		res.open = append(res.open, func(s providers.Services) (providers.Provider, error) {
+			return t.Open(d.host(id, cfg.Issuer, s), c)
+		})
 	}
 	return res, nil
 }
 
-func newSPID(c *spid.Config, id, issuer string, d deps) (*spid.Provider, error) {
-	return spid.New(c, spid.Deps{ID: id, Store: d.store, Auditor: d.auditor, Logger: d.logger, BaseURL: issuer,
-		SessionEnder: d.late.EndUpstreamSession, PostForm: d.late.WritePostForm, Unavailable: d.late.WriteUnavailable})
+// newSPID is the opener of a SPID provider outside the configuration's list (dev mode's own).
+func newSPID(c *spid.Config, id, issuer string, d deps) opener {
+	return func(s providers.Services) (providers.Provider, error) { return spid.Open(d.host(id, issuer, s), c) }
 }
 
-// buildPIN builds the INPS PIN service and its pages; in dev mode it seeds the dev people.
-func buildPIN(ctx context.Context, id string, p *config.Provider, cfg *config.Config, d deps, res *built) (providers.Provider, error) {
-	c, err := pinConfig(id, p, cfg)
-	if err != nil {
-		return nil, err
+// providerMessages merges the page catalogues of every provider type.
+func providerMessages() map[string]map[string]string {
+	msgs := map[string]map[string]string{}
+	for _, t := range providerTypes {
+		maps.Copy(msgs, t.Messages)
 	}
-	svc, err := pin.New(pin.Options{Store: d.store, Config: *c, Notifier: d.notifier, Auditor: d.auditor, Logger: d.logger.With("provider", id)})
-	if err != nil {
-		return nil, err
-	}
-	if d.dev {
-		if err := pin.SeedDev(ctx, svc); err != nil {
-			d.logger.Warn("dev PIN people not seeded", "error", err)
-		}
-	}
-	web, err := pinweb.New(svc, pinweb.Deps{ID: id, CSRF: d.late, Lang: d.late.Lang, Session: d.late.Session,
-		Authorize: d.late.Authorize, Logger: d.logger.With("provider", id), ChooserURL: d.late.ChooserURL, LoginURL: d.late.SignInURL})
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(res.messages, pinweb.Messages())
-	res.entitlements = svc.Entitlements
-	return web, nil
+	return msgs
 }
 
 // openStore opens the configured store.
@@ -256,17 +209,4 @@ func buildNotifier(cfg *config.Config) notify.Notifier {
 		m.Routes["email"], m.Routes["pec"] = s, s
 	}
 	return m
-}
-
-// pinConfig is the PIN provider's configuration with the links sent to people (lost-PIN
-// recovery) rooted at the issuer unless public_url says otherwise.
-func pinConfig(id string, p *config.Provider, cfg *config.Config) (*pin.Config, error) {
-	c, errs := pin.FromProvider(id, p, cfg.Dev)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if c.PublicURL == "" {
-		c.PublicURL = cfg.Issuer
-	}
-	return c, nil
 }

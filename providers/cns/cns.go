@@ -12,8 +12,8 @@ import (
 	"github.com/inps/sportello/providers/x509auth"
 )
 
-// Type is the provider type in the configuration.
-const Type = "cns"
+// Name is the provider type in the configuration.
+const Name = "cns"
 
 // Config is a cns provider section:
 //
@@ -54,19 +54,13 @@ var _ providers.CertificateAuthenticator = (*Provider)(nil)
 // DecodeConfig strictly decodes and validates a cns section (paths in errors start with
 // "providers.cns"; relative file paths are kept as written).
 func DecodeConfig(node *yaml.Node, dev bool) (*Config, []error) {
-	return decode(node, "providers."+Type, config.Resolver{}, dev)
+	return decode(node, "providers."+Name, config.Resolver{}, dev)
 }
 
 // FromProvider decodes and validates the section of provider id, resolving relative paths
 // against the configuration file's directory.
 func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 	return decode(&p.Node, "providers."+id, p.Resolver, dev)
-}
-
-// Validate is the config.ProviderValidator of the cns type.
-func Validate(id string, p *config.Provider, dev bool) []error {
-	_, errs := FromProvider(id, p, dev)
-	return errs
 }
 
 func decode(node *yaml.Node, path string, r config.Resolver, dev bool) (*Config, []error) {
@@ -89,7 +83,7 @@ func decode(node *yaml.Node, path string, r config.Resolver, dev bool) (*Config,
 // New builds the provider from a decoded configuration.
 func New(cfg *Config, deps Deps) (*Provider, error) {
 	auth, err := x509auth.NewCard(&cfg.SectionConfig, x509auth.Card{
-		Type:     Type,
+		Type:     Name,
 		Method:   providers.MethodCNS,
 		Policies: cfg.accepted(),
 		Name: map[string]string{
@@ -113,4 +107,17 @@ func (p *Provider) Info() providers.Info { return p.auth.Info() }
 // AuthenticateCertificate implements providers.CertificateAuthenticator.
 func (p *Provider) AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
 	return p.auth.AuthenticateCertificate(ctx, chain)
+}
+
+// Type is the cns provider type for cmd/sportello's list.
+var Type = providers.Type{
+	Name:  Name,
+	Order: 2,
+	Decode: func(id string, p *config.Provider, dev bool) (any, []error) {
+		return FromProvider(id, p, dev)
+	},
+	Open: func(h providers.Host, cfg any) (providers.Provider, error) {
+		return New(cfg.(*Config), Deps{ID: h.ID, Auditor: h.Auditor, Logger: h.Logger, URLRewrite: h.URLRewrite, OnRevocationCheck: h.OnRevocationCheck})
+	},
+	Messages: x509auth.Messages(),
 }

@@ -151,13 +151,6 @@ func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 	return cfg, nil
 }
 
-// ConfigValidator is the config.ProviderValidator of the spid type (for
-// config.Options.ProviderTypes["spid"]).
-func ConfigValidator(id string, p *config.Provider, dev bool) []error {
-	_, errs := FromProvider(id, p, dev)
-	return errs
-}
-
 func (c *Config) applyDefaults() {
 	if c.Profile == "" {
 		c.Profile = "public"
