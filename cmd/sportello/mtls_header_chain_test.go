@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"html"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -49,10 +47,10 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, base := startCardBroker(t, card, func(c *config.Config) {
+	b, base := serveBroker(t, func(c *config.Config) {
 		c.Listen.ClientCertHeader = "X-Client-Cert"
 		c.Listen.TrustedProxies = []string{"10.1.2.3"}
-	})
+	}, func(o *broker.Options) { o.Providers, o.Messages = []providers.Provider{card}, x509auth.Messages() })
 	mtls := b.MTLSHandler()
 	login := func(header string) *httptest.ResponseRecorder {
 		jar, _ := cookiejar.New(nil)
@@ -97,41 +95,6 @@ func TestProxyHeaderChainCountsOnlyTheLeaf(t *testing.T) {
 	if ev == nil || ev.Fields["reason"] != x509auth.ReasonUnknownCA || ev.Fields["serial"] != h.Victim.SerialNumber.Text(16) {
 		t.Fatalf("audit record %+v, want %s for the leaf's serial", ev, x509auth.ReasonUnknownCA)
 	}
-}
-
-// startCardBroker serves a dev-configured broker whose only provider is card, with the card
-// catalogue, on a real listener; it returns the broker and its base URL.
-func startCardBroker(t *testing.T, card providers.Provider, edit func(*config.Config)) (*broker.Broker, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.DevConfig(ln.Addr().String(), "127.0.0.1:0", t.TempDir(), config.Options{Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(cfg)
-	secret := func(s config.Secret) []byte {
-		k, err := config.DecodeKey(s.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	st := memStore(t)
-	b, err := broker.New(context.Background(), broker.Options{Config: cfg, Store: st, Providers: []providers.Provider{card},
-		Messages: x509auth.Messages(), SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey),
-		Keys: &broker.StoreKeySource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(b)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return b, "http://" + ln.Addr().String()
 }
 
 // handedBack follows a refusal of the mTLS origin to the page the issuer origin shows (no page
