@@ -77,7 +77,7 @@ func TestEveryReferencedKeyExists(t *testing.T) {
 	refs := 0
 	// The delegation pages name their keys without the "delegation." their catalogue adds.
 	prefix := map[string]string{"../../internal/delegation": "delegation."}
-	for _, dir := range []string{"../../internal/web/templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/cie", "../../providers/cns", "../../internal/delegation"} {
+	for _, dir := range []string{"../../internal/web/templates", "../../broker", "../../pin/pinweb", "../../providers/spid", "../../providers/x509auth", "../../providers/card", "../../internal/delegation"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		for _, f := range files {
 			if !(strings.HasSuffix(f, ".html") || strings.HasSuffix(f, ".go")) || strings.HasSuffix(f, "_test.go") {

@@ -24,8 +24,7 @@ import (
 	redisstore "github.com/inps/sportello/internal/store/redis"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/cie"
-	"github.com/inps/sportello/providers/cns"
+	"github.com/inps/sportello/providers/card"
 	"github.com/inps/sportello/providers/example"
 	"github.com/inps/sportello/providers/spid"
 )
@@ -33,7 +32,7 @@ import (
 // providerTypes is every credential built into this binary, written out here and never
 // registered by init(): config validation, chooser order, construction and the page
 // catalogue all come from this one list.
-var providerTypes = []providers.Type{spid.Type, cie.Type, cns.Type, pinweb.Type, example.Type}
+var providerTypes = []providers.Type{spid.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
 
 // typeByName indexes providerTypes.
 var typeByName = func() map[string]providers.Type {

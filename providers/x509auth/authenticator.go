@@ -22,8 +22,8 @@ const (
 	AuditRejected = "cert.rejected"
 )
 
-// Authenticator turns a Validator into a providers.CertificateAuthenticator; providers/cie and
-// providers/cns configure one each.
+// Authenticator turns a Validator into a providers.CertificateAuthenticator; providers/card
+// configures one per card type (CIE, CNS).
 type Authenticator struct {
 	// ProviderInfo describes the provider to the login page.
 	ProviderInfo providers.Info

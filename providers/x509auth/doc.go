@@ -1,6 +1,6 @@
 // Package x509auth validates the client certificates of Italian smart cards (CIE and CNS) and
-// extracts the holder's identity from them. It is the one place with X.509 code: providers/cie
-// and providers/cns configure it and wrap it as providers.CertificateAuthenticator.
+// extracts the holder's identity from them. It is the one place with X.509 code: providers/card
+// configures it for its CIE and CNS types and wraps it as providers.CertificateAuthenticator.
 //
 // A Validator checks, deny by default: that the leaf is no authority's certificate (neither
 // basicConstraints CA:TRUE nor the keyCertSign or cRLSign key usage), the chain to the configured

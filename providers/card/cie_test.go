@@ -1,4 +1,4 @@
-package cie_test
+package card_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/cie"
+	"github.com/inps/sportello/providers/card"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/devca"
 )
@@ -37,7 +37,7 @@ trust_anchors: [../../testdata/pki/cie-root.crt]
 intermediates: [../../testdata/pki/cie-sub.crt]
 `
 
-func newProvider(t *testing.T, src string) (*cie.Provider, *audit.Recorder) {
+func newProvider(t *testing.T, src string) (*card.Provider, *audit.Recorder) {
 	t.Helper()
 	h, err := devca.New(pki, devca.Options{})
 	if err != nil {
@@ -45,12 +45,12 @@ func newProvider(t *testing.T, src string) (*cie.Provider, *audit.Recorder) {
 	}
 	srv := httptest.NewServer(http.StripPrefix("/dev/pki", h))
 	t.Cleanup(srv.Close)
-	cfg, errs := cie.DecodeConfig(node(t, src), false)
+	cfg, errs := card.DecodeCIE(node(t, src), false)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	rec := &audit.Recorder{}
-	p, err := cie.New(cfg, cie.Deps{Auditor: rec,
+	p, err := card.NewCIE(cfg, card.Deps{Auditor: rec,
 		URLRewrite: map[string]string{"http://127.0.0.1:8080/dev/pki/": srv.URL + "/dev/pki/"}})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestConfigErrorsCarryTheirPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			_, errs := cie.DecodeConfig(node(t, tt.src), tt.dev)
+			_, errs := card.DecodeCIE(node(t, tt.src), tt.dev)
 			found := false
 			for _, e := range errs {
 				found = found || strings.HasPrefix(e.Error(), tt.path+":")
@@ -146,7 +146,7 @@ func TestConfigErrorsCarryTheirPath(t *testing.T) {
 			}
 		})
 	}
-	if _, errs := cie.DecodeConfig(node(t, devSection+"revocation: {crl: false, ocsp: false}\n"), true); len(errs) > 0 {
+	if _, errs := card.DecodeCIE(node(t, devSection+"revocation: {crl: false, ocsp: false}\n"), true); len(errs) > 0 {
 		t.Errorf("dev mode may switch revocation off: %v", errs)
 	}
 }

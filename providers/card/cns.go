@@ -1,7 +1,6 @@
-package cns
+package card
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 
@@ -12,10 +11,7 @@ import (
 	"github.com/inps/sportello/providers/x509auth"
 )
 
-// Name is the provider type in the configuration.
-const Name = "cns"
-
-// Config is a cns provider section:
+// CNSConfig is a cns provider section:
 //
 //	providers:
 //	  cns:
@@ -26,14 +22,14 @@ const Name = "cns"
 //	    equivalent_policies: ["1.3.6.1.4.1.99999.1"] # declared equivalents of regional cards
 //	    acr: https://www.spid.gov.it/SpidL3         # some deployments use SpidL2
 //	    revocation: {crl: true, ocsp: true, on_unreachable: fail}
-type Config struct {
+type CNSConfig struct {
 	x509auth.SectionConfig `yaml:",inline"`
 	// EquivalentPolicies are accepted besides Policies.
 	EquivalentPolicies []string `yaml:"equivalent_policies"`
 }
 
 // accepted lists every accepted policy OID.
-func (c *Config) accepted() []string {
+func (c *CNSConfig) accepted() []string {
 	policies := c.Policies
 	if len(policies) == 0 {
 		policies = []string{x509auth.PolicyCNS}
@@ -41,30 +37,27 @@ func (c *Config) accepted() []string {
 	return append(append([]string(nil), policies...), c.EquivalentPolicies...)
 }
 
-// Deps are the provider's injected dependencies.
-type Deps = x509auth.CardDeps
-
-// Provider is the CNS certificate login.
-type Provider struct {
-	auth *x509auth.Authenticator
+// CNS is the cns provider type for cmd/sportello's list.
+var CNS = providers.Type{
+	Name:  "cns",
+	Order: 2,
+	Decode: func(id string, p *config.Provider, dev bool) (any, []error) {
+		return decodeCNS(&p.Node, "providers."+id, p.Resolver, dev)
+	},
+	Open: func(h providers.Host, cfg any) (providers.Provider, error) {
+		return NewCNS(cfg.(*CNSConfig), hostDeps(h))
+	},
+	Messages: x509auth.Messages(),
 }
 
-var _ providers.CertificateAuthenticator = (*Provider)(nil)
-
-// DecodeConfig strictly decodes and validates a cns section (paths in errors start with
+// DecodeCNS strictly decodes and validates a cns section (paths in errors start with
 // "providers.cns"; relative file paths are kept as written).
-func DecodeConfig(node *yaml.Node, dev bool) (*Config, []error) {
-	return decode(node, "providers."+Name, config.Resolver{}, dev)
+func DecodeCNS(node *yaml.Node, dev bool) (*CNSConfig, []error) {
+	return decodeCNS(node, "providers.cns", config.Resolver{}, dev)
 }
 
-// FromProvider decodes and validates the section of provider id, resolving relative paths
-// against the configuration file's directory.
-func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
-	return decode(&p.Node, "providers."+id, p.Resolver, dev)
-}
-
-func decode(node *yaml.Node, path string, r config.Resolver, dev bool) (*Config, []error) {
-	var c Config
+func decodeCNS(node *yaml.Node, path string, r config.Resolver, dev bool) (*CNSConfig, []error) {
+	var c CNSConfig
 	equivalents := func() []error {
 		var errs []error
 		for i, s := range c.EquivalentPolicies {
@@ -80,10 +73,10 @@ func decode(node *yaml.Node, path string, r config.Resolver, dev bool) (*Config,
 	return &c, nil
 }
 
-// New builds the provider from a decoded configuration.
-func New(cfg *Config, deps Deps) (*Provider, error) {
+// NewCNS builds a CNS provider from a decoded configuration.
+func NewCNS(cfg *CNSConfig, deps Deps) (*Provider, error) {
 	auth, err := x509auth.NewCard(&cfg.SectionConfig, x509auth.Card{
-		Type:     Name,
+		Type:     "cns",
 		Method:   providers.MethodCNS,
 		Policies: cfg.accepted(),
 		Name: map[string]string{
@@ -99,25 +92,4 @@ func New(cfg *Config, deps Deps) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{auth: auth}, nil
-}
-
-// Info implements providers.Provider.
-func (p *Provider) Info() providers.Info { return p.auth.Info() }
-
-// AuthenticateCertificate implements providers.CertificateAuthenticator.
-func (p *Provider) AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
-	return p.auth.AuthenticateCertificate(ctx, chain)
-}
-
-// Type is the cns provider type for cmd/sportello's list.
-var Type = providers.Type{
-	Name:  Name,
-	Order: 2,
-	Decode: func(id string, p *config.Provider, dev bool) (any, []error) {
-		return FromProvider(id, p, dev)
-	},
-	Open: func(h providers.Host, cfg any) (providers.Provider, error) {
-		return New(cfg.(*Config), Deps{ID: h.ID, Auditor: h.Auditor, Logger: h.Logger, URLRewrite: h.URLRewrite, OnRevocationCheck: h.OnRevocationCheck})
-	},
-	Messages: x509auth.Messages(),
 }

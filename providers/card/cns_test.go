@@ -1,45 +1,30 @@
-package cns_test
+package card_test
 
 import (
 	"context"
-	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/cns"
+	"github.com/inps/sportello/providers/card"
 	"github.com/inps/sportello/providers/x509auth"
 	"github.com/inps/sportello/providers/x509auth/devca"
 )
-
-const pki = "../../testdata/pki"
 
 type discard struct{}
 
 func (discard) Audit(context.Context, audit.Event) error { return nil }
 
-func node(t *testing.T, src string) *yaml.Node {
-	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
-		t.Fatal(err)
-	}
-	return n.Content[0]
-}
-
-const devSection = `
+const devSectionCNS = `
 type: cns
 trust_anchors: [../../testdata/pki/cns-ca.crt]
 `
 
-func newProvider(t *testing.T, src string) *cns.Provider {
+func newCNS(t *testing.T, src string) *card.Provider {
 	t.Helper()
 	h, err := devca.New(pki, devca.Options{})
 	if err != nil {
@@ -47,11 +32,11 @@ func newProvider(t *testing.T, src string) *cns.Provider {
 	}
 	srv := httptest.NewServer(http.StripPrefix("/dev/pki", h))
 	t.Cleanup(srv.Close)
-	cfg, errs := cns.DecodeConfig(node(t, src), false)
+	cfg, errs := card.DecodeCNS(node(t, src), false)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	p, err := cns.New(cfg, cns.Deps{Auditor: discard{},
+	p, err := card.NewCNS(cfg, card.Deps{Auditor: discard{},
 		URLRewrite: map[string]string{"http://127.0.0.1:8080/dev/pki/": srv.URL + "/dev/pki/"}})
 	if err != nil {
 		t.Fatal(err)
@@ -59,17 +44,8 @@ func newProvider(t *testing.T, src string) *cns.Provider {
 	return p
 }
 
-func chain(t *testing.T, name string) []*x509.Certificate {
-	t.Helper()
-	c, err := x509auth.LoadCertificates([]string{filepath.Join(pki, name+".crt")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestCNSLogins(t *testing.T) {
-	p := newProvider(t, devSection)
+	p := newCNS(t, devSectionCNS)
 	if info := p.Info(); info.Method != providers.MethodCNS || info.ID != "cns" || info.MaxACR != loa.SpidL3 {
 		t.Errorf("Info = %+v", info)
 	}
@@ -99,18 +75,18 @@ func TestEquivalentPoliciesAreAccepted(t *testing.T) {
 trust_anchors: [../../testdata/pki/cie-root.crt]
 intermediates: [../../testdata/pki/cie-sub.crt]
 `
-	p := newProvider(t, src)
+	p := newCNS(t, src)
 	if _, err := p.AuthenticateCertificate(context.Background(), chain(t, "wrong-policy")); x509auth.Reason(err) != x509auth.ReasonWrongPolicy {
 		t.Fatalf("without equivalents: %v", err)
 	}
-	p = newProvider(t, src+"equivalent_policies: [1.3.76.99.99.1]\n")
+	p = newCNS(t, src+"equivalent_policies: [1.3.76.99.99.1]\n")
 	if _, err := p.AuthenticateCertificate(context.Background(), chain(t, "wrong-policy")); err != nil {
 		t.Fatalf("with the equivalent policy: %v", err)
 	}
 }
 
 func TestEquivalentPoliciesMustBeOIDs(t *testing.T) {
-	_, errs := cns.DecodeConfig(node(t, devSection+"equivalent_policies: [x.y]\n"), false)
+	_, errs := card.DecodeCNS(node(t, devSectionCNS+"equivalent_policies: [x.y]\n"), false)
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "providers.cns.equivalent_policies[0]:") {
 		t.Errorf("errors = %v", errs)
 	}

@@ -1,0 +1,32 @@
+package card
+
+import (
+	"context"
+	"crypto/x509"
+
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/x509auth"
+)
+
+// Deps are a card provider's injected dependencies.
+type Deps = x509auth.CardDeps
+
+// Provider is a certificate login (CIE or CNS).
+type Provider struct {
+	auth *x509auth.Authenticator
+}
+
+var _ providers.CertificateAuthenticator = (*Provider)(nil)
+
+// Info implements providers.Provider.
+func (p *Provider) Info() providers.Info { return p.auth.Info() }
+
+// AuthenticateCertificate implements providers.CertificateAuthenticator.
+func (p *Provider) AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
+	return p.auth.AuthenticateCertificate(ctx, chain)
+}
+
+// hostDeps are the dependencies of a card provider opened with h.
+func hostDeps(h providers.Host) Deps {
+	return Deps{ID: h.ID, Auditor: h.Auditor, Logger: h.Logger, URLRewrite: h.URLRewrite, OnRevocationCheck: h.OnRevocationCheck}
+}
