@@ -33,6 +33,8 @@ var failures = []failure{
 	{providers.ErrBadCredentials, oidc.ErrAccessDenied, http.StatusForbidden, "login.denied"},
 	{providers.ErrDisabled, oidc.ErrAccessDenied, http.StatusForbidden, "login.denied"},
 	{providers.ErrCredentialRejected, oidc.ErrAccessDenied, http.StatusBadRequest, "login.rejected"},
+	// A proxy's certificate header that does not parse is a rejected credential too.
+	{providers.ErrBadPEM, oidc.ErrAccessDenied, http.StatusBadRequest, "login.rejected"},
 	{providers.ErrLoginExpired, errLoginExpired, http.StatusBadRequest, "login.expired"},
 	{providers.ErrUnavailable, errTemporarilyUnavailable, http.StatusServiceUnavailable, "broker.unavailable"},
 }
