@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store"
@@ -33,7 +34,7 @@ type Options struct {
 	// services: New calls each once with the broker, before it serves anything.
 	Open []func(providers.Services) (providers.Provider, error)
 	// Keys is the source of signing keys.
-	Keys KeySource
+	Keys keys.Source
 	// SubjectKey is the HMAC key of the sub derivation (≥ 32 bytes).
 	SubjectKey []byte
 	// CryptoKey is the shared key for sealing state and MACs (≥ 32 bytes).
@@ -82,7 +83,7 @@ type Broker struct {
 	rand        io.Reader
 	subjectKey  []byte
 	cryptoKey   []byte
-	keys        *keyManager
+	keys        *keys.Ring
 	clients     map[string]*Client
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
@@ -197,12 +198,12 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	if grace == 0 {
 		grace = max(o.Config.Tokens.AccessTTL, o.Config.Tokens.IDTTL) + time.Minute
 	}
-	b.keys = &keyManager{source: o.Keys, grace: grace, now: b.now, log: b.log}
-	b.keys.changed = func(active []string) {
+	b.keys = &keys.Ring{Source: o.Keys, Grace: grace, Now: b.now, Log: b.log}
+	b.keys.Changed = func(active []string) {
 		// Every replica records when it starts signing with other keys (key ids only).
 		b.auditEvent(context.Background(), "keys.reloaded", "", map[string]any{"active": active})
 	}
-	if _, err := b.keys.reload(ctx); err != nil {
+	if _, err := b.keys.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.metrics = newMetrics(o.Registerer, o.Gatherer)
@@ -232,12 +233,12 @@ func (b *Broker) MarkReady() { b.starting.Store(false) }
 
 // Run keeps the broker's background work going (key reloads) until ctx ends.
 func (b *Broker) Run(ctx context.Context) {
-	b.keys.watch(ctx, b.reloadEvery)
+	b.keys.Watch(ctx, b.reloadEvery)
 }
 
 // ReloadKeys re-reads the key set now (SIGHUP).
 func (b *Broker) ReloadKeys(ctx context.Context) error {
-	_, err := b.keys.reload(ctx)
+	_, err := b.keys.Reload(ctx)
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/internal/store"
 )
 
@@ -31,7 +32,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}
 	inactive := op.NewResponse(map[string]any{"active": false})
 	tok := r.Data.IntrospectionRequest.Token
-	if claims, err := b.verifyJWT(tok, typAccessToken); err == nil {
+	if claims, err := b.verifyJWT(tok, keys.TypAccessToken); err == nil {
 		if !cl.mayIntrospect(stringClaim(claims, "client_id"), audiences(claims)) {
 			return inactive, nil
 		}
@@ -93,7 +94,7 @@ func (b *Broker) accessTokenLive(ctx context.Context, claims map[string]any) (bo
 // UserInfo answers from a valid, unrevoked access token of a user login. A client's own token
 // (client_credentials) names no person: it gets no userinfo.
 func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := b.verifyJWT(r.Data.AccessToken, typAccessToken)
+	claims, err := b.verifyJWT(r.Data.AccessToken, keys.TypAccessToken)
 	if err != nil {
 		return nil, op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
 	}
@@ -186,7 +187,7 @@ func (b *Broker) revokeRefreshToken(ctx context.Context, cl *Client, tok string)
 // revokeAccessToken puts tok on the deny list if it is an access token of this issuer; found
 // reports whether it is one (of whichever client).
 func (b *Broker) revokeAccessToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
-	claims, err := b.verifyJWT(tok, typAccessToken)
+	claims, err := b.verifyJWT(tok, keys.TypAccessToken)
 	if err != nil {
 		return false, nil
 	}
@@ -246,7 +247,7 @@ func (b *Broker) postLogoutTarget(idTokenHint, clientID, redirect, state string)
 // verifyIDTokenHint accepts an ID token of this issuer even if expired (OIDC RP-Initiated
 // Logout allows it), but its signature must verify.
 func (b *Broker) verifyIDTokenHint(tok string) (map[string]any, error) {
-	return b.verifySignatureOnly(tok, typIDToken)
+	return b.verifySignatureOnly(tok, keys.TypIDToken)
 }
 
 func audiences(c map[string]any) []string {
@@ -275,6 +276,6 @@ func (b *Broker) Discovery(context.Context, *op.Request[struct{}]) (*op.Response
 // Keys is served pre-serialised by jwksHTTP; this satisfies op.Server.
 func (b *Broker) Keys(context.Context, *op.Request[struct{}]) (*op.Response, error) {
 	var v map[string]any
-	_ = json.Unmarshal(b.keys.ring().jwks, &v)
+	_ = json.Unmarshal(b.keys.JWKS(), &v)
 	return op.NewResponse(v), nil
 }

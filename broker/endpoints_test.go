@@ -11,6 +11,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/store/storetest"
 )
@@ -224,7 +225,7 @@ func TestOperatorBearerNeedsTheAccessAudience(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	now := time.Now()
 	bearer := func(aud string) *http.Request {
-		tok, err := tb.signJWT("ES256", typAccessToken, map[string]any{"iss": tb.URL, "sub": "demo-operator", "client_id": "demo-operator",
+		tok, err := tb.signJWT("ES256", keys.TypAccessToken, map[string]any{"iss": tb.URL, "sub": "demo-operator", "client_id": "demo-operator",
 			"aud": []string{aud}, "scope": "pin:office", "jti": aud, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/keys"
 )
 
 // contractClaims are copied from a subject token into an exchanged token: who the person is and
@@ -49,7 +51,7 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 			return nil, &oidc.Error{ErrorType: oidc.InvalidTarget, Description: "audience not allowed for this client"}
 		}
 	}
-	subject, err := b.verifyJWT(req.SubjectToken, typAccessToken)
+	subject, err := b.verifyJWT(req.SubjectToken, keys.TypAccessToken)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid subject_token").WithParent(err)
 	}
@@ -121,7 +123,7 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	claims["iat"] = now.Unix()
 	claims["exp"] = exp.Unix()
 	claims["jti"] = jti
-	tok, err := b.signJWT(cl.alg, typAccessToken, claims)
+	tok, err := b.signJWT(cl.alg, keys.TypAccessToken, claims)
 	if err != nil {
 		return nil, errServer(err)
 	}

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
@@ -60,7 +61,7 @@ func TestKeyRotation(t *testing.T) {
 	old := loginTokens(t, tb, "openid fiscal_number")
 	oldKid := jwtHeader(t, old["access_token"].(string))["kid"].(string)
 	nextKid := nextES256Kid(t, tb)
-	if _, err := tb.keys.source.Rotate(context.Background(), time.Now(), time.Hour); err != nil {
+	if _, err := tb.keys.Source.Rotate(context.Background(), time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := tb.ReloadKeys(context.Background()); err != nil {
@@ -81,9 +82,9 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("a token signed before the rotation no longer verifies: %d", st)
 	}
 	// Past the grace period the retired key leaves the JWKS and its tokens stop verifying.
-	tb.keys.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	tb.keys.grace = time.Hour
-	if _, err := tb.keys.reload(context.Background()); err != nil {
+	tb.keys.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	tb.keys.Grace = time.Hour
+	if _, err := tb.keys.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(jwks(t, tb).Keys); n != 4 {
@@ -384,7 +385,7 @@ func TestKeyRotationReachesARunningReplica(t *testing.T) {
 	if kid := jwtHeader(t, before["access_token"].(string))["kid"]; kid == nextKid {
 		t.Fatal("signing with the next key before the rotation")
 	}
-	if _, err := a.keys.source.Rotate(ctx, time.Now(), time.Hour); err != nil {
+	if _, err := a.keys.Source.Rotate(ctx, time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	var kid any
@@ -504,12 +505,12 @@ func TestUpstreamLogoutEndsTheBrokerSession(t *testing.T) {
 // nextES256Kid is the id of the ES256 key waiting to become active in tb's key set.
 func nextES256Kid(t *testing.T, tb *testBroker) string {
 	t.Helper()
-	ks, err := tb.keys.source.Load(context.Background())
+	ks, err := tb.keys.Source.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range ks.Keys {
-		if k.Alg == jose.ES256 && k.State == KeyNext {
+		if k.Alg == jose.ES256 && k.State == keys.Next {
 			return k.ID
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
@@ -117,7 +118,7 @@ func newTestBrokerFull(t testing.TB, st store.Store, dir string, edit func(*Opti
 		Config:     cfg,
 		Store:      st,
 		Providers:  []providers.Provider{&testProvider{}},
-		Keys:       &StoreKeySource{Store: st, CryptoKey: secret(t, cfg.Keys.CryptoKey), Bootstrap: &FileKeySource{Dir: cfg.Keys.Dir, Generate: true}},
+		Keys:       &keys.StoreSource{Store: st, CryptoKey: secret(t, cfg.Keys.CryptoKey), Bootstrap: &keys.FileSource{Dir: cfg.Keys.Dir, Generate: true}},
 		SubjectKey: secret(t, cfg.Subject.Key),
 		CryptoKey:  secret(t, cfg.Keys.CryptoKey),
 	}

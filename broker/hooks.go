@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/providers"
 )
 
@@ -54,7 +55,7 @@ func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	if !ok || tok == "" {
 		return "", false
 	}
-	claims, err := b.verifyJWT(tok, typAccessToken)
+	claims, err := b.verifyJWT(tok, keys.TypAccessToken)
 	if err != nil || !slices.Contains(audiences(claims), b.accessAud) {
 		return "", false
 	}

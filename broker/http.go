@@ -51,7 +51,7 @@ func (b *Broker) routes() http.Handler {
 	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, pathUserinfo), http.MethodGet, http.MethodPost), "userinfo"))
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathASMetadata, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
-	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.ring().jwks }), "jwks"))
+	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.JWKS() }), "jwks"))
 	mux.Handle(pathAuthorize, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.authorizeHTTP)), "authorize"))
 	mux.Handle(pathEndSession, b.withCommon(b.ensureBrowserID(http.HandlerFunc(b.endSessionHTTP)), "end_session"))
 	mux.Handle("/logged-out", b.withCommon(http.HandlerFunc(b.loggedOutHTTP), "logged_out"))

@@ -1,11 +1,11 @@
 package broker
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/providers"
 )
 
@@ -115,24 +116,15 @@ func setIf(m map[string]any, k, v string) {
 
 // signJWT signs claims with the active key of alg and header typ.
 func (b *Broker) signJWT(alg jose.SignatureAlgorithm, typ string, claims map[string]any) (string, error) {
-	kr := b.keys.ring()
-	signer := kr.signers[alg][typ]
-	if signer == nil {
-		return "", fmt.Errorf("no signer for %s/%s", alg, typ)
-	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return b.keys.Sign(alg, typ, payload)
 }
 
 // errInvalidToken covers every reason a presented token is not acceptable.
-var errInvalidToken = errors.New("invalid token")
+var errInvalidToken = keys.ErrInvalid
 
 // verifyJWT checks a token signed by this issuer: signature by a published key, typ, issuer
 // and expiry. It returns the claims.
@@ -150,24 +142,12 @@ func (b *Broker) verifyJWT(tok, wantTyp string) (map[string]any, error) {
 
 // verifySignatureOnly checks signature, typ and issuer, not expiry.
 func (b *Broker) verifySignatureOnly(tok, wantTyp string) (map[string]any, error) {
-	jws, err := jose.ParseSigned(tok, supportedAlgs)
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, errInvalidToken
-	}
-	h := jws.Signatures[0].Header
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, wantTyp) {
-		return nil, fmt.Errorf("%w: typ %q", errInvalidToken, typ)
-	}
-	key, ok := b.keys.ring().public[h.KeyID]
-	if !ok || key.Algorithm != h.Algorithm {
-		return nil, fmt.Errorf("%w: unknown key", errInvalidToken)
-	}
-	payload, err := jws.Verify(key)
+	payload, err := b.keys.Verify(tok, wantTyp)
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature", errInvalidToken)
+		return nil, err
 	}
 	var claims map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&claims); err != nil {
 		return nil, errInvalidToken
@@ -229,7 +209,7 @@ func (b *Broker) accessToken(cl *Client, g *Grant, now time.Time, o atOptions) (
 	if o.family != "" {
 		claims["grant_id"] = o.family
 	}
-	tok, err = b.signJWT(cl.alg, typAccessToken, claims)
+	tok, err = b.signJWT(cl.alg, keys.TypAccessToken, claims)
 	return tok, jti, exp, err
 }
 
@@ -254,7 +234,7 @@ func (b *Broker) idToken(cl *Client, g *Grant, accessTok string, now time.Time) 
 	if accessTok != "" {
 		claims["at_hash"] = atHash(accessTok, cl.alg)
 	}
-	return b.signJWT(cl.alg, typIDToken, claims)
+	return b.signJWT(cl.alg, keys.TypIDToken, claims)
 }
 
 // atHash is the OIDC at_hash: the left half of the SHA-256 digest (both ES256 and RS256 use

@@ -12,7 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/saml"
@@ -69,7 +69,7 @@ func checkKeys(ctx context.Context, cfg *config.Config) []error {
 	if cfg.Dev {
 		return nil
 	}
-	ks, err := (&broker.FileKeySource{Dir: cfg.Keys.Dir}).Read(ctx)
+	ks, err := (&keys.FileSource{Dir: cfg.Keys.Dir}).Read(ctx)
 	if err != nil {
 		return []error{&config.FieldError{Path: "keys.dir", Msg: err.Error()}}
 	}
@@ -80,7 +80,7 @@ func checkKeys(ctx context.Context, cfg *config.Config) []error {
 	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
 		found := false
 		for _, k := range ks.Keys {
-			found = found || k.Alg == alg && k.State == broker.KeyActive
+			found = found || k.Alg == alg && k.State == keys.Active
 		}
 		if !found {
 			errs = append(errs, &config.FieldError{Path: "keys.dir", Msg: fmt.Sprintf(

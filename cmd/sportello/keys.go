@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
@@ -99,7 +99,7 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // keysInitHint names, on an error saying there is no key set, the command that creates one;
 // from is how the command was given the configuration ("--config FILE").
 func keysInitHint(err error, from string) error {
-	if errors.Is(err, broker.ErrNoKeySet) {
+	if errors.Is(err, keys.ErrNoKeySet) {
 		return fmt.Errorf("%w: create it once with `sportello keys init %s` (an operator's action, audited)", err, from)
 	}
 	return err
@@ -110,7 +110,7 @@ func keysInitHint(err error, from string) error {
 // memory store as files in keys.dir. A key set in place is left alone. Audited and logged.
 func keysInit(ctx context.Context, cfg *config.Config, from string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	files := &broker.FileKeySource{Dir: cfg.Keys.Dir}
+	files := &keys.FileSource{Dir: cfg.Keys.Dir}
 	// Audited like a rotation: the operators' trail opens first, so no key set is ever
 	// created unaudited.
 	aw, closeAudit, err := operatorAuditor(cfg, stderr)
@@ -120,7 +120,7 @@ func keysInit(ctx context.Context, cfg *config.Config, from string, stdout, stde
 	}
 	defer closeAudit()
 	where := cfg.Keys.Dir
-	var res *broker.KeyInit
+	var res *keys.InitResult
 	if cfg.Store.Type == "redis" {
 		where = "the store"
 		st, err := openStore(ctx, cfg)
@@ -139,7 +139,7 @@ func keysInit(ctx context.Context, cfg *config.Config, from string, stdout, stde
 			fmt.Fprintln(stderr, "keys.dir:", err, "(nothing created)")
 			return 1
 		}
-		res, err = (&broker.StoreKeySource{Store: st, CryptoKey: key}).Init(ctx, time.Now(), seed)
+		res, err = (&keys.StoreSource{Store: st, CryptoKey: key}).Init(ctx, time.Now(), seed)
 		if err != nil {
 			fmt.Fprintln(stderr, "key set not created:", err)
 			return 1
@@ -170,7 +170,7 @@ func keysRotate(ctx context.Context, cfg *config.Config, from string, stdout, st
 	if grace == 0 {
 		grace = max(cfg.Tokens.AccessTTL, cfg.Tokens.IDTTL) + time.Minute
 	}
-	var src broker.KeySource
+	var src keys.Source
 	if cfg.Store.Type == "redis" {
 		st, err := openStore(ctx, cfg)
 		if err != nil {
@@ -183,11 +183,11 @@ func keysRotate(ctx context.Context, cfg *config.Config, from string, stdout, st
 			fmt.Fprintln(stderr, "keys.crypto_key:", err)
 			return 1
 		}
-		src = &broker.StoreKeySource{Store: st, CryptoKey: key}
+		src = &keys.StoreSource{Store: st, CryptoKey: key}
 	} else {
 		// With the in-memory store the key files are the key set; the running process
 		// re-reads them every 10 seconds (or at once on SIGHUP).
-		src = &broker.FileKeySource{Dir: cfg.Keys.Dir}
+		src = &keys.FileSource{Dir: cfg.Keys.Dir}
 	}
 	// The rotation is an operator action: audited (key ids only) in the operators' trail,
 	// which is opened first so that a rotation never happens unaudited.
@@ -217,7 +217,7 @@ func keysRotate(ctx context.Context, cfg *config.Config, from string, stdout, st
 
 // printKeySet lists the keys (state, algorithm, id; never key material) and returns the ids by
 // state, for the audit record.
-func printKeySet(stdout io.Writer, ks *broker.KeySet) map[string]any {
+func printKeySet(stdout io.Writer, ks *keys.Set) map[string]any {
 	fields := map[string]any{}
 	for _, k := range ks.Keys {
 		fmt.Fprintf(stdout, "%-8s %-6s %s\n", k.State, k.Alg, k.ID)

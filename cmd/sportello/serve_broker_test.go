@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 )
 
@@ -34,7 +35,7 @@ func serveBroker(t *testing.T, editCfg func(*config.Config), editOpts func(*brok
 	}
 	st := memStore(t)
 	o := broker.Options{Config: cfg, Store: st, SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey),
-		Keys: &broker.StoreKeySource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}}}
+		Keys: &keys.StoreSource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &keys.FileSource{Dir: cfg.Keys.Dir, Generate: true}}}
 	editOpts(&o)
 	b, err := broker.New(context.Background(), o)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/broker/verify"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/delegation"
@@ -73,7 +74,7 @@ func (p *instantProvider) Options() []providers.Option {
 type realBroker struct {
 	*broker.Broker
 	URL  string
-	keys broker.KeySource
+	keys keys.Source
 	reg  *delegation.Registry
 	// Endpoints read from discovery, as a relying party does.
 	AuthURL, TokenURL, JWKSURL string
@@ -103,7 +104,7 @@ func startBroker(t *testing.T, st store.Store, dir string) *realBroker {
 	if err := delegation.SeedDev(context.Background(), reg); err != nil {
 		t.Fatal(err)
 	}
-	keys := &broker.StoreKeySource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: true}}
+	keys := &keys.StoreSource{Store: st, CryptoKey: secret(cfg.Keys.CryptoKey), Bootstrap: &keys.FileSource{Dir: cfg.Keys.Dir, Generate: true}}
 	b, err := broker.New(context.Background(), broker.Options{Config: cfg, Store: st, Providers: []providers.Provider{&instantProvider{}},
 		Keys: keys, SubjectKey: secret(cfg.Subject.Key), CryptoKey: secret(cfg.Keys.CryptoKey), Delegations: brokerDelegations(reg)})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/notify"
@@ -169,14 +170,14 @@ func counterStore(st *store.Instrumented, raw store.Store) store.Store {
 // keySource is the signing-key source. On Redis the key set lives in the store (sealed with
 // the crypto key) so every replica shares it; with the in-memory store (one process) the PEM
 // files are the key set, re-read every 10 seconds. Only dev mode generates keys by itself
-// (logged); elsewhere a missing key set stops serve with broker.ErrNoKeySet, and the operator
+// (logged); elsewhere a missing key set stops serve with keys.ErrNoKeySet, and the operator
 // creates it with `sportello keys init`.
-func keySource(cfg *config.Config, st store.Store, cryptoKey []byte, logger *slog.Logger) broker.KeySource {
-	files := &broker.FileKeySource{Dir: cfg.Keys.Dir, Generate: cfg.Dev, Logger: logger}
+func keySource(cfg *config.Config, st store.Store, cryptoKey []byte, logger *slog.Logger) keys.Source {
+	files := &keys.FileSource{Dir: cfg.Keys.Dir, Generate: cfg.Dev, Logger: logger}
 	if cfg.Store.Type != "redis" {
 		return files
 	}
-	src := &broker.StoreKeySource{Store: st, CryptoKey: cryptoKey}
+	src := &keys.StoreSource{Store: st, CryptoKey: cryptoKey}
 	if cfg.Dev {
 		src.Bootstrap = files
 	}

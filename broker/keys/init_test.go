@@ -1,4 +1,4 @@
-package broker
+package keys
 
 import (
 	"crypto/rand"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/memory"
 )
 
 // Outside dev mode no key set appears by itself: an empty store without a bootstrap, a key
@@ -15,18 +18,18 @@ import (
 func TestNoKeySetUntilInit(t *testing.T) {
 	ctx := t.Context()
 	st := memStore(t)
-	src := &StoreKeySource{Store: st, CryptoKey: make([]byte, 32)}
+	src := &StoreSource{Store: st, CryptoKey: make([]byte, 32)}
 	if _, err := src.Load(ctx); !errors.Is(err, ErrNoKeySet) {
 		t.Fatalf("Load of an empty store: %v, want ErrNoKeySet", err)
 	}
 	if _, err := src.Rotate(ctx, time.Now(), time.Hour); !errors.Is(err, ErrNoKeySet) {
 		t.Fatalf("Rotate of an empty store: %v, want ErrNoKeySet", err)
 	}
-	if _, err := st.Get(ctx, keysetKey); err == nil {
+	if _, err := st.Get(ctx, StoreKey); err == nil {
 		t.Fatal("a refused Load or Rotate wrote a key set")
 	}
 	dir := t.TempDir()
-	files := &FileKeySource{Dir: dir}
+	files := &FileSource{Dir: dir}
 	if _, err := files.Load(ctx); !errors.Is(err, ErrNoKeySet) {
 		t.Fatalf("Load of an empty directory: %v, want ErrNoKeySet", err)
 	}
@@ -38,11 +41,11 @@ func TestNoKeySetUntilInit(t *testing.T) {
 	}
 
 	// The files' keys (an operator's ES256 active key here) are imported, the rest generated.
-	own, err := newKeyRecord("ES256", KeyActive, time.Now(), rand.Reader)
+	own, err := newKeyRecord("ES256", Active, time.Now(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := files.write(&KeySet{Keys: []KeyRecord{own}}); err != nil {
+	if err := files.write(&Set{Keys: []Record{own}}); err != nil {
 		t.Fatal(err)
 	}
 	seed, err := files.Read(ctx)
@@ -54,7 +57,7 @@ func TestNoKeySetUntilInit(t *testing.T) {
 		t.Fatalf("Init: %+v %v, want 4 keys, 3 of them generated", res, err)
 	}
 	ks, err := src.Load(ctx)
-	if err != nil || fingerprint(ks) != fingerprint(res.Set) || ks.find("ES256", KeyActive) < 0 || ks.Keys[ks.find("ES256", KeyActive)].ID != own.ID {
+	if err != nil || fingerprint(ks) != fingerprint(res.Set) || ks.find("ES256", Active) < 0 || ks.Keys[ks.find("ES256", Active)].ID != own.ID {
 		t.Fatalf("Load after Init: %v, want the imported active key", err)
 	}
 	again, err := src.Init(ctx, time.Now(), nil)
@@ -62,8 +65,14 @@ func TestNoKeySetUntilInit(t *testing.T) {
 		t.Fatalf("a second Init: %+v %v, want nothing changed", again, err)
 	}
 
-	fres, err := (&FileKeySource{Dir: t.TempDir()}).Init(ctx, time.Now())
+	fres, err := (&FileSource{Dir: t.TempDir()}).Init(ctx, time.Now())
 	if err != nil || !fres.Created || len(fres.Generated) != 4 {
-		t.Fatalf("FileKeySource.Init: %+v %v", fres, err)
+		t.Fatalf("FileSource.Init: %+v %v", fres, err)
 	}
+}
+
+func memStore(t testing.TB) store.Store {
+	s := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -1,4 +1,4 @@
-package broker
+package keys
 
 import (
 	"context"
@@ -16,19 +16,19 @@ var ErrNoKeySet = errors.New("keys: no signing key set")
 
 // usable says whether ks can sign: an active key per supported algorithm; where says where the
 // key set was looked for.
-func (ks *KeySet) usable(where string) error {
-	for _, alg := range supportedAlgs {
-		if ks.find(alg, KeyActive) < 0 {
+func (ks *Set) usable(where string) error {
+	for _, alg := range Algorithms {
+		if ks.find(alg, Active) < 0 {
 			return fmt.Errorf("%w: no active %s key in %s", ErrNoKeySet, alg, where)
 		}
 	}
 	return nil
 }
 
-// KeyInit is what an Init did.
-type KeyInit struct {
+// InitResult is what an Init did.
+type InitResult struct {
 	// Set is the key set now in place.
-	Set *KeySet
+	Set *Set
 	// Created: this Init wrote the key set; false when one was already in place (nothing
 	// changed).
 	Created bool
@@ -40,7 +40,7 @@ type KeyInit struct {
 // Init creates the first key set in the directory: an active and a next key per algorithm,
 // keeping the key files already there. A directory with both for every algorithm is left as
 // it is.
-func (f *FileKeySource) Init(ctx context.Context, now time.Time) (*KeyInit, error) {
+func (f *FileSource) Init(ctx context.Context, now time.Time) (*InitResult, error) {
 	ks, err := f.read()
 	if err != nil {
 		return nil, err
@@ -48,28 +48,28 @@ func (f *FileKeySource) Init(ctx context.Context, now time.Time) (*KeyInit, erro
 	before := ids(ks)
 	changed, err := ks.EnsureComplete(now, f.rand())
 	if err != nil || !changed {
-		return &KeyInit{Set: ks}, err
+		return &InitResult{Set: ks}, err
 	}
 	if err := f.write(ks); err != nil {
 		return nil, err
 	}
-	return &KeyInit{Set: ks, Created: true, Generated: newIDs(ks, before)}, nil
+	return &InitResult{Set: ks, Created: true, Generated: newIDs(ks, before)}, nil
 }
 
 // Init creates the key set of an empty store from seed (the key files of keys.dir, possibly
 // none), completed with an active and a next key per algorithm. A store that already holds a
 // key set keeps it, unread and unchanged: two operators running Init at once end with one key
 // set, the first written.
-func (s *StoreKeySource) Init(ctx context.Context, now time.Time, seed *KeySet) (*KeyInit, error) {
-	raw, err := s.Store.Get(ctx, keysetKey)
+func (s *StoreSource) Init(ctx context.Context, now time.Time, seed *Set) (*InitResult, error) {
+	raw, err := s.Store.Get(ctx, StoreKey)
 	if err == nil {
 		ks, err := s.open(raw)
-		return &KeyInit{Set: ks}, err
+		return &InitResult{Set: ks}, err
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	ks := &KeySet{}
+	ks := &Set{}
 	if seed != nil {
 		ks.Keys = slices.Clone(seed.Keys)
 	}
@@ -81,10 +81,10 @@ func (s *StoreKeySource) Init(ctx context.Context, now time.Time, seed *KeySet) 
 	if err != nil {
 		return nil, err
 	}
-	_, perr := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0)
+	_, perr := s.Store.PutIfAbsent(ctx, StoreKey, sealed, 0)
 	// As at Load: a write whose answer was lost may be applied all the same; what the store
 	// holds now is the key set.
-	raw, err = s.Store.Get(ctx, keysetKey)
+	raw, err = s.Store.Get(ctx, StoreKey)
 	if err != nil {
 		if perr != nil {
 			err = perr
@@ -96,13 +96,13 @@ func (s *StoreKeySource) Init(ctx context.Context, now time.Time, seed *KeySet) 
 		return nil, err
 	}
 	if fingerprint(got) != fingerprint(ks) {
-		return &KeyInit{Set: got}, nil // another Init was first
+		return &InitResult{Set: got}, nil // another Init was first
 	}
-	return &KeyInit{Set: got, Created: true, Generated: newIDs(got, before)}, nil
+	return &InitResult{Set: got, Created: true, Generated: newIDs(got, before)}, nil
 }
 
 // ids is the set of key ids of ks.
-func ids(ks *KeySet) map[string]bool {
+func ids(ks *Set) map[string]bool {
 	out := map[string]bool{}
 	for _, k := range ks.Keys {
 		out[k.ID] = true
@@ -111,7 +111,7 @@ func ids(ks *KeySet) map[string]bool {
 }
 
 // newIDs are the ids of ks not in before, sorted.
-func newIDs(ks *KeySet, before map[string]bool) []string {
+func newIDs(ks *Set, before map[string]bool) []string {
 	var out []string
 	for _, k := range ks.Keys {
 		if !before[k.ID] {

@@ -1,4 +1,4 @@
-package broker
+package keys
 
 import (
 	"context"
@@ -29,18 +29,18 @@ import (
 	"github.com/inps/sportello/internal/store"
 )
 
-// Key states in a KeySet.
+// Key states in a Set.
 const (
-	KeyActive  = "active"
-	KeyNext    = "next"
-	KeyRetired = "retired"
+	Active  = "active"
+	Next    = "next"
+	Retired = "retired"
 )
 
 // Supported signing algorithms.
-var supportedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
+var Algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
 
-// KeyRecord is one signing key of the key set.
-type KeyRecord struct {
+// Record is one signing key of the key set.
+type Record struct {
 	ID        string                  `json:"kid"`
 	Alg       jose.SignatureAlgorithm `json:"alg"`
 	State     string                  `json:"state"`
@@ -50,15 +50,15 @@ type KeyRecord struct {
 	PKCS8 []byte `json:"pkcs8"`
 }
 
-// KeySet is the whole set of signing keys: per algorithm one active, one next and any retired
+// Set is the whole set of signing keys: per algorithm one active, one next and any retired
 // keys still needed to verify tokens they signed.
-type KeySet struct {
-	Version int         `json:"version"`
-	Keys    []KeyRecord `json:"keys"`
+type Set struct {
+	Version int      `json:"version"`
+	Keys    []Record `json:"keys"`
 }
 
-// keysetKey is the Store key of the sealed key set.
-const keysetKey = "keys:set"
+// StoreKey is the Store key of the sealed key set.
+const StoreKey = "keys:set"
 
 // GenerateKey makes a new private key for alg.
 func GenerateKey(alg jose.SignatureAlgorithm, random io.Reader) (crypto.Signer, error) {
@@ -71,16 +71,16 @@ func GenerateKey(alg jose.SignatureAlgorithm, random io.Reader) (crypto.Signer, 
 	return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
 }
 
-func newKeyRecord(alg jose.SignatureAlgorithm, state string, now time.Time, random io.Reader) (KeyRecord, error) {
+func newKeyRecord(alg jose.SignatureAlgorithm, state string, now time.Time, random io.Reader) (Record, error) {
 	k, err := GenerateKey(alg, random)
 	if err != nil {
-		return KeyRecord{}, err
+		return Record{}, err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k)
 	if err != nil {
-		return KeyRecord{}, err
+		return Record{}, err
 	}
-	return KeyRecord{ID: thumbprintID(k.Public()), Alg: alg, State: state, Created: now, PKCS8: der}, nil
+	return Record{ID: thumbprintID(k.Public()), Alg: alg, State: state, Created: now, PKCS8: der}, nil
 }
 
 // thumbprintID derives a key id from the RFC 7638 thumbprint of the public key.
@@ -95,10 +95,10 @@ func thumbprintID(pub crypto.PublicKey) string {
 }
 
 // EnsureComplete adds any missing active/next key per supported algorithm.
-func (ks *KeySet) EnsureComplete(now time.Time, random io.Reader) (bool, error) {
+func (ks *Set) EnsureComplete(now time.Time, random io.Reader) (bool, error) {
 	changed := false
-	for _, alg := range supportedAlgs {
-		for _, state := range []string{KeyActive, KeyNext} {
+	for _, alg := range Algorithms {
+		for _, state := range []string{Active, Next} {
 			if ks.find(alg, state) >= 0 {
 				continue
 			}
@@ -116,7 +116,7 @@ func (ks *KeySet) EnsureComplete(now time.Time, random io.Reader) (bool, error) 
 	return changed, nil
 }
 
-func (ks *KeySet) find(alg jose.SignatureAlgorithm, state string) int {
+func (ks *Set) find(alg jose.SignatureAlgorithm, state string) int {
 	for i, k := range ks.Keys {
 		if k.Alg == alg && k.State == state {
 			return i
@@ -127,16 +127,16 @@ func (ks *KeySet) find(alg jose.SignatureAlgorithm, state string) int {
 
 // Rotate promotes next→active and active→retired for every algorithm, generates a new next key,
 // and drops retired keys older than grace.
-func (ks *KeySet) Rotate(now time.Time, grace time.Duration, random io.Reader) error {
-	for _, alg := range supportedAlgs {
-		if a := ks.find(alg, KeyActive); a >= 0 {
-			ks.Keys[a].State = KeyRetired
+func (ks *Set) Rotate(now time.Time, grace time.Duration, random io.Reader) error {
+	for _, alg := range Algorithms {
+		if a := ks.find(alg, Active); a >= 0 {
+			ks.Keys[a].State = Retired
 			ks.Keys[a].RetiredAt = now
 		}
-		if n := ks.find(alg, KeyNext); n >= 0 {
-			ks.Keys[n].State = KeyActive
+		if n := ks.find(alg, Next); n >= 0 {
+			ks.Keys[n].State = Active
 		}
-		rec, err := newKeyRecord(alg, KeyNext, now, random)
+		rec, err := newKeyRecord(alg, Next, now, random)
 		if err != nil {
 			return err
 		}
@@ -148,10 +148,10 @@ func (ks *KeySet) Rotate(now time.Time, grace time.Duration, random io.Reader) e
 }
 
 // Prune drops retired keys retired longer than grace ago: every token they signed has expired.
-func (ks *KeySet) Prune(now time.Time, grace time.Duration) {
+func (ks *Set) Prune(now time.Time, grace time.Duration) {
 	kept := ks.Keys[:0]
 	for _, k := range ks.Keys {
-		if k.State == KeyRetired && now.Sub(k.RetiredAt) > grace {
+		if k.State == Retired && now.Sub(k.RetiredAt) > grace {
 			continue
 		}
 		kept = append(kept, k)
@@ -159,17 +159,17 @@ func (ks *KeySet) Prune(now time.Time, grace time.Duration) {
 	ks.Keys = kept
 }
 
-// KeySource loads and rotates the key set.
-type KeySource interface {
-	Load(ctx context.Context) (*KeySet, error)
-	Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error)
+// Source loads and rotates the key set.
+type Source interface {
+	Load(ctx context.Context) (*Set, error)
+	Rotate(ctx context.Context, now time.Time, grace time.Duration) (*Set, error)
 }
 
-// FileKeySource keeps the key set as PEM files in a directory: <alg>-active.pem,
+// FileSource keeps the key set as PEM files in a directory: <alg>-active.pem,
 // <alg>-next.pem and <alg>-retired-<unix>.pem (lower-case alg). It is the whole source for
 // single-process (memory store) deployments, dev mode's bootstrap of the store-backed source,
 // and what `sportello keys init` imports into the store.
-type FileKeySource struct {
+type FileSource struct {
 	Dir string
 	// Generate creates missing keys at Load (dev mode only: elsewhere `sportello keys init`
 	// does, as an operator's action).
@@ -181,7 +181,7 @@ type FileKeySource struct {
 
 // Load reads the directory; with Generate it creates and persists missing keys. A directory
 // without an active key per algorithm is ErrNoKeySet.
-func (f *FileKeySource) Load(ctx context.Context) (*KeySet, error) {
+func (f *FileSource) Load(ctx context.Context) (*Set, error) {
 	ks, err := f.read()
 	if err != nil {
 		return nil, err
@@ -205,10 +205,10 @@ func (f *FileKeySource) Load(ctx context.Context) (*KeySet, error) {
 }
 
 // Read returns the key files as they are: nothing generated, nothing required.
-func (f *FileKeySource) Read(ctx context.Context) (*KeySet, error) { return f.read() }
+func (f *FileSource) Read(ctx context.Context) (*Set, error) { return f.read() }
 
 // Rotate rotates the files; it needs a key set to rotate (ErrNoKeySet otherwise).
-func (f *FileKeySource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error) {
+func (f *FileSource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*Set, error) {
 	ks, err := f.read()
 	if err != nil {
 		return nil, err
@@ -225,15 +225,15 @@ func (f *FileKeySource) Rotate(ctx context.Context, now time.Time, grace time.Du
 	return ks, f.write(ks)
 }
 
-func (f *FileKeySource) rand() io.Reader {
+func (f *FileSource) rand() io.Reader {
 	if f.Random != nil {
 		return f.Random
 	}
 	return rand.Reader
 }
 
-func (f *FileKeySource) read() (*KeySet, error) {
-	ks := &KeySet{}
+func (f *FileSource) read() (*Set, error) {
+	ks := &Set{}
 	entries, err := os.ReadDir(f.Dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return ks, nil
@@ -256,7 +256,7 @@ func (f *FileKeySource) read() (*KeySet, error) {
 			continue
 		}
 		state := parts[1]
-		if state != KeyActive && state != KeyNext && state != KeyRetired {
+		if state != Active && state != Next && state != Retired {
 			continue
 		}
 		path := filepath.Join(f.Dir, name)
@@ -278,8 +278,8 @@ func (f *FileKeySource) read() (*KeySet, error) {
 		if info.ModTime().After(latest) {
 			latest = info.ModTime()
 		}
-		rec := KeyRecord{ID: thumbprintID(signer.Public()), Alg: alg, State: state, Created: info.ModTime(), PKCS8: der}
-		if state == KeyRetired {
+		rec := Record{ID: thumbprintID(signer.Public()), Alg: alg, State: state, Created: info.ModTime(), PKCS8: der}
+		if state == Retired {
 			rec.RetiredAt = info.ModTime()
 			if len(parts) == 3 {
 				var unix int64
@@ -295,14 +295,14 @@ func (f *FileKeySource) read() (*KeySet, error) {
 	return ks, nil
 }
 
-func (f *FileKeySource) write(ks *KeySet) error {
+func (f *FileSource) write(ks *Set) error {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
 	want := map[string]bool{}
 	for _, k := range ks.Keys {
 		name := strings.ToLower(string(k.Alg)) + "-" + k.State
-		if k.State == KeyRetired {
+		if k.State == Retired {
 			name += fmt.Sprintf("-%d", k.RetiredAt.Unix())
 		}
 		name += ".pem"
@@ -370,22 +370,22 @@ func checkAlg(alg jose.SignatureAlgorithm, k crypto.Signer) error {
 	return fmt.Errorf("key does not fit %s", alg)
 }
 
-// StoreKeySource keeps the key set in the Store, sealed with the shared crypto key, so every
+// StoreSource keeps the key set in the Store, sealed with the shared crypto key, so every
 // replica signs with the same keys and a rotation reaches all of them. The key set is created
 // once by the operator (`sportello keys init`, Init); in dev mode an empty store is
 // bootstrapped from Bootstrap (generated PEM files) by whichever replica starts first.
-type StoreKeySource struct {
+type StoreSource struct {
 	Store     store.Store
 	CryptoKey []byte
 	// Bootstrap, when set, gives the key set of an empty store at Load; without it an empty
 	// store is ErrNoKeySet.
-	Bootstrap KeySource
+	Bootstrap Source
 	Random    io.Reader
 }
 
 // Load returns the key set from the store, bootstrapping it when absent and Bootstrap is set.
-func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
-	raw, err := s.Store.Get(ctx, keysetKey)
+func (s *StoreSource) Load(ctx context.Context) (*Set, error) {
+	raw, err := s.Store.Get(ctx, StoreKey)
 	if errors.Is(err, store.ErrNotFound) {
 		if s.Bootstrap == nil {
 			return nil, fmt.Errorf("%w in the store", ErrNoKeySet)
@@ -401,10 +401,10 @@ func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, perr := s.Store.PutIfAbsent(ctx, keysetKey, sealed, 0)
+		_, perr := s.Store.PutIfAbsent(ctx, StoreKey, sealed, 0)
 		// A failed write may be applied all the same (a durable write the replicas did not
 		// acknowledge in time, a reply lost): whatever key set the store holds now is the one.
-		raw, err = s.Store.Get(ctx, keysetKey)
+		raw, err = s.Store.Get(ctx, StoreKey)
 		if err != nil {
 			if perr != nil {
 				err = perr
@@ -418,12 +418,12 @@ func (s *StoreKeySource) Load(ctx context.Context) (*KeySet, error) {
 }
 
 // Rotate rotates the key set in the store with compare-and-swap.
-func (s *StoreKeySource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*KeySet, error) {
+func (s *StoreSource) Rotate(ctx context.Context, now time.Time, grace time.Duration) (*Set, error) {
 	if _, err := s.Load(ctx); err != nil {
 		return nil, err
 	}
-	var out *KeySet
-	_, err := store.Update(ctx, s.Store, keysetKey, 0, func(old []byte) ([]byte, error) {
+	var out *Set
+	_, err := store.Update(ctx, s.Store, StoreKey, 0, func(old []byte) ([]byte, error) {
 		ks, err := s.open(old)
 		if err != nil {
 			return nil, err
@@ -441,14 +441,14 @@ func (s *StoreKeySource) Rotate(ctx context.Context, now time.Time, grace time.D
 	return out, err
 }
 
-func (s *StoreKeySource) rand() io.Reader {
+func (s *StoreSource) rand() io.Reader {
 	if s.Random != nil {
 		return s.Random
 	}
 	return rand.Reader
 }
 
-func (s *StoreKeySource) aead() (cipher.AEAD, error) {
+func (s *StoreSource) aead() (cipher.AEAD, error) {
 	if len(s.CryptoKey) < 32 {
 		return nil, errors.New("keys: crypto key shorter than 32 bytes")
 	}
@@ -459,7 +459,7 @@ func (s *StoreKeySource) aead() (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (s *StoreKeySource) seal(ks *KeySet) ([]byte, error) {
+func (s *StoreSource) seal(ks *Set) ([]byte, error) {
 	plain, err := json.Marshal(ks)
 	if err != nil {
 		return nil, err
@@ -472,10 +472,10 @@ func (s *StoreKeySource) seal(ks *KeySet) ([]byte, error) {
 	if _, err := io.ReadFull(s.rand(), nonce); err != nil {
 		return nil, err
 	}
-	return aead.Seal(nonce, nonce, plain, []byte(keysetKey)), nil
+	return aead.Seal(nonce, nonce, plain, []byte(StoreKey)), nil
 }
 
-func (s *StoreKeySource) open(sealed []byte) (*KeySet, error) {
+func (s *StoreSource) open(sealed []byte) (*Set, error) {
 	aead, err := s.aead()
 	if err != nil {
 		return nil, err
@@ -483,11 +483,11 @@ func (s *StoreKeySource) open(sealed []byte) (*KeySet, error) {
 	if len(sealed) < aead.NonceSize() {
 		return nil, errors.New("keys: sealed key set too short")
 	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(keysetKey))
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(StoreKey))
 	if err != nil {
 		return nil, fmt.Errorf("keys: cannot open the key set (is the crypto key the same on every replica?): %w", err)
 	}
-	ks := &KeySet{}
+	ks := &Set{}
 	if err := json.Unmarshal(plain, ks); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}

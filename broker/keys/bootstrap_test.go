@@ -1,4 +1,4 @@
-package broker
+package keys
 
 import (
 	"errors"
@@ -15,19 +15,19 @@ import (
 func TestKeySetBootstrapSurvivesAnUnacknowledgedWrite(t *testing.T) {
 	st := memStore(t)
 	cut := storetest.NewCutStore(st)
-	cut.After(storetest.Once("PutIfAbsent", keysetKey))
-	ks, err := (&StoreKeySource{Store: cut, CryptoKey: make([]byte, 32), Bootstrap: &FileKeySource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
+	cut.After(storetest.Once("PutIfAbsent", StoreKey))
+	ks, err := (&StoreSource{Store: cut, CryptoKey: make([]byte, 32), Bootstrap: &FileSource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
 	if err != nil {
 		t.Fatalf("bootstrap whose write lost its answer: %v", err)
 	}
-	again, err := (&StoreKeySource{Store: st, CryptoKey: make([]byte, 32), Bootstrap: &FileKeySource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
+	again, err := (&StoreSource{Store: st, CryptoKey: make([]byte, 32), Bootstrap: &FileSource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
 	if err != nil || fingerprint(again) != fingerprint(ks) {
 		t.Fatalf("another replica got other keys: %v", err)
 	}
 
 	lost := storetest.NewCutStore(memStore(t))
-	lost.Before(storetest.Once("PutIfAbsent", keysetKey))
-	_, err = (&StoreKeySource{Store: lost, CryptoKey: make([]byte, 32), Bootstrap: &FileKeySource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
+	lost.Before(storetest.Once("PutIfAbsent", StoreKey))
+	_, err = (&StoreSource{Store: lost, CryptoKey: make([]byte, 32), Bootstrap: &FileSource{Dir: t.TempDir(), Generate: true}}).Load(t.Context())
 	if !errors.Is(err, storetest.ErrCut) {
 		t.Fatalf("a bootstrap write that never ran: %v, want its error", err)
 	}
