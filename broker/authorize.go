@@ -333,14 +333,14 @@ func (b *Broker) errorRedirectURL(redirectURI, state string, e *oidc.Error) stri
 }
 
 func (b *Broker) putLogin(ctx context.Context, rec *loginRecord) error {
-	return b.store.Put(ctx, "login:"+rec.ID, mustMarshal(rec), b.cfg.Tokens.LoginTTL)
+	return b.store.Put(ctx, loginKey(rec.ID), mustMarshal(rec), b.cfg.Tokens.LoginTTL)
 }
 
 func (b *Broker) getLogin(ctx context.Context, id string) (*loginRecord, error) {
 	if id == "" {
 		return nil, providers.ErrLoginExpired
 	}
-	raw, err := b.store.Get(ctx, "login:"+id)
+	raw, err := b.store.Get(ctx, loginKey(id))
 	if err != nil {
 		return nil, storeLoginErr(err)
 	}

@@ -130,7 +130,7 @@ func (b *Broker) verifyClientAssertion(ctx context.Context, assertion, clientID 
 	}
 	// Kept until the assertion expires (plus the leeway it is accepted with): a bounded time.
 	ttl := claims.Expiry.Time().Sub(b.now()) + assertionLeeway
-	fresh, err := b.store.PutIfAbsent(ctx, "jti:"+cl.id+":"+claims.ID, []byte("1"), max(ttl, time.Second))
+	fresh, err := b.store.PutIfAbsent(ctx, assertionJTIKey(cl.id, claims.ID), []byte("1"), max(ttl, time.Second))
 	if err != nil {
 		return nil, storeError(err)
 	}

@@ -35,7 +35,7 @@ const codeRetryWindow = 30 * time.Second
 func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	cl := b.clientFor(r.Client)
 	h := tokenHash(r.Data.Code)
-	key := "code:" + h
+	key := codeKey(h)
 	raw, err := b.store.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		b.revokeLegacyReusedCode(ctx, h)
@@ -143,7 +143,7 @@ func (b *Broker) revokeCodeTokens(ctx context.Context, u *usedCode, reason strin
 // revokeLegacyReusedCode revokes the tokens of a code redeemed by an earlier version, which
 // deleted the code and recorded its tokens under "codeused:<hash>".
 func (b *Broker) revokeLegacyReusedCode(ctx context.Context, h string) {
-	raw, err := b.store.Get(ctx, "codeused:"+h)
+	raw, err := b.store.Get(ctx, legacyCodeUsedKey(h))
 	if err != nil {
 		return
 	}

@@ -45,7 +45,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		claims["token_type"] = "Bearer"
 		return op.NewResponse(claims), nil
 	}
-	raw, err := b.store.Get(ctx, "rt:"+tokenHash(tok))
+	raw, err := b.store.Get(ctx, refreshKey(tokenHash(tok)))
 	if errors.Is(err, store.ErrNotFound) {
 		return inactive, nil
 	} else if err != nil {
@@ -60,7 +60,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	} else if revoked || !b.now().Before(rec.FamilyExp) {
 		return inactive, nil
 	}
-	if _, err := b.store.Get(ctx, "rtused:"+tokenHash(tok)); err == nil {
+	if _, err := b.store.Get(ctx, refreshUsedKey(tokenHash(tok))); err == nil {
 		return inactive, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, storeError(err)
@@ -167,7 +167,7 @@ func (b *Broker) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 // revokeRefreshToken revokes the family of tok if it is a refresh token; found reports
 // whether it is one (of whichever client).
 func (b *Broker) revokeRefreshToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
-	raw, err := b.store.Get(ctx, "rt:"+tokenHash(tok))
+	raw, err := b.store.Get(ctx, refreshKey(tokenHash(tok)))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	} else if err != nil {

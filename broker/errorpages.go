@@ -105,7 +105,7 @@ func (b *Broker) showOnIssuer(w http.ResponseWriter, r *http.Request, v errorVie
 	v.LoginLang = b.pickLang(r, v.LoginLang)
 	ref, err := randomToken(b.rand, 24)
 	if err == nil {
-		err = b.store.Put(r.Context(), "errpage:"+ref, mustMarshal(v), errorPageTTL)
+		err = b.store.Put(r.Context(), errorPageKey(ref), mustMarshal(v), errorPageTTL)
 	}
 	if err != nil {
 		// The store is down, so whatever happened, the service is unavailable: the issuer
@@ -150,7 +150,7 @@ func (b *Broker) loginErrorHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusMethodNotAllowed, "status.method", errors.New("method not allowed"))
 		return
 	}
-	raw, err := b.store.Get(r.Context(), "errpage:"+r.URL.Query().Get("ref"))
+	raw, err := b.store.Get(r.Context(), errorPageKey(r.URL.Query().Get("ref")))
 	if store.IsOutage(err) {
 		b.unavailablePage(w, r, err)
 		return

@@ -133,7 +133,7 @@ func (b *Broker) handBack(w http.ResponseWriter, r *http.Request, rec *loginReco
 		b.errorPage(w, r, http.StatusInternalServerError, "broker.error", err)
 		return
 	}
-	if err := b.store.Put(r.Context(), "done:"+ref, mustMarshal(done), doneTTL); err != nil {
+	if err := b.store.Put(r.Context(), doneKey(ref), mustMarshal(done), doneTTL); err != nil {
 		b.unavailablePage(w, r, err)
 		return
 	}
@@ -146,7 +146,7 @@ func (b *Broker) handBack(w http.ResponseWriter, r *http.Request, rec *loginReco
 // (once) with its SSO session and code.
 func (b *Broker) doneHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key := "done:" + r.URL.Query().Get("ref")
+	key := doneKey(r.URL.Query().Get("ref"))
 	raw, err := b.store.Get(ctx, key)
 	if err != nil {
 		b.failPage(w, r, nil, storeLoginErr(err))
@@ -195,7 +195,7 @@ func (b *Broker) doneHTTP(w http.ResponseWriter, r *http.Request) {
 // (compare-and-swap): a login is finished once, and a second reference for it (two tabs, two
 // credentials) can never replace the first identity.
 func (b *Broker) markFinished(ctx context.Context, loginID string, id *providers.Identity) (bool, error) {
-	key := "login:" + loginID
+	key := loginKey(loginID)
 	raw, err := b.store.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil

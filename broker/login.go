@@ -255,7 +255,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 	// complete it. If the code cannot be written, the login is put back for a retry.
 	var claimed []byte
 	if rec.stored {
-		if claimed, err = b.store.Take(ctx, "login:"+rec.ID); err != nil {
+		if claimed, err = b.store.Take(ctx, loginKey(rec.ID)); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				b.failPage(w, r, nil, &providers.UserError{Code: "login.already_finished", Err: providers.ErrLoginExpired})
 				return
@@ -264,9 +264,9 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 			return
 		}
 	}
-	if err := b.store.Put(ctx, "code:"+tokenHash(code), mustMarshal(cr), b.cfg.Tokens.CodeTTL); err != nil {
+	if err := b.store.Put(ctx, codeKey(tokenHash(code)), mustMarshal(cr), b.cfg.Tokens.CodeTTL); err != nil {
 		if claimed != nil {
-			_ = b.store.Put(ctx, "login:"+rec.ID, claimed, b.cfg.Tokens.LoginTTL)
+			_ = b.store.Put(ctx, loginKey(rec.ID), claimed, b.cfg.Tokens.LoginTTL)
 		}
 		b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
 		return

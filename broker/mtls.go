@@ -56,7 +56,7 @@ func (b *Broker) mtlsStepURL(ctx context.Context, rec *loginRecord, provID strin
 		return "", err
 	}
 	step := mtlsStep{LoginID: rec.ID, BrowserID: rec.BrowserID, Provider: provID}
-	if err := b.store.Put(ctx, "mtlsstep:"+tokenHash(tok), mustMarshal(step), mtlsStepTTL); err != nil {
+	if err := b.store.Put(ctx, mtlsStepKey(tok), mustMarshal(step), mtlsStepTTL); err != nil {
 		return "", err
 	}
 	return b.mtlsURL() + "/mtls/" + url.PathEscape(provID) + "?step=" + url.QueryEscape(tok), nil
@@ -73,7 +73,7 @@ func (b *Broker) mtlsHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusNotFound, "login.unknown_idp", errors.New("unknown certificate provider"))
 		return
 	}
-	key := "mtlsstep:" + tokenHash(r.URL.Query().Get("step"))
+	key := mtlsStepKey(r.URL.Query().Get("step"))
 	raw, err := b.store.Get(ctx, key)
 	if err != nil {
 		b.failPage(w, r, nil, storeLoginErr(err))

@@ -94,7 +94,7 @@ func checkPKCE(challenge, method, verifier string, public bool) error {
 }
 
 func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error) {
-	_, err := b.store.Get(ctx, "rtf:"+family)
+	_, err := b.store.Get(ctx, familyRevokedKey(family))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -108,7 +108,7 @@ func (b *Broker) revokeFamily(ctx context.Context, family, reason string) error 
 		return nil
 	}
 	ttl := max(b.cfg.Tokens.RefreshTTL, b.cfg.Tokens.AccessTTL) + time.Hour
-	if err := b.store.Put(ctx, "rtf:"+family, []byte(reason), ttl); err != nil {
+	if err := b.store.Put(ctx, familyRevokedKey(family), []byte(reason), ttl); err != nil {
 		b.log.ErrorContext(ctx, "cannot revoke refresh family", "error", err)
 		return err
 	}
@@ -121,7 +121,7 @@ func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time)
 	if jti == "" || ttl <= 0 {
 		return nil
 	}
-	if err := b.store.Put(ctx, "atrev:"+jti, []byte("1"), ttl+time.Minute); err != nil {
+	if err := b.store.Put(ctx, deniedAccessKey(jti), []byte("1"), ttl+time.Minute); err != nil {
 		b.log.ErrorContext(ctx, "cannot revoke access token", "error", err)
 		return err
 	}
@@ -132,7 +132,7 @@ func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time)
 // already) was revoked: by itself (its jti on the deny list) or with its grant (grant_id, the
 // refresh family). A client_credentials token has no grant_id: one lookup.
 func (b *Broker) accessTokenRevoked(ctx context.Context, claims map[string]any) (bool, error) {
-	_, err := b.store.Get(ctx, "atrev:"+stringClaim(claims, "jti"))
+	_, err := b.store.Get(ctx, deniedAccessKey(stringClaim(claims, "jti")))
 	if err == nil {
 		return true, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -171,7 +171,7 @@ func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *Grant, fami
 			return nil, "", errServer(err)
 		}
 		rec := refreshRecord{Grant: *g, FamilyID: familyID, FamilyExp: familyExp, IssuedAt: now}
-		if err := b.store.Put(ctx, "rt:"+tokenHash(rt), mustMarshal(rec), familyExp.Sub(now)); err != nil {
+		if err := b.store.Put(ctx, refreshKey(tokenHash(rt)), mustMarshal(rec), familyExp.Sub(now)); err != nil {
 			return nil, "", storeError(err)
 		}
 		resp.RefreshToken = rt

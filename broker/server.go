@@ -37,7 +37,7 @@ func (b *Broker) clientFor(c op.Client) *Client {
 func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	cl := b.clientFor(r.Client)
 	h := tokenHash(r.Data.RefreshToken)
-	raw, err := b.store.Get(ctx, "rt:"+h)
+	raw, err := b.store.Get(ctx, refreshKey(h))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errInvalidGrant("invalid refresh token")
 	}
@@ -63,7 +63,7 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// A used token is reuse, unless this is the rotating client's retry within the grace
 	// (see rotationMarker): then the successor it was given is superseded by a new one.
 	var retry *rotationMarker
-	usedRaw, err := b.store.Get(ctx, "rtused:"+h)
+	usedRaw, err := b.store.Get(ctx, refreshUsedKey(h))
 	switch {
 	case err == nil:
 		if retry = b.retryWithinGrace(cl, usedRaw, now); retry == nil {
@@ -101,7 +101,7 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		// The claim names its parent: a retry whose claim was written but which failed later
 		// (a store error: the client got 503) finds its own claim and goes on.
 		claim := mustMarshal(rotationMarker{Attempt: attempt, At: now.Unix(), Parent: h})
-		claimed, err := b.store.PutIfAbsent(ctx, "rtused:"+retry.Next, claim, markerTTL)
+		claimed, err := b.store.PutIfAbsent(ctx, refreshUsedKey(retry.Next), claim, markerTTL)
 		if err != nil {
 			return nil, storeError(err)
 		}
@@ -129,28 +129,28 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	}
 	var first bool
 	if retry == nil {
-		first, err = b.store.PutIfAbsent(ctx, "rtused:"+h, mustMarshal(marker), markerTTL)
+		first, err = b.store.PutIfAbsent(ctx, refreshUsedKey(h), mustMarshal(marker), markerTTL)
 	} else {
 		marker.At = retry.At // the grace runs from the first rotation, never extended
-		first, err = b.store.CompareAndSwap(ctx, "rtused:"+h, usedRaw, mustMarshal(marker), markerTTL)
+		first, err = b.store.CompareAndSwap(ctx, refreshUsedKey(h), usedRaw, mustMarshal(marker), markerTTL)
 	}
 	if err != nil {
 		// Unknown outcome (for example a write the primary applied but no replica
 		// acknowledged): undo this attempt's writes so the retry finds the state before it.
 		if retry == nil {
-			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, mustMarshal(marker), nil, 0)
+			_, _ = b.store.CompareAndSwap(ctx, refreshUsedKey(h), mustMarshal(marker), nil, 0)
 		} else {
-			_, _ = b.store.CompareAndSwap(ctx, "rtused:"+h, mustMarshal(marker), usedRaw, markerTTL)
+			_, _ = b.store.CompareAndSwap(ctx, refreshUsedKey(h), mustMarshal(marker), usedRaw, markerTTL)
 		}
 		if resp.RefreshToken != "" {
-			_ = b.store.Delete(ctx, "rt:"+tokenHash(resp.RefreshToken))
+			_ = b.store.Delete(ctx, refreshKey(tokenHash(resp.RefreshToken)))
 		}
 		return nil, storeError(err)
 	}
 	if !first {
 		// Two concurrent uses of one refresh token: the second one is reuse.
 		if resp.RefreshToken != "" {
-			_ = b.store.Delete(ctx, "rt:"+tokenHash(resp.RefreshToken))
+			_ = b.store.Delete(ctx, refreshKey(tokenHash(resp.RefreshToken)))
 		}
 		return nil, b.refreshReused(ctx, cl, &rec)
 	}
@@ -174,7 +174,7 @@ type rotationMarker struct {
 // ownClaim reports whether the used-marker of successor next is a claim by an earlier retry
 // of parent that did not finish: parent's marker still points at next, unchanged.
 func (b *Broker) ownClaim(ctx context.Context, next, parent string, parentMarker []byte) (bool, error) {
-	raw, err := b.store.Get(ctx, "rtused:"+next)
+	raw, err := b.store.Get(ctx, refreshUsedKey(next))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -185,7 +185,7 @@ func (b *Broker) ownClaim(ctx context.Context, next, parent string, parentMarker
 	if unmarshal(raw, &m) != nil || m.Parent != parent {
 		return false, nil
 	}
-	cur, err := b.store.Get(ctx, "rtused:"+parent)
+	cur, err := b.store.Get(ctx, refreshUsedKey(parent))
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil

@@ -33,7 +33,7 @@ func (b *Broker) newSession(ctx context.Context, w http.ResponseWriter, id *prov
 		return "", err
 	}
 	rec := sessionRecord{Identity: id, Created: b.now(), PublicID: public}
-	if err := b.store.Put(ctx, "sess:"+tokenHash(secret), mustMarshal(rec), b.cfg.Tokens.SessionIdle); err != nil {
+	if err := b.store.Put(ctx, sessionKey(tokenHash(secret)), mustMarshal(rec), b.cfg.Tokens.SessionIdle); err != nil {
 		return "", err
 	}
 	if key := upstreamKey(id.Session); key != "" {
@@ -68,7 +68,7 @@ func (b *Broker) session(r *http.Request) (*providers.Identity, string, error) {
 		return nil, "", nil
 	}
 	ctx := r.Context()
-	key := "sess:" + tokenHash(c.Value)
+	key := sessionKey(tokenHash(c.Value))
 	raw, err := b.store.Get(ctx, key)
 	if store.IsOutage(err) {
 		return nil, "", errors.Join(providers.ErrUnavailable, err)
@@ -140,7 +140,7 @@ func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
 	id, sid := b.sessionIdentity(r)
 	if sid != "" {
 		if c, err := r.Cookie(cookieSession); err == nil {
-			_ = b.store.Delete(r.Context(), "sess:"+tokenHash(c.Value))
+			_ = b.store.Delete(r.Context(), sessionKey(tokenHash(c.Value)))
 		}
 		http.SetCookie(w, b.cookie(cookieSession, "", -1))
 		b.auditEvent(r.Context(), "logout", subjectFor(b.subjectKey, id.FiscalNumber), map[string]any{"method": id.Method})
@@ -173,7 +173,7 @@ func upstreamKey(s map[string]string) string {
 	if len(s) == 0 {
 		return ""
 	}
-	return "sessup:" + tokenHash(s["idp"]+"\x00"+s["name_id"]+"\x00"+s["session_index"])
+	return upstreamSessionKey(s["idp"], s["name_id"], s["session_index"])
 }
 
 // EndUpstreamSession ends the broker sessions opened with the given upstream session (called
@@ -191,7 +191,7 @@ func (b *Broker) EndUpstreamSession(ctx context.Context, session map[string]stri
 		return err
 	}
 	b.auditEvent(ctx, "logout.upstream", "", map[string]any{"idp": session["idp"]})
-	return b.store.Delete(ctx, "sess:"+string(raw))
+	return b.store.Delete(ctx, sessionKey(string(raw)))
 }
 
 // logoutConfirmPage asks the person to confirm a logout that no relying party vouched for.

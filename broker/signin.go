@@ -91,7 +91,7 @@ func (b *Broker) signInHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusInternalServerError, "broker.error", err)
 		return
 	}
-	if err := b.store.Put(r.Context(), "signin:"+state, mustMarshal(signInRecord{Next: next}), b.cfg.Tokens.LoginTTL); err != nil {
+	if err := b.store.Put(r.Context(), signInKey(state), mustMarshal(signInRecord{Next: next}), b.cfg.Tokens.LoginTTL); err != nil {
 		b.unavailablePage(w, r, err)
 		return
 	}
@@ -106,7 +106,7 @@ func (b *Broker) signInHTTP(w http.ResponseWriter, r *http.Request) {
 // code is taken from the store unused; the browser goes on to the page it asked for.
 func (b *Broker) signInDoneHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	raw, err := b.store.Take(r.Context(), "signin:"+q.Get("state"))
+	raw, err := b.store.Take(r.Context(), signInKey(q.Get("state")))
 	if store.IsOutage(err) {
 		b.unavailablePage(w, r, err)
 		return
@@ -117,7 +117,7 @@ func (b *Broker) signInDoneHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code := q.Get("code"); code != "" {
-		_, _ = b.store.Take(r.Context(), "code:"+tokenHash(code))
+		_, _ = b.store.Take(r.Context(), codeKey(tokenHash(code)))
 	}
 	if _, ok := signInTargets[rec.Next]; !ok || rec.Next == "" {
 		b.signedInPage(w, r)
