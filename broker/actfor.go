@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/providers"
 )
 
@@ -112,7 +113,7 @@ func (b *Broker) actForHTTP(w http.ResponseWriter, r *http.Request) {
 // delegatedGrant turns a delegate's own login into a grant for the delegator (the token
 // contract): sub and fiscal_number of the delegator, act naming the delegate and the
 // delegation, acr/amr/auth_time of the delegate's own login.
-func (b *Broker) delegatedGrant(g *Grant, c *DelegationChoice) {
+func (b *Broker) delegatedGrant(g *grants.Grant, c *DelegationChoice) {
 	own := g.Identity
 	act := map[string]any{
 		"sub":           g.Subject,
@@ -143,7 +144,7 @@ func delegationClaim(c *DelegationChoice) map[string]any {
 
 // checkGrantStillValid re-checks a delegated grant at every refresh: a revoked or expired
 // delegation stops its refresh tokens at once.
-func (b *Broker) checkGrantStillValid(ctx context.Context, g *Grant) error {
+func (b *Broker) checkGrantStillValid(ctx context.Context, g *grants.Grant) error {
 	if g.DelegationID == "" || b.delegs == nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/redistest"
@@ -77,10 +78,10 @@ func BenchmarkTokenCodeExchange(b *testing.B) {
 			codes = codes[:0]
 			for i := 0; i < n; i++ {
 				code := "bench-code-" + strconv.Itoa(i) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-				rec := codeRecord{Grant: Grant{ClientID: "demo-rp", Scopes: []string{"openid", "fiscal_number", "offline_access"},
+				rec := grants.Code{Grant: grants.Grant{ClientID: "demo-rp", Scopes: []string{"openid", "fiscal_number", "offline_access"},
 					Subject: subjectFor(tb.subjectKey, id.FiscalNumber), Identity: id},
 					RedirectURI: "http://127.0.0.1:9000/callback", ExpiresAt: time.Now().Add(time.Hour)}
-				if err := st.Put(ctx, "code:"+tokenHash(code), mustMarshal(rec), time.Hour); err != nil {
+				if err := tb.grants.PutCode(ctx, code, &rec, time.Hour); err != nil {
 					b.Fatal(err)
 				}
 				codes = append(codes, code)

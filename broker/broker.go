@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
@@ -84,6 +85,7 @@ type Broker struct {
 	subjectKey  []byte
 	cryptoKey   []byte
 	keys        *keys.Ring
+	grants      *grants.Repo
 	clients     map[string]*Client
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
@@ -152,6 +154,9 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	if b.reloadEvery == 0 {
 		b.reloadEvery = 10 * time.Second
 	}
+	b.grants = grants.New(grants.Options{Store: o.Store, RefreshTTL: o.Config.Tokens.RefreshTTL,
+		AccessTTL: o.Config.Tokens.AccessTTL, ReuseGrace: o.Config.Tokens.ReuseGrace(),
+		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
 	for _, c := range o.Config.Clients {
 		cl, err := newClient(c, o.Config.Tokens.IDTTL, o.Config.Dev, o.Config.Keys.Algorithm)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/store/storetest"
 )
@@ -150,7 +151,7 @@ func TestCodeRetryIsTheClientsOnly(t *testing.T) {
 
 	late, lateVerifier := spaCode(t, tb)
 	failOnce(late, lateVerifier)
-	clk.Advance(codeRetryWindow + time.Second)
+	clk.Advance(grants.RetryWindow + time.Second)
 	if st, out := spaRedeem(t, tb, late, lateVerifier); st != http.StatusBadRequest || out["error_description"] != "authorization code already used" {
 		t.Fatalf("a retry after the window: %d %v", st, out)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
-	"github.com/inps/sportello/internal/store"
 )
 
 // Introspect answers RFC 7662 introspection, only for clients allowed to introspect, and only
@@ -45,25 +45,24 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		claims["token_type"] = "Bearer"
 		return op.NewResponse(claims), nil
 	}
-	raw, err := b.store.Get(ctx, refreshKey(tokenHash(tok)))
-	if errors.Is(err, store.ErrNotFound) {
+	rec, err := b.grants.LookupRefresh(ctx, tok)
+	if errors.Is(err, grants.ErrUnknown) || errors.Is(err, grants.ErrCorrupt) {
 		return inactive, nil
 	} else if err != nil {
 		return nil, storeError(err)
 	}
-	var rec refreshRecord
-	if unmarshal(raw, &rec) != nil || !cl.mayIntrospect(rec.Grant.ClientID, nil) {
+	if !cl.mayIntrospect(rec.Grant.ClientID, nil) {
 		return inactive, nil
 	}
-	if revoked, err := b.familyRevoked(ctx, rec.FamilyID); err != nil {
+	if revoked, err := b.grants.FamilyRevoked(ctx, rec.FamilyID); err != nil {
 		return nil, storeError(err)
 	} else if revoked || !b.now().Before(rec.FamilyExp) {
 		return inactive, nil
 	}
-	if _, err := b.store.Get(ctx, refreshUsedKey(tokenHash(tok))); err == nil {
-		return inactive, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	if used, err := b.grants.RefreshUsed(ctx, tok); err != nil {
 		return nil, storeError(err)
+	} else if used {
+		return inactive, nil
 	}
 	if err := b.checkGrantStillValid(ctx, &rec.Grant); errors.Is(err, errDelegationEnded) {
 		return inactive, nil
@@ -167,17 +166,18 @@ func (b *Broker) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 // revokeRefreshToken revokes the family of tok if it is a refresh token; found reports
 // whether it is one (of whichever client).
 func (b *Broker) revokeRefreshToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
-	raw, err := b.store.Get(ctx, refreshKey(tokenHash(tok)))
-	if errors.Is(err, store.ErrNotFound) {
+	rec, err := b.grants.LookupRefresh(ctx, tok)
+	if errors.Is(err, grants.ErrUnknown) {
 		return false, nil
+	} else if errors.Is(err, grants.ErrCorrupt) {
+		return true, nil
 	} else if err != nil {
 		return false, err
 	}
-	var rec refreshRecord
-	if unmarshal(raw, &rec) != nil || rec.Grant.ClientID != cl.id {
+	if rec.Grant.ClientID != cl.id {
 		return true, nil
 	}
-	if err := b.revokeFamily(ctx, rec.FamilyID, "revoked by client"); err != nil {
+	if err := b.grants.RevokeFamily(ctx, rec.FamilyID, "revoked by client"); err != nil {
 		return true, err
 	}
 	b.auditEvent(ctx, "token.revoked", rec.Grant.Subject, map[string]any{"client_id": cl.id, "type": "refresh_token", "family": rec.FamilyID})
@@ -195,7 +195,7 @@ func (b *Broker) revokeAccessToken(ctx context.Context, cl *Client, tok string) 
 		return true, nil
 	}
 	exp, _ := numericClaim(claims, "exp")
-	if err := b.denyAccessToken(ctx, stringClaim(claims, "jti"), time.Unix(exp, 0)); err != nil {
+	if err := b.grants.DenyAccess(ctx, stringClaim(claims, "jti"), time.Unix(exp, 0)); err != nil {
 		return true, err
 	}
 	b.auditEvent(ctx, "token.revoked", stringClaim(claims, "sub"), map[string]any{"client_id": cl.id, "type": "access_token"})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
@@ -230,7 +231,7 @@ var _ providers.FailureRecorder = (*finisher)(nil)
 func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, sid string, deleg *DelegationChoice) {
 	ctx := r.Context()
 	id := rec.Identity
-	g := Grant{
+	g := grants.Grant{
 		ClientID:       rec.ClientID,
 		Scopes:         rec.Scopes,
 		Subject:        subjectFor(b.subjectKey, id.FiscalNumber),
@@ -248,7 +249,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 		b.failPage(w, r, rec, err)
 		return
 	}
-	cr := codeRecord{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
+	cr := grants.Code{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
 		CodeChallengeMethod: rec.CodeChallengeMethod, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
 	// A pending login gives one code: it is taken before the code is written, so two
 	// concurrent answers (two tabs, a double click on the delegation question) cannot both
@@ -264,7 +265,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 			return
 		}
 	}
-	if err := b.store.Put(ctx, codeKey(tokenHash(code)), mustMarshal(cr), b.cfg.Tokens.CodeTTL); err != nil {
+	if err := b.grants.PutCode(ctx, code, &cr, b.cfg.Tokens.CodeTTL); err != nil {
 		if claimed != nil {
 			_ = b.store.Put(ctx, loginKey(rec.ID), claimed, b.cfg.Tokens.LoginTTL)
 		}

@@ -12,47 +12,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/broker/grants"
 )
-
-// codeRecord is an authorization code's state (key "code:<hash>"): issued, then taken by a
-// token request (Redeemed), then answered (only Answered is left). See CodeExchange.
-type codeRecord struct {
-	Grant               Grant     `json:"grant,omitzero"`
-	RedirectURI         string    `json:"redirect_uri,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
-	ExpiresAt           time.Time `json:"exp,omitzero"`
-	// Redeemed is the token request under way, or the last one that sent no answer.
-	Redeemed *codeRedemption `json:"redeemed,omitempty"`
-	// Answered is what the answered redemption issued: revoked if the code comes back.
-	Answered *usedCode `json:"answered,omitempty"`
-}
-
-// codeRedemption is one attempt at redeeming a code, its tokens chosen before they are issued.
-type codeRedemption struct {
-	usedCode
-	Attempt string `json:"attempt"`
-	// At is the first redemption of the code: retries never extend the window.
-	At time.Time `json:"at"`
-}
-
-// usedCode is what a redemption of a code issues: the refresh family and the access token.
-// (Versions before the retry window kept it under "codeused:<hash>".)
-type usedCode struct {
-	FamilyID  string    `json:"family"`
-	JTI       string    `json:"jti"`
-	AccessExp time.Time `json:"access_exp"`
-}
-
-// refreshRecord is one refresh token of a family (key "rt:<hash>"). Rotation marks it used
-// ("rtused:<hash>"); the family's revocation flag is "rtf:<family>".
-type refreshRecord struct {
-	Grant     Grant     `json:"grant"`
-	FamilyID  string    `json:"family"`
-	FamilyExp time.Time `json:"family_exp"`
-	IssuedAt  time.Time `json:"iat"`
-}
 
 func mustMarshal(v any) []byte {
 	b, err := json.Marshal(v)
@@ -93,61 +54,22 @@ func checkPKCE(challenge, method, verifier string, public bool) error {
 	return nil
 }
 
+// familyRevoked reports whether a refresh family was revoked.
 func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error) {
-	_, err := b.store.Get(ctx, familyRevokedKey(family))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// revokeFamily marks a refresh family revoked: its refresh tokens, and the access tokens that
-// carry it as grant_id, stop at once. The mark outlives both (refresh_ttl, access_ttl).
-func (b *Broker) revokeFamily(ctx context.Context, family, reason string) error {
-	if family == "" {
-		return nil
-	}
-	ttl := max(b.cfg.Tokens.RefreshTTL, b.cfg.Tokens.AccessTTL) + time.Hour
-	if err := b.store.Put(ctx, familyRevokedKey(family), []byte(reason), ttl); err != nil {
-		b.log.ErrorContext(ctx, "cannot revoke refresh family", "error", err)
-		return err
-	}
-	return nil
-}
-
-// denyAccessToken puts one access token on the deny list until it expires.
-func (b *Broker) denyAccessToken(ctx context.Context, jti string, exp time.Time) error {
-	ttl := exp.Sub(b.now())
-	if jti == "" || ttl <= 0 {
-		return nil
-	}
-	if err := b.store.Put(ctx, deniedAccessKey(jti), []byte("1"), ttl+time.Minute); err != nil {
-		b.log.ErrorContext(ctx, "cannot revoke access token", "error", err)
-		return err
-	}
-	return nil
+	return b.grants.FamilyRevoked(ctx, family)
 }
 
 // accessTokenRevoked reports whether an access token presented back to the broker (verified
 // already) was revoked: by itself (its jti on the deny list) or with its grant (grant_id, the
-// refresh family). A client_credentials token has no grant_id: one lookup.
+// refresh family).
 func (b *Broker) accessTokenRevoked(ctx context.Context, claims map[string]any) (bool, error) {
-	_, err := b.store.Get(ctx, deniedAccessKey(stringClaim(claims, "jti")))
-	if err == nil {
-		return true, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return false, err
-	}
-	if family := stringClaim(claims, "grant_id"); family != "" {
-		return b.familyRevoked(ctx, family)
-	}
-	return false, nil
+	return b.grants.AccessRevoked(ctx, stringClaim(claims, "jti"), stringClaim(claims, "grant_id"))
 }
 
 // issueWithFamily creates a token response: access token (with jti when given), ID token
 // (scope openid) and a refresh token of the family (scope offline_access and the refresh
 // grant allowed).
-func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *Grant, familyID string, familyExp, now time.Time, withID bool, jti string) (*oidc.AccessTokenResponse, string, error) {
+func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *grants.Grant, familyID string, familyExp, now time.Time, withID bool, jti string) (*oidc.AccessTokenResponse, string, error) {
 	at, jti, exp, err := b.accessToken(cl, g, now, atOptions{jti: jti, family: familyID})
 	if err != nil {
 		return nil, "", errServer(err)
@@ -166,15 +88,20 @@ func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *Grant, fami
 		resp.IDToken = idt
 	}
 	if slices.Contains(g.Scopes, oidc.ScopeOfflineAccess) && cl.allowsGrant(oidc.GrantTypeRefreshToken) && now.Before(familyExp) {
-		rt, err := randomToken(b.rand, 32)
+		rt, err := b.grants.IssueRefresh(ctx, g, familyID, familyExp, now)
 		if err != nil {
-			return nil, "", errServer(err)
-		}
-		rec := refreshRecord{Grant: *g, FamilyID: familyID, FamilyExp: familyExp, IssuedAt: now}
-		if err := b.store.Put(ctx, refreshKey(tokenHash(rt)), mustMarshal(rec), familyExp.Sub(now)); err != nil {
-			return nil, "", storeError(err)
+			return nil, "", issueError(err)
 		}
 		resp.RefreshToken = rt
 	}
 	return resp, jti, nil
+}
+
+// issueError maps a failure to issue a refresh token: the random source (500) or the store
+// (503, retry later).
+func issueError(err error) error {
+	if errors.Is(err, grants.ErrRandom) {
+		return errServer(err)
+	}
+	return storeError(err)
 }

@@ -210,15 +210,3 @@ func TestRefreshRetryAfterAFailedRetry(t *testing.T) {
 		t.Fatalf("its successor: %d %s", code, e)
 	}
 }
-
-// Public clients get no grace: holding the token is all they prove.
-func TestNoRefreshGraceForPublicClients(t *testing.T) {
-	tb := newTestBroker(t, memStore(t), withReuseGrace(30*time.Second))
-	m := mustMarshal(rotationMarker{Attempt: "a", At: time.Now().Unix(), Next: "n"})
-	if tb.retryWithinGrace(&Client{id: "spa", public: true}, m, time.Now()) != nil {
-		t.Fatal("a public client got the reuse grace")
-	}
-	if tb.retryWithinGrace(&Client{id: "rp"}, m, time.Now()) == nil {
-		t.Fatal("a confidential client within the grace must get it")
-	}
-}

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -11,7 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/providers"
 )
 
@@ -36,186 +35,92 @@ func (b *Broker) clientFor(c op.Client) *Client {
 // RefreshToken rotates a refresh token. Reusing a rotated token revokes the whole family.
 func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	cl := b.clientFor(r.Client)
-	h := tokenHash(r.Data.RefreshToken)
-	raw, err := b.store.Get(ctx, refreshKey(h))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errInvalidGrant("invalid refresh token")
-	}
-	if err != nil {
-		return nil, storeError(err)
-	}
-	var rec refreshRecord
-	if err := unmarshal(raw, &rec); err != nil {
-		return nil, errServer(err)
-	}
 	now := b.now()
-	if rec.Grant.ClientID != cl.id {
-		return nil, errInvalidGrant("refresh token was issued to another client")
+	rec, err := b.grants.ActiveRefresh(ctx, r.Data.RefreshToken, cl.id, now)
+	if err != nil {
+		return nil, refreshError(err)
 	}
-	if !now.Before(rec.FamilyExp) {
-		return nil, errInvalidGrant("refresh token expired")
-	}
-	if revoked, err := b.familyRevoked(ctx, rec.FamilyID); err != nil {
-		return nil, storeError(err)
-	} else if revoked {
-		return nil, errInvalidGrant("refresh token revoked")
-	}
-	// A used token is reuse, unless this is the rotating client's retry within the grace
-	// (see rotationMarker): then the successor it was given is superseded by a new one.
-	var retry *rotationMarker
-	usedRaw, err := b.store.Get(ctx, refreshUsedKey(h))
-	switch {
-	case err == nil:
-		if retry = b.retryWithinGrace(cl, usedRaw, now); retry == nil {
-			return nil, b.refreshReused(ctx, cl, &rec)
-		}
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, storeError(err)
+	// A used token is reuse, unless this is the rotating client's retry within the grace:
+	// then the successor it was given is superseded by a new one.
+	rot, err := b.grants.Begin(ctx, r.Data.RefreshToken, rec, cl.public, now)
+	if err != nil {
+		return nil, b.rotationError(ctx, cl, rec, err)
 	}
 	g := rec.Grant
-	if scopes := []string(r.Data.Scopes); len(scopes) > 0 {
-		for _, s := range scopes {
-			if !slices.Contains(g.Scopes, s) {
-				return nil, oidc.ErrInvalidScope().WithDescription("scope %q was not granted", s)
-			}
-		}
-		g.Scopes = scopes
+	if g.Scopes, err = narrowScopes(g.Scopes, r.Data.Scopes); err != nil {
+		return nil, err
 	}
 	// Only an ended grant revokes the family; a registry that cannot answer (a store timeout)
 	// is the client's retry later, and revokes nothing.
 	if err := b.checkGrantStillValid(ctx, &g); errors.Is(err, errDelegationEnded) {
-		_ = b.revokeFamily(ctx, rec.FamilyID, "grant no longer valid") // logged; refused either way
+		_ = b.grants.RevokeFamily(ctx, rec.FamilyID, "grant no longer valid") // logged; refused either way
 		return nil, errInvalidGrant(err.Error())
 	} else if err != nil {
 		return nil, storeError(err)
 	}
-	// The marker names this attempt, so that undoing it can never erase another attempt's.
-	attempt, err := randomToken(b.rand, 12)
-	if err != nil {
-		return nil, errServer(err)
-	}
-	markerTTL := time.Until(rec.FamilyExp) + time.Minute
-	if retry != nil {
-		// Claim the successor the first rotation handed out: once claimed it is dead (a later
-		// use of it is reuse). If it was used already, this is no retry but a replay.
-		// The claim names its parent: a retry whose claim was written but which failed later
-		// (a store error: the client got 503) finds its own claim and goes on.
-		claim := mustMarshal(rotationMarker{Attempt: attempt, At: now.Unix(), Parent: h})
-		claimed, err := b.store.PutIfAbsent(ctx, refreshUsedKey(retry.Next), claim, markerTTL)
+	var resp *oidc.AccessTokenResponse
+	err = rot.Commit(ctx, func() (string, error) {
+		var err error
+		resp, _, err = b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "")
 		if err != nil {
-			return nil, storeError(err)
+			return "", err
 		}
-		if !claimed {
-			own, err := b.ownClaim(ctx, retry.Next, h, usedRaw)
-			if err != nil {
-				return nil, storeError(err)
-			}
-			if !own {
-				return nil, b.refreshReused(ctx, cl, &rec)
-			}
-		}
-	}
-	// The new tokens are written before the old refresh token is marked used: a failure up to
-	// here leaves the old token usable, so the client's retry is not mistaken for reuse.
-	resp, _, err := b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "")
+		return resp.RefreshToken, nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, b.rotationError(ctx, cl, rec, err)
 	}
-	marker := rotationMarker{Attempt: attempt, At: now.Unix()}
-	if resp.RefreshToken != "" {
-		// Without a successor (a narrowed refresh without offline_access) there is nothing a
-		// retry could supersede: a second use is reuse.
-		marker.Next = tokenHash(resp.RefreshToken)
-	}
-	var first bool
-	if retry == nil {
-		first, err = b.store.PutIfAbsent(ctx, refreshUsedKey(h), mustMarshal(marker), markerTTL)
-	} else {
-		marker.At = retry.At // the grace runs from the first rotation, never extended
-		first, err = b.store.CompareAndSwap(ctx, refreshUsedKey(h), usedRaw, mustMarshal(marker), markerTTL)
-	}
-	if err != nil {
-		// Unknown outcome (for example a write the primary applied but no replica
-		// acknowledged): undo this attempt's writes so the retry finds the state before it.
-		if retry == nil {
-			_, _ = b.store.CompareAndSwap(ctx, refreshUsedKey(h), mustMarshal(marker), nil, 0)
-		} else {
-			_, _ = b.store.CompareAndSwap(ctx, refreshUsedKey(h), mustMarshal(marker), usedRaw, markerTTL)
-		}
-		if resp.RefreshToken != "" {
-			_ = b.store.Delete(ctx, refreshKey(tokenHash(resp.RefreshToken)))
-		}
-		return nil, storeError(err)
-	}
-	if !first {
-		// Two concurrent uses of one refresh token: the second one is reuse.
-		if resp.RefreshToken != "" {
-			_ = b.store.Delete(ctx, refreshKey(tokenHash(resp.RefreshToken)))
-		}
-		return nil, b.refreshReused(ctx, cl, &rec)
-	}
-	if retry != nil {
+	if rot.Retry() {
 		b.auditEvent(ctx, "token.refresh_retry", g.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
 	}
 	b.metrics.tokens.WithLabelValues("refresh_token").Inc()
 	return op.NewResponse(resp), nil
 }
 
-// rotationMarker is the value of "rtused:<hash>": which rotation used the token, when, and the
-// hash of the successor it issued. A successor claimed by a retry has no Next.
-type rotationMarker struct {
-	Attempt string `json:"a"`
-	At      int64  `json:"t"`
-	Next    string `json:"n,omitempty"`
-	// Parent is set on a successor claimed by a retry: the hash of the token retried.
-	Parent string `json:"p,omitempty"`
+// refreshError maps the refusals of a presented refresh token to invalid_grant; a store
+// failure is 503 (retry later).
+func refreshError(err error) error {
+	switch {
+	case errors.Is(err, grants.ErrUnknown):
+		return errInvalidGrant("invalid refresh token")
+	case errors.Is(err, grants.ErrOtherClient):
+		return errInvalidGrant("refresh token was issued to another client")
+	case errors.Is(err, grants.ErrExpired):
+		return errInvalidGrant("refresh token expired")
+	case errors.Is(err, grants.ErrRevoked):
+		return errInvalidGrant("refresh token revoked")
+	}
+	return readError(err)
 }
 
-// ownClaim reports whether the used-marker of successor next is a claim by an earlier retry
-// of parent that did not finish: parent's marker still points at next, unchanged.
-func (b *Broker) ownClaim(ctx context.Context, next, parent string, parentMarker []byte) (bool, error) {
-	raw, err := b.store.Get(ctx, refreshUsedKey(next))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// rotationError maps a failed rotation: reuse (the family is revoked already) is audited and
+// refused; an OAuth error of the issuing is returned as it is; otherwise the random source
+// (500) or the store (503).
+func (b *Broker) rotationError(ctx context.Context, cl *Client, rec *grants.Refresh, err error) error {
+	if errors.Is(err, grants.ErrReused) {
+		b.auditEvent(ctx, "token.refresh_reuse", rec.Grant.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
+		return errInvalidGrant("refresh token already used; the session has been revoked")
 	}
-	if err != nil {
-		return false, err
+	var oe *oidc.Error
+	var se op.StatusError
+	if errors.As(err, &oe) || errors.As(err, &se) {
+		return err
 	}
-	var m rotationMarker
-	if unmarshal(raw, &m) != nil || m.Parent != parent {
-		return false, nil
+	return issueError(err)
+}
+
+// narrowScopes returns the scopes of a refresh: the grant's, or the requested ones when every
+// one of them was granted (invalid_scope otherwise).
+func narrowScopes(granted, requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return granted, nil
 	}
-	cur, err := b.store.Get(ctx, refreshUsedKey(parent))
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %q was not granted", s)
 		}
-		return false, err
 	}
-	return bytes.Equal(cur, parentMarker), nil
-}
-
-// retryWithinGrace returns the marker of a used refresh token when presenting it again is
-// still the rotating client's retry: a confidential client (for a public one, holding the
-// token is all it takes, so no grace), within tokens.refresh_reuse_grace of the first
-// rotation, with a successor to supersede. The caller has checked the client already.
-func (b *Broker) retryWithinGrace(cl *Client, raw []byte, now time.Time) *rotationMarker {
-	grace := b.cfg.Tokens.ReuseGrace()
-	var m rotationMarker
-	if grace <= 0 || cl.public || unmarshal(raw, &m) != nil || m.Next == "" || m.At == 0 {
-		return nil
-	}
-	if now.Sub(time.Unix(m.At, 0)) > grace {
-		return nil
-	}
-	return &m
-}
-
-// refreshReused revokes the family of a refresh token presented after its rotation.
-func (b *Broker) refreshReused(ctx context.Context, cl *Client, rec *refreshRecord) error {
-	_ = b.revokeFamily(ctx, rec.FamilyID, "refresh token reuse") // logged; the reuse is refused either way
-	b.auditEvent(ctx, "token.refresh_reuse", rec.Grant.Subject, map[string]any{"client_id": cl.id, "family": rec.FamilyID})
-	return errInvalidGrant("refresh token already used; the session has been revoked")
+	return requested, nil
 }
 
 // ClientCredentialsExchange issues an access token to a service client for itself.
@@ -226,7 +131,7 @@ func (b *Broker) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		return nil, err
 	}
 	now := b.now()
-	g := &Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
+	g := &grants.Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
 	tok, _, exp, err := b.accessToken(cl, g, now, atOptions{})
 	if err != nil {
 		return nil, errServer(err)

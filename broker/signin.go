@@ -117,7 +117,7 @@ func (b *Broker) signInDoneHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code := q.Get("code"); code != "" {
-		_, _ = b.store.Take(r.Context(), codeKey(tokenHash(code)))
+		_ = b.grants.DiscardCode(r.Context(), code)
 	}
 	if _, ok := signInTargets[rec.Next]; !ok || rec.Next == "" {
 		b.signedInPage(w, r)

@@ -1,6 +1,7 @@
 package broker
 
-// The broker's Store keys, each spelled once. The strings are part of the stored data's
+// The broker's Store keys, each spelled once. The other keys belong to the broker's parts:
+// codes, refresh families and the deny list to broker/grants, the key set to broker/keys. The strings are part of the stored data's
 // format: a new version reads what the previous one wrote (TestStoreKeysAreStable pins them),
 // so a key is renamed only with a migration.
 
@@ -22,25 +23,6 @@ func signInKey(state string) string { return "signin:" + state }
 
 // assertionJTIKey marks a client assertion's jti used, per client (RFC 7523 replay).
 func assertionJTIKey(clientID, jti string) string { return "jti:" + clientID + ":" + jti }
-
-// codeKey is an authorization code (codeRecord) by the hash of the code.
-func codeKey(h string) string { return "code:" + h }
-
-// legacyCodeUsedKey is where versions before the code retry window recorded a redeemed
-// code's tokens (usedCode), by the hash of the code: read only, to revoke them on reuse.
-func legacyCodeUsedKey(h string) string { return "codeused:" + h }
-
-// refreshKey is a refresh token (refreshRecord) by its hash.
-func refreshKey(h string) string { return "rt:" + h }
-
-// refreshUsedKey marks a refresh token rotated (rotationMarker), by its hash.
-func refreshUsedKey(h string) string { return "rtused:" + h }
-
-// familyRevokedKey marks a refresh family revoked (its value is the reason).
-func familyRevokedKey(family string) string { return "rtf:" + family }
-
-// deniedAccessKey puts an access token, by its jti, on the deny list.
-func deniedAccessKey(jti string) string { return "atrev:" + jti }
 
 // sessionKey is an SSO session (sessionRecord) by the hash of its cookie's secret.
 func sessionKey(secretHash string) string { return "sess:" + secretHash }

@@ -14,30 +14,9 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
-	"github.com/inps/sportello/providers"
 )
-
-// Grant is what a completed login (or a client_credentials request) entitles a client to. It
-// travels inside code and refresh-token records.
-type Grant struct {
-	ClientID string   `json:"client_id"`
-	Scopes   []string `json:"scopes"`
-	// Subject is the sub claim (the keyed hash of the fiscal code, or the client id for
-	// client_credentials).
-	Subject  string              `json:"sub"`
-	Identity *providers.Identity `json:"identity,omitempty"`
-	Nonce    string              `json:"nonce,omitempty"`
-	// SessionID is the broker SSO session (sid claim).
-	SessionID string `json:"sid,omitempty"`
-	// IDTokenClaims and UserinfoClaims are extra claims asked by the claims parameter.
-	IDTokenClaims  []string `json:"id_token_claims,omitempty"`
-	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
-	// Act is the RFC 8693 actor claim when a delegate acts for the subject.
-	Act map[string]any `json:"act,omitempty"`
-	// DelegationID names the delegation a delegated grant depends on.
-	DelegationID string `json:"delegation_id,omitempty"`
-}
 
 // subjectFor derives the sub claim: HMAC-SHA256 of the fiscal code under the subject key, so
 // the same person has the same sub whatever credential they use, and the fiscal code cannot
@@ -59,13 +38,10 @@ func randomToken(r io.Reader, n int) (string, error) {
 }
 
 // tokenHash is the store key part for an opaque token: the store never holds a usable token.
-func tokenHash(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+func tokenHash(tok string) string { return grants.TokenHash(tok) }
 
 // identityClaims returns the token-contract claims of a grant for the given scopes.
-func identityClaims(g *Grant, scopes []string, extra []string) map[string]any {
+func identityClaims(g *grants.Grant, scopes []string, extra []string) map[string]any {
 	c := map[string]any{}
 	id := g.Identity
 	if id == nil {
@@ -183,7 +159,7 @@ type atOptions struct {
 // accessToken builds and signs an RFC 9068 access token. Its aud is the resource
 // (tokens.access_audience), never the client: the client id goes in client_id, so an access
 // token can never pass for the client's ID token (RFC 9068 §5).
-func (b *Broker) accessToken(cl *Client, g *Grant, now time.Time, o atOptions) (tok, jti string, exp time.Time, err error) {
+func (b *Broker) accessToken(cl *Client, g *grants.Grant, now time.Time, o atOptions) (tok, jti string, exp time.Time, err error) {
 	jti = o.jti
 	if jti == "" {
 		if jti, err = randomToken(b.rand, 16); err != nil {
@@ -214,7 +190,7 @@ func (b *Broker) accessToken(cl *Client, g *Grant, now time.Time, o atOptions) (
 }
 
 // idToken builds and signs an ID token.
-func (b *Broker) idToken(cl *Client, g *Grant, accessTok string, now time.Time) (string, error) {
+func (b *Broker) idToken(cl *Client, g *grants.Grant, accessTok string, now time.Time) (string, error) {
 	claims := identityClaims(g, g.Scopes, g.IDTokenClaims)
 	claims["iss"] = b.issuer
 	claims["sub"] = g.Subject

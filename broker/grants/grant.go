@@ -1,0 +1,44 @@
+package grants
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/inps/sportello/providers"
+)
+
+// Grant is what a completed login (or a client_credentials request) entitles a client to. It
+// travels inside code and refresh-token records.
+type Grant struct {
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes"`
+	// Subject is the sub claim (the keyed hash of the fiscal code, or the client id for
+	// client_credentials).
+	Subject  string              `json:"sub"`
+	Identity *providers.Identity `json:"identity,omitempty"`
+	Nonce    string              `json:"nonce,omitempty"`
+	// SessionID is the broker SSO session (sid claim).
+	SessionID string `json:"sid,omitempty"`
+	// IDTokenClaims and UserinfoClaims are extra claims asked by the claims parameter.
+	IDTokenClaims  []string `json:"id_token_claims,omitempty"`
+	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
+	// Act is the RFC 8693 actor claim when a delegate acts for the subject.
+	Act map[string]any `json:"act,omitempty"`
+	// DelegationID names the delegation a delegated grant depends on.
+	DelegationID string `json:"delegation_id,omitempty"`
+}
+
+// TokenHash is the Store key part of an opaque token: base64url SHA-256, unpadded.
+func TokenHash(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs are marshalled here
+	}
+	return b
+}
