@@ -12,7 +12,16 @@
 // for a citizen, Delegation (the delegate, the delegation's id, type and end). Tokens from
 // token exchange carry nested act claims: ActorChain lists them.
 //
+// DPoP-bound tokens (RFC 9449: a cnf.jkt claim naming the thumbprint of the client's key)
+// are good only with a proof of possession: Verify refuses them (ErrProofRequired), and
+// VerifyDPoP accepts one only with a valid DPoP proof signed by that key, for this request's
+// method and URI, carrying the token's hash (ath), fresh and never seen before; a bearer
+// token presented as DPoP is refused too (ErrNotBound). The proofs are checked by package
+// dpop (Options.DPoP), whose replay cache the service backs with storage its replicas share.
+//
 // Middleware is an example http.Handler middleware: 401 with
 // WWW-Authenticate: Bearer error="invalid_token" for a missing or bad token, 403 with
-// error="insufficient_user_authentication" when the level is below what the handler needs.
+// error="insufficient_user_authentication" when the level is below what the handler needs;
+// with Options.DPoP it takes Authorization: DPoP with the DPoP header too, and answers
+// error="invalid_dpop_proof" or error="use_dpop_nonce" (with DPoP-Nonce) for a bad proof.
 package verify

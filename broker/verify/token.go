@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -84,6 +85,9 @@ type Token struct {
 	Delegation   *Delegation
 	Scopes       []string
 	Entitlements []string
+	// JKT is the thumbprint of the key a DPoP-bound token is bound to (cnf.jkt, RFC 9449
+	// §6.1); empty for a bearer token.
+	JKT string
 	// Claims are all the claims, as decoded JSON (numbers as json.Number).
 	Claims map[string]any
 
@@ -155,6 +159,9 @@ func timeOf(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// errCnf refuses a cnf claim that is not an object or whose jkt is not a thumbprint.
+var errCnf = fmt.Errorf("%w: malformed cnf", ErrMalformed)
+
 // maxActDepth bounds the act chain a token may carry.
 const maxActDepth = 8
 
@@ -170,6 +177,17 @@ func (t *Token) fill(c map[string]any) error {
 	t.ExpiresAt, _ = timeOf(c["exp"])
 	t.Scopes = strings.Fields(str(c, "scope"))
 	t.Entitlements = strs(c["entitlements"])
+	if cnf, ok := c["cnf"]; ok {
+		m, ok := cnf.(map[string]any)
+		if !ok {
+			return errCnf
+		}
+		if jkt, ok := m["jkt"]; ok {
+			if t.JKT, _ = jkt.(string); t.JKT == "" {
+				return errCnf
+			}
+		}
+	}
 	a := &t.Assurance
 	a.ACR = str(c, "acr")
 	a.Level = levelOf(a.ACR)

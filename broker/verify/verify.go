@@ -17,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/inps/sportello/broker/verify/dpop"
 )
 
 // Errors of Verify. Every refusal wraps ErrInvalidToken.
@@ -33,6 +35,14 @@ var (
 	ErrExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
 	ErrNotYetValid  = fmt.Errorf("%w: not yet valid", ErrInvalidToken)
 	errActDepth     = fmt.Errorf("%w: act chain too deep", ErrInvalidToken)
+	// ErrProofRequired refuses a DPoP-bound token (cnf.jkt) presented without a proof, as a
+	// bearer token, or to a Verifier without Options.DPoP.
+	ErrProofRequired = fmt.Errorf("%w: the token is DPoP-bound and needs a proof of possession", ErrInvalidToken)
+	// ErrNotBound refuses a token without cnf.jkt presented with a DPoP proof.
+	ErrNotBound = fmt.Errorf("%w: the token is not DPoP-bound", ErrInvalidToken)
+	// ErrProof wraps every refusal of a DPoP proof, together with the dpop error
+	// (errors.Is(err, dpop.ErrInvalidProof), or dpop.ErrUseNonce for a missing nonce).
+	ErrProof = fmt.Errorf("%w: DPoP proof refused", ErrInvalidToken)
 )
 
 // Defaults of Options.
@@ -64,6 +74,15 @@ type Options struct {
 	MinRefreshInterval time.Duration
 	// Leeway tolerates clock skew on exp and nbf (default 30 seconds).
 	Leeway time.Duration
+	// DPoP checks the proofs of DPoP-bound tokens (cnf.jkt, RFC 9449), which VerifyDPoP
+	// accepts only with a valid proof for the bound key; without it every bound token is
+	// refused. Back its ReplayCache with storage the service's replicas share.
+	DPoP *dpop.Checker
+	// BaseURL is this service's external scheme://host[:port], from which Middleware builds
+	// the URI a DPoP proof must name (htu): BaseURL + the request's path. Without it the URI
+	// comes from the request (TLS and Host), which is wrong behind a proxy that terminates
+	// TLS or rewrites Host.
+	BaseURL string
 }
 
 // Verifier verifies access tokens of one issuer for one audience. It is safe for
@@ -214,8 +233,46 @@ func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error)
 	return k, nil
 }
 
-// Verify checks raw (a compact JWS) and returns the token.
+// Verify checks raw (a compact JWS), a bearer token, and returns the token. A DPoP-bound
+// token (cnf.jkt) is refused with ErrProofRequired: it is good only with its proof
+// (VerifyDPoP).
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
+	t, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if t.JKT != "" {
+		return nil, ErrProofRequired
+	}
+	return t, nil
+}
+
+// VerifyDPoP checks raw, presented as Authorization: DPoP, with its proof (the DPoP header)
+// of a request with method to uri (absolute, as the client addressed it): the token must be
+// bound to a key (cnf.jkt, else ErrNotBound) and the proof must be valid, signed by that key
+// and carry the token's hash (else ErrProof, wrapping the dpop error). A failure of the
+// proofs' replay cache is returned as is, and is no ErrInvalidToken.
+func (v *Verifier) VerifyDPoP(ctx context.Context, raw, proof, method, uri string) (*Token, error) {
+	t, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if t.JKT == "" {
+		return nil, ErrNotBound
+	}
+	if v.o.DPoP == nil {
+		return nil, ErrProofRequired
+	}
+	if _, err := v.o.DPoP.Check(ctx, proof, dpop.Request{Method: method, URI: uri, AccessToken: raw, JKT: t.JKT}); err != nil {
+		if dpop.ErrorCode(err) == "" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrProof, err)
+	}
+	return t, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (*Token, error) {
 	if len(raw) > maxTokenSize || strings.Count(raw, ".") != 2 {
 		return nil, ErrMalformed
 	}
