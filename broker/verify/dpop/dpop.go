@@ -322,7 +322,7 @@ func fits(k jose.JSONWebKey, alg jose.SignatureAlgorithm) bool {
 		want := map[jose.SignatureAlgorithm]elliptic.Curve{jose.ES256: elliptic.P256(), jose.ES384: elliptic.P384(), jose.ES512: elliptic.P521()}[alg]
 		return want != nil && pub.Curve == want
 	case *rsa.PublicKey:
-		return (strings.HasPrefix(string(alg), "PS") || strings.HasPrefix(string(alg), "RS")) && pub.N.BitLen() >= 2048
+		return (strings.HasPrefix(string(alg), "PS") || strings.HasPrefix(string(alg), "RS")) && pub.N.BitLen() >= 2048 && pub.N.BitLen() <= 8192
 	case ed25519.PublicKey:
 		return alg == jose.EdDSA && len(pub) == ed25519.PublicKeySize
 	}

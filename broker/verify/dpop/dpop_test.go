@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/http"
 	"strings"
 	"sync"
@@ -496,5 +497,42 @@ func TestFromHeader(t *testing.T) {
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, dpop.ErrHeaderCount)) {
 			t.Fatalf("%q: %v", tc.values, err)
 		}
+	}
+}
+
+func TestHostileKeys(t *testing.T) {
+	now := time.Now()
+	jwkOf := func(k jose.JSONWebKey) map[string]any {
+		b, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	huge := new(big.Int).Lsh(big.NewInt(1), 9000)
+	huge.Add(huge, big.NewInt(1))
+	es := newClient(t, jose.ES256)
+	offCurve := jwkOf(es.jwk())
+	offCurve["y"] = offCurve["x"]
+	for _, tc := range []struct {
+		rule string
+		alg  string
+		jwk  map[string]any
+	}{
+		{"an RSA modulus over 8192 bits is refused", "PS256", jwkOf(jose.JSONWebKey{Key: &rsa.PublicKey{N: huge, E: 65537}})},
+		{"a P-256 point off the curve is refused", "ES256", offCurve},
+		{"a key of another type than the algorithm's is refused", "PS256", jwkOf(es.jwk())},
+		{"an unknown key type is refused", "ES256", map[string]any{"kty": "oct", "k": "AAAA"}},
+		{"an empty jwk is refused", "ES256", map[string]any{}},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			p := rawJWT(map[string]any{"alg": tc.alg, "typ": "dpop+jwt", "jwk": tc.jwk}, claimsAt(now, "POST", tokenURI), "AAAA")
+			_, err := newChecker(t, now, nil).Check(ctx, p, dpop.Request{Method: "POST", URI: tokenURI})
+			if !errors.Is(err, dpop.ErrInvalidProof) || errors.Is(err, dpop.ErrSignature) {
+				t.Fatalf("got %v", err)
+			}
+		})
 	}
 }
