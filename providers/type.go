@@ -55,6 +55,9 @@ type Host struct {
 	// OnRevocationCheck is told each CRL or OCSP answer (source, result) for the metrics;
 	// nil when not counted.
 	OnRevocationCheck func(source, result string)
+	// OnChainResolution is told each federation trust chain resolution (entity type,
+	// outcome) for the metrics; nil when not counted.
+	OnChainResolution func(entityType, outcome string)
 }
 
 // Services are what the broker does for a provider's own pages and endpoints.

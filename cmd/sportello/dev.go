@@ -17,6 +17,7 @@ import (
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/internal/notify"
+	"github.com/inps/sportello/providers/oidcfed/devfed"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/x509auth/devca"
@@ -154,11 +155,17 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 	if err != nil {
 		return nil, fmt.Errorf("dev SPID identity providers: %w", err)
 	}
+	// The dev federation: trust anchor, intermediate, SPID and CIE OPs, under /dev/oidcfed/.
+	fed, err := devfed.New(cfg.Issuer, devfed.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("dev federation: %w", err)
+	}
 	return &devExtras{
 		routes: map[string]http.Handler{
 			"/dev/pki/":   http.StripPrefix("/dev/pki", ca),
 			"/dev/outbox": outbox,
 			"/dev/spid/":  devidp.Handler(idps),
+			devfed.Route:  fed.Handler(),
 		},
 		providers: func(d deps) ([]opener, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
@@ -176,7 +183,9 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			// Production accepts SPID L2 and above (the default); dev mode also lets a relying
 			// party ask for L1, so every level of the dev IdPs can be tried.
 			sc.MinLevel = 1
-			return []opener{newSPID(sc, "spid", cfg.Issuer, d)}, spid.Messages(), nil
+			// The federation RP, enrolled below the dev trust anchor, offers the dev OPs.
+			oc := fed.RPConfig(filepath.Join(cfg.Dir, "oidcfed"))
+			return []opener{newSPID(sc, "spid", cfg.Issuer, d), newOIDCFed(oc, fed, "oidcfed", cfg.Issuer, d)}, spid.Messages(), nil
 		},
 		notifier:   &notify.Multi{Default: outbox},
 		mtlsCert:   &cert,

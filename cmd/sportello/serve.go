@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		return fmt.Errorf("subject.key: %w", err)
 	}
 	d := deps{store: st, auditor: auditor, logger: logger, dev: cfg.Dev, notifier: buildNotifier(cfg),
-		revocationChecks: mx.revocationChecks}
+		revocationChecks: mx.revocationChecks, chainResolutions: mx.chainResolutions}
 	if dev != nil {
 		d.urlRewrite = dev.urlRewrite
 		if dev.notifier != nil {
@@ -363,6 +363,7 @@ func tuneRuntime(r config.Runtime, getenv func(string) string, logger *slog.Logg
 type serveMetrics struct {
 	reg              *prometheus.Registry
 	revocationChecks *prometheus.CounterVec
+	chainResolutions *prometheus.CounterVec
 }
 
 func newServeMetrics() serveMetrics {
@@ -370,8 +371,11 @@ func newServeMetrics() serveMetrics {
 	rc := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_revocation_checks_total",
 		Help: "Certificate revocation answers by provider, source (crl, ocsp) and result (good, revoked, unknown)."},
 		[]string{"provider", "source", "result"})
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), rc)
-	return serveMetrics{reg: reg, revocationChecks: rc}
+	cr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_federation_chain_resolutions_total",
+		Help: "OpenID Federation trust chain resolutions by provider, entity type and outcome (resolved, cached, no_chain, expired, bad_signature, policy_violation, trust_mark, malformed, fetch_error, store_error)."},
+		[]string{"provider", "entity_type", "outcome"})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), rc, cr)
+	return serveMetrics{reg: reg, revocationChecks: rc, chainResolutions: cr}
 }
 
 // newMTLSServer is the mutual-TLS listener's server. Any client certificate is requested and

@@ -27,13 +27,15 @@ import (
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/card"
 	"github.com/inps/sportello/providers/example"
+	"github.com/inps/sportello/providers/oidcfed"
+	"github.com/inps/sportello/providers/oidcfed/devfed"
 	"github.com/inps/sportello/providers/spid"
 )
 
 // providerTypes is every credential built into this binary, written out here and never
 // registered by init(): config validation, chooser order, construction and the page
 // catalogue all come from this one list.
-var providerTypes = []providers.Type{spid.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
+var providerTypes = []providers.Type{spid.Type, oidcfed.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
 
 // typeByName indexes providerTypes.
 var typeByName = func() map[string]providers.Type {
@@ -73,6 +75,8 @@ type deps struct {
 	dev bool
 	// revocationChecks counts the answers of CRLs and OCSP responders by provider.
 	revocationChecks *prometheus.CounterVec
+	// chainResolutions counts the federation trust chain resolutions by provider.
+	chainResolutions *prometheus.CounterVec
 }
 
 // onRevocationCheck is the x509auth hook of provider id (nil without metrics).
@@ -81,6 +85,14 @@ func (d deps) onRevocationCheck(id string) func(source, result string) {
 		return nil
 	}
 	return func(source, result string) { d.revocationChecks.WithLabelValues(id, source, result).Inc() }
+}
+
+// onChainResolution is the oidcfed hook of provider id (nil without metrics).
+func (d deps) onChainResolution(id string) func(entityType, outcome string) {
+	if d.chainResolutions == nil {
+		return nil
+	}
+	return func(entityType, outcome string) { d.chainResolutions.WithLabelValues(id, entityType, outcome).Inc() }
 }
 
 // built is what buildProviders returns.
@@ -96,7 +108,8 @@ type opener = func(providers.Services) (providers.Provider, error)
 // host is what the broker gives provider id.
 func (d deps) host(id, issuer string, s providers.Services) providers.Host {
 	return providers.Host{ID: id, Issuer: issuer, Dev: d.dev, Store: d.store, Auditor: d.auditor, Notifier: d.notifier,
-		Logger: d.logger, Broker: s, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id)}
+		Logger: d.logger, Broker: s, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id),
+		OnChainResolution: d.onChainResolution(id)}
 }
 
 // buildProviders decodes every enabled provider of the configuration and returns their
@@ -134,6 +147,23 @@ func buildProviders(cfg *config.Config, d deps) (*built, error) {
 // newSPID is the opener of a SPID provider outside the configuration's list (dev mode's own).
 func newSPID(c *spid.Config, id, issuer string, d deps) opener {
 	return func(s providers.Services) (providers.Provider, error) { return spid.Open(d.host(id, issuer, s), c) }
+}
+
+// newOIDCFed is the opener of dev mode's federation RP: once its keys are loaded, the dev
+// trust anchor enrolls it and gives it its trust mark.
+func newOIDCFed(c *oidcfed.Config, fed *devfed.Federation, id, issuer string, d deps) opener {
+	return func(s providers.Services) (providers.Provider, error) {
+		p, err := oidcfed.Open(d.host(id, issuer, s), c, oidcfed.Options{})
+		if err != nil {
+			return nil, err
+		}
+		tm, err := fed.Enroll(p.EntityID(), p.FederationJWKS())
+		if err != nil {
+			return nil, err
+		}
+		c.WithTrustMark(fed.TA.ID+devfed.MarkRP, tm)
+		return p, nil
+	}
 }
 
 // providerMessages merges the page catalogues of every provider type.

@@ -96,6 +96,9 @@ func Open(h providers.Host, c *Config, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidcfed %s: %w", h.ID, err)
 	}
 	p.keys.Store(ks)
+	if o.OnResolve == nil {
+		o.OnResolve = h.OnChainResolution
+	}
 	p.resolver = &Resolver{Anchors: c.anchors, Client: p.client, Store: h.Store, Logger: p.log, Now: p.clock,
 		Skew: c.ClockSkew, RefreshBefore: c.ChainRefresh, OnResolve: o.OnResolve}
 	for _, op := range c.OpenIDProviders {

@@ -182,3 +182,20 @@ func (f *Federation) Handler() http.Handler {
 		http.NotFound(w, r)
 	})
 }
+
+// RPConfig is the configuration of a broker federated below this dev trust anchor: the anchor
+// configured with its keys, both dev OPs offered (each with the anchor's trust mark), every
+// SPID level allowed, keys generated in keysDir.
+func (f *Federation) RPConfig(keysDir string) *oidcfed.Config {
+	c := &oidcfed.Config{AuthorityHints: []string{f.TA.ID}, KeysDir: keysDir, MinLevel: 1,
+		OrganizationName: "sportello (dev)", Contacts: []string{"dev@sportello.invalid"}}
+	for _, op := range f.OPs {
+		c.OpenIDProviders = append(c.OpenIDProviders, oidcfed.OPConfig{EntityID: op.Entity.ID, Profile: op.Profile,
+			TrustMarks: []string{f.TA.ID + MarkOP}})
+	}
+	c.ApplyDefaults()
+	a := f.Anchor()
+	c.WithAnchor(a.EntityID, a.JWKS)
+	c.WithKeys(&oidcfed.FileKeySource{Dir: keysDir, Generate: true, Bits: 2048})
+	return c
+}
