@@ -15,6 +15,7 @@ import (
 
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/x509auth/tsl"
 )
@@ -51,6 +52,13 @@ var commands = []command{
 		"spid cert --entity-id URL --ipa-code CODE --org NAME --locality CITY --out-key FILE --out-cert FILE [--cn NAME] [--bits N] [--days N] [--force]",
 	}, func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return spid.CLI(ctx, args, stdout, stderr, spid.ConfigLoader(configOptions()))
+	}},
+	{"federation", "SPID and CIE over OpenID Connect Federation: the OPs' trust chains, the federation and RP keys", []string{
+		"federation show --config FILE",
+		"federation keys init --config FILE",
+		"federation keys rotate --config FILE [--grace DURATION]",
+	}, func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return oidcfed.CLI(ctx, args, stdout, stderr, oidcfed.ConfigLoader(configOptions()))
 	}},
 	{"trust", "build the CIE/CNS CA bundle from AgID's trusted list", []string{
 		"trust import-tsl FILE --out BUNDLE [--signer CERT]",

@@ -313,3 +313,31 @@ func (s StaticKeys) Load(context.Context) (*KeySet, error) {
 	}
 	return s.Set, nil
 }
+
+// InitKeys creates the key set in dir; an existing set is an error.
+func InitKeys(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
+		return fmt.Errorf("oidcfed: %s already exists (rotate it instead)", filepath.Join(dir, KeyFile))
+	}
+	_, err := (&FileKeySource{Dir: dir, Generate: true}).Load(context.Background())
+	return err
+}
+
+// RotateKeys rotates every use of the set in dir and drops retired keys past grace.
+func RotateKeys(dir string, grace time.Duration, now time.Time) error {
+	f := &FileKeySource{Dir: dir}
+	ks, err := f.Load(context.Background())
+	if err != nil {
+		return err
+	}
+	for _, use := range keyUses {
+		if err := ks.Rotate(use, 3072, now, rand.Reader); err != nil {
+			return err
+		}
+	}
+	ks.Prune(now, grace)
+	if err := ks.decode(); err != nil {
+		return err
+	}
+	return f.write(filepath.Join(dir, KeyFile), ks)
+}
