@@ -3,13 +3,14 @@ package dpop
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // SameURI reports whether a proof's htu names the request URI uri, per RFC 9449 §4.3: query
 // and fragment are ignored, and both sides are normalised (RFC 3986 §6.2.2: case of the
 // scheme, the host and percent-encodings, unreserved characters decoded, dot segments
-// removed; §6.2.3: the scheme's default port dropped, an empty path is "/"). Only absolute
+// removed; §6.2.3: the scheme's default port and a port's leading zeros dropped, an empty path is "/"). Only absolute
 // http and https URIs without user information compare equal to anything.
 func SameURI(htu, uri string) bool {
 	a, ok := NormalizeURI(htu)
@@ -45,6 +46,13 @@ func NormalizeURI(raw string) (string, bool) {
 		return "", false
 	}
 	host = strings.ToLower(host)
+	if port != "" {
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 {
+			return "", false
+		}
+		port = strconv.Itoa(p) // leading zeros dropped
+	}
 	if port == def {
 		port = ""
 	}
