@@ -10,8 +10,9 @@ import (
 // SameURI reports whether a proof's htu names the request URI uri, per RFC 9449 §4.3: query
 // and fragment are ignored, and both sides are normalised (RFC 3986 §6.2.2: case of the
 // scheme, the host and percent-encodings, unreserved characters decoded, dot segments
-// removed; §6.2.3: the scheme's default port and a port's leading zeros dropped, an empty path is "/"). Only absolute
-// http and https URIs without user information compare equal to anything.
+// removed; §6.2.3: the scheme's default port and a port's leading zeros dropped, an empty
+// path is "/"). Only absolute http and https URIs without user information compare equal to
+// anything.
 func SameURI(htu, uri string) bool {
 	a, ok := NormalizeURI(htu)
 	if !ok {
