@@ -174,7 +174,10 @@ func (v *Verifier) Verify(ctx context.Context, c Client, request string) (map[st
 		return nil, err
 	}
 	jti := sha256.Sum256([]byte(c.ID + "\x00" + claims["jti"].(string)))
-	fresh, err := v.o.Store.PutIfAbsent(ctx, v.o.Prefix+base64.RawURLEncoding.EncodeToString(jti[:]), []byte{1}, exp.Add(v.o.Leeway).Sub(v.o.Now()))
+	// Kept while the object could still be accepted; at least a second, so that a rounding
+	// store never reads a tiny ttl as none.
+	ttl := max(exp.Add(v.o.Leeway).Sub(v.o.Now()), time.Second)
+	fresh, err := v.o.Store.PutIfAbsent(ctx, v.o.Prefix+base64.RawURLEncoding.EncodeToString(jti[:]), []byte{1}, ttl)
 	if err != nil {
 		return nil, fmt.Errorf("jar: store: %w", err)
 	}
