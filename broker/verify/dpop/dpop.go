@@ -82,6 +82,20 @@ type ReplayCache interface {
 	Seen(ctx context.Context, key string, exp time.Time) (bool, error)
 }
 
+// ReplayFunc adapts a function to ReplayCache, e.g. over a store's put-if-absent:
+//
+//	dpop.ReplayFunc(func(ctx context.Context, key string, exp time.Time) (bool, error) {
+//		ttl := max(time.Until(exp), time.Second)
+//		fresh, err := s.PutIfAbsent(ctx, "dpop:jti:"+key, []byte{1}, ttl)
+//		return !fresh, err
+//	})
+type ReplayFunc func(ctx context.Context, key string, exp time.Time) (bool, error)
+
+// Seen implements ReplayCache.
+func (f ReplayFunc) Seen(ctx context.Context, key string, exp time.Time) (bool, error) {
+	return f(ctx, key, exp)
+}
+
 // Defaults of Options.
 const (
 	DefaultMaxAge = 60 * time.Second

@@ -536,3 +536,22 @@ func TestHostileKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestReplayFunc(t *testing.T) {
+	now := time.Now()
+	seen := map[string]bool{}
+	c := newChecker(t, now, func(o *dpop.Options) {
+		o.Replay = dpop.ReplayFunc(func(_ context.Context, key string, _ time.Time) (bool, error) {
+			was := seen[key]
+			seen[key] = true
+			return was, nil
+		})
+	})
+	p := newClient(t, jose.ES256).proof(t, claimsAt(now, "POST", tokenURI), nil)
+	if _, err := c.Check(ctx, p, dpop.Request{Method: "POST", URI: tokenURI}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Check(ctx, p, dpop.Request{Method: "POST", URI: tokenURI}); !errors.Is(err, dpop.ErrReplay) {
+		t.Fatalf("replay through a ReplayFunc: %v", err)
+	}
+}
