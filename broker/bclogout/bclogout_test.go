@@ -491,3 +491,26 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestTheTokenUsesTheClientsIDTokenAlgorithm(t *testing.T) {
+	k := newKeys(t)
+	l := bclogout.Logout{ClientID: "demo-rp", URI: "https://rp.example/bcl", Subject: "s", Alg: jose.RS256}
+	if _, err := bclogout.Token(t.Context(), k.signer(), issuer, l, "j", epoch, time.Minute); err == nil {
+		t.Fatal("an ES256 key signed for an RS256 client")
+	}
+	var got jose.SignatureAlgorithm
+	f := bclogout.SignerFunc(func(_ context.Context, alg jose.SignatureAlgorithm, typ string, _ []byte) (string, error) {
+		got = alg
+		if typ != bclogout.TokenType {
+			t.Fatalf("typ %q", typ)
+		}
+		return "signed", nil
+	})
+	if tok, err := bclogout.Token(t.Context(), f, issuer, l, "j", epoch, time.Minute); err != nil || tok != "signed" || got != jose.RS256 {
+		t.Fatalf("%q %v, alg %s", tok, err, got)
+	}
+	l.Alg = ""
+	if _, err := bclogout.Token(t.Context(), f, issuer, l, "j", epoch, time.Minute); err != nil || got != bclogout.DefaultAlg {
+		t.Fatalf("default alg %s: %v", got, err)
+	}
+}

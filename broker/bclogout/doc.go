@@ -17,7 +17,8 @@
 // the head. The head advances over finished slots with compare-and-swap. Leases and backoff
 // use the workers' clocks, which must agree within a few seconds.
 //
-// The token is signed at each attempt (a Signer, the broker's ID-token key) with a fresh
+// The token is signed at each attempt (a Signer: the broker's key ring, with the algorithm of
+// the client's ID tokens) with a fresh
 // iat and exp but the entry's one jti, so a relying party that was down for an hour still
 // gets a valid token, and one that received a token whose answer was lost sees the same jti
 // again.

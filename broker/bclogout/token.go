@@ -18,12 +18,25 @@ const Event = "http://schemas.openid.net/event/backchannel-logout"
 // TokenType is the typ header of a logout token.
 const TokenType = "logout+jwt"
 
-// Signer signs a logout token's claims as a compact JWS whose header carries typ.
+// DefaultAlg signs the logout tokens of a Logout that names no algorithm.
+const DefaultAlg = jose.ES256
+
+// Signer signs a logout token's claims as a compact JWS with alg (the one the client's ID
+// tokens use: a relying party verifies both alike) and a header carrying typ. The broker's
+// key ring is one (keys.Ring.Sign, through SignerFunc).
 type Signer interface {
-	Sign(ctx context.Context, typ string, payload []byte) (string, error)
+	Sign(ctx context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error)
 }
 
-// KeySigner is a Signer over one key (the broker's current ID-token key, or a test key).
+// SignerFunc adapts a function to Signer.
+type SignerFunc func(ctx context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error)
+
+// Sign implements Signer.
+func (f SignerFunc) Sign(ctx context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
+	return f(ctx, alg, typ, payload)
+}
+
+// KeySigner is a Signer over one key (a test key, or a deployment with one signing key).
 type KeySigner struct {
 	Alg jose.SignatureAlgorithm
 	Key crypto.Signer
@@ -31,8 +44,11 @@ type KeySigner struct {
 	KeyID string
 }
 
-// Sign implements Signer.
-func (s KeySigner) Sign(_ context.Context, typ string, payload []byte) (string, error) {
+// Sign implements Signer; an alg other than the key's is an error.
+func (s KeySigner) Sign(_ context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
+	if alg != s.Alg {
+		return "", fmt.Errorf("bclogout: the key signs %s, not %s", s.Alg, alg)
+	}
 	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: s.Alg, Key: jose.JSONWebKey{Key: s.Key, KeyID: s.KeyID}},
 		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
@@ -56,6 +72,9 @@ type Logout struct {
 	// backchannel_logout_session_required needs SessionID.
 	Subject   string `json:"sub,omitempty"`
 	SessionID string `json:"sid,omitempty"`
+	// Alg is the algorithm of the client's ID tokens, which its logout tokens use too
+	// (default DefaultAlg).
+	Alg jose.SignatureAlgorithm `json:"alg,omitempty"`
 }
 
 // check validates l; allowHTTP accepts http:// URIs (dev mode).
@@ -98,7 +117,11 @@ func Token(ctx context.Context, s Signer, issuer string, l Logout, jti string, n
 	if err != nil {
 		return "", err
 	}
-	tok, err := s.Sign(ctx, TokenType, b)
+	alg := l.Alg
+	if alg == "" {
+		alg = DefaultAlg
+	}
+	tok, err := s.Sign(ctx, alg, TokenType, b)
 	if err != nil {
 		return "", fmt.Errorf("bclogout: sign: %w", err)
 	}
