@@ -213,15 +213,30 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	// What the listeners are bound to (a port 0 in the configuration is the port chosen).
 	bound := []any{"http", ln.Addr().String()}
 	servers := []*http.Server{main}
+	// closeAll stops what is bound when start-up fails. A Server's Close does not reach a
+	// listener whose Serve has not registered it yet (that Serve closes it on its own, later),
+	// so the listeners are closed here too: serve returns with every address free again.
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}
+	listeners = append(listeners, ln)
 	errc := make(chan error, 3)
 	go func() { errc <- main.Serve(ln) }()
 	if cfg.Listen.Debug != "" {
-		dbg, addr, err := debugServer(cfg.Listen.Debug)
+		dbg, dln, err := debugServer(cfg.Listen.Debug)
 		if err != nil {
-			_ = main.Close()
+			closeAll()
 			return err
 		}
+		addr := dln.Addr().String()
 		servers = append(servers, dbg)
+		listeners = append(listeners, dln)
 		bound = append(bound, "debug", addr)
 		logger.Warn("profiler listening", "debug", addr)
 	}
@@ -230,6 +245,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		if cert == nil {
 			c, err := tls.LoadX509KeyPair(cfg.Listen.TLSCert, cfg.Listen.TLSKey)
 			if err != nil {
+				closeAll()
 				return fmt.Errorf("listen.tls_cert: %w", err)
 			}
 			cert = &c
@@ -237,12 +253,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		mtls := newMTLSServer(cfg.Listen.MTLS, tr.handler(b.MTLSHandler()), cert, logger)
 		mln, err := net.Listen("tcp", cfg.Listen.MTLS)
 		if err != nil {
-			for _, s := range servers {
-				_ = s.Close()
-			}
+			closeAll()
 			return err
 		}
 		servers = append(servers, mtls)
+		listeners = append(listeners, mln)
 		bound = append(bound, "mtls", mln.Addr().String())
 		go func() { errc <- mtls.ServeTLS(mln, "", "") }()
 	}
@@ -262,9 +277,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 		}
 	}
 	if err := startupReadiness(ctx, b, cfg, logger); err != nil {
-		for _, s := range servers {
-			_ = s.Close()
-		}
+		closeAll()
 		return err
 	}
 	b.MarkReady()
@@ -326,7 +339,7 @@ func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
 
 // debugServer serves net/http/pprof on addr (a loopback address: Validate checks it) and
 // returns the address it is bound to.
-func debugServer(addr string) (*http.Server, string, error) {
+func debugServer(addr string) (*http.Server, net.Listener, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -337,10 +350,10 @@ func debugServer(addr string) (*http.Server, string, error) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("listen.debug: %w", err)
+		return nil, nil, fmt.Errorf("listen.debug: %w", err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	return srv, ln.Addr().String(), nil
+	return srv, ln, nil
 }
 
 // tuneRuntime applies the runtime section unless GOGC or GOMEMLIMIT is set: the variables the
