@@ -15,6 +15,7 @@ import (
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
@@ -27,13 +28,15 @@ const checkConfigUsage = `Usage: sportello check-config [--offline] --config FIL
        sportello check-config [--offline] FILE
 
 Validates a configuration file as serve would load it (environment overrides and secret
-references included), then its signing keys and the SPID IdP metadata (fetched, unless
---offline), and lists every error with its path and line. Exit 1 on errors.`
+references included), then its signing keys, the SPID IdP metadata (fetched, unless
+--offline), the federation key set of each oidcfed section and its OpenID Providers' trust
+chains (resolved, unless --offline), and lists every error with its path and line. Exit 1 on
+errors.`
 
 func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlags("sportello check-config")
 	flagPath := cli.ConfigFlag(fs)
-	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read)")
+	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read) nor resolve federation trust chains")
 	rest, code, done := cli.Parse(fs, checkConfigUsage, args, stdout, stderr)
 	if done {
 		return code
@@ -49,7 +52,8 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			errs = []error{err}
 		} else {
-			errs = cfg.Locate(append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...))
+			errs = append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...)
+			errs = cfg.Locate(append(errs, checkFederation(ctx, cfg, *offline)...))
 		}
 	}
 	if len(errs) > 0 {
@@ -120,6 +124,33 @@ func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []erro
 			if err != nil {
 				errs = append(errs, &config.FieldError{Path: at, Msg: err.Error()})
 			}
+		}
+	}
+	return errs
+}
+
+// checkFederation reads the key set of every enabled oidcfed section as serve would (it
+// generates none outside dev mode) and, online, resolves each OpenID Provider's trust chain.
+func checkFederation(ctx context.Context, cfg *config.Config, offline bool) []error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(cfg.Providers)) {
+		p := cfg.Providers[id]
+		if p.Type != oidcfed.Type.Name || !p.IsEnabled() {
+			continue
+		}
+		c, perrs := oidcfed.Decode(id, &p, cfg.Dev)
+		if len(perrs) > 0 {
+			errs = append(errs, perrs...)
+			continue
+		}
+		if _, err := (&oidcfed.FileKeySource{Dir: c.KeysDir}).Load(ctx); err != nil {
+			errs = append(errs, &config.FieldError{Path: "providers." + id + ".keys_dir", Msg: err.Error()})
+		}
+		if offline {
+			continue
+		}
+		if err := oidcfed.Show(ctx, io.Discard, c, metadataClient, time.Now()); err != nil {
+			errs = append(errs, &config.FieldError{Path: "providers." + id + ".openid_providers", Msg: err.Error()})
 		}
 	}
 	return errs

@@ -129,3 +129,30 @@ func TestCheckConfigReadsTheSigningKeys(t *testing.T) {
 		t.Fatalf("a damaged key file: exit %d\n%s", code, out)
 	}
 }
+
+// An enabled oidcfed section needs its key set, as serve does: check-config names keys_dir
+// until "sportello federation keys init" made it; online it also resolves the OPs' chains
+// (the example's are unreachable here).
+func TestCheckConfigFederationKeys(t *testing.T) {
+	path := exampleDeployment(t, func(y string) string {
+		return strings.Replace(y, "    type: oidcfed\n    enabled: false\n", "    type: oidcfed\n", 1)
+	})
+	code, out := checkConfig(t, "--offline", path)
+	if code != 1 || !strings.Contains(out, "providers.oidc.keys_dir: oidcfed: no federation key set") {
+		t.Fatalf("without keys: %d %s", code, out)
+	}
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"federation", "keys", "init", "--config", path}, &o, &e); code != 0 {
+		t.Fatalf("federation keys init: %d %s", code, e.String())
+	}
+	if code, out := checkConfig(t, "--offline", path); code != 0 {
+		t.Fatalf("with keys: %d %s", code, out)
+	}
+	saved := metadataClient
+	metadataClient = &http.Client{Transport: http.NewFileTransport(http.Dir(t.TempDir()))} // every fetch 404s
+	t.Cleanup(func() { metadataClient = saved })
+	code, out = checkConfig(t, path)
+	if code != 1 || !strings.Contains(out, "providers.oidc.openid_providers:") || !strings.Contains(out, "https://id.example-op.it") {
+		t.Fatalf("online with unreachable OPs: %d %s", code, out)
+	}
+}
