@@ -63,7 +63,7 @@ func (p *Provider) entityConfiguration(now time.Time) map[string]any {
 	}
 	var marks []TrustMarkRef
 	for _, tm := range p.cfg.TrustMarks {
-		marks = append(marks, TrustMarkRef{ID: tm.Type, TrustMark: strings.TrimSpace(tm.jwt)})
+		marks = append(marks, TrustMarkRef{ID: tm.Type, Type: tm.Type, TrustMark: strings.TrimSpace(tm.jwt)})
 	}
 	if len(marks) > 0 {
 		claims["trust_marks"] = marks

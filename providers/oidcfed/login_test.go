@@ -265,3 +265,34 @@ func TestLoginRefusesHostileOPs(t *testing.T) {
 		}
 	})
 }
+
+// An OP without a valid chain is not offered, and readiness says how many are.
+func TestOPWithoutAChainIsNotOffered(t *testing.T) {
+	w := newWorld(t)
+	if r := w.p.Readiness(t.Context()); r.Status != providers.ReadyOK {
+		t.Fatalf("readiness %+v", r)
+	}
+	// The intermediate stops stating the SPID OP: its chain breaks at the next resolution.
+	w.fed.Intermediate.Add(w.spid.Entity.ID, devfed.Subordinate{JWKS: devfed.Public(w.cie.Core)})
+	c := w.fed.RPConfig(t.TempDir())
+	p, err := oidcfed.Open(providers.Host{ID: "oidcfed", Issuer: w.srv.URL, Store: memory.New(memory.Options{})}, c,
+		oidcfed.Options{Client: w.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Refresh(t.Context()); err != nil {
+		t.Fatal(err) // the CIE OP still resolves
+	}
+	if got := p.Options(); len(got) != 1 || got[0].Hint != w.cie.Entity.ID {
+		t.Fatalf("options %+v, want the CIE OP only", got)
+	}
+	if r := p.Readiness(t.Context()); r.Status != providers.ReadyWarn || r.Detail != "1 of 2 OpenID Providers with a valid trust chain" {
+		t.Fatalf("readiness %+v", r)
+	}
+	rec := httptest.NewRecorder()
+	err = p.Start(rec, httptest.NewRequest(http.MethodGet, "/login/x/oidcfed", nil), &providers.LoginRequest{ID: "l", ACR: loa.SpidL2, Hint: w.spid.Entity.ID})
+	var ue *providers.UserError
+	if !errors.As(err, &ue) || ue.Code != "oidcfed.no_op" || !errors.Is(err, oidcfed.ErrSignature) || rec.Header().Get("Location") != "" {
+		t.Fatalf("Start at an OP without a chain: %v, Location %q", err, rec.Header().Get("Location"))
+	}
+}
