@@ -57,7 +57,7 @@ for (const lang of ['it', 'en']) {
     test('chooser lists every credential and hides what cannot reach the level', async () => {
       const { page, csp } = await open(L2);
       // The dev IdPs' metadata is first fetched before the listener is up: wait for the list.
-      for (let i = 0; i < 50 && !(await page.locator('.sp-idps a').count()); i++) {
+      for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
         await page.waitForTimeout(300);
         await page.reload();
       }
@@ -70,7 +70,7 @@ for (const lang of ['it', 'en']) {
       await page.keyboard.press('Tab');
       assert.ok(await page.evaluate(() => document.querySelector('main').contains(document.activeElement)),
         'after the skip link the focus is inside main');
-      await page.locator('.sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
       await visit(page, `chooser-spid-open-${lang}`, csp);
       // The switch keeps the login in progress.
       await page.locator('a[hreflang]').click();
@@ -146,12 +146,12 @@ for (const lang of ['it', 'en']) {
     });
     /** spidLogin goes from the chooser through the first dev IdP to the relying party. */
     async function spidLogin(page, csp, cf, shots) {
-      for (let i = 0; i < 50 && !(await page.locator('.sp-idps a').count()); i++) {
+      for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
         await page.waitForTimeout(300);
         await page.reload();
       }
-      await page.locator('.sp-idps summary').click();
-      await page.locator('.sp-idps a').first().click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
       await page.locator('input[name=username]').waitFor();
       if (shots) await visit(page, `spid-idp-${lang}`, csp, { foreign: true });
       await page.locator('input[name=username]').fill(cf);
@@ -181,6 +181,26 @@ for (const lang of ['it', 'en']) {
       await visit(page, `logged-out-${lang}`, csp);
       await page.close();
     });
+
+    for (const [profile, display] of [['spid', 'SPID OIDC (dev)'], ['cie', 'CIE OIDC (dev)']]) {
+      test(`${profile.toUpperCase()} over OpenID Connect Federation at L3 through the dev ${profile.toUpperCase()} OP`, async () => {
+        const { page, csp } = await open(L3);
+        await page.locator('[aria-labelledby="opt-oidcfed"] .sp-idps summary').click();
+        await page.locator('[aria-labelledby="opt-oidcfed"] .sp-idps a', { hasText: display }).click();
+        await page.locator('input[name=username]').waitFor();
+        await page.locator('input[name=username]').fill(MARIO.cf);
+        await page.locator('input[name=password]').fill(SPID_PASSWORD);
+        await page.locator('select[name=level]').selectOption('3');
+        await page.locator('button[value=login]').click();
+        const c = await claims(page);
+        await visit(page, `rp-oidcfed-${profile}-${lang}`);
+        assert.equal(c.auth_method, profile);
+        assert.equal(c.acr, L3);
+        assert.equal(c.fiscal_number, MARIO.cf);
+        assert.equal(c.family_name, 'Rossi');
+        await page.close();
+      });
+    }
 
     test('delegation: act for the person who delegated you', async () => {
       const { page, csp } = await open(L2);
@@ -235,8 +255,8 @@ for (const lang of ['it', 'en']) {
         await page.locator('form.sp-form button[type=submit]').click();
         assert.equal((await claims(page)).fiscal_number, GIOVANNA.cf);
         await page.goto(`${rp.url}/start?` + new URLSearchParams({ acr_values: L2, prompt: 'login' }));
-        await page.locator('.sp-idps summary').click();
-        await page.locator('.sp-idps a').first().click();
+        await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+        await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
         await page.locator('input[name=username]').fill(MARIO.cf);
         await page.locator('input[name=password]').fill(SPID_PASSWORD);
         await page.locator('button[value=login]').click();
@@ -264,12 +284,12 @@ for (const lang of ['it', 'en']) {
 
     test('SPID below the level asked: the error page says what to do', async () => {
       const { page, csp } = await open(L2);
-      for (let i = 0; i < 50 && !(await page.locator('.sp-idps a').count()); i++) {
+      for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
         await page.waitForTimeout(300);
         await page.reload();
       }
-      await page.locator('.sp-idps summary').click();
-      await page.locator('.sp-idps a').first().click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
       await page.locator('input[name=username]').fill(MARIO.cf);
       await page.locator('input[name=password]').fill(SPID_PASSWORD);
       await page.locator('select[name=level]').selectOption('1');
@@ -286,8 +306,8 @@ for (const lang of ['it', 'en']) {
 
     test('SPID cancelled at the IdP: a page of its own, then back to the service with access_denied', async () => {
       const { page, csp } = await open(L2);
-      await page.locator('.sp-idps summary').click();
-      await page.locator('.sp-idps a').first().click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
       await page.locator('button[value=cancel]').click();
       await followSAML(page, csp);
       await page.locator('.alert-danger').waitFor();

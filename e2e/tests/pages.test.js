@@ -50,7 +50,7 @@ for (const lang of ['it', 'en']) {
       return { page, csp };
     }
     async function waitForIdPs(page) {
-      for (let i = 0; i < 50 && !(await page.locator('.sp-idps a').count()); i++) {
+      for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
         await page.waitForTimeout(300);
         await page.reload();
       }
@@ -128,8 +128,8 @@ for (const lang of ['it', 'en']) {
     test('SPID cancelled: what happened, try again, back to the service', async () => {
       const { page, csp } = await open({});
       await waitForIdPs(page);
-      await page.locator('.sp-idps summary').click();
-      await page.locator('.sp-idps a').first().click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
       await page.locator('button[value=cancel]').click();
       await followSAML(page, csp);
       await page.locator('.alert-danger').waitFor();
@@ -161,8 +161,8 @@ for (const lang of ['it', 'en']) {
       await visit(page, `deleghe-signin-${lang}`, csp);
       await page.locator('main a[href^="/accedi"]').click();
       await waitForIdPs(page);
-      await page.locator('.sp-idps summary').click();
-      await page.locator('.sp-idps a').first().click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
       await page.locator('input[name=username]').fill(LAURA.cf);
       await page.locator('input[name=password]').fill('test-password');
       await page.locator('button[value=login]').click();
@@ -222,7 +222,7 @@ for (const lang of ['it', 'en']) {
       const { page, csp } = await open({});
       await waitForIdPs(page);
       await visit(page, `chooser-buttons-${lang}`, csp);
-      const spid = page.locator('.sp-spid-btn');
+      const spid = page.locator('[aria-labelledby="opt-spid"] .sp-spid-btn');
       assert.equal(await spid.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(0, 102, 204)');
       assert.equal(await spid.evaluate((e) => getComputedStyle(e).color), 'rgb(255, 255, 255)');
       assert.match(await spid.innerText(), it(/Entra con SPID/, /Sign in with SPID/));
