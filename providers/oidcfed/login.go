@@ -134,6 +134,8 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 	if err != nil {
 		return fmt.Errorf("%w: authorization_endpoint %q", ErrMalformed, authz)
 	}
+	p.audit(ctx, auditRequest, "", map[string]any{"op": op.EntityID, "client_id": p.entityID, "login": req.ID,
+		"trust_chain": c.Statements, "request": object, "jti": jti, "acr": acr, "iat": claims["iat"], "exp": claims["exp"]})
 	q := u.Query()
 	q.Set("client_id", p.entityID)
 	q.Set("response_type", "code")
@@ -175,11 +177,22 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request, f providers.
 		return
 	}
 	method := methodOf(pd.Profile)
-	id, err := p.finish(r, &pd, q)
+	tx := map[string]any{"op": pd.OP, "login": pd.Login, "iss": q.Get("iss"), "state_sha256": digest(state)}
+	if code := q.Get("code"); code != "" {
+		tx["code_sha256"] = digest(code)
+	}
+	if e := q.Get("error"); e != "" {
+		tx["op_error"] = e
+	}
+	id, err := p.finish(r, &pd, q, tx)
 	if err != nil {
+		tx["outcome"], tx["error"] = "refused", err.Error()
+		p.audit(r.Context(), auditResponse, "", tx)
 		f.Fail(w, r, pd.Login, providers.Attempt(method, err))
 		return
 	}
+	tx["outcome"] = "success"
+	p.audit(r.Context(), auditResponse, id.FiscalNumber, tx)
 	f.Finish(w, r, pd.Login, id)
 }
 
@@ -191,7 +204,7 @@ func methodOf(profile string) string {
 }
 
 // finish checks the authorization response of pd and returns the identity.
-func (p *Provider) finish(r *http.Request, pd *pending, q url.Values) (*providers.Identity, error) {
+func (p *Provider) finish(r *http.Request, pd *pending, q url.Values, tx map[string]any) (*providers.Identity, error) {
 	if e := q.Get("error"); e != "" {
 		if e == "access_denied" {
 			return nil, &providers.UserError{Code: "oidcfed.denied", Err: fmt.Errorf("%w: the OP answered %s", providers.ErrDenied, e)}
@@ -218,13 +231,16 @@ func (p *Provider) finish(r *http.Request, pd *pending, q url.Values) (*provider
 	if err != nil {
 		return nil, err
 	}
+	tx["trust_chain"] = c.Statements
 	idt, err := p.verifyIDToken(c, tok.IDToken, pd)
 	if err != nil {
 		return nil, err
 	}
+	tx["id_token"] = idt.Extra
 	info, err := p.userinfo(r.Context(), c, tok.AccessToken, pd, idt.Subject)
 	if err != nil {
 		return nil, err
 	}
+	tx["userinfo"] = info.Extra
 	return p.identity(pd, idt, info, tok)
 }

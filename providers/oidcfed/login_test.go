@@ -2,6 +2,7 @@ package oidcfed_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
@@ -51,12 +53,13 @@ type world struct {
 	fed  *devfed.Federation
 	p    *oidcfed.Provider
 	fin  *recorder
+	rec  *audit.Recorder
 	spid *devfed.OP
 	cie  *devfed.OP
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{fin: &recorder{}}
+	w := &world{fin: &recorder{}, rec: &audit.Recorder{}}
 	var h http.Handler = http.NotFoundHandler()
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
 	t.Cleanup(w.srv.Close)
@@ -73,7 +76,7 @@ func newWorld(t *testing.T) *world {
 	c.ApplyDefaults()
 	c.WithAnchor(fed.Anchor().EntityID, fed.Anchor().JWKS)
 	c.WithKeys(&oidcfed.FileKeySource{Dir: c.KeysDir, Generate: true, Bits: 2048})
-	w.p, err = oidcfed.Open(providers.Host{ID: "oidcfed", Issuer: w.srv.URL, Store: memory.New(memory.Options{})}, c,
+	w.p, err = oidcfed.Open(providers.Host{ID: "oidcfed", Issuer: w.srv.URL, Store: memory.New(memory.Options{}), Auditor: w.rec}, c,
 		oidcfed.Options{Client: w.srv.Client()})
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +249,9 @@ func TestLoginRefusesHostileOPs(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v (identity %v), want %v", err, id, c.want)
 			}
+			if ev := w.rec.Last("oidcfed.authn_response"); c.want != providers.ErrLoginExpired && (ev == nil || ev.Fields["outcome"] != "refused" || ev.Fields["error"] == "") {
+				t.Fatalf("the refusal is not in the transaction log: %v", ev)
+			}
 		})
 	}
 	t.Run("state replay", func(t *testing.T) {
@@ -294,5 +300,39 @@ func TestOPWithoutAChainIsNotOffered(t *testing.T) {
 	var ue *providers.UserError
 	if !errors.As(err, &ue) || ue.Code != "oidcfed.no_op" || !errors.Is(err, oidcfed.ErrSignature) || rec.Header().Get("Location") != "" {
 		t.Fatalf("Start at an OP without a chain: %v, Location %q", err, rec.Header().Get("Location"))
+	}
+}
+
+// The transaction log: the trust chain and the request object, then the response with the
+// verified ID token and userinfo claims, and the revocation; codes and tokens never whole.
+func TestLoginTransactionLog(t *testing.T) {
+	w := newWorld(t)
+	cb := w.loginTo(t, w.cie, loa.SpidL2, "RSSMRA80A01H501U", "2")
+	id, err := w.callback(t, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.p.Logout(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/logout", nil), id, "/"); err != nil {
+		t.Fatal(err)
+	}
+	req, resp, rev := w.rec.Last("oidcfed.authn_request"), w.rec.Last("oidcfed.authn_response"), w.rec.Last("oidcfed.revocation")
+	if req == nil || resp == nil || rev == nil {
+		t.Fatalf("events %v", w.rec.Events())
+	}
+	if chain, _ := req.Fields["trust_chain"].([]string); len(chain) != 3 || req.Fields["request"] == "" || req.Fields["op"] != w.cie.Entity.ID {
+		t.Fatalf("request record %v", req.Fields)
+	}
+	idt, _ := resp.Fields["id_token"].(map[string]any)
+	ui, _ := resp.Fields["userinfo"].(map[string]any)
+	if resp.Fields["outcome"] != "success" || resp.Actor != "RSSMRA80A01H501U" || idt["acr"] != loa.SpidL2 ||
+		ui[oidcfed.ClaimFiscalNumber] != "TINIT-RSSMRA80A01H501U" || rev.Fields["status"] != http.StatusOK {
+		t.Fatalf("response %v, revocation %v", resp.Fields, rev.Fields)
+	}
+	u, _ := url.Parse(cb)
+	all, _ := json.Marshal(w.rec.Events())
+	for name, secret := range map[string]string{"code": u.Query().Get("code"), "access token": id.Session["access_token"]} {
+		if secret == "" || strings.Contains(string(all), secret) {
+			t.Fatalf("the %s is in the audit trail (or empty)", name)
+		}
 	}
 }

@@ -31,6 +31,11 @@ func (p *Provider) revoke(r *http.Request, op, token string) {
 		return
 	}
 	status, _, err := p.postForm(r.Context(), endpoint, url.Values{"token": {token}, "token_type_hint": {"access_token"}})
+	fields := map[string]any{"op": op, "endpoint": endpoint, "status": status, "token_sha256": digest(token)}
+	if err != nil {
+		fields["error"] = err.Error()
+	}
+	p.audit(r.Context(), auditRevocation, "", fields)
 	if err != nil || status != http.StatusOK {
 		p.log.Warn("federation: logout: revoking the OP's token failed", "op", op, "status", status, "error", err)
 	}
