@@ -72,7 +72,17 @@ func pkce() (verifier, challenge string, err error) {
 // object (JAR), PKCE S256, state and nonce.
 func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.LoginRequest) error {
 	ctx := r.Context()
-	c, op, err := p.chainFor(ctx, req.Hint)
+	hint := req.Hint
+	if hint == "" { // idp=<provider id>: the one OP offered, else the chooser's list of them
+		switch opts := p.Options(); {
+		case len(opts) == 1:
+			hint = opts[0].Hint
+		case p.h.Broker != nil:
+			http.Redirect(w, r, p.h.Broker.ChooserURL(req.ID), http.StatusFound)
+			return nil
+		}
+	}
+	c, op, err := p.chainFor(ctx, hint)
 	if err != nil {
 		return &providers.UserError{Code: "oidcfed.no_op", Err: errors.Join(providers.ErrUnavailable, err)}
 	}

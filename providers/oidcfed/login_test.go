@@ -2,6 +2,7 @@ package oidcfed_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/loa"
@@ -216,6 +219,10 @@ func TestLoginRefusesHostileOPs(t *testing.T) {
 			hooks: devfed.Hooks{IDToken: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }}},
 		{name: "ID token nonce of another request", op: w.spid, want: providers.ErrCredentialRejected,
 			hooks: devfed.Hooks{IDToken: func(c map[string]any) { c["nonce"] = strings.Repeat("a", 48) }}},
+		{name: "ID token with alg none", op: w.spid, want: providers.ErrCredentialRejected,
+			hooks: devfed.Hooks{IDTokenJWT: func(_ string, c map[string]any) string { return unsignedJWT(c) }}},
+		{name: "ID token with alg HS256 keyed by the OP's public key", op: w.spid, want: providers.ErrCredentialRejected,
+			hooks: devfed.Hooks{IDTokenJWT: func(_ string, c map[string]any) string { return hmacJWT(t, w.spid, c) }}},
 		{name: "level below the one asked", op: w.spid, acr: loa.SpidL3, level: "2", want: providers.ErrLevelNotReached},
 		{name: "userinfo JWE for another key", op: w.cie, want: providers.ErrCredentialRejected,
 			hooks: devfed.Hooks{EncryptTo: &other.Core}},
@@ -292,6 +299,12 @@ func TestOPWithoutAChainIsNotOffered(t *testing.T) {
 	if got := p.Options(); len(got) != 1 || got[0].Hint != w.cie.Entity.ID {
 		t.Fatalf("options %+v, want the CIE OP only", got)
 	}
+	// Without a hint (idp=<provider id>) the one OP offered is the one used.
+	rec0 := httptest.NewRecorder()
+	if err := p.Start(rec0, httptest.NewRequest(http.MethodGet, "/login/x/oidcfed", nil), &providers.LoginRequest{ID: "l", ACR: loa.SpidL2}); err != nil ||
+		!strings.HasPrefix(rec0.Header().Get("Location"), w.cie.Entity.ID+"/authorize?") {
+		t.Fatalf("Start without a hint: %v, Location %q", err, rec0.Header().Get("Location"))
+	}
 	if r := p.Readiness(t.Context()); r.Status != providers.ReadyWarn || r.Detail != "1 of 2 OpenID Providers with a valid trust chain" {
 		t.Fatalf("readiness %+v", r)
 	}
@@ -335,4 +348,29 @@ func TestLoginTransactionLog(t *testing.T) {
 			t.Fatalf("the %s is in the audit trail (or empty)", name)
 		}
 	}
+}
+
+// unsignedJWT is claims as a JWS with alg none (go-jose makes none).
+func unsignedJWT(c map[string]any) string {
+	h, _ := json.Marshal(map[string]any{"alg": "none", "typ": "JWT"})
+	p, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p) + "."
+}
+
+// hmacJWT signs claims with HS256 keyed by the OP's public key bytes (the key-confusion
+// attack), under the OP's kid.
+func hmacJWT(t *testing.T, op *devfed.OP, c map[string]any) string {
+	pub, err := json.Marshal(op.Core.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: pub}, (&jose.SignerOptions{}).WithHeader("kid", op.Core.KeyID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := oidcfed.SignJWT(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwt
 }

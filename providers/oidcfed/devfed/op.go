@@ -34,6 +34,8 @@ type Hooks struct {
 	SignWith *jose.JSONWebKey
 	// EncryptTo encrypts the userinfo answer for another key than the RP's.
 	EncryptTo *jose.JSONWebKey
+	// IDTokenJWT replaces the signed ID token (an unsigned one, say).
+	IDTokenJWT func(signed string, claims map[string]any) string
 }
 
 // OP is a dev OpenID Provider of the federation: the SPID or the CIE profile.
@@ -388,6 +390,9 @@ func (o *OP) token(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 		return
+	}
+	if o.Hooks.IDTokenJWT != nil {
+		idt = o.Hooks.IDTokenJWT(idt, claims)
 	}
 	g.expires = now.Add(10 * time.Minute)
 	o.mu.Lock()
