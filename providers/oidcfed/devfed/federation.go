@@ -63,18 +63,18 @@ func New(issuer string, o Options) (*Federation, error) {
 	if bits == 0 {
 		bits = 2048
 	}
-	keys := make([]jose.JSONWebKey, 6)
-	for i := range keys {
-		k, err := Key(bits)
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = k
+	taKey, err := Key(bits)
+	if err != nil {
+		return nil, err
 	}
-	ta := &Entity{ID: base + "/ta", Key: keys[0], Now: o.Now,
+	midKey, err := Key(bits)
+	if err != nil {
+		return nil, err
+	}
+	ta := &Entity{ID: base + "/ta", Key: taKey, Now: o.Now,
 		Metadata:         map[string]map[string]any{oidcfed.EntityFederated: {"organization_name": "Trust anchor (dev)"}},
 		TrustMarkIssuers: map[string][]string{base + "/ta" + MarkOP: {base + "/ta"}, base + "/ta" + MarkRP: {base + "/ta"}}}
-	mid := &Entity{ID: base + "/intermediate", Key: keys[1], Now: o.Now, AuthorityHints: []string{ta.ID},
+	mid := &Entity{ID: base + "/intermediate", Key: midKey, Now: o.Now, AuthorityHints: []string{ta.ID},
 		Metadata: map[string]map[string]any{oidcfed.EntityFederated: {"organization_name": "Intermediate (dev)"}}}
 	ta.Add(mid.ID, Subordinate{JWKS: Public(mid.Key), Policy: merge(rpPolicy, opPolicy)})
 	f := &Federation{TA: ta, Intermediate: mid}
@@ -90,21 +90,25 @@ func New(issuer string, o Options) (*Federation, error) {
 	if now == nil {
 		now = time.Now
 	}
-	for i, spec := range []struct{ name, display, profile string }{
+	for _, spec := range []struct{ name, display, profile string }{
 		{"spid-op", "SPID OIDC (dev)", oidcfed.ProfileSPID}, {"cie-op", "CIE OIDC (dev)", oidcfed.ProfileCIE},
 	} {
-		op := &OP{Name: spec.display, Profile: spec.profile, Core: keys[3+i], users: users, now: now,
+		fedKey, err := Key(bits)
+		if err != nil {
+			return nil, err
+		}
+		core, err := Key(bits)
+		if err != nil {
+			return nil, err
+		}
+		op := &OP{Name: spec.display, Profile: spec.profile, Core: core, users: users, now: now,
 			pending: map[string]*authRequest{}, codes: map[string]*grant{}, tokens: map[string]*grant{},
 			resolver: &oidcfed.Resolver{Anchors: []oidcfed.Anchor{{EntityID: ta.ID, JWKS: Public(ta.Key)}}, Client: client, Now: o.Now}}
 		superior := mid
 		if spec.profile == oidcfed.ProfileCIE {
 			superior = ta
 		}
-		key := keys[2]
-		if i == 1 {
-			key = keys[5]
-		}
-		op.Entity = &Entity{ID: base + "/" + spec.name, Key: key, Now: o.Now, AuthorityHints: []string{superior.ID}}
+		op.Entity = &Entity{ID: base + "/" + spec.name, Key: fedKey, Now: o.Now, AuthorityHints: []string{superior.ID}}
 		op.Entity.Metadata = map[string]map[string]any{oidcfed.EntityOP: op.metadata(),
 			oidcfed.EntityFederated: {"organization_name": spec.display}}
 		tm, err := ta.TrustMark(ta.ID+MarkOP, op.Entity.ID)
