@@ -231,3 +231,62 @@ describe('openid-client\'s checks are live', () => {
     });
   });
 });
+
+/**
+ * formLogin runs authorization code + PKCE for demo-rp with params, submits each form of
+ * steps in turn (a login form, then any auto-submitting POST form), and exchanges the code:
+ * openid-client validates the ID token.
+ */
+async function formLogin(params, steps) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(configs.rp, {
+    redirect_uri: REDIRECT_URI, scope: SCOPE, state, nonce, ...params,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const ua = new UserAgent({ stopAt: RP_ORIGIN });
+  let got = await ua.walk(url);
+  for (const values of steps) {
+    if (got instanceof URL) break;
+    got = await ua.submit(got, values);
+  }
+  const tokens = await oidc.authorizationCodeGrant(configs.rp, expectCallback(ua, got), {
+    pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
+  });
+  return tokens.claims();
+}
+
+describe('demo-rp: SPID and CIE over OpenID Connect Federation, through the dev OPs of GET /dev/oidcfed/', () => {
+  let ops;
+  let saml;
+  const mario = (level) => ({ username: 'RSSMRA80A01H501U', password: 'test-password', level, action: 'login' });
+
+  before(async () => {
+    ops = await (await fetch(`${broker.url}/dev/oidcfed/`)).json();
+    // The same person through SAML, for the sub: the dev IdP's form, then its POST to the ACS.
+    saml = await formLogin({ idp: 'demo', acr_values: L2 }, [mario('2'), {}, {}]);
+  });
+
+  test('the dev federation lists a SPID and a CIE OP', () => {
+    assert.deepEqual(ops.map((o) => o.profile), ['spid', 'cie']);
+    for (const o of ops) assert.ok(o.entity_id.startsWith(`${broker.url}/dev/oidcfed/`), o.entity_id);
+  });
+
+  for (const profile of ['spid', 'cie']) {
+    for (const [level, acr] of [['2', L2], ['3', L3]]) {
+      test(`${profile.toUpperCase()}-OIDC at L${level}: validated ID token with the right claims and the SAML login's sub`, async () => {
+        const op = ops.find((o) => o.profile === profile);
+        const claims = await formLogin({ idp: op.entity_id, acr_values: acr }, [mario(level)]);
+        assert.equal(claims.iss, broker.url);
+        assert.equal(claims.auth_method, profile);
+        assert.equal(claims.acr, acr);
+        assert.equal(claims.fiscal_number, 'RSSMRA80A01H501U');
+        assert.equal(claims.family_name, 'Rossi');
+        assert.equal(claims.sub, saml.sub, 'the same person has the same sub as through SAML');
+        assert.equal(saml.auth_method, 'spid');
+        if (profile === 'spid') assert.equal(claims.spid_idp, op.entity_id);
+      });
+    }
+  }
+});
