@@ -19,6 +19,7 @@ import (
 
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/broker/session"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store"
@@ -86,6 +87,7 @@ type Broker struct {
 	cryptoKey   []byte
 	keys        *keys.Ring
 	grants      *grants.Repo
+	sessions    *session.Repo
 	clients     map[string]*Client
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
@@ -157,6 +159,8 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	b.grants = grants.New(grants.Options{Store: o.Store, RefreshTTL: o.Config.Tokens.RefreshTTL,
 		AccessTTL: o.Config.Tokens.AccessTTL, ReuseGrace: o.Config.Tokens.ReuseGrace(),
 		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
+	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
+		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand})
 	for _, c := range o.Config.Clients {
 		cl, err := newClient(c, o.Config.Tokens.IDTTL, o.Config.Dev, o.Config.Keys.Algorithm)
 		if err != nil {

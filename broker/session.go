@@ -8,47 +8,19 @@ import (
 	"time"
 
 	"github.com/inps/sportello/internal/loa"
-	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/web"
 	"github.com/inps/sportello/providers"
 )
 
-// sessionRecord is the broker's SSO session (key "sess:<hash of the cookie>"), sliding with
-// the idle timeout up to an absolute maximum. The cookie value is a bearer secret and never
-// leaves the browser: tokens carry PublicID as their sid claim.
-type sessionRecord struct {
-	Identity *providers.Identity `json:"identity"`
-	Created  time.Time           `json:"created"`
-	PublicID string              `json:"public_id"`
-}
-
-// newSession opens the SSO session and returns its public id (the sid claim).
+// newSession opens the SSO session, sets its cookie and returns its public id (the sid
+// claim).
 func (b *Broker) newSession(ctx context.Context, w http.ResponseWriter, id *providers.Identity) (string, error) {
-	secret, err := randomToken(b.rand, 24)
+	secret, public, err := b.sessions.Open(ctx, id)
 	if err != nil {
 		return "", err
-	}
-	public, err := randomToken(b.rand, 16)
-	if err != nil {
-		return "", err
-	}
-	rec := sessionRecord{Identity: id, Created: b.now(), PublicID: public}
-	if err := b.store.Put(ctx, sessionKey(tokenHash(secret)), mustMarshal(rec), b.cfg.Tokens.SessionIdle); err != nil {
-		return "", err
-	}
-	if key := upstreamKey(id.Session); key != "" {
-		_ = b.store.Put(ctx, key, []byte(tokenHash(secret)), b.cfg.Tokens.SessionIdle)
 	}
 	http.SetCookie(w, b.cookie(cookieSession, secret, 0))
 	return public, nil
-}
-
-// sessionMax is the absolute lifetime of an SSO session, however active.
-func (b *Broker) sessionMax() time.Duration {
-	if b.cfg.Tokens.SessionMax > 0 {
-		return b.cfg.Tokens.SessionMax
-	}
-	return 12 * time.Hour
 }
 
 // sessionIdentity returns the identity and public id of the browser's SSO session, sliding its
@@ -59,42 +31,20 @@ func (b *Broker) sessionIdentity(r *http.Request) (*providers.Identity, string) 
 }
 
 // session is sessionIdentity that tells "no session" (nil, "", nil) from a store that could
-// not say (an error wrapping providers.ErrUnavailable). The slide only extends a record still
-// there (compare-and-swap), so a request in flight never revives a session that a logout just
-// ended.
+// not say (an error wrapping providers.ErrUnavailable).
 func (b *Broker) session(r *http.Request) (*providers.Identity, string, error) {
 	c, err := r.Cookie(cookieSession)
 	if err != nil || c.Value == "" {
 		return nil, "", nil
 	}
-	ctx := r.Context()
-	key := sessionKey(tokenHash(c.Value))
-	raw, err := b.store.Get(ctx, key)
-	if store.IsOutage(err) {
-		return nil, "", errors.Join(providers.ErrUnavailable, err)
-	}
-	if err != nil {
-		return nil, "", nil
-	}
-	var rec sessionRecord
-	if unmarshal(raw, &rec) != nil || rec.Identity == nil || rec.PublicID == "" {
-		return nil, "", nil
-	}
-	if b.now().Sub(rec.Created) > b.sessionMax() {
-		_ = b.store.Delete(ctx, key)
-		return nil, "", nil
-	}
-	ok, err := b.store.CompareAndSwap(ctx, key, raw, raw, b.cfg.Tokens.SessionIdle)
+	s, err := b.sessions.Get(r.Context(), c.Value)
 	if err != nil {
 		return nil, "", errors.Join(providers.ErrUnavailable, err)
 	}
-	if !ok {
+	if s == nil {
 		return nil, "", nil
 	}
-	if up := upstreamKey(rec.Identity.Session); up != "" {
-		_, _ = b.store.CompareAndSwap(ctx, up, []byte(tokenHash(c.Value)), []byte(tokenHash(c.Value)), b.cfg.Tokens.SessionIdle)
-	}
-	return rec.Identity, rec.PublicID, nil
+	return s.Identity, s.PublicID, nil
 }
 
 // sessionSatisfies reports whether an existing session may answer the request without a new
@@ -140,7 +90,7 @@ func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
 	id, sid := b.sessionIdentity(r)
 	if sid != "" {
 		if c, err := r.Cookie(cookieSession); err == nil {
-			_ = b.store.Delete(r.Context(), sessionKey(tokenHash(c.Value)))
+			_ = b.sessions.End(r.Context(), c.Value)
 		}
 		http.SetCookie(w, b.cookie(cookieSession, "", -1))
 		b.auditEvent(r.Context(), "logout", subjectFor(b.subjectKey, id.FiscalNumber), map[string]any{"method": id.Method})
@@ -167,31 +117,14 @@ func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, returnTo, http.StatusFound) //nolint:gosec // a registered post_logout_redirect_uri (postLogoutTarget) or the issuer's own page
 }
 
-// upstreamKey indexes a broker session by its upstream session (for SAML: IdP, NameID and
-// SessionIndex), so an IdP-initiated logout can end it.
-func upstreamKey(s map[string]string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return upstreamSessionKey(s["idp"], s["name_id"], s["session_index"])
-}
-
 // EndUpstreamSession ends the broker sessions opened with the given upstream session (called
 // by a provider on an IdP-initiated logout). Unknown sessions are not an error.
 func (b *Broker) EndUpstreamSession(ctx context.Context, session map[string]string) error {
-	key := upstreamKey(session)
-	if key == "" {
-		return nil
+	found, err := b.sessions.EndUpstream(ctx, session)
+	if found {
+		b.auditEvent(ctx, "logout.upstream", "", map[string]any{"idp": session["idp"]})
 	}
-	raw, err := b.store.Take(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	b.auditEvent(ctx, "logout.upstream", "", map[string]any{"idp": session["idp"]})
-	return b.store.Delete(ctx, sessionKey(string(raw)))
+	return err
 }
 
 // logoutConfirmPage asks the person to confirm a logout that no relying party vouched for.

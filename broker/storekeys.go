@@ -1,7 +1,8 @@
 package broker
 
 // The broker's Store keys, each spelled once. The other keys belong to the broker's parts:
-// codes, refresh families and the deny list to broker/grants, the key set to broker/keys. The strings are part of the stored data's
+// codes, refresh families and the deny list to broker/grants, SSO sessions to
+// broker/session, the key set to broker/keys. The strings are part of the stored data's
 // format: a new version reads what the previous one wrote (TestStoreKeysAreStable pins them),
 // so a key is renamed only with a migration.
 
@@ -23,12 +24,3 @@ func signInKey(state string) string { return "signin:" + state }
 
 // assertionJTIKey marks a client assertion's jti used, per client (RFC 7523 replay).
 func assertionJTIKey(clientID, jti string) string { return "jti:" + clientID + ":" + jti }
-
-// sessionKey is an SSO session (sessionRecord) by the hash of its cookie's secret.
-func sessionKey(secretHash string) string { return "sess:" + secretHash }
-
-// upstreamSessionKey indexes an SSO session (its value: the hash of the cookie's secret) by
-// its upstream session: for SAML the IdP, NameID and SessionIndex.
-func upstreamSessionKey(idp, nameID, sessionIndex string) string {
-	return "sessup:" + tokenHash(idp+"\x00"+nameID+"\x00"+sessionIndex)
-}
