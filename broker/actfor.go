@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/providers"
 )
@@ -115,11 +116,7 @@ func (b *Broker) actForHTTP(w http.ResponseWriter, r *http.Request) {
 // delegation, acr/amr/auth_time of the delegate's own login.
 func (b *Broker) delegatedGrant(g *grants.Grant, c *DelegationChoice) {
 	own := g.Identity
-	act := map[string]any{
-		"sub":           g.Subject,
-		"fiscal_number": own.FiscalNumber,
-		"delegation":    delegationClaim(c),
-	}
+	act := &claims.Act{Subject: g.Subject, FiscalNumber: own.FiscalNumber, Delegation: delegationClaim(c)}
 	id := *own
 	id.FiscalNumber = c.DelegatorFiscalNumber
 	id.GivenName, id.FamilyName = c.DelegatorGivenName, c.DelegatorFamilyName
@@ -132,12 +129,11 @@ func (b *Broker) delegatedGrant(g *grants.Grant, c *DelegationChoice) {
 	g.DelegationID = c.ID
 }
 
-func delegationClaim(c *DelegationChoice) map[string]any {
-	d := map[string]any{"id": c.ID, "type": c.Type}
+func delegationClaim(c *DelegationChoice) *claims.Delegation {
+	d := &claims.Delegation{ID: c.ID, Type: c.Type}
 	if c.ExpiresAt != nil {
-		d["expires_at"] = c.ExpiresAt.Unix()
-	} else {
-		d["expires_at"] = nil
+		exp := c.ExpiresAt.Unix()
+		d.ExpiresAt = &exp
 	}
 	return d
 }
@@ -158,45 +154,32 @@ func (b *Broker) checkGrantStillValid(ctx context.Context, g *grants.Grant) erro
 	return nil
 }
 
-// errDelegationEnded: the delegation a grant depends on is revoked or expired.
-var errDelegationEnded = errors.New("the delegation has ended")
-
 // maxActDepth bounds the actor chain of a token: token exchange refuses to nest deeper, and a
 // chain this deep is never taken as valid.
 const maxActDepth = 8
 
-// actDepth is the number of nested act claims of a token.
-func actDepth(claims map[string]any) int {
-	n := 0
-	for act, _ := claims["act"].(map[string]any); act != nil && n <= maxActDepth; act, _ = act["act"].(map[string]any) {
-		n++
-	}
-	return n
-}
-
 // tokenDelegationsHold re-checks, for an access token presented back to the broker (token
-// exchange, introspection, userinfo), every delegation named in its act chain: a delegated
-// token stops counting as soon as its delegation is revoked or expires, not only at its exp.
-func (b *Broker) tokenDelegationsHold(ctx context.Context, claims map[string]any) (bool, error) {
+// exchange, introspection, userinfo, the operators' APIs), every delegation named in its act
+// chain: a delegated token stops counting as soon as its delegation is revoked or expires,
+// not only at its exp.
+func (b *Broker) tokenDelegationsHold(ctx context.Context, act *claims.Act) (bool, error) {
 	if b.delegs == nil {
 		return true, nil
 	}
-	act, _ := claims["act"].(map[string]any)
 	for depth := 0; act != nil; depth++ {
 		if depth == maxActDepth {
 			return false, nil // deeper than token exchange ever nests: unchecked means refused
 		}
-		if d, ok := act["delegation"].(map[string]any); ok {
-			id, _ := d["id"].(string)
-			if id == "" {
+		if d := act.Delegation; d != nil {
+			if d.ID == "" {
 				return false, nil
 			}
-			ok, err := b.delegs.Active(ctx, id)
+			ok, err := b.delegs.Active(ctx, d.ID)
 			if err != nil || !ok {
 				return false, err
 			}
 		}
-		act, _ = act["act"].(map[string]any)
+		act = act.Act
 	}
 	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/internal/loa"
 )
 
@@ -174,12 +175,12 @@ func TestDelegatedLogin(t *testing.T) {
 func TestTokenDelegationsHoldWalksTheWholeChain(t *testing.T) {
 	deleg := &fakeDelegations{}
 	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Delegations = deleg })
-	chain := func(depth int, id string) map[string]any {
-		act := map[string]any{"sub": "delegate", "delegation": map[string]any{"id": id}}
+	chain := func(depth int, id string) *claims.Act {
+		act := &claims.Act{Subject: "delegate", Delegation: &claims.Delegation{ID: id}}
 		for i := 1; i < depth; i++ {
-			act = map[string]any{"sub": "service", "act": act}
+			act = &claims.Act{Subject: "service", Act: act}
 		}
-		return map[string]any{"act": act}
+		return act
 	}
 	for _, tt := range []struct {
 		name  string

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
 )
@@ -32,19 +33,31 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}
 	inactive := op.NewResponse(map[string]any{"active": false})
 	tok := r.Data.IntrospectionRequest.Token
-	if claims, err := b.verifyJWT(tok, keys.TypAccessToken); err == nil {
-		if !cl.mayIntrospect(stringClaim(claims, "client_id"), audiences(claims)) {
-			return inactive, nil
+	// A client sees only the tokens it may introspect: checked before anything is looked up.
+	at, err := b.acceptAccessToken(ctx, tok, acceptOptions{check: func(c *claims.Access) error {
+		if !cl.mayIntrospect(c.ClientID, c.Audience) {
+			return errNotIntrospectable
 		}
-		if live, err := b.accessTokenLive(ctx, claims); err != nil {
-			return nil, storeError(err)
-		} else if !live {
-			return inactive, nil
-		}
-		claims["active"] = true
-		claims["token_type"] = "Bearer"
-		return op.NewResponse(claims), nil
+		return nil
+	}})
+	switch {
+	case err == nil:
+		return op.NewResponse(&introspection{Active: true, TokenType: "Bearer", Access: at}), nil
+	case errors.Is(err, errInvalidToken):
+		// Not an access token of this issuer (or an expired one): perhaps a refresh token.
+	case refused(err) || errors.Is(err, errNotIntrospectable):
+		return inactive, nil
+	default:
+		return nil, storeError(err)
 	}
+	return b.introspectRefresh(ctx, cl, tok)
+}
+
+// introspectRefresh answers introspection about what may be a refresh token: active while
+// its family holds (neither revoked nor expired), it was not rotated, and its delegation (if
+// any) is still in force.
+func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) (*op.Response, error) {
+	inactive := op.NewResponse(map[string]any{"active": false})
 	rec, err := b.grants.LookupRefresh(ctx, tok)
 	if errors.Is(err, grants.ErrUnknown) || errors.Is(err, grants.ErrCorrupt) {
 		return inactive, nil
@@ -81,59 +94,64 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}), nil
 }
 
-// accessTokenLive is the check of an access token presented back to the broker (verified
-// already): neither it nor its grant revoked, every delegation of its act chain still on.
-func (b *Broker) accessTokenLive(ctx context.Context, claims map[string]any) (bool, error) {
-	if revoked, err := b.accessTokenRevoked(ctx, claims); err != nil || revoked {
-		return false, err
-	}
-	return b.tokenDelegationsHold(ctx, claims)
+// errNotIntrospectable: the introspecting client may not see the token (introspection
+// answers it as inactive, like an unknown one).
+var errNotIntrospectable = errors.New("token not introspectable by this client")
+
+// introspection is the RFC 7662 answer about an active access token: its claims.
+type introspection struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type"`
+	*claims.Access
 }
 
 // UserInfo answers from a valid, unrevoked access token of a user login. A client's own token
 // (client_credentials) names no person: it gets no userinfo.
 func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := b.verifyJWT(r.Data.AccessToken, keys.TypAccessToken)
+	// A client's own token is refused before anything is looked up.
+	c, err := b.acceptAccessToken(ctx, r.Data.AccessToken, acceptOptions{check: func(c *claims.Access) error {
+		if !namesAPerson(c) {
+			return errNotAPerson
+		}
+		return nil
+	}})
 	if err != nil {
-		return nil, op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
+		return nil, userinfoError(err)
 	}
-	if !namesAPerson(claims) {
-		return nil, op.NewStatusError(errInvalidTokenBearer("the access token does not name a person"), http.StatusUnauthorized)
-	}
-	if revoked, err := b.accessTokenRevoked(ctx, claims); err != nil {
-		return nil, storeError(err)
-	} else if revoked {
-		return nil, op.NewStatusError(errInvalidTokenBearer("access token revoked"), http.StatusUnauthorized)
-	}
-	if hold, err := b.tokenDelegationsHold(ctx, claims); err != nil {
-		return nil, storeError(err)
-	} else if !hold {
-		return nil, op.NewStatusError(errInvalidTokenBearer("the delegation of this access token has ended"), http.StatusUnauthorized)
-	}
-	scopes := strings.Fields(stringClaim(claims, "scope"))
-	if !slices.Contains(scopes, oidc.ScopeOpenID) {
+	if !slices.Contains(strings.Fields(c.Scope), oidc.ScopeOpenID) {
 		return nil, op.NewStatusError(errInsufficientScope("the openid scope is required"), http.StatusForbidden)
 	}
-	out := map[string]any{}
-	for _, k := range []string{"sub", "fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
-		"acr", "amr", "auth_method", "spid_idp", "pin_type", "entitlements", "act"} {
-		if v, ok := claims[k]; ok {
-			out[k] = v
-		}
+	return op.NewResponse(&claims.UserInfo{Subject: c.Subject, Person: c.Person}), nil
+}
+
+// errNotAPerson: a client's own token presented for a person's userinfo.
+var errNotAPerson = errors.New("the access token does not name a person")
+
+// userinfoError maps a refused access token to 401 invalid_token (RFC 6750), a store failure
+// to 503.
+func userinfoError(err error) error {
+	var desc string
+	switch {
+	case errors.Is(err, errInvalidToken):
+		return op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
+	case errors.Is(err, errNotAPerson):
+		desc = "the access token does not name a person"
+	case errors.Is(err, errAccessRevoked):
+		desc = "access token revoked"
+	case errors.Is(err, errDelegationEnded):
+		desc = "the delegation of this access token has ended"
+	case errors.Is(err, errActTooDeep):
+		desc = "the actor chain of this access token is too deep"
+	default:
+		return storeError(err)
 	}
-	return op.NewResponse(out), nil
+	return op.NewStatusError(errInvalidTokenBearer(desc), http.StatusUnauthorized)
 }
 
 // namesAPerson tells a token of a person's login (its auth_time, kept by token exchange) from
 // a client's own token (client_credentials: sub is the client, no auth_time).
-func namesAPerson(claims map[string]any) bool {
-	_, login := claims["auth_time"]
-	return login && stringClaim(claims, "sub") != stringClaim(claims, "client_id")
-}
-
-func stringClaim(c map[string]any, k string) string {
-	s, _ := c[k].(string)
-	return s
+func namesAPerson(c *claims.Access) bool {
+	return c.AuthTime != nil && c.Subject != c.ClientID
 }
 
 // Revocation answers RFC 7009. A refresh token revokes its whole family, and with it the
@@ -187,18 +205,17 @@ func (b *Broker) revokeRefreshToken(ctx context.Context, cl *Client, tok string)
 // revokeAccessToken puts tok on the deny list if it is an access token of this issuer; found
 // reports whether it is one (of whichever client).
 func (b *Broker) revokeAccessToken(ctx context.Context, cl *Client, tok string) (found bool, err error) {
-	claims, err := b.verifyJWT(tok, keys.TypAccessToken)
+	c, err := b.verifyAccessToken(tok)
 	if err != nil {
 		return false, nil
 	}
-	if stringClaim(claims, "client_id") != cl.id {
+	if c.ClientID != cl.id {
 		return true, nil
 	}
-	exp, _ := numericClaim(claims, "exp")
-	if err := b.grants.DenyAccess(ctx, stringClaim(claims, "jti"), time.Unix(exp, 0)); err != nil {
+	if err := b.grants.DenyAccess(ctx, c.JTI, time.Unix(c.Expiry, 0)); err != nil {
 		return true, err
 	}
-	b.auditEvent(ctx, "token.revoked", stringClaim(claims, "sub"), map[string]any{"client_id": cl.id, "type": "access_token"})
+	b.auditEvent(ctx, "token.revoked", c.Subject, map[string]any{"client_id": cl.id, "type": "access_token"})
 	return true, nil
 }
 
@@ -213,11 +230,11 @@ func (b *Broker) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 // client_id or by the id_token_hint's audience, and appends state.
 func (b *Broker) postLogoutTarget(idTokenHint, clientID, redirect, state string) (string, error) {
 	if idTokenHint != "" {
-		claims, err := b.verifyIDTokenHint(idTokenHint)
+		hint, err := b.verifyIDTokenHint(idTokenHint)
 		if err != nil {
 			return "", oidc.ErrInvalidRequest().WithDescription("invalid id_token_hint")
 		}
-		aud := audiences(claims)
+		aud := hint.Audience
 		if clientID == "" && len(aud) > 0 {
 			clientID = aud[0]
 		} else if clientID != "" && !slices.Contains(aud, clientID) {
@@ -246,24 +263,12 @@ func (b *Broker) postLogoutTarget(idTokenHint, clientID, redirect, state string)
 
 // verifyIDTokenHint accepts an ID token of this issuer even if expired (OIDC RP-Initiated
 // Logout allows it), but its signature must verify.
-func (b *Broker) verifyIDTokenHint(tok string) (map[string]any, error) {
-	return b.verifySignatureOnly(tok, keys.TypIDToken)
-}
-
-func audiences(c map[string]any) []string {
-	switch v := c["aud"].(type) {
-	case string:
-		return []string{v}
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, a := range v {
-			if s, ok := a.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+func (b *Broker) verifyIDTokenHint(tok string) (*claims.ID, error) {
+	var c claims.ID
+	if err := b.verifySigned(tok, keys.TypIDToken, &c, func() string { return c.Issuer }); err != nil {
+		return nil, err
 	}
-	return nil
+	return &c, nil
 }
 
 // Discovery is served pre-serialised by discoveryHTTP; this satisfies op.Server.

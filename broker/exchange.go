@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -9,21 +10,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/keys"
 )
-
-// contractClaims are copied from a subject token into an exchanged token: who the person is and
-// how strongly they proved it never change in an exchange.
-// grant_id keeps the exchanged token tied to the user's grant: revoking it stops both.
-var contractClaims = []string{"acr", "amr", "auth_method", "spid_idp", "pin_type", "entitlements", "auth_time", "sid", "grant_id"}
-
-// scopedClaims are copied only when the exchanged token keeps the scope that released them.
-var scopedClaims = map[string][]string{
-	"fiscal_number": {"fiscal_number"},
-	"profile":       {"given_name", "family_name", "birthdate"},
-	"email":         {"email"},
-	"phone":         {"phone_number"},
-}
 
 // TokenExchange implements RFC 8693 for downstream services: a service client presents a
 // user's access token (subject_token) and gets an access token for another audience. The
@@ -33,6 +22,60 @@ var scopedClaims = map[string][]string{
 func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.TokenExchangeRequest]) (*op.Response, error) {
 	cl := b.clientFor(r.Client)
 	req := r.Data
+	audience, err := exchangeAudience(cl, req)
+	if err != nil {
+		return nil, err
+	}
+	// The exchanged token nests one more actor: the subject token's chain must leave room.
+	subject, err := b.acceptAccessToken(ctx, req.SubjectToken, acceptOptions{maxActDepth: maxActDepth - 1})
+	if err != nil {
+		return nil, subjectTokenError(err)
+	}
+	if err := mayActFor(cl, subject); err != nil {
+		return nil, err
+	}
+	scopes, err := exchangeScopes(cl, strings.Fields(subject.Scope), req.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	now := b.now()
+	jti, err := randomToken(b.rand, 16)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	exp := now.Add(b.cfg.Tokens.AccessTTL)
+	if subExp := time.Unix(subject.Expiry, 0); subExp.Before(exp) {
+		exp = subExp // never outlive the token it came from
+	}
+	c := exchangedClaims(subject, scopes)
+	c.Act = &claims.Act{Subject: cl.id, ClientID: cl.id, Act: subject.Act}
+	c.Issuer = b.issuer
+	c.Subject = subject.Subject
+	c.Audience = audience
+	c.ClientID = cl.id
+	c.Scope = strings.Join(scopes, " ")
+	c.IssuedAt = now.Unix()
+	c.Expiry = exp.Unix()
+	c.JTI = jti
+	tok, err := b.signJWT(cl.alg, keys.TypAccessToken, c)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	b.metrics.tokens.WithLabelValues("token_exchange").Inc()
+	b.auditEvent(ctx, "token.exchange", subject.Subject, map[string]any{"client_id": cl.id, "audience": audience, "scope": c.Scope})
+	return op.NewResponse(&oidc.TokenExchangeResponse{
+		AccessToken:     tok,
+		IssuedTokenType: oidc.AccessTokenType,
+		TokenType:       oidc.BearerToken,
+		ExpiresIn:       uint64(exp.Sub(now) / time.Second),
+		Scopes:          scopes,
+	}), nil
+}
+
+// exchangeAudience checks the form of an exchange request (an access token for an access
+// token, no actor_token: the authenticated client is the actor) and returns its audience
+// (audience and resource), each one allowed for the client (invalid_target otherwise).
+func exchangeAudience(cl *Client, req *oidc.TokenExchangeRequest) ([]string, error) {
 	if req.SubjectTokenType != oidc.AccessTokenType {
 		return nil, oidc.ErrInvalidRequest().WithDescription("subject_token_type must be an access token")
 	}
@@ -51,33 +94,27 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 			return nil, &oidc.Error{ErrorType: oidc.InvalidTarget, Description: "audience not allowed for this client"}
 		}
 	}
-	subject, err := b.verifyJWT(req.SubjectToken, keys.TypAccessToken)
-	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid subject_token").WithParent(err)
+	return audience, nil
+}
+
+// mayActFor checks that the subject token names a user, and was issued to a relying party
+// this service acts for (or to itself, for a chain of exchanges): a leaked token of another
+// application is of no use.
+func mayActFor(cl *Client, subject *claims.Access) error {
+	if subject.Subject == subject.ClientID {
+		return oidc.ErrInvalidGrant().WithDescription("subject_token does not represent a user")
 	}
-	if revoked, err := b.accessTokenRevoked(ctx, subject); err != nil {
-		return nil, storeError(err)
-	} else if revoked {
-		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token revoked")
+	if from := subject.ClientID; from != cl.id && !slices.Contains(cl.exchangeFrom, from) {
+		return oidc.ErrInvalidGrant().WithDescription("subject_token was issued to a client this service may not act for")
 	}
-	if actDepth(subject) >= maxActDepth {
-		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token has been exchanged too many times")
-	}
-	if hold, err := b.tokenDelegationsHold(ctx, subject); err != nil {
-		return nil, storeError(err)
-	} else if !hold {
-		return nil, oidc.ErrInvalidGrant().WithDescription("the delegation of subject_token has ended")
-	}
-	if stringClaim(subject, "sub") == stringClaim(subject, "client_id") {
-		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token does not represent a user")
-	}
-	// Only users' tokens issued to the relying parties this service acts for (or to itself,
-	// for a chain of exchanges): a leaked token of another application is of no use.
-	if from := stringClaim(subject, "client_id"); from != cl.id && !slices.Contains(cl.exchangeFrom, from) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token was issued to a client this service may not act for")
-	}
-	granted := strings.Fields(stringClaim(subject, "scope"))
-	scopes := []string(req.Scopes)
+	return nil
+}
+
+// exchangeScopes returns the scopes of the exchanged token: the requested ones, or without a
+// request those of the subject token the client is allowed (offline_access never); each must
+// have been granted and be allowed (invalid_scope: an exchange only narrows).
+func exchangeScopes(cl *Client, granted, requested []string) ([]string, error) {
+	scopes := requested
 	if len(scopes) == 0 {
 		scopes = slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !cl.IsScopeAllowed(s) || s == oidc.ScopeOfflineAccess })
 	}
@@ -86,54 +123,43 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 			return nil, oidc.ErrInvalidScope().WithDescription("scope %q would widen the subject token", s)
 		}
 	}
-	now := b.now()
-	jti, err := randomToken(b.rand, 16)
-	if err != nil {
-		return nil, errServer(err)
+	return scopes, nil
+}
+
+// subjectTokenError maps a refused subject_token to invalid_grant, a store failure to 503.
+func subjectTokenError(err error) error {
+	switch {
+	case errors.Is(err, errInvalidToken):
+		return oidc.ErrInvalidGrant().WithDescription("invalid subject_token").WithParent(err)
+	case errors.Is(err, errAccessRevoked):
+		return oidc.ErrInvalidGrant().WithDescription("subject_token revoked")
+	case errors.Is(err, errActTooDeep):
+		return oidc.ErrInvalidGrant().WithDescription("subject_token has been exchanged too many times")
+	case errors.Is(err, errDelegationEnded):
+		return oidc.ErrInvalidGrant().WithDescription("the delegation of subject_token has ended")
 	}
-	exp := now.Add(b.cfg.Tokens.AccessTTL)
-	if subExp, ok := numericClaim(subject, "exp"); ok && time.Unix(subExp, 0).Before(exp) {
-		exp = time.Unix(subExp, 0) // never outlive the token it came from
+	return storeError(err)
+}
+
+// exchangedClaims are what an exchanged token keeps of its subject token. Who the person is
+// and how strongly they proved it never change in an exchange (the login, auth_time, sid),
+// and grant_id keeps the exchanged token tied to the user's grant: revoking it stops both.
+// The claims a scope released are kept only with the scope.
+func exchangedClaims(subject *claims.Access, scopes []string) *claims.Access {
+	c := &claims.Access{AuthTime: subject.AuthTime, SessionID: subject.SessionID, GrantID: subject.GrantID}
+	c.Login = subject.Login
+	has := func(s string) bool { return slices.Contains(scopes, s) }
+	if has("fiscal_number") {
+		c.FiscalNumber = subject.FiscalNumber
 	}
-	claims := map[string]any{}
-	for _, k := range contractClaims {
-		if v, ok := subject[k]; ok {
-			claims[k] = v
-		}
+	if has("profile") {
+		c.GivenName, c.FamilyName, c.Birthdate = subject.GivenName, subject.FamilyName, subject.Birthdate
 	}
-	for scope, names := range scopedClaims {
-		if slices.Contains(scopes, scope) {
-			for _, k := range names {
-				if v, ok := subject[k]; ok {
-					claims[k] = v
-				}
-			}
-		}
+	if has("email") {
+		c.Email = subject.Email
 	}
-	act := map[string]any{"sub": cl.id, "client_id": cl.id}
-	if prior, ok := subject["act"]; ok {
-		act["act"] = prior
+	if has("phone") {
+		c.PhoneNumber = subject.PhoneNumber
 	}
-	claims["act"] = act
-	claims["iss"] = b.issuer
-	claims["sub"] = subject["sub"]
-	claims["aud"] = audience
-	claims["client_id"] = cl.id
-	claims["scope"] = strings.Join(scopes, " ")
-	claims["iat"] = now.Unix()
-	claims["exp"] = exp.Unix()
-	claims["jti"] = jti
-	tok, err := b.signJWT(cl.alg, keys.TypAccessToken, claims)
-	if err != nil {
-		return nil, errServer(err)
-	}
-	b.metrics.tokens.WithLabelValues("token_exchange").Inc()
-	b.auditEvent(ctx, "token.exchange", stringClaim(subject, "sub"), map[string]any{"client_id": cl.id, "audience": audience, "scope": claims["scope"]})
-	return op.NewResponse(&oidc.TokenExchangeResponse{
-		AccessToken:     tok,
-		IssuedTokenType: oidc.AccessTokenType,
-		TokenType:       oidc.BearerToken,
-		ExpiresIn:       uint64(exp.Sub(now) / time.Second),
-		Scopes:          scopes,
-	}), nil
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -214,3 +215,34 @@ func httptestRequest(method, target string) *http.Request {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// audiences reads the aud claim of decoded claims: a string or an array of strings.
+func audiences(c map[string]any) []string {
+	switch v := c["aud"].(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, a := range v {
+			if s, ok := a.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// numericClaim reads a numeric claim of decoded claims.
+func numericClaim(c map[string]any, k string) (int64, bool) {
+	switch v := c[k].(type) {
+	case json.Number:
+		n, err := v.Int64()
+		return n, err == nil
+	case float64:
+		return int64(v), true
+	case int64:
+		return v, true
+	}
+	return 0, false
+}

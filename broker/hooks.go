@@ -1,11 +1,12 @@
 package broker
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/providers"
 )
 
@@ -34,6 +35,9 @@ func (b *Broker) SessionIdentity(r *http.Request) (*providers.Identity, error) {
 	return id, err
 }
 
+// errOtherResource: an access token for another resource than the broker's own APIs.
+var errOtherResource = errors.New("access token for another resource")
+
 // CSRF is the anti-forgery protection providers' forms use: a hidden field "csrf".
 type CSRF struct{ b *Broker }
 
@@ -46,27 +50,31 @@ func (c CSRF) Check(r *http.Request) bool { return c.b.CheckCSRF(r) }
 // CSRF returns the broker's CSRF protection.
 func (b *Broker) CSRF() CSRF { return CSRF{b: b} }
 
-// AuthorizeBearer checks an operator API call: a valid, unrevoked access token of this issuer
+// AuthorizeBearer checks an operator API call: an access token of this issuer accepted as
+// every endpoint accepts one (acceptAccessToken: unrevoked, its delegations still in force),
 // for its own APIs (aud tokens.access_audience: not a token exchanged for another service)
-// carrying scope. It returns the operator (the client id, or the person's sub).
+// carrying scope. It returns the operator (the client id, or the person's sub). A store that
+// cannot answer refuses too.
 func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
 		return "", false
 	}
-	claims, err := b.verifyJWT(tok, keys.TypAccessToken)
-	if err != nil || !slices.Contains(audiences(claims), b.accessAud) {
+	c, err := b.acceptAccessToken(r.Context(), tok, acceptOptions{check: func(c *claims.Access) error {
+		if !slices.Contains(c.Audience, b.accessAud) {
+			return errOtherResource
+		}
+		return nil
+	}})
+	if err != nil {
 		return "", false
 	}
-	if revoked, err := b.accessTokenRevoked(r.Context(), claims); err != nil || revoked {
+	if !slices.Contains(strings.Fields(c.Scope), scope) {
 		return "", false
 	}
-	if !slices.Contains(strings.Fields(stringClaim(claims, "scope")), scope) {
-		return "", false
+	if c.Subject != "" {
+		return c.Subject, true
 	}
-	if sub := stringClaim(claims, "sub"); sub != "" {
-		return sub, true
-	}
-	return stringClaim(claims, "client_id"), true
+	return c.ClientID, true
 }

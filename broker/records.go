@@ -59,13 +59,6 @@ func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error)
 	return b.grants.FamilyRevoked(ctx, family)
 }
 
-// accessTokenRevoked reports whether an access token presented back to the broker (verified
-// already) was revoked: by itself (its jti on the deny list) or with its grant (grant_id, the
-// refresh family).
-func (b *Broker) accessTokenRevoked(ctx context.Context, claims map[string]any) (bool, error) {
-	return b.grants.AccessRevoked(ctx, stringClaim(claims, "jti"), stringClaim(claims, "grant_id"))
-}
-
 // issueWithFamily creates a token response: access token (with jti when given), ID token
 // (scope openid) and a refresh token of the family (scope offline_access and the refresh
 // grant allowed).

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
 )
@@ -40,59 +40,53 @@ func randomToken(r io.Reader, n int) (string, error) {
 // tokenHash is the store key part for an opaque token: the store never holds a usable token.
 func tokenHash(tok string) string { return grants.TokenHash(tok) }
 
-// identityClaims returns the token-contract claims of a grant for the given scopes.
-func identityClaims(g *grants.Grant, scopes []string, extra []string) map[string]any {
-	c := map[string]any{}
+// person returns the token-contract claims of a grant's identity for the given scopes (and
+// the claims the claims parameter asked for, extra): the login always, the rest as released.
+func person(g *grants.Grant, scopes []string, extra []string) claims.Person {
+	var p claims.Person
 	id := g.Identity
 	if id == nil {
-		return c
+		return p
 	}
 	has := func(s string) bool { return slices.Contains(scopes, s) || slices.Contains(extra, s) }
-	c["acr"] = id.ACR
-	c["amr"] = id.AMR
-	c["auth_method"] = id.Method
-	if id.SPIDIdP != "" {
-		c["spid_idp"] = id.SPIDIdP
-	}
-	if id.PINType != "" {
-		c["pin_type"] = id.PINType
-	}
+	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, PINType: id.PINType}
 	if len(id.Entitlements) > 0 {
-		c["entitlements"] = id.Entitlements
+		p.Entitlements = id.Entitlements
 	}
 	if has("fiscal_number") {
-		c["fiscal_number"] = id.FiscalNumber
+		p.FiscalNumber = id.FiscalNumber
 	}
 	if has("profile") || has("given_name") {
-		setIf(c, "given_name", id.GivenName)
+		p.GivenName = id.GivenName
 	}
 	if has("profile") || has("family_name") {
-		setIf(c, "family_name", id.FamilyName)
+		p.FamilyName = id.FamilyName
 	}
 	if has("profile") || has("birthdate") {
-		setIf(c, "birthdate", id.Birthdate)
+		p.Birthdate = id.Birthdate
 	}
 	if has("email") {
-		setIf(c, "email", id.Email)
+		p.Email = id.Email
 	}
 	if has("phone") || has("phone_number") {
-		setIf(c, "phone_number", id.PhoneNumber)
+		p.PhoneNumber = id.PhoneNumber
 	}
-	if g.Act != nil {
-		c["act"] = g.Act
-	}
-	return c
+	p.Act = g.Act
+	return p
 }
 
-func setIf(m map[string]any, k, v string) {
-	if v != "" {
-		m[k] = v
+// authTime is the auth_time claim of a grant: its login's, none for a client's own token.
+func authTime(g *grants.Grant) *int64 {
+	if g.Identity == nil {
+		return nil
 	}
+	t := g.Identity.AuthTime.Unix()
+	return &t
 }
 
 // signJWT signs claims with the active key of alg and header typ.
-func (b *Broker) signJWT(alg jose.SignatureAlgorithm, typ string, claims map[string]any) (string, error) {
-	payload, err := json.Marshal(claims)
+func (b *Broker) signJWT(alg jose.SignatureAlgorithm, typ string, c any) (string, error) {
+	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
@@ -102,49 +96,33 @@ func (b *Broker) signJWT(alg jose.SignatureAlgorithm, typ string, claims map[str
 // errInvalidToken covers every reason a presented token is not acceptable.
 var errInvalidToken = keys.ErrInvalid
 
-// verifyJWT checks a token signed by this issuer: signature by a published key, typ, issuer
-// and expiry. It returns the claims.
-func (b *Broker) verifyJWT(tok, wantTyp string) (map[string]any, error) {
-	claims, err := b.verifySignatureOnly(tok, wantTyp)
-	if err != nil {
+// verifyAccessToken checks an access token signed by this issuer: signature by a published
+// key, typ at+jwt, issuer and expiry. It returns the claims.
+func (b *Broker) verifyAccessToken(tok string) (*claims.Access, error) {
+	var c claims.Access
+	if err := b.verifySigned(tok, keys.TypAccessToken, &c, func() string { return c.Issuer }); err != nil {
 		return nil, err
 	}
-	exp, ok := numericClaim(claims, "exp")
-	if !ok || !b.now().Before(time.Unix(exp, 0)) {
+	if !b.now().Before(time.Unix(c.Expiry, 0)) {
 		return nil, fmt.Errorf("%w: expired", errInvalidToken)
 	}
-	return claims, nil
+	return &c, nil
 }
 
-// verifySignatureOnly checks signature, typ and issuer, not expiry.
-func (b *Broker) verifySignatureOnly(tok, wantTyp string) (map[string]any, error) {
+// verifySigned checks signature, typ and issuer (not expiry) and decodes the claims into v;
+// iss reads the decoded issuer.
+func (b *Broker) verifySigned(tok, wantTyp string, v any, iss func() string) error {
 	payload, err := b.keys.Verify(tok, wantTyp)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var claims map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil {
-		return nil, errInvalidToken
+	if err := json.Unmarshal(payload, v); err != nil {
+		return errInvalidToken
 	}
-	if iss, _ := claims["iss"].(string); iss != b.issuer {
-		return nil, fmt.Errorf("%w: issuer", errInvalidToken)
+	if iss() != b.issuer {
+		return fmt.Errorf("%w: issuer", errInvalidToken)
 	}
-	return claims, nil
-}
-
-func numericClaim(c map[string]any, k string) (int64, bool) {
-	switch v := c[k].(type) {
-	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
-	case float64:
-		return int64(v), true
-	case int64:
-		return v, true
-	}
-	return 0, false
+	return nil
 }
 
 // atOptions are what a caller fixes of an access token.
@@ -167,50 +145,52 @@ func (b *Broker) accessToken(cl *Client, g *grants.Grant, now time.Time, o atOpt
 		}
 	}
 	exp = now.Add(b.cfg.Tokens.AccessTTL)
-	claims := identityClaims(g, g.Scopes, nil)
-	claims["iss"] = b.issuer
-	claims["sub"] = g.Subject
-	claims["aud"] = []string{b.accessAud}
-	claims["client_id"] = cl.id
-	claims["iat"] = now.Unix()
-	claims["exp"] = exp.Unix()
-	claims["jti"] = jti
-	claims["scope"] = strings.Join(g.Scopes, " ")
-	if g.Identity != nil {
-		claims["auth_time"] = g.Identity.AuthTime.Unix()
-	}
-	if g.SessionID != "" {
-		claims["sid"] = g.SessionID
-	}
-	if o.family != "" {
-		claims["grant_id"] = o.family
-	}
-	tok, err = b.signJWT(cl.alg, keys.TypAccessToken, claims)
+	c := b.accessClaims(cl, g, now, exp, jti, o.family)
+	tok, err = b.signJWT(cl.alg, keys.TypAccessToken, c)
 	return tok, jti, exp, err
+}
+
+// accessClaims are the claims of an access token for grant g.
+func (b *Broker) accessClaims(cl *Client, g *grants.Grant, now, exp time.Time, jti, family string) *claims.Access {
+	return &claims.Access{
+		Issuer:    b.issuer,
+		Subject:   g.Subject,
+		Audience:  claims.Audience{b.accessAud},
+		ClientID:  cl.id,
+		Scope:     strings.Join(g.Scopes, " "),
+		IssuedAt:  now.Unix(),
+		Expiry:    exp.Unix(),
+		JTI:       jti,
+		AuthTime:  authTime(g),
+		SessionID: g.SessionID,
+		GrantID:   family,
+		Person:    person(g, g.Scopes, nil),
+	}
 }
 
 // idToken builds and signs an ID token.
 func (b *Broker) idToken(cl *Client, g *grants.Grant, accessTok string, now time.Time) (string, error) {
-	claims := identityClaims(g, g.Scopes, g.IDTokenClaims)
-	claims["iss"] = b.issuer
-	claims["sub"] = g.Subject
-	claims["aud"] = []string{cl.id}
-	claims["azp"] = cl.id
-	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(b.cfg.Tokens.IDTTL).Unix()
-	if g.Identity != nil {
-		claims["auth_time"] = g.Identity.AuthTime.Unix()
-	}
-	if g.Nonce != "" {
-		claims["nonce"] = g.Nonce
-	}
-	if g.SessionID != "" {
-		claims["sid"] = g.SessionID
+	return b.signJWT(cl.alg, keys.TypIDToken, b.idClaims(cl, g, accessTok, now))
+}
+
+// idClaims are the claims of an ID token for grant g (at_hash of accessTok, when one).
+func (b *Broker) idClaims(cl *Client, g *grants.Grant, accessTok string, now time.Time) *claims.ID {
+	c := &claims.ID{
+		Issuer:          b.issuer,
+		Subject:         g.Subject,
+		Audience:        claims.Audience{cl.id},
+		AuthorizedParty: cl.id,
+		IssuedAt:        now.Unix(),
+		Expiry:          now.Add(b.cfg.Tokens.IDTTL).Unix(),
+		AuthTime:        authTime(g),
+		Nonce:           g.Nonce,
+		SessionID:       g.SessionID,
+		Person:          person(g, g.Scopes, g.IDTokenClaims),
 	}
 	if accessTok != "" {
-		claims["at_hash"] = atHash(accessTok, cl.alg)
+		c.AccessTokenHash = atHash(accessTok, cl.alg)
 	}
-	return b.signJWT(cl.alg, keys.TypIDToken, claims)
+	return c
 }
 
 // atHash is the OIDC at_hash: the left half of the SHA-256 digest (both ES256 and RS256 use

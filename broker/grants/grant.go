@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/providers"
 )
 
@@ -24,7 +25,7 @@ type Grant struct {
 	IDTokenClaims  []string `json:"id_token_claims,omitempty"`
 	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
 	// Act is the RFC 8693 actor claim when a delegate acts for the subject.
-	Act map[string]any `json:"act,omitempty"`
+	Act *claims.Act `json:"act,omitempty"`
 	// DelegationID names the delegation a delegated grant depends on.
 	DelegationID string `json:"delegation_id,omitempty"`
 }
