@@ -150,50 +150,14 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // newLogin validates the request and builds the pending login.
 func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*loginRecord, error) {
-	if name := repeatedParam(r.Form); name != "" {
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name))
+	if err := checkRequestForm(r, req); err != nil {
+		return nil, err
 	}
-	// OIDC Core §6: request objects are not supported, by value or by reference (until PAR).
-	if r.Form.Get("request_uri") != "" {
-		return nil, redirectErr(errRequestURINotSupported())
+	if err := checkRequestClient(cl, req); err != nil {
+		return nil, err
 	}
-	if req.RequestParam != "" {
-		return nil, redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
-	}
-	if req.ResponseType != oidc.ResponseTypeCode {
-		return nil, redirectErr(errUnsupportedResponseType())
-	}
-	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported"))
-	}
-	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
-		return nil, redirectErr(oidc.ErrInvalidScope().WithDescription("the openid scope is required"))
-	}
-	for _, s := range req.Scopes {
-		if !cl.IsScopeAllowed(s) {
-			return nil, redirectErr(oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", s))
-		}
-	}
-	if !cl.allowsGrant(oidc.GrantTypeCode) {
-		return nil, redirectErr(oidc.ErrUnauthorizedClient().WithDescription("client may not use the authorization code flow"))
-	}
-	switch {
-	case req.CodeChallenge == "" && cl.public:
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients"))
-	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
-	case req.CodeChallenge != "" && !validS256Challenge(req.CodeChallenge):
-		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed code_challenge: S256 is 43 base64url characters"))
-	}
-	for _, p := range req.Prompt {
-		switch p {
-		case oidc.PromptNone, oidc.PromptLogin, oidc.PromptConsent, oidc.PromptSelectAccount:
-		default:
-			return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("unsupported prompt value"))
-		}
-		if p == oidc.PromptNone && len(req.Prompt) > 1 {
-			return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("prompt=none must be alone"))
-		}
+	if err := checkPrompt(req.Prompt); err != nil {
+		return nil, err
 	}
 	idClaims, uiClaims, claimsACR, err := parseClaimsParam(r.Form.Get("claims"))
 	if err != nil {
@@ -228,6 +192,68 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		Created:             b.now(),
 	}
 	return rec, nil
+}
+
+// checkRequestForm checks the form of an authorization request: no repeated parameter, no
+// request object (OIDC Core §6: not supported, by value or by reference, until PAR), the
+// code flow with query response mode.
+func checkRequestForm(r *http.Request, req *oidc.AuthRequest) error {
+	if name := repeatedParam(r.Form); name != "" {
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name))
+	}
+	if r.Form.Get("request_uri") != "" {
+		return redirectErr(errRequestURINotSupported())
+	}
+	if req.RequestParam != "" {
+		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return redirectErr(errUnsupportedResponseType())
+	}
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported"))
+	}
+	return nil
+}
+
+// checkRequestClient checks an authorization request against its client: openid and only
+// allowed scopes, the code flow allowed, PKCE (required for public clients, S256 only).
+func checkRequestClient(cl *Client, req *oidc.AuthRequest) error {
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return redirectErr(oidc.ErrInvalidScope().WithDescription("the openid scope is required"))
+	}
+	for _, s := range req.Scopes {
+		if !cl.IsScopeAllowed(s) {
+			return redirectErr(oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", s))
+		}
+	}
+	if !cl.allowsGrant(oidc.GrantTypeCode) {
+		return redirectErr(oidc.ErrUnauthorizedClient().WithDescription("client may not use the authorization code flow"))
+	}
+	switch {
+	case req.CodeChallenge == "" && cl.public:
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients"))
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
+	case req.CodeChallenge != "" && !validS256Challenge(req.CodeChallenge):
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed code_challenge: S256 is 43 base64url characters"))
+	}
+	return nil
+}
+
+// checkPrompt accepts the prompt values the broker knows, none only alone.
+func checkPrompt(prompt []string) error {
+	for _, p := range prompt {
+		switch p {
+		case oidc.PromptNone, oidc.PromptLogin, oidc.PromptConsent, oidc.PromptSelectAccount:
+		default:
+			return redirectErr(oidc.ErrInvalidRequest().WithDescription("unsupported prompt value"))
+		}
+		if p == oidc.PromptNone && len(prompt) > 1 {
+			return redirectErr(oidc.ErrInvalidRequest().WithDescription("prompt=none must be alone"))
+		}
+	}
+	return nil
 }
 
 // repeatedParam returns the name of a parameter given more than once (in the query, the

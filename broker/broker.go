@@ -141,67 +141,17 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		reloadEvery: o.KeyReloadInterval,
 		readyChecks: o.ReadyChecks,
 	}
-	if b.log == nil {
-		b.log = slog.New(slog.DiscardHandler)
-	}
-	if b.audit == nil {
-		b.audit = nopAuditor{}
-	}
-	if b.now == nil {
-		b.now = time.Now
-	}
-	if b.rand == nil {
-		b.rand = rand.Reader
-	}
-	if b.reloadEvery == 0 {
-		b.reloadEvery = 10 * time.Second
-	}
+	b.setDefaults()
 	b.grants = grants.New(grants.Options{Store: o.Store, RefreshTTL: o.Config.Tokens.RefreshTTL,
 		AccessTTL: o.Config.Tokens.AccessTTL, ReuseGrace: o.Config.Tokens.ReuseGrace(),
 		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
 	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
 		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand})
-	for _, c := range o.Config.Clients {
-		cl, err := newClient(c, o.Config.Tokens.IDTTL, o.Config.Dev, o.Config.Keys.Algorithm)
-		if err != nil {
-			return nil, fmt.Errorf("broker: %w", err)
-		}
-		b.clients[cl.id] = cl
+	if err := b.loadClients(o.Config); err != nil {
+		return nil, err
 	}
-	if _, taken := b.clients[selfClientID]; taken {
-		return nil, fmt.Errorf("broker: client id %q is reserved for the broker's own sign-in", selfClientID)
-	}
-	self, err := selfClient(b.issuer, o.Config.Tokens.IDTTL, o.Config.Dev)
-	if err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
-	}
-	b.clients[selfClientID] = self
-	for _, open := range o.Open {
-		p, err := open(b)
-		if err != nil {
-			return nil, err
-		}
-		b.provs = append(b.provs, p)
-	}
-	if o.Mount != nil {
-		routes, err := o.Mount(b)
-		if err != nil {
-			return nil, err
-		}
-		if b.routesExtra == nil {
-			b.routesExtra = map[string]http.Handler{}
-		}
-		maps.Copy(b.routesExtra, routes)
-	}
-	for _, p := range b.provs {
-		id := p.Info().ID
-		if _, dup := b.provByID[id]; dup {
-			return nil, fmt.Errorf("broker: duplicate provider id %q", id)
-		}
-		b.provByID[id] = p
-		if e, ok := p.(providers.Entitler); ok && b.entitle == nil {
-			b.entitle = e.Entitlements
-		}
+	if err := b.openProviders(o); err != nil {
+		return nil, err
 	}
 	grace := o.Config.Keys.RetiredGrace
 	if grace == 0 {
@@ -231,6 +181,81 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	b.discovery = disc
 	b.handler = b.routes()
 	return b, nil
+}
+
+// setDefaults fills the options left unset: a discarding logger and auditor, the system
+// clock and random source, key reloads every 10 s.
+func (b *Broker) setDefaults() {
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.audit == nil {
+		b.audit = nopAuditor{}
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.rand == nil {
+		b.rand = rand.Reader
+	}
+	if b.reloadEvery == 0 {
+		b.reloadEvery = 10 * time.Second
+	}
+}
+
+// loadClients registers the configured clients and the broker's own sign-in client, whose id
+// no configured client may take.
+func (b *Broker) loadClients(cfg *config.Config) error {
+	for _, c := range cfg.Clients {
+		cl, err := newClient(c, cfg.Tokens.IDTTL, cfg.Dev, cfg.Keys.Algorithm)
+		if err != nil {
+			return fmt.Errorf("broker: %w", err)
+		}
+		b.clients[cl.id] = cl
+	}
+	if _, taken := b.clients[selfClientID]; taken {
+		return fmt.Errorf("broker: client id %q is reserved for the broker's own sign-in", selfClientID)
+	}
+	self, err := selfClient(b.issuer, cfg.Tokens.IDTTL, cfg.Dev)
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	b.clients[selfClientID] = self
+	return nil
+}
+
+// openProviders opens the providers of o.Open and the routes of o.Mount with the broker's
+// services, indexes every provider by id (unique) and finds the Entitler when no
+// Entitlements function was given.
+func (b *Broker) openProviders(o Options) error {
+	for _, open := range o.Open {
+		p, err := open(b)
+		if err != nil {
+			return err
+		}
+		b.provs = append(b.provs, p)
+	}
+	if o.Mount != nil {
+		routes, err := o.Mount(b)
+		if err != nil {
+			return err
+		}
+		if b.routesExtra == nil {
+			b.routesExtra = map[string]http.Handler{}
+		}
+		maps.Copy(b.routesExtra, routes)
+	}
+	for _, p := range b.provs {
+		id := p.Info().ID
+		if _, dup := b.provByID[id]; dup {
+			return fmt.Errorf("broker: duplicate provider id %q", id)
+		}
+		b.provByID[id] = p
+		if e, ok := p.(providers.Entitler); ok && b.entitle == nil {
+			b.entitle = e.Entitlements
+		}
+	}
+	return nil
 }
 
 // StartingUntilReady makes /readyz answer 503 until MarkReady: for a process that still has
