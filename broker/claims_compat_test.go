@@ -1,20 +1,21 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/json"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 )
 
 // The typed claims write the token contract exactly as the map-built claims they replaced:
-// the same claim names with the same values, the same omissions. The builders the broker
+// the same claim names with the same values, the same omissions, byte for byte. The builders the broker
 // used before the switch are kept below as the reference.
 func TestTypedClaimsMatchTheMapClaims(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
@@ -57,6 +58,18 @@ func TestTypedClaimsMatchTheMapClaims(t *testing.T) {
 			want := legacyAccessClaims(tb, cl, g, act, now, now.Add(tb.cfg.Tokens.AccessTTL), "jti-1", family)
 			got := tb.accessClaims(cl, g, now, now.Add(tb.cfg.Tokens.AccessTTL), "jti-1", family)
 			sameJSON(t, "access token", i, want, got)
+			// Introspection answered with the token's claims, active and token_type added.
+			want["active"], want["token_type"] = true, "Bearer"
+			sameJSON(t, "introspection", i, want, &introspection{Active: true, TokenType: "Bearer", Access: got})
+			// Userinfo answered with the token's identity claims.
+			ui := map[string]any{}
+			for _, k := range []string{"sub", "fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
+				"acr", "amr", "auth_method", "spid_idp", "pin_type", "entitlements", "act"} {
+				if v, ok := want[k]; ok {
+					ui[k] = v
+				}
+			}
+			sameJSON(t, "userinfo", i, ui, &claims.UserInfo{Subject: got.Subject, Person: got.Person})
 		}
 		for _, at := range []string{"", "at-1"} {
 			sameJSON(t, "ID token", i, legacyIDClaims(tb, cl, g, act, at, now), tb.idClaims(cl, g, at, now))
@@ -70,12 +83,12 @@ var legacyActs = map[*grants.Grant]map[string]any{}
 func sameJSON(t *testing.T, what string, i int, want map[string]any, got any) {
 	t.Helper()
 	wb, _ := json.Marshal(want)
-	gb, _ := json.Marshal(got)
-	var wm, gm map[string]any
-	_ = json.Unmarshal(wb, &wm)
-	_ = json.Unmarshal(gb, &gm)
-	if !reflect.DeepEqual(wm, gm) {
-		t.Errorf("%s of case %d:\n got %s\nwant %s", what, i, gb, wb)
+	gb, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(wb, gb) {
+		t.Errorf("%s of case %d, not byte for byte the former payload:\n got %s\nwant %s", what, i, gb, wb)
 	}
 }
 

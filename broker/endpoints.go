@@ -98,11 +98,17 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 // answers it as inactive, like an unknown one).
 var errNotIntrospectable = errors.New("token not introspectable by this client")
 
-// introspection is the RFC 7662 answer about an active access token: its claims.
+// introspection is the RFC 7662 answer about an active access token: its claims, active
+// and token_type.
 type introspection struct {
-	Active    bool   `json:"active"`
-	TokenType string `json:"token_type"`
+	Active    bool
+	TokenType string
 	*claims.Access
+}
+
+// MarshalJSON writes the token's claims with active and token_type, in key order.
+func (i *introspection) MarshalJSON() ([]byte, error) {
+	return claims.Merge(i.Access, map[string]any{"active": i.Active, "token_type": i.TokenType})
 }
 
 // UserInfo answers from a valid, unrevoked access token of a user login. A client's own token
