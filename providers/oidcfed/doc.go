@@ -8,7 +8,9 @@
 // keys (keys.go), the broker's own entity configuration at /.well-known/openid-federation
 // (entity.go), and the login: a signed request object with PKCE S256, the token request with
 // private_key_jwt, the ID token checked against the OP's federation-verified keys and the
-// userinfo answer as a signed-then-encrypted JWT (login.go, tokens.go).
+// userinfo answer as a signed-then-encrypted JWT (login.go, tokens.go), the revocation at
+// logout (logout.go), the transaction log in the audit trail (audit.go), readiness, and the
+// operators' "sportello federation" command (cli.go).
 //
 // JOSE is go-jose v4 throughout (JWS, JWE, JWK thumbprints); nothing here signs or encrypts
 // by hand. Package devfed is the dev federation (trust anchor, intermediate, a SPID OP and a
