@@ -56,3 +56,21 @@ func TestActDepth(t *testing.T) {
 		t.Fatalf("depth of a chain of 20 with limit 8: %d, want 9 (past the limit)", d)
 	}
 }
+
+// The claims of a verified token decode or fail, never panic; whatever decodes writes back
+// as JSON again.
+func FuzzAccessClaims(f *testing.F) {
+	for _, s := range []string{`{}`, `{"aud":"a","act":{"sub":"s","act":{"sub":"t"}}}`, `{"aud":["a",1]}`, `{"exp":"1"}`,
+		`{"act":{"delegation":{"id":"d","expires_at":null}}}`, `{"acr":"x","amr":null}`, `null`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c Access
+		if json.Unmarshal(b, &c) != nil {
+			return
+		}
+		if _, err := json.Marshal(c); err != nil {
+			t.Fatalf("decoded claims do not encode: %v", err)
+		}
+	})
+}

@@ -132,3 +132,29 @@ func mustSign(t *testing.T, r *Ring, typ string) string {
 	}
 	return tok
 }
+
+// Verify takes whatever a client presents: anything not signed by the ring as asked is
+// ErrInvalid, never a panic, and a token it signed verifies to its payload.
+func FuzzVerify(f *testing.F) {
+	r := &Ring{Source: &StoreSource{Store: memStore(f), CryptoKey: make([]byte, 32), Bootstrap: &FileSource{Dir: f.TempDir(), Generate: true}}}
+	if _, err := r.Reload(f.Context()); err != nil {
+		f.Fatal(err)
+	}
+	good, err := r.Sign(jose.ES256, TypAccessToken, []byte(`{"sub":"a"}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{good, good + "x", "a.b.c", "", "..", "e30.e30.", "eyJhbGciOiJub25lIn0.e30.",
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.c2ln"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		payload, err := r.Verify(tok, TypAccessToken)
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("Verify: %v, want ErrInvalid", err)
+		}
+		if tok == good && (err != nil || string(payload) != `{"sub":"a"}`) {
+			t.Fatalf("the ring's own token: %q %v", payload, err)
+		}
+	})
+}
