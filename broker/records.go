@@ -54,11 +54,6 @@ func checkPKCE(challenge, method, verifier string, public bool) error {
 	return nil
 }
 
-// familyRevoked reports whether a refresh family was revoked.
-func (b *Broker) familyRevoked(ctx context.Context, family string) (bool, error) {
-	return b.grants.FamilyRevoked(ctx, family)
-}
-
 // issueWithFamily creates a token response: access token (with jti when given), ID token
 // (scope openid) and a refresh token of the family (scope offline_access and the refresh
 // grant allowed).

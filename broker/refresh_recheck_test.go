@@ -57,7 +57,7 @@ func TestRefreshRecheckRevokesOnlyAnEndedGrant(t *testing.T) {
 	if st, out := postForm(t, tb.URL+pathToken, refreshForm(next), "demo-rp", "demo-secret"); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
 		t.Fatalf("refresh after the delegation ended: %d %v, want invalid_grant", st, out)
 	}
-	if revoked, err := tb.familyRevoked(context.Background(), jwtClaims(t, out["access_token"].(string))["grant_id"].(string)); err != nil || !revoked {
+	if revoked, err := tb.grants.FamilyRevoked(context.Background(), jwtClaims(t, out["access_token"].(string))["grant_id"].(string)); err != nil || !revoked {
 		t.Fatalf("the family of an ended delegation is not revoked: %v %v", revoked, err)
 	}
 }
