@@ -141,8 +141,8 @@ func newEnvWithStore(t testing.TB, st store.Store) *env {
 }
 
 // buildEnv builds the env on st (a fresh memory store when nil), with dev IdPs that sign with
-// KeyInfo of shape ki.
-func buildEnv(t testing.TB, st store.Store, ki samlx.KeyInfoShape) *env {
+// KeyInfo of shape ki; opts adjust the provider's Deps.
+func buildEnv(t testing.TB, st store.Store, ki samlx.KeyInfoShape, opts ...func(*Deps)) *env {
 	t.Helper()
 	e := &env{clock: &testClock{t: t0}, fin: &fakeFinisher{}, audit: &audit.Recorder{}, idps: map[string]*devidp.IdP{}, log: &storetest.Buffer{}}
 	mux := http.NewServeMux()
@@ -160,8 +160,12 @@ func buildEnv(t testing.TB, st store.Store, ki samlx.KeyInfoShape) *env {
 	}
 	e.store = st
 	var err error
-	e.sp, err = New(cfg, Deps{Store: st, Auditor: e.audit, Now: e.clock.Now, HTTPClient: e.srv.Client(),
-		BaseURL: e.base, Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	d := Deps{Store: st, Auditor: e.audit, Now: e.clock.Now, HTTPClient: e.srv.Client(),
+		BaseURL: e.base, Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	for _, o := range opts {
+		o(&d)
+	}
+	e.sp, err = New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/providers/saml/samlx"
 )
 
 // topLevelKeys counts the keys of one JSON object as written, duplicates included (decoding
@@ -38,9 +39,10 @@ func topLevelKeys(t *testing.T, line []byte) map[string]int {
 // TestJSONLogOfASPIDLoginHasOneLevelKey: "level" is the log record's severity; the SPID level
 // of assurance is logged as "loa", so a JSON log line never carries two "level" keys.
 func TestJSONLogOfASPIDLoginHasOneLevelKey(t *testing.T) {
-	e := newEnv(t)
 	var buf bytes.Buffer
-	e.sp.log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := buildEnv(t, nil, samlx.KeyInfoCertificate, func(d *Deps) {
+		d.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	if status, body := e.login(t, "demo", "json-log", loa.SpidL2, creds("RSSMRA80A01H501U")); status != http.StatusOK {
 		t.Fatalf("login: HTTP %d %s", status, body)
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"regexp"
 	"testing"
+
+	"github.com/inps/sportello/providers/saml"
 )
 
 // TestEveryUserFacingCodeHasItalianAndEnglish scans the package for "spid.xxx" catalogue keys
@@ -20,6 +22,9 @@ func TestEveryUserFacingCodeHasItalianAndEnglish(t *testing.T) {
 		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 			codes[m[1]] = true
 		}
+	}
+	for _, k := range saml.UserErrorKeys {
+		codes["spid."+k] = true
 	}
 	for _, nr := range spidErrorCodes {
 		codes["spid."+nr] = true

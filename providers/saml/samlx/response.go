@@ -26,6 +26,9 @@ type ResponseParams struct {
 	StatusCode, SubStatus, StatusMessage string
 	// Validity of the assertion (default 5 minutes).
 	Validity time.Duration
+	// ResponseIssuerWithoutFormat leaves the Format attribute off the Response's Issuer, as
+	// the CIE ID server sends it (the CIE ID technical manual, "Risposta di autenticazione").
+	ResponseIssuerWithoutFormat bool
 }
 
 // BuildResponse returns the unsigned Response and, on success, the unsigned standalone
@@ -44,7 +47,9 @@ func BuildResponse(p ResponseParams) (resp, assertion *etree.Element) {
 	resp.CreateAttr("Destination", p.ACS)
 	resp.CreateAttr("InResponseTo", p.InResponseTo)
 	iss := resp.CreateElement("saml:Issuer")
-	iss.CreateAttr("Format", NameIDEntity)
+	if !p.ResponseIssuerWithoutFormat {
+		iss.CreateAttr("Format", NameIDEntity)
+	}
 	iss.SetText(p.IdP)
 	st := resp.CreateElement("samlp:Status")
 	sc := st.CreateElement("samlp:StatusCode")

@@ -20,8 +20,11 @@ const (
 	NSMetadata  = "urn:oasis:names:tc:SAML:2.0:metadata"
 	NSDSig      = "http://www.w3.org/2000/09/xmldsig#"
 	NSSPID      = "https://spid.gov.it/saml-extensions"
-	NSXSI       = "http://www.w3.org/2001/XMLSchema-instance"
-	NSXS        = "http://www.w3.org/2001/XMLSchema"
+	// NSCIE is the namespace of the CIE ID metadata extensions (the CIE ID technical manual,
+	// "Informazioni di censimento e contatto").
+	NSCIE = "https://www.cartaidentita.interno.gov.it/saml-extensions"
+	NSXSI = "http://www.w3.org/2001/XMLSchema-instance"
+	NSXS  = "http://www.w3.org/2001/XMLSchema"
 
 	BindingRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 	BindingPOST     = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"

@@ -42,6 +42,16 @@ type Options struct {
 	Now        func() time.Time
 	Rand       io.Reader
 	Logger     *slog.Logger
+	// UserLabel labels the username field (default "Codice fiscale").
+	UserLabel string
+	// Prefix is the path the IdP lives under, its entityID the base URL plus it (default
+	// /dev/spid/<Name>; the dev CIE ID server is /dev/cieid).
+	Prefix string
+	// Federation names the federation on the login form (default "SPID").
+	Federation string
+	// ResponseIssuerWithoutFormat leaves Format off the Response's Issuer, as the CIE ID
+	// server does.
+	ResponseIssuerWithoutFormat bool
 	// KeyInfo is what the Response and Assertion signatures carry in KeyInfo: the
 	// certificate (the default), or, for tests of the SP, an empty X509Certificate as AgID's
 	// validator signs, or no KeyInfo.
@@ -80,6 +90,15 @@ func New(o Options) (*IdP, error) {
 	if o.Users == nil {
 		o.Users = DefaultUsers()
 	}
+	if o.Prefix == "" {
+		o.Prefix = "/dev/spid/" + o.Name
+	}
+	if o.UserLabel == "" {
+		o.UserLabel = "Codice fiscale"
+	}
+	if o.Federation == "" {
+		o.Federation = "SPID"
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -97,15 +116,15 @@ func New(o Options) (*IdP, error) {
 	sk := sha256.Sum256(append([]byte("devidp-state\x00"), kp.Key.D.Bytes()...))
 	d := &IdP{
 		opts:     o,
-		prefix:   "/dev/spid/" + o.Name,
-		entityID: strings.TrimRight(o.BaseURL, "/") + "/dev/spid/" + o.Name,
+		prefix:   strings.TrimRight(o.Prefix, "/"),
+		entityID: strings.TrimRight(o.BaseURL, "/") + strings.TrimRight(o.Prefix, "/"),
 		keys:     kp,
 		stateKey: sk[:],
 		sp:       &spCache{fetch: o.SPMetadata},
 		users:    map[string]User{},
 	}
 	for _, u := range o.Users {
-		d.users[u.FiscalCode] = u
+		d.users[strings.ToUpper(u.login())] = u
 	}
 	d.mux = http.NewServeMux()
 	d.mux.HandleFunc("GET "+d.prefix+"/metadata", d.serveMetadata)
@@ -118,7 +137,7 @@ func New(o Options) (*IdP, error) {
 // Name is the IdP's path name.
 func (d *IdP) Name() string { return d.opts.Name }
 
-// EntityID is http(s)://<host>/dev/spid/<name>.
+// EntityID is the base URL plus the prefix: http(s)://<host>/dev/spid/<name>.
 func (d *IdP) EntityID() string { return d.entityID }
 
 // MetadataURL is where the IdP metadata is served.
@@ -302,14 +321,14 @@ func levelOf(acr string) int {
 }
 
 var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
-<html lang="it"><head><meta charset="utf-8"><title>{{.Name}} - SPID (dev)</title></head>
+<html lang="it"><head><meta charset="utf-8"><title>{{.Name}} - {{.Federation}} (dev)</title></head>
 <body>
 <h1>{{.Name}}</h1>
-<p>Identity provider SPID di sviluppo. Richiesta: SpidL{{.Level}}.</p>
+<p>Identity provider {{.Federation}} di sviluppo. Richiesta: SpidL{{.Level}}.</p>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="state" value="{{.State}}">
-<label>Codice fiscale <input name="username" autocomplete="username"></label>
+<label>{{.UserLabel}} <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <label>Livello <select name="level">
 <option value="">(richiesto: {{.Level}})</option><option value="1">1</option><option value="2">2</option><option value="3">3</option>
@@ -324,8 +343,9 @@ func (d *IdP) renderForm(w http.ResponseWriter, p *pending, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = loginForm.Execute(w, map[string]any{
-		"Name": d.opts.DisplayName, "Level": p.Level, "Error": msg,
-		"Action": d.prefix + "/login", "State": d.sealState(*p),
+		"Name": d.opts.DisplayName, "Level": p.Level, "Error": msg, "Federation": d.opts.Federation,
+		"UserLabel": d.opts.UserLabel,
+		"Action":    d.prefix + "/login", "State": d.sealState(*p),
 	})
 }
 

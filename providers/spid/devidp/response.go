@@ -77,7 +77,7 @@ func (d *IdP) errorResponse(p *pending, nr string) ([]byte, error) {
 	resp, _ := samlx.BuildResponse(samlx.ResponseParams{
 		IdP: d.entityID, ACS: p.ACS, InResponseTo: p.RequestID, Audience: p.SP, Now: d.opts.Now(),
 		ResponseID: d.newID(), StatusCode: samlx.StatusResponder, SubStatus: sub,
-		StatusMessage: "ErrorCode " + nr,
+		StatusMessage: "ErrorCode " + nr, ResponseIssuerWithoutFormat: d.opts.ResponseIssuerWithoutFormat,
 	})
 	return samlx.Assemble(resp, nil, d.keys, false, true, samlx.WithKeyInfo(d.opts.KeyInfo))
 }
@@ -90,7 +90,7 @@ func (d *IdP) successResponse(p *pending, sp *serviceProvider, user User, level 
 	}
 	var attrs [][2]string
 	for _, name := range want {
-		if name == "fiscalNumber" {
+		if name == "fiscalNumber" && user.FiscalCode != "" {
 			attrs = append(attrs, [2]string{name, "TINIT-" + user.FiscalCode})
 		} else if v, ok := user.Attributes[name]; ok {
 			attrs = append(attrs, [2]string{name, v})
@@ -99,7 +99,7 @@ func (d *IdP) successResponse(p *pending, sp *serviceProvider, user User, level 
 	resp, a := samlx.BuildResponse(samlx.ResponseParams{
 		IdP: d.entityID, ACS: p.ACS, InResponseTo: p.RequestID, Audience: p.SP, Now: d.opts.Now(),
 		ResponseID: d.newID(), AssertionID: d.newID(), NameID: d.newID(), SessionIndex: d.newID(),
-		Level: level, Attributes: attrs,
+		Level: level, Attributes: attrs, ResponseIssuerWithoutFormat: d.opts.ResponseIssuerWithoutFormat,
 	})
 	return samlx.Assemble(resp, a, d.keys, true, true, samlx.WithKeyInfo(d.opts.KeyInfo))
 }

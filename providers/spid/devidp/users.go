@@ -5,8 +5,12 @@ const Password = "test-password"
 
 // User is a dev SPID identity: the SPID attributes the IdP can release.
 type User struct {
-	// FiscalCode is the login username (without TINIT-).
+	// FiscalCode is the person's codice fiscale (released as fiscalNumber TINIT-<CF>) and,
+	// without Username, the login username. Empty for a foreign eIDAS identity.
 	FiscalCode string
+	// Username is the login username when it is not the fiscal code (an eIDAS
+	// PersonIdentifier).
+	Username string
 	// Attributes by SPID name (fiscalNumber is added from FiscalCode).
 	Attributes map[string]string
 }
@@ -33,4 +37,12 @@ func DefaultUsers() []User {
 			"digitalAddress": "laura.bianchi@pec.example.it",
 		}},
 	}
+}
+
+// login is the username the form takes.
+func (u User) login() string {
+	if u.Username != "" {
+		return u.Username
+	}
+	return u.FiscalCode
 }
