@@ -2,7 +2,6 @@ package spid
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -84,10 +83,8 @@ var SPIDAttributes = []string{
 }
 
 var (
-	phoneRe = regexp.MustCompile(`^\+39[0-9]{6,12}$`)
-	shortRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	ipaRe   = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
-	vatRe   = regexp.MustCompile(`^IT[0-9]{11}$|^[0-9]{11}$`)
+	ipaRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
+	vatRe = regexp.MustCompile(`^IT[0-9]{11}$|^[0-9]{11}$`)
 )
 
 // DecodeConfig decodes and validates a spid section, with paths under "providers.spid".
@@ -190,65 +187,19 @@ func (c *Config) applyDefaults() {
 
 // Validate checks the section; dev allows http:// URLs.
 func (c *Config) Validate(path string, dev bool) []error {
-	var errs []error
-	add := func(p, format string, a ...any) {
-		errs = append(errs, &config.FieldError{Path: path + p, Msg: fmt.Sprintf(format, a...)})
-	}
-	checkURL := func(p, u string, required bool) {
-		if u == "" {
-			if required {
-				add(p, "required")
-			}
-			return
-		}
-		pu, err := url.Parse(u)
-		switch {
-		case err != nil || pu.Host == "":
-			add(p, "not an absolute URL")
-		case pu.Scheme == "https":
-		case pu.Scheme == "http" && dev:
-		default:
-			add(p, "must be https (http only in dev mode)")
-		}
-	}
-	checkURL(".entity_id", c.EntityID, false)
-	checkURL(".acs_url", c.ACSURL, false)
-	checkURL(".slo_url", c.SLOURL, false)
+	ck := &saml.Checks{Path: path, Dev: dev}
+	add := ck.Add
+	ck.URL(".entity_id", c.EntityID, false)
+	ck.URL(".acs_url", c.ACSURL, false)
+	ck.URL(".slo_url", c.SLOURL, false)
 	if c.KeyFile == "" {
 		add(".key_file", "required")
 	}
 	if c.CertFile == "" {
 		add(".cert_file", "required")
 	}
-	o := c.Organization
-	if o.Names["it"] == "" {
-		add(".organization.names.it", "required")
-	}
-	for lang := range o.Names {
-		if o.DisplayNames[lang] == "" {
-			add(".organization.display_names."+lang, "required (same languages as names)")
-		}
-		if o.URLs[lang] == "" {
-			add(".organization.urls."+lang, "required (same languages as names)")
-		}
-	}
-	for lang := range o.DisplayNames {
-		if o.Names[lang] == "" {
-			add(".organization.names."+lang, "required (same languages as display_names)")
-		}
-	}
-	for lang, u := range o.URLs {
-		if o.Names[lang] == "" {
-			add(".organization.names."+lang, "required (same languages as urls)")
-		}
-		checkURL(".organization.urls."+lang, u, true)
-	}
-	if c.Contact.Email == "" || !strings.Contains(c.Contact.Email, "@") {
-		add(".contact.email", "a valid e-mail address is required")
-	}
-	if c.Contact.Phone != "" && !phoneRe.MatchString(c.Contact.Phone) {
-		add(".contact.phone", "must be +39 followed by digits, no spaces")
-	}
+	ck.Organization(c.Organization)
+	ck.Contact(".contact", c.Contact.Email, c.Contact.Phone)
 	switch c.Profile {
 	case "public":
 		if !ipaRe.MatchString(c.IPACode) {
@@ -304,55 +255,20 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.AttributeServiceIndex != nil && !seenIdx[*c.AttributeServiceIndex] {
 		add(".attribute_consuming_service_index", "no attribute consuming service with index %d", *c.AttributeServiceIndex)
 	}
-	if len(c.IdPs) == 0 {
-		add(".idps", "at least one identity provider")
-	}
-	shortNames := map[string]bool{}
-	for i, idp := range c.IdPs {
-		p := fmt.Sprintf(".idps[%d]", i)
-		switch {
-		case idp.MetadataFile == "" && idp.MetadataURL == "":
-			add(p+".metadata_url", "metadata_file or metadata_url is required")
-		case idp.MetadataFile != "" && idp.MetadataURL != "":
-			add(p+".metadata_url", "give metadata_file or metadata_url, not both")
-		}
-		checkURL(p+".metadata_url", idp.MetadataURL, false)
-		checkURL(p+".logo_url", idp.LogoURL, false)
-		if idp.Binding != "redirect" && idp.Binding != "post" {
-			add(p+".binding", "must be redirect or post")
-		}
-		switch {
-		case idp.ShortName == "":
-		case !shortRe.MatchString(idp.ShortName):
-			add(p+".short_name", "1 to 32 lower-case letters, digits, - or _, starting with a letter or digit")
-		case reservedHints[idp.ShortName]:
-			add(p+".short_name", "%q selects another credential on /authorize", idp.ShortName)
-		case shortNames[idp.ShortName]:
-			add(p+".short_name", "duplicate %q", idp.ShortName)
-		}
-		shortNames[idp.ShortName] = true
-	}
-	if c.MetadataRefresh < time.Minute {
-		add(".metadata_refresh", "at least 1m")
-	}
-	if c.ClockSkew < 0 || c.ClockSkew > 5*time.Minute {
-		add(".clock_skew", "between 0 and 5m")
-	}
+	ck.Sources(c.IdPs, reservedHints)
+	ck.Timing(c.MetadataRefresh, c.ClockSkew, c.RequestTTL)
 	if c.Comparison != loa.Minimum && c.Comparison != loa.Exact {
 		add(".comparison", "must be minimum or exact")
 	}
 	if c.MinLevel < 1 || c.MinLevel > 3 {
 		add(".min_level", "must be 1, 2 or 3")
 	}
-	if c.RequestTTL < time.Minute || c.RequestTTL > time.Hour {
-		add(".request_ttl", "between 1m and 1h")
-	}
-	return errs
+	return ck.Errs
 }
 
 // reservedHints are the idp= values the broker gives the credentials themselves (provider ids
 // and methods): an IdP short name equal to one would never be reached.
-var reservedHints = map[string]bool{"spid": true, "cie": true, "cns": true, "pin": true}
+var reservedHints = map[string]bool{"spid": true, "cie": true, "cns": true, "pin": true, "cieid": true, "eidas": true}
 
 // acsIndex returns the AttributeConsumingServiceIndex asked in AuthnRequests.
 func (c *Config) acsIndex() int {
