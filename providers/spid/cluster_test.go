@@ -93,7 +93,7 @@ func TestReplayIsRefusedByASecondInstanceOnRedis(t *testing.T) {
 	// new request of its own: refused as a replay from the shared cache.
 	e.sp = first
 	p3 := e.start(t, "cluster-3", loa.SpidL2, "")
-	_, o := e.post(t, p3.RelayState, e.build(t, p3, hostile{params: func(rp *samlx.ResponseParams) {
+	_, o := e.post(t, p3.RelayState, e.build(t, p3, hostile{Params: func(rp *samlx.ResponseParams) {
 		rp.AssertionID = "_assert" + p.RequestID[1:12]
 	}}))
 	var re *RejectError

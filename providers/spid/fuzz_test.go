@@ -13,6 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/providers/saml/samltest"
 	"github.com/inps/sportello/providers/saml/samlx"
 )
 
@@ -50,28 +51,28 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	e := newEnv(t)
 	seeds := map[string]hostile{
 		"good-other-request": {},
-		"good-both-signed":   {signResponse: true},
-		"unsigned-assertion": {unsignedA: true, signResponse: true},
-		"status-nr25":        {params: func(p *samlx.ResponseParams) { p.StatusCode, p.StatusMessage = samlx.StatusResponder, "ErrorCode nr25" }},
-		"missing-subject":    {preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Subject")) }},
-		"missing-conditions": {preSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Conditions")) }},
-		"missing-subject-conf-data": {preSign: func(r, a *etree.Element) {
+		"good-both-signed":   {SignResponse: true},
+		"unsigned-assertion": {UnsignedA: true, SignResponse: true},
+		"status-nr25":        {Params: func(p *samlx.ResponseParams) { p.StatusCode, p.StatusMessage = samlx.StatusResponder, "ErrorCode nr25" }},
+		"missing-subject":    {PreSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Subject")) }},
+		"missing-conditions": {PreSign: func(r, a *etree.Element) { a.RemoveChild(a.FindElement("./saml:Conditions")) }},
+		"missing-subject-conf-data": {PreSign: func(r, a *etree.Element) {
 			sc := a.FindElement("./saml:Subject/saml:SubjectConfirmation")
 			sc.RemoveChild(scd(a))
 		}},
 	}
-	for _, row := range xswRows(t) {
-		seeds[row.name[:4]] = row.h
+	for _, row := range samltest.XSWRows(t) {
+		seeds[row.Name[:4]] = row.H
 	}
 	at := attacker(t)
 	for name, h := range map[string]hostile{
-		"keyinfo-empty-cert":         {keyInfo: samlx.KeyInfoEmptyCertificate, signResponse: true},
-		"keyinfo-none":               {keyInfo: samlx.KeyInfoNone, signResponse: true},
-		"keyinfo-foreign-cert":       {assertionKey: at},
-		"keyinfo-foreign-key-empty":  {assertionKey: at, keyInfo: samlx.KeyInfoEmptyCertificate},
-		"decl-utf7":                  {raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-7"?>` + s }},
-		"decl-utf16-on-utf8":         {raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-16"?>` + s }},
-		"bom-utf16":                  {raw: func(s string) string { return "\xff\xfe" + s }},
+		"keyinfo-empty-cert":         {KeyInfo: samlx.KeyInfoEmptyCertificate, SignResponse: true},
+		"keyinfo-none":               {KeyInfo: samlx.KeyInfoNone, SignResponse: true},
+		"keyinfo-foreign-cert":       {AssertionKey: at},
+		"keyinfo-foreign-key-empty":  {AssertionKey: at, KeyInfo: samlx.KeyInfoEmptyCertificate},
+		"decl-utf7":                  {Raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-7"?>` + s }},
+		"decl-utf16-on-utf8":         {Raw: func(s string) string { return `<?xml version="1.0" encoding="UTF-16"?>` + s }},
+		"bom-utf16":                  {Raw: func(s string) string { return "\xff\xfe" + s }},
 		"assertion-in-extensions":    xmlRow(t, "unsigned Assertion hidden in Extensions"),
 		"assertion-in-status-detail": xmlRow(t, "unsigned Assertion hidden in StatusDetail"),
 	} {
@@ -99,9 +100,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 
 // xmlRow is the hostile response of the xmlRows row called name.
 func xmlRow(t testing.TB, name string) hostile {
-	for _, r := range xmlRows(t) {
-		if r.name == name {
-			return r.h
+	for _, r := range samltest.XMLRows(t) {
+		if r.Name == name {
+			return r.H
 		}
 	}
 	t.Fatalf("no xml row %q", name)

@@ -21,6 +21,7 @@ import (
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml/samltest"
 	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid/devidp"
 )
@@ -48,11 +49,7 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // outcome is what the fake Finisher saw.
-type outcome struct {
-	LoginID  string
-	Identity *providers.Identity
-	Err      error
-}
+type outcome = samltest.Outcome
 
 // fakeFinisher stands in for the broker: it records the outcome and answers 200 or 403.
 type fakeFinisher struct {

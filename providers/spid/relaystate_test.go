@@ -28,12 +28,12 @@ func TestOnlyAValidResponseUsesTheRequestUp(t *testing.T) {
 		why  func(error) bool
 	}{
 		{"garbage", []byte("this is not a SAML response"), func(err error) bool { return errors.As(err, &re) && re.Rule == "response.root" }},
-		{"a forged cancel: an unsigned nr25 status, properly addressed", e.build(t, victim, hostile{params: func(p *samlx.ResponseParams) {
+		{"a forged cancel: an unsigned nr25 status, properly addressed", e.build(t, victim, hostile{Params: func(p *samlx.ResponseParams) {
 			p.StatusCode, p.StatusMessage = samlx.StatusResponder, "ErrorCode nr25"
 		}}), func(err error) bool {
 			return errors.As(err, &se) && se.NR == "nr25" && errors.Is(err, providers.ErrCancelled)
 		}},
-		{"an unsigned assertion", e.build(t, victim, hostile{unsignedA: true}), func(err error) bool {
+		{"an unsigned assertion", e.build(t, victim, hostile{UnsignedA: true}), func(err error) bool {
 			return errors.As(err, &re) && strings.HasPrefix(re.Rule, "assertion.signature")
 		}},
 		{"a valid response to another request", e.build(t, other, hostile{}), func(err error) bool {
@@ -51,7 +51,7 @@ func TestOnlyAValidResponseUsesTheRequestUp(t *testing.T) {
 		t.Fatalf("the victim's own response after the attacks: %d %+v", status, o)
 	}
 	// That one did use the request up.
-	status, o = e.post(t, victim.RelayState, e.build(t, victim, hostile{params: func(p *samlx.ResponseParams) {
+	status, o = e.post(t, victim.RelayState, e.build(t, victim, hostile{Params: func(p *samlx.ResponseParams) {
 		p.ResponseID, p.AssertionID = "_resp-second", "_assert-second"
 	}}))
 	if status != http.StatusForbidden || o.Identity != nil || o.LoginID != "" || !errors.Is(o.Err, providers.ErrLoginExpired) {
