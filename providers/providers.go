@@ -42,6 +42,10 @@ type Identity struct {
 
 	// SPIDIdP is the entityID of the SPID identity provider, for SPID logins.
 	SPIDIdP string `json:"spid_idp,omitempty"`
+	// CIEChannel says how a CIE login used the card (the cie_channel claim): "certificate"
+	// (the card's certificate over mutual TLS) or "cieid" (the Ministry of the Interior's CIE
+	// ID server, "Entra con CIE"). The person is the same either way, and so is the sub.
+	CIEChannel string `json:"cie_channel,omitempty"`
 	// PINType is "ordinario" or "dispositivo", for PIN logins.
 	PINType string `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.
@@ -78,6 +82,11 @@ type Info struct {
 	ID string
 	// Method is one of the Method constants.
 	Method string
+	// Entry names the provider's chooser entry when it is not its Method's: the catalogue keys
+	// of its heading, button and line (chooser.name.<Entry>, chooser.button.<Entry>,
+	// chooser.who.<Entry>) and the button's style. CIE ID is Method cie, Entry cieid, beside
+	// the card's certificate (Method and entry cie). Empty: Method.
+	Entry string
 	// MaxACR is the highest level this provider can reach; the chooser hides providers that
 	// cannot satisfy the level asked.
 	MaxACR string

@@ -21,10 +21,18 @@ var _ providers.CertificateAuthenticator = (*Provider)(nil)
 // Info implements providers.Provider.
 func (p *Provider) Info() providers.Info { return p.auth.Info() }
 
-// AuthenticateCertificate implements providers.CertificateAuthenticator.
+// AuthenticateCertificate implements providers.CertificateAuthenticator. A CIE's identity
+// says it came by the card's certificate (cie_channel "certificate"; CIE ID's says "cieid").
 func (p *Provider) AuthenticateCertificate(ctx context.Context, chain []*x509.Certificate) (*providers.Identity, error) {
-	return p.auth.AuthenticateCertificate(ctx, chain)
+	id, err := p.auth.AuthenticateCertificate(ctx, chain)
+	if err == nil && id != nil && id.Method == providers.MethodCIE {
+		id.CIEChannel = ChannelCertificate
+	}
+	return id, err
 }
+
+// ChannelCertificate is the cie_channel of a CIE login by the card's certificate.
+const ChannelCertificate = "certificate"
 
 // hostDeps are the dependencies of a card provider opened with h.
 func hostDeps(h providers.Host) Deps {

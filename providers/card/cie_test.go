@@ -81,7 +81,7 @@ func TestCIELoginIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	if id.FiscalNumber != "RSSMRA80A01H501U" || id.GivenName != "MARIO" || id.FamilyName != "ROSSI" ||
-		id.Method != "cie" || id.ACR != loa.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
+		id.Method != "cie" || id.CIEChannel != "certificate" || id.ACR != loa.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
 		t.Errorf("identity = %+v", id)
 	}
 	events := rec.Events()

@@ -3,9 +3,10 @@
 // Command gen regenerates the committed SPID test keys and certificates (all of them, or only
 // those named):
 //
-//	go run testdata/spid/gen/main.go -out testdata/spid [dev-idp-demo dev-idp-test attacker sp-dev]
+//	go run testdata/spid/gen/main.go -out testdata/spid [dev-idp-demo dev-idp-test dev-idp-cieid dev-idp-ficep attacker sp-dev]
 //
-// dev-idp-demo and dev-idp-test sign the dev identity providers' messages; sp-dev is the
+// dev-idp-demo and dev-idp-test sign the dev SPID identity providers' messages, dev-idp-cieid the
+// dev CIE ID server's and dev-idp-ficep the dev eIDAS node's; sp-dev is the
 // dev-mode SP certificate for the default dev address (SPID-shaped, made by the same code as
 // `sportello spid cert` and as dev mode on another address);
 // attacker is a key no metadata lists, for the hostile-response tests. All are valid from
@@ -37,7 +38,7 @@ func main() {
 	out := flag.String("out", "testdata/spid", "output directory")
 	flag.Parse()
 	want := func(name string) bool { return flag.NArg() == 0 || slices.Contains(flag.Args(), name) }
-	for _, name := range []string{"dev-idp-demo", "dev-idp-test", "attacker"} {
+	for _, name := range []string{"dev-idp-demo", "dev-idp-test", "dev-idp-cieid", "dev-idp-ficep", "attacker"} {
 		if !want(name) {
 			continue
 		}
