@@ -85,17 +85,21 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 	}
 	for _, p := range b.provs {
 		info := p.Info()
+		entry := info.Entry // CIE ID is method cie with an entry of its own
+		if entry == "" {
+			entry = info.Method
+		}
 		name := pick(info.Name, lang, info.ID)
-		display := b.methodText(lang, "chooser.name.", info.Method, name)
+		display := b.methodText(lang, "chooser.name.", entry, name)
 		if loa.LevelOf(info.MaxACR) < loa.LevelOf(rec.ACR) {
 			data.Hidden = append(data.Hidden, web.HiddenOption{Name: display,
 				Why: fmt.Sprintf(t("chooser.hidden_why"), levelName(info.MaxACR), levelName(rec.ACR))})
 			continue
 		}
 		base := b.issuer + "/login/" + url.PathEscape(rec.ID) + "/" + url.PathEscape(info.ID)
-		o := web.ChooserOption{ID: info.ID, Method: info.Method, Name: display,
-			URL: base, Who: b.who(lang, info), ChoicesLabel: t("chooser.spid_idps"),
-			Button: b.methodText(lang, "chooser.button.", info.Method, fmt.Sprintf(t("chooser.enter"), name))}
+		o := web.ChooserOption{ID: info.ID, Method: entry, Name: display,
+			URL: base, Who: b.who(lang, entry, info), ChoicesLabel: t("chooser.spid_idps"),
+			Button: b.methodText(lang, "chooser.button.", entry, fmt.Sprintf(t("chooser.enter"), name))}
 		if ol, ok := p.(providers.OptionLister); ok {
 			for _, c := range ol.Options() {
 				o.Choices = append(o.Choices, web.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
@@ -124,10 +128,10 @@ func (b *Broker) methodText(lang, prefix, method, def string) string {
 	return def
 }
 
-// who is the line saying whom a credential is for: the catalogue's line for its method, else
-// the provider's own description.
-func (b *Broker) who(lang string, info providers.Info) string {
-	return b.methodText(lang, "chooser.who.", info.Method, pick(info.Description, lang, ""))
+// who is the line saying whom a credential is for: the catalogue's line for its chooser
+// entry, else the provider's own description.
+func (b *Broker) who(lang, entry string, info providers.Info) string {
+	return b.methodText(lang, "chooser.who.", entry, pick(info.Description, lang, ""))
 }
 
 func (b *Broker) loggedOutHTTP(w http.ResponseWriter, r *http.Request) {

@@ -49,7 +49,7 @@ func person(g *grants.Grant, scopes []string, extra []string) claims.Person {
 		return p
 	}
 	has := func(s string) bool { return slices.Contains(scopes, s) || slices.Contains(extra, s) }
-	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, PINType: id.PINType}
+	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, CIEChannel: id.CIEChannel, PINType: id.PINType}
 	if len(id.Entitlements) > 0 {
 		p.Entitlements = id.Entitlements
 	}

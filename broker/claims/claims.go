@@ -12,6 +12,9 @@ type Login struct {
 	AMR        []string `json:"amr"`
 	AuthMethod string   `json:"auth_method"`
 	SPIDIdP    string   `json:"spid_idp,omitempty"`
+	// CIEChannel is how a CIE login used the card: "cieid" (the Ministry's CIE ID server) or
+	// "certificate" (the card's certificate over mutual TLS).
+	CIEChannel string `json:"cie_channel,omitempty"`
 	PINType    string   `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.
 	Entitlements []string `json:"entitlements,omitempty"`

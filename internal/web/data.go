@@ -18,7 +18,8 @@ type ChooserData struct {
 
 // ChooserOption is one credential of the chooser.
 type ChooserOption struct {
-	// ID is the provider id; Method its auth_method (spid, cie, cns, pin).
+	// ID is the provider id; Method its chooser entry: its auth_method (spid, cie, cns, pin)
+	// or the entry the provider names (cieid: CIE ID, beside the card's cie).
 	ID, Method string
 	// Name is the credential's name; Who says who it is for; Description adds details.
 	Name, Who, Description string
