@@ -16,6 +16,7 @@ import (
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/oidcfed"
+	"github.com/inps/sportello/providers/cieid"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
@@ -94,22 +95,36 @@ func checkKeys(ctx context.Context, cfg *config.Config) []error {
 	return errs
 }
 
-// checkMetadata loads every SPID IdP metadata source as the broker would (fetched, signature
-// verified when a metadata certificate is set, parsed), each at its path. offline skips the
-// URLs.
+// checkMetadata loads every SAML identity provider metadata source (SPID's IdPs, the CIE ID
+// server) as the broker would (fetched, signature verified when a metadata certificate is set,
+// parsed), each at its path. offline skips the URLs.
 func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []error {
 	var errs []error
 	for _, id := range slices.Sorted(maps.Keys(cfg.Providers)) {
 		p := cfg.Providers[id]
-		if p.Type != "spid" || !p.IsEnabled() {
+		if !p.IsEnabled() {
 			continue
 		}
-		sc, perrs := spid.FromProvider(id, &p, cfg.Dev)
-		if len(perrs) > 0 {
-			errs = append(errs, perrs...)
+		var idps []saml.IdPConfig
+		switch p.Type {
+		case "spid":
+			sc, perrs := spid.FromProvider(id, &p, cfg.Dev)
+			if len(perrs) > 0 {
+				errs = append(errs, perrs...)
+				continue
+			}
+			idps = sc.IdPs
+		case "cieid":
+			cc, perrs := cieid.FromProvider(id, &p, cfg.Dev)
+			if len(perrs) > 0 {
+				errs = append(errs, perrs...)
+				continue
+			}
+			idps = cc.IdPs
+		default:
 			continue
 		}
-		for i, idp := range sc.IdPs {
+		for i, idp := range idps {
 			at := fmt.Sprintf("providers.%s.idps[%d].metadata_file", id, i)
 			if idp.MetadataURL != "" {
 				if offline {
@@ -117,7 +132,7 @@ func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []erro
 				}
 				at = fmt.Sprintf("providers.%s.idps[%d].metadata_url", id, i)
 			}
-			reg, err := saml.NewRegistry([]spid.IdPConfig{idp}, metadataClient, time.Now, slog.New(slog.DiscardHandler), time.Hour)
+			reg, err := saml.NewRegistry([]saml.IdPConfig{idp}, metadataClient, time.Now, slog.New(slog.DiscardHandler), time.Hour)
 			if err == nil {
 				err = reg.Refresh(ctx)
 			}

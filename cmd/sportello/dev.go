@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/providers/oidcfed/devfed"
+	"github.com/inps/sportello/providers/cieid"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/x509auth/devca"
@@ -160,12 +162,17 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 	if err != nil {
 		return nil, fmt.Errorf("dev federation: %w", err)
 	}
+	cieServer, err := devidp.NewDevCIEID(cfg.Issuer, spidDir, nil, nil, logger.With("component", "dev-cieid-server"))
+	if err != nil {
+		return nil, fmt.Errorf("dev CIE ID server: %w", err)
+	}
 	return &devExtras{
 		routes: map[string]http.Handler{
 			"/dev/pki/":   http.StripPrefix("/dev/pki", ca),
 			"/dev/outbox": outbox,
 			"/dev/spid/":  devidp.Handler(idps),
 			devfed.Route:  fed.Handler(),
+			"/dev/cieid/": cieServer,
 		},
 		providers: func(d deps) ([]opener, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
@@ -185,7 +192,14 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			sc.MinLevel = 1
 			// The federation RP, enrolled below the dev trust anchor, offers the dev OPs.
 			oc := fed.RPConfig(filepath.Join(cfg.Dir, "oidcfed"))
-			return []opener{newSPID(sc, "spid", cfg.Issuer, d), newOIDCFed(oc, fed, "oidcfed", cfg.Issuer, d)}, spid.Messages(), nil
+			// The dev CIE ID server, loaded from its metadata URL like the Ministry's; every
+			// level can be tried there too.
+			cc := cieid.DevConfig(cfg.Issuer, spidDir)
+			cc.MinLevel = 1
+			msgs := spid.Messages()
+			maps.Copy(msgs, cieid.Messages())
+			return []opener{newSPID(sc, "spid", cfg.Issuer, d), newCIEID(cc, "cieid", cfg.Issuer, d),
+				newOIDCFed(oc, fed, "oidcfed", cfg.Issuer, d)}, msgs, nil
 		},
 		notifier:   &notify.Multi{Default: outbox},
 		mtlsCert:   &cert,

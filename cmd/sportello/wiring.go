@@ -26,6 +26,7 @@ import (
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/card"
+	"github.com/inps/sportello/providers/cieid"
 	"github.com/inps/sportello/providers/example"
 	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/oidcfed/devfed"
@@ -35,7 +36,7 @@ import (
 // providerTypes is every credential built into this binary, written out here and never
 // registered by init(): config validation, chooser order, construction and the page
 // catalogue all come from this one list.
-var providerTypes = []providers.Type{spid.Type, oidcfed.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
+var providerTypes = []providers.Type{spid.Type, cieid.Type, oidcfed.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
 
 // typeByName indexes providerTypes.
 var typeByName = func() map[string]providers.Type {
@@ -164,6 +165,11 @@ func newOIDCFed(c *oidcfed.Config, fed *devfed.Federation, id, issuer string, d 
 		c.WithTrustMark(fed.TA.ID+devfed.MarkRP, tm)
 		return p, nil
 	}
+}
+
+// newCIEID is the opener of dev mode's own CIE ID provider.
+func newCIEID(c *cieid.Config, id, issuer string, d deps) opener {
+	return func(s providers.Services) (providers.Provider, error) { return cieid.Open(d.host(id, issuer, s), c) }
 }
 
 // providerMessages merges the page catalogues of every provider type.

@@ -45,3 +45,17 @@ func Handler(idps []*IdP) http.Handler {
 	}
 	return mux
 }
+
+// NewDevCIEID builds dev mode's CIE ID server for a broker at baseURL, under /dev/cieid: the
+// key dev-idp-cieid of testdataDir, a Response Issuer without Format as the Ministry's server
+// sends it, the SP metadata fetched lazily from <baseURL>/cieid/metadata. Mount it at
+// "/dev/cieid/".
+func NewDevCIEID(baseURL, testdataDir string, client *http.Client, now func() time.Time, logger *slog.Logger) (*IdP, error) {
+	base := strings.TrimRight(baseURL, "/")
+	return New(Options{
+		Name: "cieid", Prefix: "/dev/cieid", DisplayName: "CIE ID (dev)", Federation: "CIE ID", BaseURL: base,
+		KeyFile: testdataDir + "/dev-idp-cieid.key", CertFile: testdataDir + "/dev-idp-cieid.crt",
+		SPMetadata: FetchURL(client, base+"/cieid/metadata"), Now: now, Logger: logger,
+		ResponseIssuerWithoutFormat: true,
+	})
+}
