@@ -64,7 +64,7 @@ func TestTypedClaimsMatchTheMapClaims(t *testing.T) {
 			// Userinfo answered with the token's identity claims.
 			ui := map[string]any{}
 			for _, k := range []string{"sub", "fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
-				"acr", "amr", "auth_method", "spid_idp", "cie_channel", "pin_type", "entitlements", "act"} {
+				"acr", "amr", "auth_method", "spid_idp", "cie_channel", "eidas_country", "pin_type", "entitlements", "act"} {
 				if v, ok := want[k]; ok {
 					ui[k] = v
 				}
@@ -166,6 +166,9 @@ func identityClaims(g *grants.Grant, act map[string]any, scopes []string, extra 
 	}
 	if id.CIEChannel != "" {
 		c["cie_channel"] = id.CIEChannel
+	}
+	if id.EIDASCountry != "" {
+		c["eidas_country"] = id.EIDASCountry
 	}
 	if id.PINType != "" {
 		c["pin_type"] = id.PINType

@@ -234,7 +234,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 	g := grants.Grant{
 		ClientID:       rec.ClientID,
 		Scopes:         rec.Scopes,
-		Subject:        subjectFor(b.subjectKey, id.FiscalNumber),
+		Subject:        subjectOf(b.subjectKey, id),
 		Identity:       id,
 		Nonce:          rec.Nonce,
 		SessionID:      sid,
@@ -277,7 +277,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 	if deleg != nil {
 		// Everything done on the delegator's behalf is traceable to both people.
 		fields["delegation_id"] = deleg.ID
-		fields["delegate_sub"] = subjectFor(b.subjectKey, id.FiscalNumber)
+		fields["delegate_sub"] = subjectOf(b.subjectKey, id)
 	}
 	b.auditEvent(ctx, "login.success", g.Subject, fields)
 	u, _ := url.Parse(rec.RedirectURI)

@@ -93,7 +93,7 @@ func (b *Broker) endSessionHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = b.sessions.End(r.Context(), c.Value)
 		}
 		http.SetCookie(w, b.cookie(cookieSession, "", -1))
-		b.auditEvent(r.Context(), "logout", subjectFor(b.subjectKey, id.FiscalNumber), map[string]any{"method": id.Method})
+		b.auditEvent(r.Context(), "logout", subjectOf(b.subjectKey, id), map[string]any{"method": id.Method})
 	}
 	returnTo := target
 	if returnTo == "" {

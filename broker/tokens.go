@@ -16,6 +16,7 @@ import (
 	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/providers"
 )
 
 // subjectFor derives the sub claim: HMAC-SHA256 of the fiscal code under the subject key, so
@@ -25,6 +26,20 @@ func subjectFor(key []byte, fiscalNumber string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("sportello/sub/v1:"))
 	m.Write([]byte(strings.ToUpper(fiscalNumber)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// subjectOf is the sub of an identity: its fiscal code's (subjectFor); for a foreign eIDAS
+// identity without one, HMAC-SHA256 of its PersonIdentifier under the subject key, prefixed
+// "sportello/sub/eidas/v1:" — an input no fiscal-code subject can have (theirs all begin
+// "sportello/sub/v1:"), so the two never collide.
+func subjectOf(key []byte, id *providers.Identity) string {
+	if id.FiscalNumber != "" || id.PersonIdentifier == "" {
+		return subjectFor(key, id.FiscalNumber)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("sportello/sub/eidas/v1:"))
+	m.Write([]byte(id.PersonIdentifier))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -49,12 +64,13 @@ func person(g *grants.Grant, scopes []string, extra []string) claims.Person {
 		return p
 	}
 	has := func(s string) bool { return slices.Contains(scopes, s) || slices.Contains(extra, s) }
-	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, CIEChannel: id.CIEChannel, PINType: id.PINType}
+	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, CIEChannel: id.CIEChannel,
+		EIDASCountry: id.EIDASCountry, PINType: id.PINType}
 	if len(id.Entitlements) > 0 {
 		p.Entitlements = id.Entitlements
 	}
 	if has("fiscal_number") {
-		p.FiscalNumber = id.FiscalNumber
+		p.FiscalNumber = id.FiscalNumber // absent (omitempty) for an unlinked eIDAS identity
 	}
 	if has("profile") || has("given_name") {
 		p.GivenName = id.GivenName

@@ -16,16 +16,26 @@ const (
 	MethodCIE  = "cie"
 	MethodCNS  = "cns"
 	MethodPIN  = "pin"
+	// MethodEIDAS is a citizen of another EU country with their own country's eID, through
+	// the Italian eIDAS node (FICEP).
+	MethodEIDAS = "eidas"
 )
 
 // Identity is what a credential proved about a person. Every provider returns one; the broker
 // turns it into the subject and claims of the tokens.
 type Identity struct {
 	// FiscalNumber is the codice fiscale, upper case, without any TINIT- prefix, check letter
-	// already validated by the provider.
+	// already validated by the provider. Empty only for a foreign eIDAS identity that no INPS
+	// record links to one (then PersonIdentifier names the person).
 	FiscalNumber string `json:"fiscal_number"`
-	GivenName    string `json:"given_name,omitempty"`
-	FamilyName   string `json:"family_name,omitempty"`
+	// PersonIdentifier is the eIDAS PersonIdentifier ("DE/IT/0123456789ABCDEF": the issuing
+	// country, the receiving country, the identifier), for eIDAS logins. When FiscalNumber is
+	// empty it is the basis of the sub, hashed apart from every fiscal-code subject (the
+	// broker's subject derivation, "sportello/sub/eidas/v1:"); with a fiscal number (a linked
+	// INPS record) the sub is the fiscal number's, as for every other credential.
+	PersonIdentifier string `json:"person_identifier,omitempty"`
+	GivenName        string `json:"given_name,omitempty"`
+	FamilyName       string `json:"family_name,omitempty"`
 	// Birthdate is an ISO 8601 date (YYYY-MM-DD) when known.
 	Birthdate   string `json:"birthdate,omitempty"`
 	Email       string `json:"email,omitempty"`
@@ -46,6 +56,9 @@ type Identity struct {
 	// (the card's certificate over mutual TLS) or "cieid" (the Ministry of the Interior's CIE
 	// ID server, "Entra con CIE"). The person is the same either way, and so is the sub.
 	CIEChannel string `json:"cie_channel,omitempty"`
+	// EIDASCountry is the ISO 3166-1 alpha-2 country of the eID used, for eIDAS logins (the
+	// eidas_country claim).
+	EIDASCountry string `json:"eidas_country,omitempty"`
 	// PINType is "ordinario" or "dispositivo", for PIN logins.
 	PINType string `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.
@@ -64,7 +77,7 @@ func (id *Identity) Validate() error {
 	switch {
 	case id == nil:
 		return errors.New("identity: nil")
-	case id.FiscalNumber == "":
+	case id.FiscalNumber == "" && id.PersonIdentifier == "":
 		return errors.New("identity: missing fiscal number")
 	case loa.LevelOf(id.ACR) == 0:
 		return errors.New("identity: missing or unknown acr")

@@ -15,7 +15,9 @@ type Login struct {
 	// CIEChannel is how a CIE login used the card: "cieid" (the Ministry's CIE ID server) or
 	// "certificate" (the card's certificate over mutual TLS).
 	CIEChannel string `json:"cie_channel,omitempty"`
-	PINType    string   `json:"pin_type,omitempty"`
+	// EIDASCountry is the country (ISO 3166-1 alpha-2) of an eIDAS login's foreign eID.
+	EIDASCountry string `json:"eidas_country,omitempty"`
+	PINType      string `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.
 	Entitlements []string `json:"entitlements,omitempty"`
 }
