@@ -1,6 +1,7 @@
 package cieid
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func amrFor(level int) []string {
 // fiscalNumber TINIT-<CF> (check letter validated), name, familyName, dateOfBirth (xs:date),
 // the level asserted. auth_method is cie, as on the certificate path, so the person gets the
 // same sub; cie_channel says which way.
-func identityFrom(a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
+func identityFrom(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
 	fn, ok := a.Attributes["fiscalNumber"]
 	if !ok {
 		return nil, reject("attributes.fiscal_number", "%v", errNoFiscalNumber)

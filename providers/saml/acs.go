@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,7 +19,7 @@ type ACS struct {
 	Method string
 	// Identity maps a valid Assertion of idp to the person; an error (Rejectf) refuses it, and
 	// then nothing is consumed.
-	Identity func(a *Assertion, idp *IdP) (*providers.Identity, error)
+	Identity func(ctx context.Context, a *Assertion, idp *IdP) (*providers.Identity, error)
 }
 
 // ServeACS is the HTTP-POST Assertion Consumer Service every profile shares: the form is
@@ -74,7 +75,7 @@ func (s *SP) ServeACS(w http.ResponseWriter, r *http.Request, f providers.Finish
 	var id *providers.Identity
 	res, err := s.Consume(ctx, relayState, rec, raw, func(a *Assertion, idp *IdP) error {
 		var err error
-		id, err = acs.Identity(a, idp)
+		id, err = acs.Identity(ctx, a, idp)
 		return err
 	})
 	fields := map[string]any{"login_id": rec.LoginID, "request_id": rec.RequestID, "idp": rec.IdP, "xml": string(raw)}

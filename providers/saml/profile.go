@@ -20,6 +20,10 @@ type Profile struct {
 	// LevelURIs are the AuthnContextClassRef of each level, lowest first: LevelURIs[0] is
 	// level 1. A response naming any other class is refused; a request asks LevelURIs[n-1].
 	LevelURIs []string
+	// LevelAliases are further AuthnContextClassRef values a Response may carry for a level
+	// (eIDAS through FICEP: the eIDAS levels of assurance, low 1, substantial 2, high 3).
+	// Requests always ask LevelURIs.
+	LevelAliases map[string]int
 	// ResponseIssuer and AssertionIssuer say what the Format attribute of each Issuer may be.
 	ResponseIssuer, AssertionIssuer IssuerFormat
 	// ForceAuthnFrom is the lowest level whose AuthnRequests carry ForceAuthn="true" (1:
@@ -99,6 +103,9 @@ func (p *Profile) Validate() error {
 func (p *Profile) LevelOf(uri string) int {
 	if i := slices.Index(p.LevelURIs, uri); i >= 0 {
 		return i + 1
+	}
+	if l := p.LevelAliases[uri]; l >= 1 && l <= len(p.LevelURIs) {
+		return l
 	}
 	return 0
 }

@@ -1,6 +1,7 @@
 package spid
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // SPID's identity.
 func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.Finisher) {
 	p.engine.ServeACS(w, r, f, saml.ACS{Method: providers.MethodSPID,
-		Identity: func(a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
+		Identity: func(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
 			return identityFrom(a, idp.EntityID)
 		}})
 }

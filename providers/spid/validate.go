@@ -29,14 +29,6 @@ var errorCauses = map[string]error{
 // attribute names and error codes, and the metadata's ContactPerson "other" with the spid:
 // extensions of cfg.
 func profile(cfg *Config) saml.Profile {
-	codes := make([]saml.ErrorCode, 0, len(spidErrorCodes))
-	for _, nr := range spidErrorCodes {
-		cause := errorCauses[nr]
-		if cause == nil {
-			cause = providers.ErrDenied
-		}
-		codes = append(codes, saml.ErrorCode{Code: nr, Err: cause})
-	}
 	return saml.Profile{
 		Name:               "spid",
 		LevelURIs:          []string{loa.SpidL1, loa.SpidL2, loa.SpidL3},
@@ -45,8 +37,22 @@ func profile(cfg *Config) saml.Profile {
 		ForceAuthnFrom:     2,
 		Comparisons:        []string{"minimum", "exact"},
 		Attributes:         SPIDAttributes,
-		ErrorCodes:         codes,
+		ErrorCodes:         ErrorCodes(),
 		MetadataNamespaces: []saml.Namespace{{Prefix: "spid", URI: samlx.NSSPID}},
 		WriteContacts:      func(ed *etree.Element) { writeContacts(ed, cfg) },
 	}
+}
+
+// ErrorCodes are AgID's error codes and what each means to the broker (also the eIDAS node's,
+// a SPID-shaped IdP).
+func ErrorCodes() []saml.ErrorCode {
+	codes := make([]saml.ErrorCode, 0, len(spidErrorCodes))
+	for _, nr := range spidErrorCodes {
+		cause := errorCauses[nr]
+		if cause == nil {
+			cause = providers.ErrDenied
+		}
+		codes = append(codes, saml.ErrorCode{Code: nr, Err: cause})
+	}
+	return codes
 }

@@ -44,6 +44,10 @@ type Options struct {
 	Logger     *slog.Logger
 	// UserLabel labels the username field (default "Codice fiscale").
 	UserLabel string
+	// Countries, when set, are offered in a "country" field before the username, as the eIDAS
+	// node asks for the person's country: a username (PersonIdentifier) of another country is
+	// refused. The field may be left out (automation skips the choice).
+	Countries []string
 	// Prefix is the path the IdP lives under, its entityID the base URL plus it (default
 	// /dev/spid/<Name>; the dev CIE ID server is /dev/cieid).
 	Prefix string
@@ -328,6 +332,7 @@ var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="state" value="{{.State}}">
+{{if .Countries}}<label>Paese / Country <select name="country"><option value="">—</option>{{range .Countries}}<option value="{{.}}">{{.}}</option>{{end}}</select></label>{{end}}
 <label>{{.UserLabel}} <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <label>Livello <select name="level">
@@ -344,8 +349,8 @@ func (d *IdP) renderForm(w http.ResponseWriter, p *pending, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	_ = loginForm.Execute(w, map[string]any{
 		"Name": d.opts.DisplayName, "Level": p.Level, "Error": msg, "Federation": d.opts.Federation,
-		"UserLabel": d.opts.UserLabel,
-		"Action":    d.prefix + "/login", "State": d.sealState(*p),
+		"UserLabel": d.opts.UserLabel, "Countries": d.opts.Countries,
+		"Action": d.prefix + "/login", "State": d.sealState(*p),
 	})
 }
 
@@ -372,7 +377,8 @@ func (d *IdP) serveLogin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.PostForm.Get("action") == "cancel":
 		resp, err = d.errorResponse(p, "nr25")
-	case !known || r.PostForm.Get("password") != Password:
+	case !known || r.PostForm.Get("password") != Password ||
+		(r.PostForm.Get("country") != "" && !strings.HasPrefix(username, strings.ToUpper(r.PostForm.Get("country"))+"/")):
 		resp, err = d.errorResponse(p, "nr19")
 	default:
 		level := p.Level

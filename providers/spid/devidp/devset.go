@@ -59,3 +59,17 @@ func NewDevCIEID(baseURL, testdataDir string, client *http.Client, now func() ti
 		ResponseIssuerWithoutFormat: true,
 	})
 }
+
+// NewDevEIDAS builds dev mode's eIDAS node (a SPID-shaped IdP, as FICEP is) for a broker at
+// baseURL, under /dev/eidas: the key dev-idp-ficep of testdataDir, the people of EIDASUsers
+// (username: their PersonIdentifier), a country choice, the SP metadata fetched lazily from
+// <baseURL>/eidas/metadata. Mount it at "/dev/eidas/".
+func NewDevEIDAS(baseURL, testdataDir string, client *http.Client, now func() time.Time, logger *slog.Logger) (*IdP, error) {
+	base := strings.TrimRight(baseURL, "/")
+	return New(Options{
+		Name: "eidas", Prefix: "/dev/eidas", DisplayName: "eIDAS node (dev)", Federation: "eIDAS", BaseURL: base,
+		KeyFile: testdataDir + "/dev-idp-ficep.key", CertFile: testdataDir + "/dev-idp-ficep.crt",
+		SPMetadata: FetchURL(client, base+"/eidas/metadata"), Now: now, Logger: logger,
+		Users: EIDASUsers(), UserLabel: "PersonIdentifier", Countries: []string{"DE", "ES"},
+	})
+}

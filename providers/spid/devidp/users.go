@@ -46,3 +46,18 @@ func (u User) login() string {
 	}
 	return u.FiscalCode
 }
+
+// EIDASUsers are the dev people with a foreign eID (testdata/dev/README.md), as the eIDAS node
+// releases them: spidCode is the eIDAS PersonIdentifier.
+func EIDASUsers() []User {
+	return []User{
+		{Username: "DE/IT/0123456789ABCDEF", Attributes: map[string]string{
+			"spidCode": "DE/IT/0123456789ABCDEF", "name": "Anna", "familyName": "Schmidt", "dateOfBirth": "1975-05-20",
+			"gender": "F", "placeOfBirth": "Berlin", "address": "Unter den Linden 1 10117 Berlin DE",
+		}},
+		{Username: "ES/IT/X1234567T", Attributes: map[string]string{
+			"spidCode": "ES/IT/X1234567T", "name": "Giovanna", "familyName": "Ferrari", "dateOfBirth": "1955-12-10",
+			"gender": "F", "placeOfBirth": "Buenos Aires", "address": "Calle Mayor 1 28013 Madrid ES",
+		}},
+	}
+}
