@@ -402,7 +402,7 @@ func TestExampleIsValid(t *testing.T) {
 	var seen []string
 	opts := testOptions(t, nil)
 	opts.ProviderTypes = map[string]ProviderValidator{}
-	for _, typ := range []string{"spid", "cieid", "oidcfed", "cie", "cns", "pin"} {
+	for _, typ := range []string{"spid", "cieid", "oidcfed", "cie", "cns", "eidas", "pin"} {
 		opts.ProviderTypes[typ] = func(id string, p *Provider, dev bool) []error {
 			seen = append(seen, id+":"+p.Type)
 			return nil
@@ -414,7 +414,7 @@ func TestExampleIsValid(t *testing.T) {
 		t.Fatalf("example.yaml:\n%s", buf.String())
 	}
 	slices.Sort(seen)
-	if want := []string{"cie:cie", "cieid:cieid", "cns:cns", "oidc:oidcfed", "pin:pin", "spid:spid"}; !slices.Equal(seen, want) {
+	if want := []string{"cie:cie", "cieid:cieid", "cns:cns", "eidas:eidas", "oidc:oidcfed", "pin:pin", "spid:spid"}; !slices.Equal(seen, want) {
 		t.Errorf("provider sections validated = %v, want %v", seen, want)
 	}
 	cfg, err := Load(path, opts)

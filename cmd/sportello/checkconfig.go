@@ -17,6 +17,7 @@ import (
 	"github.com/inps/sportello/internal/cli"
 	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/cieid"
+	"github.com/inps/sportello/providers/eidas"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
@@ -96,7 +97,7 @@ func checkKeys(ctx context.Context, cfg *config.Config) []error {
 }
 
 // checkMetadata loads every SAML identity provider metadata source (SPID's IdPs, the CIE ID
-// server) as the broker would (fetched, signature verified when a metadata certificate is set,
+// server, the eIDAS node) as the broker would (fetched, signature verified when a metadata certificate is set,
 // parsed), each at its path. offline skips the URLs.
 func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []error {
 	var errs []error
@@ -121,6 +122,13 @@ func checkMetadata(ctx context.Context, cfg *config.Config, offline bool) []erro
 				continue
 			}
 			idps = cc.IdPs
+		case "eidas":
+			ec, perrs := eidas.FromProvider(id, &p, cfg.Dev)
+			if len(perrs) > 0 {
+				errs = append(errs, perrs...)
+				continue
+			}
+			idps = ec.IdPs
 		default:
 			continue
 		}

@@ -19,6 +19,9 @@ var _ broker.Delegations = delegationsAdapter{}
 
 // ActiveFor lists the delegations in force now whose delegate is cf, oldest first.
 func (a delegationsAdapter) ActiveFor(ctx context.Context, cf string) ([]broker.DelegationChoice, error) {
+	if cf == "" {
+		return nil, nil // a foreign eIDAS identity no INPS record names: nobody delegated to it
+	}
 	ds, err := a.reg.ActiveFor(ctx, cf)
 	if err != nil {
 		return nil, err

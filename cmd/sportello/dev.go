@@ -20,6 +20,7 @@ import (
 	"github.com/inps/sportello/internal/notify"
 	"github.com/inps/sportello/providers/oidcfed/devfed"
 	"github.com/inps/sportello/providers/cieid"
+	"github.com/inps/sportello/providers/eidas"
 	"github.com/inps/sportello/providers/spid"
 	"github.com/inps/sportello/providers/spid/devidp"
 	"github.com/inps/sportello/providers/x509auth/devca"
@@ -166,6 +167,10 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 	if err != nil {
 		return nil, fmt.Errorf("dev CIE ID server: %w", err)
 	}
+	eidasNode, err := devidp.NewDevEIDAS(cfg.Issuer, spidDir, nil, nil, logger.With("component", "dev-eidas-node"))
+	if err != nil {
+		return nil, fmt.Errorf("dev eIDAS node: %w", err)
+	}
 	return &devExtras{
 		routes: map[string]http.Handler{
 			"/dev/pki/":   http.StripPrefix("/dev/pki", ca),
@@ -173,6 +178,7 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			"/dev/spid/":  devidp.Handler(idps),
 			devfed.Route:  fed.Handler(),
 			"/dev/cieid/": cieServer,
+			"/dev/eidas/": eidasNode,
 		},
 		providers: func(d deps) ([]opener, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
@@ -196,10 +202,15 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			// level can be tried there too.
 			cc := cieid.DevConfig(cfg.Issuer, spidDir)
 			cc.MinLevel = 1
+			// The dev eIDAS node likewise; "low" may be asked in dev mode (min_level 1), and
+			// Giovanna Ferrari's Spanish eID is linked to her INPS record (eidas.DevConfig).
+			ec := eidas.DevConfig(cfg.Issuer, spidDir)
+			ec.MinLevel = 1
 			msgs := spid.Messages()
 			maps.Copy(msgs, cieid.Messages())
+			maps.Copy(msgs, eidas.Messages())
 			return []opener{newSPID(sc, "spid", cfg.Issuer, d), newCIEID(cc, "cieid", cfg.Issuer, d),
-				newOIDCFed(oc, fed, "oidcfed", cfg.Issuer, d)}, msgs, nil
+				newEIDAS(ec, "eidas", cfg.Issuer, d), newOIDCFed(oc, fed, "oidcfed", cfg.Issuer, d)}, msgs, nil
 		},
 		notifier:   &notify.Multi{Default: outbox},
 		mtlsCert:   &cert,

@@ -27,6 +27,7 @@ import (
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/card"
 	"github.com/inps/sportello/providers/cieid"
+	"github.com/inps/sportello/providers/eidas"
 	"github.com/inps/sportello/providers/example"
 	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/oidcfed/devfed"
@@ -36,7 +37,7 @@ import (
 // providerTypes is every credential built into this binary, written out here and never
 // registered by init(): config validation, chooser order, construction and the page
 // catalogue all come from this one list.
-var providerTypes = []providers.Type{spid.Type, cieid.Type, oidcfed.Type, card.CIE, card.CNS, pinweb.Type, example.Type}
+var providerTypes = []providers.Type{spid.Type, cieid.Type, oidcfed.Type, card.CIE, card.CNS, eidas.Type, pinweb.Type, example.Type}
 
 // typeByName indexes providerTypes.
 var typeByName = func() map[string]providers.Type {
@@ -170,6 +171,11 @@ func newOIDCFed(c *oidcfed.Config, fed *devfed.Federation, id, issuer string, d 
 // newCIEID is the opener of dev mode's own CIE ID provider.
 func newCIEID(c *cieid.Config, id, issuer string, d deps) opener {
 	return func(s providers.Services) (providers.Provider, error) { return cieid.Open(d.host(id, issuer, s), c) }
+}
+
+// newEIDAS is the opener of dev mode's own eIDAS provider.
+func newEIDAS(c *eidas.Config, id, issuer string, d deps) opener {
+	return func(s providers.Services) (providers.Provider, error) { return eidas.Open(d.host(id, issuer, s), c) }
 }
 
 // providerMessages merges the page catalogues of every provider type.

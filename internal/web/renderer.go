@@ -157,11 +157,11 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, t *template.Templat
 	return err
 }
 
-// methodIcon is the sprite icon of a credential's heading; "" for SPID and CIE (card or CIE ID), whose
+// methodIcon is the sprite icon of a credential's heading; "" for SPID, CIE (card or CIE ID) and eIDAS, whose
 // entry buttons carry their own marks.
 func methodIcon(method string) string {
 	switch method {
-	case "spid", "cie", "cieid":
+	case "spid", "cie", "cieid", "eidas":
 		return ""
 	case "cns":
 		return "it-card"
