@@ -46,17 +46,23 @@ after(async () => {
  * authorize runs the front channel of authorization code + PKCE S256 for config through the
  * headless user agent and returns the redirect-URI URL reached and the values to check.
  */
-async function authorize(config, { idp, clientCert, pinForm }) {
+async function authorize(config, { idp, clientCert, pinForm, idpForm, acr }) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI, scope: SCOPE, state, nonce, idp,
+    redirect_uri: REDIRECT_URI, scope: SCOPE, state, nonce, idp, ...(acr ? { acr_values: acr } : {}),
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
   const ua = new UserAgent({ stopAt: RP_ORIGIN, clientCert });
   let got = await ua.walk(url);
   if (pinForm) got = await ua.submit(got, pinForm);
+  if (idpForm) {
+    // A dev SAML identity provider's form, then its auto-submitting form to the broker's ACS
+    // (posted as a browser without JavaScript would).
+    got = await ua.submit(got, idpForm);
+    got = await ua.submit(got, {});
+  }
   return { callback: expectCallback(ua, got), verifier, state, nonce };
 }
 
@@ -68,6 +74,10 @@ async function login(config, opts) {
   });
   return { ...a, tokens };
 }
+
+const samlLogin = (idp, username, level, acr) => ({
+  idp, acr, idpForm: { username, password: 'test-password', level, action: 'login' },
+});
 
 const marioCIE = () => ({ idp: 'cie', clientCert: { cert: pki('mario-rossi-cie.crt'), key: pki('mario-rossi-cie.key') } });
 
@@ -289,4 +299,39 @@ describe('demo-rp: SPID and CIE over OpenID Connect Federation, through the dev 
       });
     }
   }
+});
+
+describe('SAML logins through the dev CIE ID server and the dev eIDAS node', () => {
+  test('CIE ID at L2 and L3: auth_method cie, cie_channel cieid, the sub of the CIE certificate', async () => {
+    const cert = (await login(configs.rp, marioCIE())).tokens.claims();
+    for (const [level, acr] of [['2', L2], ['3', L3]]) {
+      const c = (await login(configs.rp, samlLogin('cieid', 'RSSMRA80A01H501U', level, acr))).tokens.claims();
+      assert.equal(c.auth_method, 'cie');
+      assert.equal(c.cie_channel, 'cieid');
+      assert.equal(c.acr, acr);
+      assert.equal(c.fiscal_number, 'RSSMRA80A01H501U');
+      assert.equal(c.sub, cert.sub, 'one sub for Mario Rossi by CIE ID and by certificate');
+    }
+    assert.equal(cert.cie_channel, 'certificate');
+  });
+
+  test('eIDAS: Anna Schmidt has no fiscal_number; Giovanna Ferrari, linked, has the sub of her PIN', async () => {
+    const anna = (await login(configs.rp, samlLogin('eidas', 'DE/IT/0123456789ABCDEF', '2', L2))).tokens.claims();
+    assert.equal(anna.auth_method, 'eidas');
+    assert.equal(anna.eidas_country, 'DE');
+    assert.equal(anna.fiscal_number, undefined);
+    assert.equal(anna.given_name, 'Anna');
+    const giovanna = (await login(configs.rp, samlLogin('eidas', 'ES/IT/X1234567T', '3', L3))).tokens.claims();
+    assert.equal(giovanna.eidas_country, 'ES');
+    assert.equal(giovanna.fiscal_number, 'FRRGNN55T50Z600A');
+    const pin = (await login(configs.rp, { idp: 'pin', pinForm: { fiscal_code: 'FRRGNN55T50Z600A', pin: 'A1B2C3D4' } })).tokens.claims();
+    assert.equal(giovanna.sub, pin.sub, 'one sub for Giovanna Ferrari by eIDAS and by PIN');
+    assert.notEqual(anna.sub, pin.sub);
+  });
+
+  test('an eIDAS "low" answer to an L2 request is refused', async () => {
+    const a = await authorize(configs.rp, samlLogin('eidas', 'DE/IT/0123456789ABCDEF', '1', L2)).catch((e) => e);
+    assert.ok(a instanceof Error, 'no code for a low answer');
+    assert.match(a.message, /unmet_authentication_requirements|did not reach the relying party/);
+  });
 });
