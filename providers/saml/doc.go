@@ -1,7 +1,7 @@
 // Package saml is sportello's SAML 2.0 Service Provider engine, shared by the federations
-// that speak SAML to the broker: SPID (providers/spid), and by the same design CIE ID
-// ("Entra con CIE", the Ministry of the Interior's IdP) and eIDAS through the Italian node
-// FICEP. It does what every one of them needs, the same way:
+// that speak SAML to the broker: SPID (providers/spid), CIE ID ("Entra con CIE", the Ministry
+// of the Interior's IdP, providers/cieid) and eIDAS through the Italian node FICEP
+// (providers/eidas). It does what every one of them needs, the same way:
 //
 //   - AuthnRequests (SendAuthnRequest): signed on HTTP-Redirect (query signature) or HTTP-POST
 //     (enveloped signature, auto-submitting form), a transient NameIDPolicy without
@@ -17,6 +17,10 @@
 //     element as signed. The request is used up, and the assertion ID kept until its
 //     NotOnOrAfter against replay (put-if-absent, cluster-wide), only for a response that
 //     validated and that the provider accepted.
+//   - The HTTP-POST Assertion Consumer Service (ServeACS): the form, the peek, Consume, the
+//     audit record of every response, the hand-back to the broker and the catalogue keys
+//     "<profile>.<key>" (UserErrorKeys, the federation's error codes); the provider package
+//     gives its method and the identity a valid Assertion means (ACS).
 //   - Single logout (Logout, ServeSLO): signed LogoutRequests and LogoutResponses both ways,
 //     on both bindings.
 //   - A Store outage is never taken for an unknown request: PeekRequest returns
@@ -35,16 +39,19 @@
 // engine reads nothing else about it. Its knobs are exactly where the three federations
 // differ:
 //
-//	knob                  SPID                       CIE ID                        eIDAS (FICEP)
-//	LevelURIs             SpidL1..SpidL3             SpidL1..SpidL3                SpidL1..L3 or the eIDAS LoA URIs
+//	knob                  SPID                       CIE ID (providers/cieid)      eIDAS (providers/eidas)
+//	LevelURIs             SpidL1..SpidL3             SpidL1..SpidL3                SpidL1..SpidL3
+//	LevelAliases          -                          -                             the eIDAS LoA URIs (low,
+//	                                                                               substantial, high)
 //	ResponseIssuer        optional (absent|entity)   absent                        optional
-//	AssertionIssuer       required                   required                      required
+//	AssertionIssuer       required                   optional                      required
 //	ForceAuthnFrom        2 (L2 and L3)              1 (always)                    2
 //	Comparisons           minimum, exact             minimum, exact                minimum, exact
-//	Attributes            AgID's SPID list           eIDAS minimum set (name,      SPID names of the eIDAS
-//	                                                 familyName, dateOfBirth,      minimum and extended sets
-//	                                                 fiscalNumber)
-//	ErrorCodes            nr19..nr30                 the CIE ID manual's           nr19..nr30
+//	Attributes            AgID's SPID list           eIDAS minimum set (name,      AgID's SPID list (its ACS
+//	                                                 familyName, dateOfBirth,      99 and 100: the eIDAS
+//	                                                 fiscalNumber)                 data sets, spidCode)
+//	ErrorCodes            nr19..nr30                 the CIE ID manual's (nr21,    nr19..nr30
+//	                                                 nr22, nr23, nr25)
 //	MetadataNamespaces    spid:                      cie:                          spid:
 //	WriteContacts         ContactPerson "other"      ContactPerson "administrative" as SPID
 //	                      with spid:IPACode/Public   with cie:Public, IPACode,
@@ -54,11 +61,11 @@
 // Per login, the provider package chooses the level and comparison (its minimum, the relying
 // party's acr_values), and for eIDAS the AttributeConsumingService (AuthnRequest
 // .AttributeService: the minimum data set or the extended one). What a valid Assertion means
-// is the provider package's too: Consume hands it to an accept function, which maps the
-// attributes to a providers.Identity (SPID's TINIT- fiscal number, eIDAS's PersonIdentifier)
-// and may still refuse it (Rejectf) — then nothing is consumed. The HTTP side of the ACS
-// (form decoding, the audit record of the response, the hand-back to the broker), the
-// user-facing pages, the catalogue keys and the chooser stay in the provider package: the engine's errors are
+// is the provider package's too: Consume (and ServeACS) hands it to an accept function, which
+// maps the attributes to a providers.Identity (SPID's TINIT- fiscal number, eIDAS's
+// PersonIdentifier) and may still refuse it (Rejectf) — then nothing is consumed. The texts
+// of the pages, the chooser entry and the configuration section stay in the provider
+// package: the engine's errors are
 // RejectError (Rule names the rule), StatusError (the IdP's non-success status, NR its error
 // code) and LevelError, each wrapping the providers sentinel it means.
 //
