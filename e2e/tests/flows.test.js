@@ -201,6 +201,43 @@ for (const lang of ['it', 'en']) {
         await page.close();
       });
     }
+    test('CIE ID ("Entra con CIE") login at L3 through the dev CIE ID server', async () => {
+      const { page, csp } = await open(L2);
+      await page.locator('section[aria-labelledby=opt-cieid] a.sp-cie-btn').click();
+      await page.locator('input[name=username]').waitFor();
+      await visit(page, `cieid-server-${lang}`, csp, { foreign: true });
+      await page.locator('input[name=username]').fill(MARIO.cf);
+      await page.locator('input[name=password]').fill(SPID_PASSWORD);
+      await page.locator('select[name=level]').selectOption('3');
+      await page.locator('button[value=login]').click();
+      await followSAML(page, csp);
+      const c = await claims(page);
+      await visit(page, `rp-cieid-${lang}`);
+      assert.equal(c.auth_method, 'cie');
+      assert.equal(c.cie_channel, 'cieid');
+      assert.equal(c.acr, L3);
+      assert.equal(c.fiscal_number, MARIO.cf);
+      await page.close();
+    });
+
+    test('eIDAS login of Anna Schmidt through the dev eIDAS node', async () => {
+      const { page, csp } = await open(L2);
+      await page.locator('section[aria-labelledby=opt-eidas] a.sp-eidas-btn').click();
+      await page.locator('input[name=username]').waitFor();
+      await visit(page, `eidas-node-${lang}`, csp, { foreign: true });
+      await page.locator('select[name=country]').selectOption('DE');
+      await page.locator('input[name=username]').fill('DE/IT/0123456789ABCDEF');
+      await page.locator('input[name=password]').fill(SPID_PASSWORD);
+      await page.locator('button[value=login]').click();
+      await followSAML(page, csp);
+      const c = await claims(page);
+      await visit(page, `rp-eidas-${lang}`);
+      assert.equal(c.auth_method, 'eidas');
+      assert.equal(c.eidas_country, 'DE');
+      assert.equal(c.acr, L2);
+      assert.equal(c.fiscal_number, undefined);
+      await page.close();
+    });
 
     test('delegation: act for the person who delegated you', async () => {
       const { page, csp } = await open(L2);

@@ -227,9 +227,18 @@ for (const lang of ['it', 'en']) {
       assert.equal(await spid.evaluate((e) => getComputedStyle(e).color), 'rgb(255, 255, 255)');
       assert.match(await spid.innerText(), it(/Entra con SPID/, /Sign in with SPID/));
       assert.match(await spid.locator('use').getAttribute('href'), /marks\.svg#sp-spid$/);
-      const cie = page.locator('.sp-cie-btn');
-      assert.match(await cie.innerText(), it(/Entra con CIE/, /Sign in with CIE/));
-      assert.match(await cie.locator('use').getAttribute('href'), /marks\.svg#sp-cie$/);
+      // Two CIE entries: the card's certificate and CIE ID ("Entra con CIE"), each under its own heading.
+      for (const id of ['cie', 'cieid']) {
+        const cie = page.locator(`section[aria-labelledby=opt-${id}] .sp-cie-btn`);
+        assert.match(await cie.innerText(), it(/Entra con CIE/, /Sign in with CIE/));
+        assert.match(await cie.locator('use').getAttribute('href'), /marks\.svg#sp-cie$/);
+      }
+      assert.match(await page.locator('#opt-cieid').innerText(), /CIE ID/);
+      const eidas = page.locator('.sp-eidas-btn');
+      assert.match(await eidas.innerText(), /Login with eIDAS/);
+      assert.equal(await eidas.getAttribute('lang'), 'en');
+      assert.equal(await eidas.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(0, 102, 204)');
+      assert.match(await eidas.locator('use').getAttribute('href'), /marks\.svg#sp-eidas$/);
       assert.match(await page.locator('.sp-service').innerText(), it(/Stai accedendo a: Servizio demo/, /You are signing in to: Demo service/));
       assert.equal((await page.locator('.sp-wordmark').innerText()).trim(), 'INPS');
       for (const href of [await page.locator('link[rel=icon]').getAttribute('href'), '/favicon.ico',
