@@ -153,6 +153,13 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	if err := b.openProviders(o); err != nil {
 		return nil, err
 	}
+	for _, cl := range b.clients {
+		for _, id := range cl.credentials {
+			if _, ok := b.provByID[id]; !ok {
+				return nil, fmt.Errorf("broker: client %s: credentials names %q, which is no provider", cl.id, id)
+			}
+		}
+	}
 	grace := o.Config.Keys.RetiredGrace
 	if grace == 0 {
 		grace = max(o.Config.Tokens.AccessTTL, o.Config.Tokens.IDTTL) + time.Minute

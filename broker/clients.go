@@ -40,6 +40,13 @@ type Client struct {
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
+	// credentials are the provider ids its logins may use; empty: all.
+	credentials []string
+}
+
+// offers says whether the client's logins may use provider id (clients[].credentials).
+func (cl *Client) offers(id string) bool {
+	return len(cl.credentials) == 0 || slices.Contains(cl.credentials, id)
 }
 
 var _ op.Client = (*Client)(nil)
@@ -54,6 +61,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		redirects:    slices.Clone(c.RedirectURIs),
 		postLogout:   slices.Clone(c.PostLogoutRedirectURIs),
 		scopes:       slices.Clone(c.Scopes),
+		credentials:  slices.Clone(c.Credentials),
 		alg:          jose.SignatureAlgorithm(c.SigningAlg),
 		minACR:       c.MinACR,
 		introspect:   c.Introspect,

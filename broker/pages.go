@@ -85,6 +85,9 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 	}
 	for _, p := range b.provs {
 		info := p.Info()
+		if cl, ok := b.clients[rec.ClientID]; ok && !cl.offers(info.ID) {
+			continue // not one of this client's credentials
+		}
 		entry := info.Entry // CIE ID is method cie with an entry of its own
 		if entry == "" {
 			entry = info.Method

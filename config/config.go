@@ -317,6 +317,10 @@ type Client struct {
 	// DisplayName is the service's name as citizens know it, shown on the chooser ("Stai
 	// accedendo a: ..."): one text, or one per language ({it: ..., en: ...}).
 	DisplayName Text `yaml:"display_name"`
+	// Credentials, when set, are the only providers (by id) this client's logins may use:
+	// the chooser shows no other, and idp= or a link to another is refused. Empty: every
+	// enabled provider (a provider is switched off for all with its enabled: false).
+	Credentials []string `yaml:"credentials"`
 }
 
 // Policy is the level-of-assurance policy.

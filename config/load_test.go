@@ -41,6 +41,8 @@ func TestHostileInput(t *testing.T) {
 		{"a mapping where a string goes is refused", strings.Replace(validYAML, "issuer: https://login.example.it", "issuer: {a: b}", 1), []string{"issuer"}},
 		{"a scalar where a list goes is refused", strings.Replace(validYAML, "scopes: [openid]", "scopes: openid", 1), []string{"clients[0].scopes"}},
 		{"a mapping where the client list goes is refused", "issuer: https://login.example.it\nclients: {rp: {}}\n", []string{"clients", "keys.dir", "keys.crypto_key", "listen.http", "subject.key"}},
+		{"a client's credential that is no provider id is refused", strings.Replace(validYAML, "    scopes: [openid]", "    scopes: [openid]\n    credentials: [spid, \"Bad Id\"]", 1), []string{"clients[0].credentials[1]"}},
+		{"a client's credential listed twice is refused", strings.Replace(validYAML, "    scopes: [openid]", "    scopes: [openid]\n    credentials: [cieid, cieid]", 1), []string{"clients[0].credentials[1]"}},
 		{"a word where a boolean goes is refused", strings.Replace(validYAML, "  - id: rp", "  - id: rp\n    public: maybe", 1), []string{"clients[0].public"}},
 		{"a duration without unit is refused", validYAML + "tokens: {access_ttl: 300}\n", []string{"tokens.access_ttl"}},
 		{"a malformed duration is refused", validYAML + "tokens: {refresh_ttl: 8 hours}\n", []string{"tokens.refresh_ttl"}},

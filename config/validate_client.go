@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,6 +29,9 @@ const minSecretLen = 16
 
 // maxJWKSFile bounds a client's JWKS file.
 const maxJWKSFile = 1 << 20
+
+// credentialIDRe is a provider id as clients[].credentials names it (the keys of providers:).
+var credentialIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func (c *Config) validateClients(v *validator) {
 	if len(c.Clients) == 0 {
@@ -123,6 +127,17 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	}
 	if len(cl.ExchangeSubjectClients) > 0 && !slices.Contains(cl.GrantTypes, GrantTokenExchange) {
 		v.add(p+".exchange_subject_clients", "set without the token-exchange grant")
+	}
+	creds := map[string]bool{}
+	for j, id := range cl.Credentials {
+		cp := fmt.Sprintf("%s.credentials[%d]", p, j)
+		switch {
+		case !credentialIDRe.MatchString(id):
+			v.add(cp, "%q is not a provider id", id)
+		case creds[id]:
+			v.add(cp, "provider %q listed twice", id)
+		}
+		creds[id] = true
 	}
 	seen := map[string]bool{}
 	for j, a := range cl.ExchangeAudiences {
