@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
@@ -79,7 +80,7 @@ func TestACredentialNamingNoProviderStopsTheBroker(t *testing.T) {
 	cfg.Clients[0].Credentials = []string{"nosuch"}
 	st := memStore(t)
 	_, err = New(context.Background(), Options{Config: cfg, Store: st, Providers: []providers.Provider{&testProvider{}},
-		Keys:       &StoreKeySource{Store: st, CryptoKey: secret(t, cfg.Keys.CryptoKey), Bootstrap: &FileKeySource{Dir: cfg.Keys.Dir, Generate: true}},
+		Keys:       &keys.StoreSource{Store: st, CryptoKey: secret(t, cfg.Keys.CryptoKey), Bootstrap: &keys.FileSource{Dir: cfg.Keys.Dir, Generate: true}},
 		SubjectKey: secret(t, cfg.Subject.Key), CryptoKey: secret(t, cfg.Keys.CryptoKey)})
 	if err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
 		t.Fatalf("New: %v", err)
