@@ -96,6 +96,9 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !b.resolveRequest(w, r) {
+		return
+	}
 	var req oidc.AuthRequest
 	if err := authDecoder.Decode(&req, r.Form); err != nil {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
@@ -106,14 +109,12 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
 		return
 	}
-	if req.RedirectURI == "" && r.Form.Get("request_uri") != "" {
-		// A pushed request (RFC 9126) names only client_id and request_uri: there is no
-		// redirect URI to send request_uri_not_supported to.
-		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_uri", errors.New("request_uri without redirect_uri"))
-		return
-	}
 	if req.RedirectURI == "" || !slices.Contains(cl.redirects, req.RedirectURI) {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_redirect_uri", errors.New("redirect_uri not registered"))
+		return
+	}
+	if err := b.checkArrival(r, cl); err != nil {
+		b.authorizeFail(w, r, &req, err)
 		return
 	}
 	rec, err := b.newLogin(r, cl, &req)
@@ -201,7 +202,9 @@ func checkRequestForm(r *http.Request, req *oidc.AuthRequest) error {
 	if name := repeatedParam(r.Form); name != "" {
 		return redirectErr(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name))
 	}
-	if r.Form.Get("request_uri") != "" {
+	// OIDC Core §6: request objects are not supported, by value or by reference (a pushed
+	// request_uri was redeemed before: its parameters never hold another).
+	if _, ok := r.Form["request_uri"]; ok {
 		return redirectErr(errRequestURINotSupported())
 	}
 	if req.RequestParam != "" {

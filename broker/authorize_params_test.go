@@ -97,13 +97,13 @@ func TestAuthorizeRefusesRepeatedParameters(t *testing.T) {
 	})
 }
 
-// OIDC Core §6: request objects are refused with their own error codes, by value
-// (request_not_supported) and by reference (request_uri_not_supported), never ignored.
+// OIDC Core §6: request objects by value are refused with their own error code, never
+// ignored; a request_uri is a pushed request's (RFC 9126), with nothing beside client_id, and
+// anything else is a page (there is no redirect URI to trust).
 func TestAuthorizeRefusesRequestObjects(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	const rp = "response_type=code&scope=openid&state=s&idp=RSSMRA80A01H501U%3A2&client_id=demo-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9000%2Fcallback"
 	for _, tt := range []struct{ name, extra, want string }{
-		{"request_uri is refused, not ignored", "&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc", "request_uri_not_supported"},
 		{"request is refused", "&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +114,14 @@ func TestAuthorizeRefusesRequestObjects(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a pushed-request reference alone (no redirect_uri) gets a page", func(t *testing.T) {
+	t.Run("request_uri beside the other parameters gets a page, never ignored", func(t *testing.T) {
+		resp, body := authorizeRaw(t, tb, rp+"&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc", "")
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" ||
+			!strings.Contains(body, htmlEscape(tb.catalogue.T("it", "oauth.request_uri"))) {
+			t.Fatalf("got %d %q: %.300s", resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	})
+	t.Run("an unknown pushed-request reference gets a page", func(t *testing.T) {
 		resp, body := authorizeRaw(t, tb, "client_id=demo-rp&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc", "")
 		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" ||
 			!strings.Contains(body, htmlEscape(tb.catalogue.T("it", "oauth.request_uri"))) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/broker/par"
 	"github.com/inps/sportello/broker/session"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
@@ -88,6 +89,7 @@ type Broker struct {
 	keys        *keys.Ring
 	grants      *grants.Repo
 	sessions    *session.Repo
+	par         *par.Requests
 	clients     map[string]*Client
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
@@ -147,6 +149,11 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
 	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
 		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand})
+	pushed, err := par.New(o.Store, par.Options{TTL: o.Config.PAR.TTL, Rand: b.rand, Prefix: parPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.par = pushed
 	if err := b.loadClients(o.Config); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ type Client struct {
 	exchangeFrom []string
 	idTokenTTL   time.Duration
 	devMode      bool
+	// requirePAR: /authorize takes this client's requests only through a pushed request_uri.
+	requirePAR bool
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -69,6 +71,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		exchangeFrom: slices.Clone(c.ExchangeSubjectClients),
 		idTokenTTL:   idTTL,
 		devMode:      dev,
+		requirePAR:   c.RequirePushedAuthorizationRequests,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {

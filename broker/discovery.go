@@ -44,6 +44,8 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"claims_parameter_supported":                               true,
 		"request_parameter_supported":                              false,
 		"request_uri_parameter_supported":                          false,
+		"pushed_authorization_request_endpoint":                    b.issuer + pathPAR,
+		"require_pushed_authorization_requests":                    b.cfg.PAR.Required,
 		"authorization_response_iss_parameter_supported":           true,
 		"ui_locales_supported":                                     []string{"it", "en"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",

@@ -48,6 +48,7 @@ func (b *Broker) routes() http.Handler {
 	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "revoke": pathRevoke} {
 		mux.Handle(path, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, path), http.MethodPost), name))
 	}
+	mux.Handle(pathPAR, b.withCommon(cors.wrap(b.oauthEndpoint(http.HandlerFunc(b.parHTTP), pathPAR), http.MethodPost), "par"))
 	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, pathUserinfo), http.MethodGet, http.MethodPost), "userinfo"))
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathASMetadata, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
@@ -178,7 +179,7 @@ func newRequestID() string {
 const maxBodyBytes = 2 << 20
 
 // apiEndpoints answer JSON only: no CSP nonce is needed for them.
-var apiEndpoints = map[string]bool{"token": true, "introspect": true, "userinfo": true, "revoke": true,
+var apiEndpoints = map[string]bool{"token": true, "par": true, "introspect": true, "userinfo": true, "revoke": true,
 	"discovery": true, "jwks": true, "healthz": true, "readyz": true}
 
 // withCommon wraps a handler with the request id, security headers, panic recovery, a log

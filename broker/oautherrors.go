@@ -7,10 +7,15 @@ func errUnsupportedResponseType() *oidc.Error {
 	return &oidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
 }
 
-// errRequestURINotSupported is OIDC Core §6.2's answer to a request_uri (no PAR yet).
+// errRequestURINotSupported is OIDC Core §6.2's answer to a request_uri that is not a pushed
+// request's (a pushed request never holds one).
 func errRequestURINotSupported() *oidc.Error {
 	return &oidc.Error{ErrorType: "request_uri_not_supported", Description: "request_uri is not supported"}
 }
+
+// errInvalidRequestURI is RFC 9126's invalid_request_uri (an unknown, expired, used or
+// another client's pushed request).
+func errInvalidRequestURI() *oidc.Error { return &oidc.Error{ErrorType: "invalid_request_uri"} }
 
 func errTemporarilyUnavailable() *oidc.Error {
 	return &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the service is temporarily unavailable; try again later"}

@@ -24,3 +24,7 @@ func signInKey(state string) string { return "signin:" + state }
 
 // assertionJTIKey marks a client assertion's jti used, per client (RFC 7523 replay).
 func assertionJTIKey(clientID, jti string) string { return "jti:" + clientID + ":" + jti }
+
+// parPrefix namespaces the pushed authorization requests (broker/par: the prefix, then the
+// hash of the request_uri).
+const parPrefix = "par:"

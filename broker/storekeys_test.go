@@ -12,6 +12,7 @@ func TestStoreKeysAreStable(t *testing.T) {
 	h := tokenHash("secret")
 	for _, tt := range []struct{ got, want string }{
 		{loginKey("L"), "login:L"},
+		{parPrefix, "par:"},
 		{doneKey("R"), "done:R"},
 		{mtlsStepKey("secret"), "mtlsstep:" + h},
 		{errorPageKey("R"), "errpage:R"},

@@ -23,6 +23,8 @@ type Config struct {
 	Subject Subject `yaml:"subject"`
 	// Tokens holds lifetimes.
 	Tokens Tokens `yaml:"tokens"`
+	// PAR configures pushed authorization requests (RFC 9126).
+	PAR PAR `yaml:"par"`
 	// Store selects memory or redis.
 	Store Store `yaml:"store"`
 	// Clients are the relying parties and service clients.
@@ -172,6 +174,18 @@ type Tokens struct {
 	AccessAudience string `yaml:"access_audience"`
 }
 
+// PAR configures pushed authorization requests (RFC 9126): a client posts its authorization
+// request to /oauth/par with its client authentication and sends only client_id and the
+// request_uri it gets back to /authorize.
+type PAR struct {
+	// Required makes every client push its authorization requests (FAPI 2.0); otherwise only
+	// the clients with require_pushed_authorization_requests must.
+	Required bool `yaml:"required"`
+	// TTL is how long a pushed request may be used, its expires_in (default 60s; whole
+	// seconds, 1s to 10m).
+	TTL time.Duration `yaml:"ttl"`
+}
+
 // AccessAudience is tokens.access_audience with its default applied.
 func (c *Config) AccessAudience() string {
 	if c.Tokens.AccessAudience != "" {
@@ -312,6 +326,9 @@ type Client struct {
 	// ExchangeSubjectClients are the clients whose users' access tokens this client may
 	// exchange (besides tokens issued to itself); none listed, none accepted.
 	ExchangeSubjectClients []string `yaml:"exchange_subject_clients"`
+	// RequirePushedAuthorizationRequests makes /authorize accept this client's requests only
+	// through a request_uri from /oauth/par (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
 	// Name is the operators' label of the client (logs, audit).
 	Name string `yaml:"name"`
 	// DisplayName is the service's name as citizens know it, shown on the chooser ("Stai

@@ -16,6 +16,8 @@ const (
 	DefaultLoginTTL    = 15 * time.Minute
 	DefaultSessionIdle = 30 * time.Minute
 	DefaultSessionMax  = 12 * time.Hour
+	// DefaultPARTTL is par.ttl when absent (the expires_in of a pushed request).
+	DefaultPARTTL = 60 * time.Second
 	// DefaultRefreshReuseGrace is tokens.refresh_reuse_grace when absent.
 	DefaultRefreshReuseGrace = 30 * time.Second
 	DefaultShutdownTimeout   = 15 * time.Second
@@ -64,6 +66,7 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&t.LoginTTL, DefaultLoginTTL)
 	setDuration(&t.SessionIdle, DefaultSessionIdle)
 	setDuration(&t.SessionMax, DefaultSessionMax)
+	setDuration(&c.PAR.TTL, DefaultPARTTL)
 	setDuration(&c.Listen.ShutdownTimeout, DefaultShutdownTimeout)
 	setString(&c.Tracing.ServiceName, "sportello")
 	if c.Runtime.GCPercent == 0 {

@@ -312,6 +312,9 @@ func (c *Config) validateTokens(v *validator) {
 	if g := t.ReuseGrace(); g < 0 || g > 2*time.Minute {
 		v.add("tokens.refresh_reuse_grace", "want 0 (strict) up to 2m")
 	}
+	if d := c.PAR.TTL; d < time.Second || d > 10*time.Minute || d%time.Second != 0 {
+		v.add("par.ttl", "want whole seconds from 1s to 10m")
+	}
 }
 
 func (c *Config) validateStore(v *validator) {

@@ -122,6 +122,9 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	if cl.MinACR != "" && loa.LevelOf(cl.MinACR) == 0 {
 		v.add(p+".min_acr", "want one of %s", strings.Join(acrs, ", "))
 	}
+	if cl.RequirePushedAuthorizationRequests && !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
+		v.add(p+".require_pushed_authorization_requests", "set without the authorization_code grant")
+	}
 	if len(cl.ExchangeAudiences) > 0 && !slices.Contains(cl.GrantTypes, GrantTokenExchange) {
 		v.add(p+".exchange_audiences", "set without the token-exchange grant")
 	}

@@ -62,6 +62,9 @@ func TestValidationRules(t *testing.T) {
 		{"the profiler address is host:port", func(m map[string]any) { set(m, "listen.debug", "localhost") }, nil, []string{"listen.debug"}},
 		{"the profiler from the environment is checked too", nil, map[string]string{"SPORTELLO_DEBUG_ADDR": "10.1.2.3:6060"}, []string{"listen.debug"}},
 		{"a refresh reuse grace over 2m is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "10m") }, nil, []string{"tokens.refresh_reuse_grace"}},
+		{"a pushed request living over 10m is refused", func(m map[string]any) { set(m, "par.ttl", "11m") }, nil, []string{"par.ttl"}},
+		{"a pushed request ttl of a fraction of a second is refused", func(m map[string]any) { set(m, "par.ttl", "1500ms") }, nil, []string{"par.ttl"}},
+		{"a negative pushed request ttl is refused", func(m map[string]any) { set(m, "par.ttl", "-1s") }, nil, []string{"par.ttl"}},
 		{"a negative refresh reuse grace is refused", func(m map[string]any) { set(m, "tokens.refresh_reuse_grace", "-1s") }, nil, []string{"tokens.refresh_reuse_grace"}},
 		{"the OTLP endpoint is an http(s) URL", func(m map[string]any) { set(m, "tracing.otlp_endpoint", "otel-collector:4318") }, nil, []string{"tracing.otlp_endpoint"}},
 		{"the OTLP endpoint from the environment is checked too", nil, map[string]string{"SPORTELLO_OTLP_ENDPOINT": "ftp://x"}, []string{"tracing.otlp_endpoint"}},
@@ -184,6 +187,12 @@ func TestValidationRules(t *testing.T) {
 		{"offline_access needs refresh_token", func(m map[string]any) { set(m, "clients.0.grant_types", []any{"authorization_code"}) }, nil, []string{"clients[0].scopes"}},
 		{"client signing_alg is ES256 or RS256", func(m map[string]any) { set(m, "clients.0.signing_alg", "none") }, nil, []string{"clients[0].signing_alg"}},
 		{"client min_acr is a SPID level", func(m map[string]any) { set(m, "clients.0.min_acr", "SpidL2") }, nil, []string{"clients[0].min_acr"}},
+		{"require_pushed_authorization_requests needs the code flow", func(m map[string]any) {
+			set(m, "clients.0.grant_types", []any{"client_credentials"})
+			set(m, "clients.0.scopes", []any{"openid"})
+			set(m, "clients.0.redirect_uris", nil)
+			set(m, "clients.0.require_pushed_authorization_requests", true)
+		}, nil, []string{"clients[0].require_pushed_authorization_requests"}},
 		{"exchange_audiences need token exchange", func(m map[string]any) { set(m, "clients.0.exchange_audiences", []any{"a"}) }, nil, []string{"clients[0].exchange_audiences"}},
 		{"exchange audiences are not empty and listed once", func(m map[string]any) {
 			set(m, "clients.0.grant_types", []any{"authorization_code", "refresh_token", GrantTokenExchange})

@@ -78,7 +78,7 @@ func (t *tracing) shutdown(ctx context.Context) {
 
 // fixedRoutes are paths that are routes themselves; any other path is named by its first
 // segment, so span names stay few whatever the requests.
-var fixedRoutes = map[string]bool{"/authorize": true, "/oauth/token": true, "/oauth/introspect": true, "/oauth/revoke": true,
+var fixedRoutes = map[string]bool{"/authorize": true, "/oauth/token": true, "/oauth/par": true, "/oauth/introspect": true, "/oauth/revoke": true,
 	"/userinfo": true, "/end_session": true, "/jwks": true, "/.well-known/openid-configuration": true, "/.well-known/oauth-authorization-server": true, "/healthz": true,
 	"/readyz": true, "/metrics": true, "/logged-out": true, "/login/done": true, "/login/act": true}
 

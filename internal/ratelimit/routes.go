@@ -50,6 +50,7 @@ func DefaultRoutes(trusted []netip.Prefix, logger *slog.Logger) []Route {
 	}
 	return []Route{
 		{Prefix: "/oauth/token", Options: opts("token", 3000, 600)},
+		{Prefix: "/oauth/par", Options: opts("par", 600, 120)},
 		{Prefix: "/oauth/introspect", Options: opts("introspect", 6000, 3000)},
 		{Prefix: "/oauth/revoke", Options: opts("revoke", 600, 300)},
 		{Prefix: "/authorize", Options: opts("authorize", 0, 120)},

@@ -1,0 +1,204 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/par"
+)
+
+// pathPAR is the pushed authorization request endpoint (RFC 9126).
+const pathPAR = "/oauth/par"
+
+// clientAuthParams are the parameters of client authentication: they authenticate the push
+// and are no part of the authorization request.
+var clientAuthParams = []string{"client_secret", "client_assertion", "client_assertion_type"}
+
+// parHTTP serves POST /oauth/par (RFC 9126 §2): the client authenticates as at the token
+// endpoint (VerifyClient, the same methods), its authorization request is validated as
+// /authorize would (so that a bad request fails at the push, where the client reads the error,
+// RFC 9126 §2.1), then kept for par.Requests' TTL under a single-use request_uri: 201 with
+// request_uri and expires_in, never cached (oauthEndpoint).
+func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("malformed request body"), http.StatusBadRequest)
+		return
+	}
+	cc, err := pushCredentials(r)
+	if err != nil {
+		op.WriteError(w, r, err, nil)
+		return
+	}
+	client, err := b.VerifyClient(r.Context(), &op.Request[op.ClientCredentials]{Method: r.Method, URL: r.URL,
+		Header: r.Header, Form: r.Form, PostForm: r.PostForm, Data: cc})
+	if err != nil {
+		op.WriteError(w, r, err, nil)
+		return
+	}
+	cl := b.clientFor(client)
+	params := url.Values{}
+	for k, vs := range r.PostForm {
+		if !slices.Contains(clientAuthParams, k) {
+			params[k] = vs
+		}
+	}
+	if err := par.CheckPush(cl.id, params); err != nil {
+		writePARError(w, r, err)
+		return
+	}
+	if err := b.checkPushed(r, cl, params); err != nil {
+		var ae *authorizeError
+		if !errors.As(err, &ae) {
+			b.log.ErrorContext(r.Context(), "pushed request check failed", "error", err)
+			writeOAuthError(w, r, oidc.ErrServerError(), http.StatusInternalServerError)
+			return
+		}
+		writeOAuthError(w, r, ae.err, http.StatusBadRequest)
+		return
+	}
+	pushed, err := b.par.Push(r.Context(), cl.id, params)
+	if err != nil {
+		writePARError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(pushed)
+}
+
+// pushCredentials reads the client authentication of a push as the op router reads it at the
+// token endpoint: one method only, Basic credentials form-urlencoded (RFC 6749 §2.3.1).
+func pushCredentials(r *http.Request) (*op.ClientCredentials, error) {
+	for _, k := range append([]string{"client_id"}, clientAuthParams...) {
+		if len(r.PostForm[k]) > 1 {
+			return nil, op.NewStatusError(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", k), http.StatusBadRequest)
+		}
+	}
+	f := r.PostForm
+	cc := &op.ClientCredentials{ClientID: f.Get("client_id"), ClientSecret: f.Get("client_secret"),
+		ClientAssertion: f.Get("client_assertion"), ClientAssertionType: f.Get("client_assertion_type")}
+	bad := func(desc string) error {
+		return op.NewStatusError(oidc.ErrInvalidRequest().WithDescription("%s", desc), http.StatusBadRequest)
+	}
+	if cc.ClientAssertion != "" && cc.ClientSecret != "" {
+		return nil, bad("client authentication must not use more than one method")
+	}
+	if id, secret, ok := r.BasicAuth(); ok {
+		if cc.ClientAssertion != "" || cc.ClientSecret != "" {
+			return nil, bad("client authentication must not use more than one method")
+		}
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("invalid basic auth header"), http.StatusUnauthorized)
+		}
+		if cc.ClientID != "" && cc.ClientID != id {
+			return nil, bad("client_id differs from the authenticated client")
+		}
+		cc.ClientID, cc.ClientSecret = id, secret
+	}
+	if cc.ClientID == "" && cc.ClientAssertion == "" {
+		return nil, bad("client_id or client_assertion must be provided")
+	}
+	if cc.ClientAssertion != "" && cc.ClientAssertionType != oidc.ClientAssertionTypeJWTAssertion {
+		return nil, bad("client_assertion_type must be " + oidc.ClientAssertionTypeJWTAssertion)
+	}
+	return cc, nil
+}
+
+// checkPushed validates a pushed authorization request as /authorize validates a request:
+// a registered redirect URI, then every rule of newLogin.
+func (b *Broker) checkPushed(r *http.Request, cl *Client, params url.Values) error {
+	if _, ok := params["request"]; ok {
+		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
+	}
+	if !cl.allowsGrant(oidc.GrantTypeCode) {
+		return redirectErr(oidc.ErrUnauthorizedClient().WithDescription("client may not use the authorization code flow"))
+	}
+	var req oidc.AuthRequest
+	if err := authDecoder.Decode(&req, params); err != nil {
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed authorization request"))
+	}
+	if req.RedirectURI == "" || !slices.Contains(cl.redirects, req.RedirectURI) {
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("redirect_uri is not registered for the client"))
+	}
+	check := r.Clone(r.Context())
+	check.Form = params
+	_, err := b.newLogin(check, cl, &req)
+	return err
+}
+
+// resolveRequest puts the parameters of a pushed request (request_uri, RFC 9126 §4: client_id
+// and request_uri alone, the rest from the push) in r.Form, or answers with a page and returns
+// false: until it is redeemed there is no redirect URI to answer to.
+func (b *Broker) resolveRequest(w http.ResponseWriter, r *http.Request) bool {
+	if _, pushed := r.Form["request_uri"]; pushed {
+		return b.redeemPushed(w, r)
+	}
+	return true
+}
+
+// checkArrival applies the client's rules on how its requests arrive: pushed (par.required,
+// require_pushed_authorization_requests).
+func (b *Broker) checkArrival(r *http.Request, cl *Client) error {
+	if (b.cfg.PAR.Required || cl.requirePAR) && !pushedRequest(r) {
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("this client must push its authorization requests (PAR)"))
+	}
+	return nil
+}
+
+// writePARError answers a refusal of package par (400 with its code) or a store failure
+// (503).
+func writePARError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *par.Error
+	if errors.As(err, &pe) {
+		e := oidc.ErrInvalidRequest()
+		if pe.Code == par.CodeInvalidRequestURI {
+			e = errInvalidRequestURI()
+		}
+		writeOAuthError(w, r, e.WithDescription("%s", pe.Description), http.StatusBadRequest)
+		return
+	}
+	op.WriteError(w, r, storeError(err), nil) // the Store (or the random source) failed: 503
+}
+
+// ctxPushed marks a request whose parameters came from a redeemed pushed request.
+type ctxPushed struct{}
+
+func pushedRequest(r *http.Request) bool { return r.Context().Value(ctxPushed{}) != nil }
+
+// redeemPushed replaces the parameters of an /authorize request naming a request_uri with the
+// pushed request's (single use, bound to the client that pushed it), or answers with a page
+// and returns false.
+func (b *Broker) redeemPushed(w http.ResponseWriter, r *http.Request) bool {
+	uri, clientID, _, err := par.FromAuthorize(r.Form)
+	if err != nil {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_uri", err)
+		return false
+	}
+	if _, ok := b.clients[clientID]; !ok {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
+		return false
+	}
+	params, err := b.par.Redeem(r.Context(), clientID, uri)
+	var pe *par.Error
+	switch {
+	case errors.As(err, &pe):
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_uri", err)
+		return false
+	case err != nil:
+		b.unavailablePage(w, r, err)
+		return false
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), ctxPushed{}, true))
+	r.Form, r.PostForm = params, nil
+	return true
+}
