@@ -202,13 +202,13 @@ func checkRequestForm(r *http.Request, req *oidc.AuthRequest) error {
 	if name := repeatedParam(r.Form); name != "" {
 		return redirectErr(oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name))
 	}
-	// OIDC Core §6: request objects are not supported, by value or by reference (a pushed
-	// request_uri was redeemed before: its parameters never hold another).
+	// A pushed request_uri and a request object were resolved before (authorizeHTTP): their
+	// parameters never hold another (OIDC Core §6, RFC 9101 §4).
 	if _, ok := r.Form["request_uri"]; ok {
 		return redirectErr(errRequestURINotSupported())
 	}
-	if req.RequestParam != "" {
-		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
+	if _, ok := r.Form["request"]; ok {
+		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("a request object inside a request object"))
 	}
 	if req.ResponseType != oidc.ResponseTypeCode {
 		return redirectErr(errUnsupportedResponseType())

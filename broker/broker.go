@@ -18,6 +18,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/inps/sportello/broker/grants"
+	"github.com/inps/sportello/broker/jar"
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/broker/par"
 	"github.com/inps/sportello/broker/session"
@@ -90,6 +91,7 @@ type Broker struct {
 	grants      *grants.Repo
 	sessions    *session.Repo
 	par         *par.Requests
+	jar         *jar.Verifier
 	clients     map[string]*Client
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
@@ -154,6 +156,12 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.par = pushed
+	objects, err := jar.New(jar.Options{Issuer: b.issuer, Store: o.Store, Prefix: jarPrefix,
+		Now: func() time.Time { return b.now() }, Keys: jar.NewKeys(jar.KeysOptions{AllowHTTP: o.Config.Dev})})
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.jar = objects
 	if err := b.loadClients(o.Config); err != nil {
 		return nil, err
 	}

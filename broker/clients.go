@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/jar"
 	"github.com/inps/sportello/config"
 )
 
@@ -39,6 +40,10 @@ type Client struct {
 	devMode      bool
 	// requirePAR: /authorize takes this client's requests only through a pushed request_uri.
 	requirePAR bool
+	// jwksURI publishes the keys of the client's request objects (when keys is nil).
+	jwksURI string
+	// requireSigned: the client's authorization requests come in signed request objects only.
+	requireSigned bool
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -55,23 +60,25 @@ var _ op.Client = (*Client)(nil)
 
 func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string) (*Client, error) {
 	cl := &Client{
-		id:           c.ID,
-		name:         c.Name,
-		displayName:  c.DisplayName,
-		public:       c.Public,
-		authMethod:   oidc.AuthMethod(c.AuthMethod),
-		redirects:    slices.Clone(c.RedirectURIs),
-		postLogout:   slices.Clone(c.PostLogoutRedirectURIs),
-		scopes:       slices.Clone(c.Scopes),
-		credentials:  slices.Clone(c.Credentials),
-		alg:          jose.SignatureAlgorithm(c.SigningAlg),
-		minACR:       c.MinACR,
-		introspect:   c.Introspect,
-		audiences:    slices.Clone(c.ExchangeAudiences),
-		exchangeFrom: slices.Clone(c.ExchangeSubjectClients),
-		idTokenTTL:   idTTL,
-		devMode:      dev,
-		requirePAR:   c.RequirePushedAuthorizationRequests,
+		id:            c.ID,
+		name:          c.Name,
+		displayName:   c.DisplayName,
+		public:        c.Public,
+		authMethod:    oidc.AuthMethod(c.AuthMethod),
+		redirects:     slices.Clone(c.RedirectURIs),
+		postLogout:    slices.Clone(c.PostLogoutRedirectURIs),
+		scopes:        slices.Clone(c.Scopes),
+		credentials:   slices.Clone(c.Credentials),
+		alg:           jose.SignatureAlgorithm(c.SigningAlg),
+		minACR:        c.MinACR,
+		introspect:    c.Introspect,
+		audiences:     slices.Clone(c.ExchangeAudiences),
+		exchangeFrom:  slices.Clone(c.ExchangeSubjectClients),
+		idTokenTTL:    idTTL,
+		devMode:       dev,
+		requirePAR:    c.RequirePushedAuthorizationRequests,
+		jwksURI:       c.JWKSURI,
+		requireSigned: c.RequireSignedRequestObject,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {
@@ -118,6 +125,11 @@ func (c *Client) checkSecret(secret string) bool {
 	}
 	sum := sha256.Sum256([]byte(secret))
 	return subtle.ConstantTimeCompare(sum[:], c.secretHash[:]) == 1
+}
+
+// jarClient is what package jar needs to verify the client's request objects.
+func (c *Client) jarClient() jar.Client {
+	return jar.Client{ID: c.id, JWKS: c.keys, JWKSURI: c.jwksURI}
 }
 
 func (c *Client) allowsGrant(g oidc.GrantType) bool { return slices.Contains(c.grants, g) }

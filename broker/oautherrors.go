@@ -17,6 +17,9 @@ func errRequestURINotSupported() *oidc.Error {
 // another client's pushed request).
 func errInvalidRequestURI() *oidc.Error { return &oidc.Error{ErrorType: "invalid_request_uri"} }
 
+// errInvalidRequestObject is RFC 9101's invalid_request_object.
+func errInvalidRequestObject() *oidc.Error { return &oidc.Error{ErrorType: "invalid_request_object"} }
+
 func errTemporarilyUnavailable() *oidc.Error {
 	return &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the service is temporarily unavailable; try again later"}
 }

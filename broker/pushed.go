@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/jar"
 	"github.com/inps/sportello/broker/par"
 )
 
@@ -48,6 +49,21 @@ func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
 		if !slices.Contains(clientAuthParams, k) {
 			params[k] = vs
 		}
+	}
+	if _, signed := params["request"]; signed {
+		// RFC 9126 §3: a request object is verified at the push; its claims are the request.
+		if _, ok := params["client_id"]; !ok {
+			params.Set("client_id", cl.id) // authenticated in HTTP Basic or by the assertion
+		}
+		merged, err := b.jar.Resolve(r.Context(), cl.jarClient(), params)
+		if err != nil {
+			writeJARError(w, r, err)
+			return
+		}
+		params = merged
+	} else if cl.requireSigned {
+		writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("this client must send a signed request object"), http.StatusBadRequest)
+		return
 	}
 	if err := par.CheckPush(cl.id, params); err != nil {
 		writePARError(w, r, err)
@@ -118,7 +134,7 @@ func pushCredentials(r *http.Request) (*op.ClientCredentials, error) {
 // a registered redirect URI, then every rule of newLogin.
 func (b *Broker) checkPushed(r *http.Request, cl *Client, params url.Values) error {
 	if _, ok := params["request"]; ok {
-		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("request objects are not supported"))
+		return redirectErr(oidc.ErrRequestNotSupported().WithDescription("a request object inside a request object"))
 	}
 	if !cl.allowsGrant(oidc.GrantTypeCode) {
 		return redirectErr(oidc.ErrUnauthorizedClient().WithDescription("client may not use the authorization code flow"))
@@ -137,20 +153,28 @@ func (b *Broker) checkPushed(r *http.Request, cl *Client, params url.Values) err
 }
 
 // resolveRequest puts the parameters of a pushed request (request_uri, RFC 9126 §4: client_id
-// and request_uri alone, the rest from the push) in r.Form, or answers with a page and returns
-// false: until it is redeemed there is no redirect URI to answer to.
+// and request_uri alone, the rest from the push) or of a request object (request, RFC 9101:
+// its verified claims) in r.Form, or answers with a page and returns false: until they are
+// resolved there is no redirect URI to answer to.
 func (b *Broker) resolveRequest(w http.ResponseWriter, r *http.Request) bool {
 	if _, pushed := r.Form["request_uri"]; pushed {
 		return b.redeemPushed(w, r)
+	}
+	if _, signed := r.Form["request"]; signed {
+		return b.resolveSigned(w, r)
 	}
 	return true
 }
 
 // checkArrival applies the client's rules on how its requests arrive: pushed (par.required,
-// require_pushed_authorization_requests).
+// require_pushed_authorization_requests), in a signed request object
+// (require_signed_request_object; a pushed request of such a client was one at the push).
 func (b *Broker) checkArrival(r *http.Request, cl *Client) error {
-	if (b.cfg.PAR.Required || cl.requirePAR) && !pushedRequest(r) {
+	switch {
+	case (b.cfg.PAR.Required || cl.requirePAR) && !pushedRequest(r):
 		return redirectErr(oidc.ErrInvalidRequest().WithDescription("this client must push its authorization requests (PAR)"))
+	case cl.requireSigned && !signedRequest(r) && !pushedRequest(r):
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("this client must send a signed request object"))
 	}
 	return nil
 }
@@ -199,6 +223,49 @@ func (b *Broker) redeemPushed(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), ctxPushed{}, true))
+	r.Form, r.PostForm = params, nil
+	return true
+}
+
+// writeJARError answers a refusal of package jar (400 with its code) or a store failure (503).
+func writeJARError(w http.ResponseWriter, r *http.Request, err error) {
+	var je *jar.Error
+	if errors.As(err, &je) {
+		e := oidc.ErrInvalidRequest()
+		if je.Code == jar.CodeInvalidRequestObject {
+			e = errInvalidRequestObject()
+		}
+		writeOAuthError(w, r, e.WithDescription("%s", je.Description), http.StatusBadRequest)
+		return
+	}
+	op.WriteError(w, r, storeError(err), nil)
+}
+
+// ctxSigned marks a request whose parameters came from a verified request object.
+type ctxSigned struct{}
+
+func signedRequest(r *http.Request) bool { return r.Context().Value(ctxSigned{}) != nil }
+
+// resolveSigned replaces the parameters of an /authorize request carrying a request object
+// with the object's verified claims (RFC 9101 §6.3), or answers with a page and returns
+// false: until the object is verified its redirect_uri is not to be trusted.
+func (b *Broker) resolveSigned(w http.ResponseWriter, r *http.Request) bool {
+	cl, ok := b.clients[r.Form.Get("client_id")]
+	if !ok {
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
+		return false
+	}
+	params, err := b.jar.Resolve(r.Context(), cl.jarClient(), r.Form)
+	var je *jar.Error
+	switch {
+	case errors.As(err, &je):
+		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_object", err)
+		return false
+	case err != nil:
+		b.unavailablePage(w, r, err)
+		return false
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), ctxSigned{}, true))
 	r.Form, r.PostForm = params, nil
 	return true
 }

@@ -28,3 +28,7 @@ func assertionJTIKey(clientID, jti string) string { return "jti:" + clientID + "
 // parPrefix namespaces the pushed authorization requests (broker/par: the prefix, then the
 // hash of the request_uri).
 const parPrefix = "par:"
+
+// jarPrefix namespaces the jti of the request objects accepted (broker/jar: the prefix, then
+// the hash of client and jti).
+const jarPrefix = "jar:jti:"

@@ -13,6 +13,7 @@ func TestStoreKeysAreStable(t *testing.T) {
 	for _, tt := range []struct{ got, want string }{
 		{loginKey("L"), "login:L"},
 		{parPrefix, "par:"},
+		{jarPrefix, "jar:jti:"},
 		{doneKey("R"), "done:R"},
 		{mtlsStepKey("secret"), "mtlsstep:" + h},
 		{errorPageKey("R"), "errpage:R"},

@@ -303,8 +303,16 @@ type Client struct {
 	// AuthMethod: client_secret_basic (default for confidential), client_secret_post,
 	// private_key_jwt, none (public).
 	AuthMethod string `yaml:"auth_method"`
-	// JWKSFile holds the client's public keys for private_key_jwt (a JWKS JSON file).
-	JWKSFile               string   `yaml:"jwks_file"`
+	// JWKSFile holds the client's public keys (a JWKS JSON file): those of its client
+	// assertions (private_key_jwt, required then) and of its request objects (RFC 9101).
+	JWKSFile string `yaml:"jwks_file"`
+	// JWKSURI is where the client publishes the keys of its request objects (https; http in
+	// dev mode), fetched and cached; an alternative to jwks_file, never beside it.
+	JWKSURI string `yaml:"jwks_uri"`
+	// RequireSignedRequestObject makes /authorize and /oauth/par accept this client's
+	// authorization requests only inside a signed request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `yaml:"require_signed_request_object"`
+
 	RedirectURIs           []string `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
 	// Scopes the client may ask for.

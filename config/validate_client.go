@@ -122,6 +122,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	if cl.MinACR != "" && loa.LevelOf(cl.MinACR) == 0 {
 		v.add(p+".min_acr", "want one of %s", strings.Join(acrs, ", "))
 	}
+	c.validateClientKeys(v, p, cl)
 	if cl.RequirePushedAuthorizationRequests && !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
 		v.add(p+".require_pushed_authorization_requests", "set without the authorization_code grant")
 	}
@@ -163,9 +164,6 @@ func (c *Config) validatePublic(v *validator, p string, cl *Client) {
 	if cl.AuthMethod != AuthNone {
 		v.add(p+".auth_method", "a public client uses none")
 	}
-	if cl.JWKSFile != "" {
-		v.add(p+".jwks_file", "only for private_key_jwt clients")
-	}
 	if cl.Introspect {
 		v.add(p+".introspect", "a public client cannot authenticate to the introspection endpoint")
 	}
@@ -185,22 +183,46 @@ func (c *Config) validateConfidential(v *validator, p string, cl *Client) {
 		case !c.Dev && len(cl.Secret.Value) < minSecretLen && cl.Secret.Value != "":
 			v.add(p+".secret", "shorter than %d characters", minSecretLen)
 		}
-		if cl.JWKSFile != "" {
-			v.add(p+".jwks_file", "only for private_key_jwt clients")
-		}
 	case AuthPrivateKeyJWT:
 		if cl.Secret.IsSet() {
 			v.add(p+".secret", "not used with private_key_jwt: remove it")
 		}
 		if cl.JWKSFile == "" {
 			v.add(p+".jwks_file", "required with private_key_jwt: the client's public keys (JWKS JSON)")
-		} else if msg := checkJWKS(cl.JWKSFile); msg != "" {
-			v.add(p+".jwks_file", "%s", msg)
 		}
 	case AuthNone:
 		v.add(p+".auth_method", "none is for public clients (set public: true)")
 	default:
 		v.add(p+".auth_method", "want client_secret_basic, client_secret_post or private_key_jwt")
+	}
+}
+
+// validateClientKeys checks the client's public keys: a readable JWKS file, or a jwks_uri
+// (https outside dev mode), not both; a client that must sign its request objects has keys.
+func (c *Config) validateClientKeys(v *validator, p string, cl *Client) {
+	if cl.JWKSFile != "" {
+		if msg := checkJWKS(cl.JWKSFile); msg != "" {
+			v.add(p+".jwks_file", "%s", msg)
+		}
+	}
+	if cl.JWKSURI != "" {
+		u, err := url.Parse(cl.JWKSURI)
+		switch {
+		case cl.JWKSFile != "":
+			v.add(p+".jwks_uri", "give jwks_file or jwks_uri, not both")
+		case cl.AuthMethod == AuthPrivateKeyJWT:
+			v.add(p+".jwks_uri", "a private_key_jwt client's keys are its jwks_file")
+		case err != nil || u.Host == "" || (u.Scheme != "https" && !(c.Dev && u.Scheme == "http")):
+			v.add(p+".jwks_uri", "want an absolute https URL")
+		}
+	}
+	if cl.RequireSignedRequestObject {
+		if cl.JWKSFile == "" && cl.JWKSURI == "" {
+			v.add(p+".require_signed_request_object", "set without the client's keys (jwks_file or jwks_uri)")
+		}
+		if !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
+			v.add(p+".require_signed_request_object", "set without the authorization_code grant")
+		}
 	}
 }
 

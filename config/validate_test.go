@@ -144,7 +144,14 @@ func TestValidationRules(t *testing.T) {
 		{"jwks_file must be JSON", pkjwt("secrets/subject_key"), nil, []string{"clients[0].jwks_file"}},
 		{"jwks_file holds public keys only", pkjwt(writeFile(t, "private.jwks", privateJWKS)), nil, []string{"clients[0].jwks_file"}},
 		{"jwks_file holds a key", pkjwt(writeFile(t, "empty.jwks", `{"keys":[]}`)), nil, []string{"clients[0].jwks_file"}},
-		{"jwks_file only with private_key_jwt", func(m map[string]any) { set(m, "clients.0.jwks_file", "clients/caf-partner.jwks.json") }, nil, []string{"clients[0].jwks_file"}},
+		{"a secret client's jwks_file is checked too", func(m map[string]any) { set(m, "clients.0.jwks_file", "/no/such/file.json") }, nil, []string{"clients[0].jwks_file"}},
+		{"jwks_uri is https", func(m map[string]any) { set(m, "clients.0.jwks_uri", "http://rp.example/jwks") }, nil, []string{"clients[0].jwks_uri"}},
+		{"jwks_uri is absolute", func(m map[string]any) { set(m, "clients.0.jwks_uri", "/jwks") }, nil, []string{"clients[0].jwks_uri"}},
+		{"jwks_uri is not beside jwks_file", func(m map[string]any) {
+			set(m, "clients.0.jwks_file", "clients/caf-partner.jwks.json")
+			set(m, "clients.0.jwks_uri", "https://rp.example/jwks")
+		}, nil, []string{"clients[0].jwks_uri"}},
+		{"require_signed_request_object needs keys", func(m map[string]any) { set(m, "clients.0.require_signed_request_object", true) }, nil, []string{"clients[0].require_signed_request_object"}},
 		{"auth_method none is for public clients", func(m map[string]any) { set(m, "clients.0.auth_method", "none") }, nil, []string{"clients[0].auth_method"}},
 		{"auth_method is known", func(m map[string]any) { set(m, "clients.0.auth_method", "tls_client_auth") }, nil, []string{"clients[0].auth_method"}},
 		{"public client has no secret", func(m map[string]any) { set(m, "clients.1.secret", "env:SPORTELLO_TEST_CLIENT_SECRET") }, nil, []string{"clients[1].secret"}},
