@@ -335,3 +335,35 @@ describe('SAML logins through the dev CIE ID server and the dev eIDAS node', () 
     assert.match(a.message, /unmet_authentication_requirements|did not reach the relying party/);
   });
 });
+
+describe('demo-rp: pushed authorization requests (RFC 9126) through openid-client', () => {
+  test('discovery advertises the pushed authorization request endpoint, not required', () => {
+    const md = configs.rp.serverMetadata();
+    assert.equal(md.pushed_authorization_request_endpoint, `${broker.url}/oauth/par`);
+    assert.equal(md.require_pushed_authorization_requests, false);
+    assert.equal(md.authorization_response_iss_parameter_supported, true);
+  });
+
+  test('pushed with client_secret_basic, redeemed once from client_id and request_uri alone', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = await oidc.buildAuthorizationUrlWithPAR(configs.rp, {
+      redirect_uri: REDIRECT_URI, scope: SCOPE, state, nonce, idp: 'cie',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+    const { clientCert } = marioCIE();
+    const ua = new UserAgent({ stopAt: RP_ORIGIN, clientCert });
+    const callback = expectCallback(ua, await ua.walk(url));
+    const tokens = await oidc.authorizationCodeGrant(configs.rp, callback, {
+      pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
+    });
+    assert.equal(tokens.claims().fiscal_number, 'RSSMRA80A01H501U');
+    assert.equal(tokens.claims().nonce, nonce);
+    // The same request_uri again is a page of the broker, never a redirect to the RP.
+    const again = await new UserAgent({ stopAt: RP_ORIGIN, clientCert }).walk(url);
+    assert.ok(!(again instanceof URL), 'a used request_uri reached the relying party');
+    assert.equal(again.status, 400);
+  });
+});
