@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/store/memory"
+	"github.com/inps/sportello/internal/store/redistest"
 )
 
 // pushReq posts form to the pushed authorization request endpoint and returns the response
@@ -270,5 +273,29 @@ func TestDiscoveryAdvertisesPAR(t *testing.T) {
 	}
 	if d["pushed_authorization_request_endpoint"] != tb.URL+pathPAR || d["require_pushed_authorization_requests"] != false {
 		t.Fatalf("discovery: %v %v", d["pushed_authorization_request_endpoint"], d["require_pushed_authorization_requests"])
+	}
+}
+
+// Two replicas on one Redis: a request pushed to one is redeemed at the other, once; a
+// request object's jti used at one is refused at the other.
+func TestPushedRequestsAcrossReplicasOnRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	key, opt := objectKeys(t, false)
+	a := newTestBrokerIn(t, redisStore(t, srv), dir, opt)
+	b := newTestBrokerIn(t, redisStore(t, srv), dir, withIssuer(a.URL), opt)
+	uri := push(t, a, nil)
+	if cb, r := newBrowser(t).authorize(t, b.URL+authorizePushed("demo-rp", uri)); cb.Get("code") == "" {
+		t.Fatalf("pushed at one replica, not redeemed at the other: %d %v", r.StatusCode, cb)
+	}
+	resp, body := authorizeRaw(t, a, strings.TrimPrefix(authorizePushed("demo-rp", uri), pathAuthorize+"?"), "")
+	wantRequestURIPage(t, a, resp, body)
+
+	obj := signObject(t, jose.ES256, key, objectClaims(a, nil))
+	if resp, out := pushReq(t, a, url.Values{"request": {obj}}, "demo-rp", "demo-secret"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("push: %d %v", resp.StatusCode, out)
+	}
+	if resp, out := pushReq(t, b, url.Values{"request": {obj}}, "demo-rp", "demo-secret"); resp.StatusCode != http.StatusBadRequest || out["error"] != "invalid_request_object" {
+		t.Fatalf("a request object replayed at another replica: %d %v", resp.StatusCode, out)
 	}
 }
