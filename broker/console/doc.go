@@ -1,0 +1,26 @@
+// Package console is the security team's JSON API under /console/api/: the state of every
+// upstream (identity providers, providers), the clients, the signing keys, the replicas seen
+// recently, the audit trail with its chain verification, the cluster-wide switches, and the
+// actions of an incident day (force a metadata refresh, rotate the signing keys, unlock a PIN
+// lockout, revoke a person's sessions and refresh tokens).
+//
+// The broker and cmd/sportello supply what it shows and does through small interfaces
+// (Sources, AuditLog, Actions): the package imports no concrete provider.
+//
+// # Authorisation
+//
+// Every endpoint but the OpenAPI document needs a bearer access token of this issuer
+// (Config.Authorize, the broker's AuthorizeBearer): scope console:read to read, console:admin
+// to read and change. A request without a valid token gets 401 invalid_token; a valid token
+// without the scope the request needs gets 403 insufficient_scope, so a read-only operator
+// never changes anything.
+//
+// # Changes
+//
+// Every change is an audit record (type "console.*") whose actor is the operator. A change
+// that needs the Store is refused with 503 temporarily_unavailable when the Store is
+// unreachable, and then nothing was applied.
+//
+// The API is described by an OpenAPI 3 document served at /console/api/openapi.json; the
+// tests validate every response against it.
+package console

@@ -1,0 +1,143 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/inps/sportello/internal/heartbeat"
+	"github.com/inps/sportello/internal/switches"
+)
+
+// Errors an Actions or Sources implementation returns to say what went wrong; the API maps
+// them to 404 and 400. Any other error of an action is a dependency being unavailable (the
+// Store, an IdP's metadata server): 503, and the detail goes to the log only.
+var (
+	ErrNotFound = errors.New("console: not found")
+	ErrInvalid  = errors.New("console: invalid request")
+)
+
+// Provider is one upstream as the console shows it: a provider (kind "provider": spid, cie,
+// cns, pin, ...) or one identity provider behind it (kind "idp": a SPID IdP, id its entityID;
+// a CIE/CNS trust anchor).
+type Provider struct {
+	Kind switches.Kind `json:"kind"`
+	ID   string        `json:"id"`
+	// Name is what a person sees; Type the provider type (spid, cie, cns, pin, oidcfed...).
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Parent is, for an idp, the id of its provider.
+	Parent string `json:"parent,omitempty"`
+	// Metadata tells where the upstream's metadata comes from and when it was last read.
+	Metadata *Metadata `json:"metadata,omitempty"`
+	// Certificates are the upstream's signing certificates (or a CA's anchors).
+	Certificates []Certificate `json:"certificates"`
+	// LastError is the last failure seen with this upstream ("" when none).
+	LastError string `json:"last_error,omitempty"`
+	// Enabled is false when a switch is in force; Switch then describes it (filled by the
+	// console from the switches).
+	Enabled bool             `json:"enabled"`
+	Switch  *switches.Switch `json:"switch,omitempty"`
+}
+
+// Metadata describes an upstream's metadata source.
+type Metadata struct {
+	Source      string     `json:"source"`
+	LastRefresh *time.Time `json:"last_refresh,omitempty"`
+}
+
+// Certificate is a certificate summary: never the certificate itself.
+type Certificate struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer,omitempty"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	SHA256    string    `json:"sha256"`
+	// Expired is set by the console from NotAfter.
+	Expired bool `json:"expired"`
+}
+
+// Client is a relying party and its policy.
+type Client struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name,omitempty"`
+	Public       bool     `json:"public"`
+	Grants       []string `json:"grants"`
+	Scopes       []string `json:"scopes"`
+	RedirectURIs []string `json:"redirect_uris"`
+	// MinLevel is the minimum acr the client accepts ("" when none).
+	MinLevel string `json:"min_level,omitempty"`
+	// Exchange lists the audiences the client may exchange tokens for.
+	Exchange []string         `json:"exchange,omitempty"`
+	Enabled  bool             `json:"enabled"`
+	Switch   *switches.Switch `json:"switch,omitempty"`
+}
+
+// Key is a signing key's public summary.
+type Key struct {
+	KID   string `json:"kid"`
+	Alg   string `json:"alg"`
+	Use   string `json:"use,omitempty"`
+	State string `json:"state"` // active, next or retired
+	// Created is when the key was made (zero when unknown); AgeSeconds is filled by the console.
+	Created    *time.Time `json:"created,omitempty"`
+	AgeSeconds *int64     `json:"age_seconds,omitempty"`
+}
+
+// Sources is what the broker and cmd/sportello show: the configured upstreams, clients and
+// keys with their live state.
+type Sources interface {
+	Providers(ctx context.Context) ([]Provider, error)
+	Clients(ctx context.Context) ([]Client, error)
+	Keys(ctx context.Context) ([]Key, error)
+}
+
+// AuditQuery selects audit records; empty fields select everything.
+type AuditQuery struct {
+	Person, Client, Type string
+	Since, Until         time.Time
+	// Limit bounds the answer (the newest records first).
+	Limit int
+}
+
+// AuditRecord is one record of the trail.
+type AuditRecord struct {
+	Seq    uint64         `json:"seq"`
+	Time   time.Time      `json:"time"`
+	Type   string         `json:"type"`
+	Actor  string         `json:"actor,omitempty"`
+	Fields map[string]any `json:"fields,omitempty"`
+}
+
+// AuditChain is the result of verifying the trail's hash chain.
+type AuditChain struct {
+	Verified          bool   `json:"verified"`
+	Records           int    `json:"records"`
+	LastSeq           uint64 `json:"last_seq"`
+	SignaturesChecked bool   `json:"signatures_checked"`
+	// Problem names the first bad record when Verified is false.
+	Problem string `json:"problem,omitempty"`
+}
+
+// AuditLog searches and verifies the audit trail.
+type AuditLog interface {
+	Search(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+	Verify(ctx context.Context) (AuditChain, error)
+}
+
+// Actions are the console's operations. A nil func answers 501: that broker has no such
+// operation.
+type Actions struct {
+	// RefreshMetadata reloads a provider's (or one IdP's) metadata now.
+	RefreshMetadata func(ctx context.Context, provider string) error
+	// RotateKeys makes the next signing key active and publishes a new next key.
+	RotateKeys func(ctx context.Context) error
+	// UnlockPIN lifts a PIN lockout of the person with this fiscal code.
+	UnlockPIN func(ctx context.Context, fiscalCode string) error
+	// RevokePerson ends the person's sessions and revokes their refresh tokens; it returns
+	// how many it revoked.
+	RevokePerson func(ctx context.Context, fiscalCode string) (int, error)
+}
+
+// Replicas lists the replicas seen recently (heartbeat.List over the Store).
+type Replicas func(ctx context.Context) ([]heartbeat.Replica, error)
