@@ -15,6 +15,7 @@ import (
 	"github.com/zitadel/schema"
 
 	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers"
 )
 
@@ -107,6 +108,10 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 	cl, ok := b.clients[req.ClientID]
 	if !ok {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
+		return
+	}
+	if b.switchedOff(switches.KindClient, cl.id) {
+		b.errorPage(w, r, http.StatusForbidden, "oauth.client_switched_off", errors.New("client switched off"))
 		return
 	}
 	if req.RedirectURI == "" || !slices.Contains(cl.redirects, req.RedirectURI) {

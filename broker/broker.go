@@ -58,6 +58,9 @@ type Options struct {
 	// first provider that is a providers.Entitler); they are added to every login, whatever
 	// the credential (authorisations belong to the person).
 	Entitlements func(ctx context.Context, fiscalNumber string) ([]string, error)
+	// Switches, when set, are the security team's overrides: a switched-off provider or IdP
+	// refuses new logins, a switched-off client's requests and tokens stop.
+	Switches Switches
 	// Routes are extra handlers mounted in every mode (delegation pages, operators' APIs).
 	Routes map[string]http.Handler
 	// Mount, when set, returns further extra handlers that use the broker's services; New
@@ -101,6 +104,7 @@ type Broker struct {
 	devRoutes   map[string]http.Handler
 	routesExtra map[string]http.Handler
 	entitle     func(ctx context.Context, fiscalNumber string) ([]string, error)
+	switches    Switches
 	delegs      Delegations
 	// starting keeps /readyz at 503 until the process says start-up is complete.
 	starting    atomic.Bool
@@ -141,6 +145,7 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		devRoutes:   o.DevRoutes,
 		routesExtra: maps.Clone(o.Routes),
 		entitle:     o.Entitlements,
+		switches:    o.Switches,
 		delegs:      o.Delegations,
 		reloadEvery: o.KeyReloadInterval,
 		readyChecks: o.ReadyChecks,

@@ -59,7 +59,7 @@ const (
 // the method it is registered for, and only that one: client_secret_basic (HTTP Basic),
 // client_secret_post (form body), both compared in constant time; private_key_jwt (RFC 7523);
 // none for public clients (no secret at all).
-func (b *Broker) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
+func (b *Broker) verifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
 	cc := r.Data
 	if cc.ClientAssertion != "" {
 		return b.verifyClientAssertion(ctx, cc.ClientAssertion, cc.ClientID)

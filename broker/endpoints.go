@@ -16,6 +16,7 @@ import (
 	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/internal/switches"
 )
 
 // Introspect answers RFC 7662 introspection, only for clients allowed to introspect, and only
@@ -35,7 +36,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	tok := r.Data.IntrospectionRequest.Token
 	// A client sees only the tokens it may introspect: checked before anything is looked up.
 	at, err := b.acceptAccessToken(ctx, tok, acceptOptions{check: func(c *claims.Access) error {
-		if !cl.mayIntrospect(c.ClientID, c.Audience) {
+		if !cl.mayIntrospect(c.ClientID, c.Audience) || b.switchedOff(switches.KindClient, c.ClientID) {
 			return errNotIntrospectable
 		}
 		return nil
@@ -64,7 +65,7 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 	} else if err != nil {
 		return nil, storeError(err)
 	}
-	if !cl.mayIntrospect(rec.Grant.ClientID, nil) {
+	if !cl.mayIntrospect(rec.Grant.ClientID, nil) || b.switchedOff(switches.KindClient, rec.Grant.ClientID) {
 		return inactive, nil
 	}
 	if revoked, err := b.grants.FamilyRevoked(ctx, rec.FamilyID); err != nil {
@@ -119,6 +120,9 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		if !namesAPerson(c) {
 			return errNotAPerson
 		}
+		if b.switchedOff(switches.KindClient, c.ClientID) {
+			return errTokenOfSwitchedOffClient
+		}
 		return nil
 	}})
 	if err != nil {
@@ -133,6 +137,9 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 // errNotAPerson: a client's own token presented for a person's userinfo.
 var errNotAPerson = errors.New("the access token does not name a person")
 
+// errTokenOfSwitchedOffClient: a token of a client the security team switched off.
+var errTokenOfSwitchedOffClient = errors.New("the access token was issued to a client that has been switched off")
+
 // userinfoError maps a refused access token to 401 invalid_token (RFC 6750), a store failure
 // to 503.
 func userinfoError(err error) error {
@@ -142,6 +149,8 @@ func userinfoError(err error) error {
 		return op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
 	case errors.Is(err, errNotAPerson):
 		desc = "the access token does not name a person"
+	case errors.Is(err, errTokenOfSwitchedOffClient):
+		desc = "the access token was issued to a client that has been switched off"
 	case errors.Is(err, errAccessRevoked):
 		desc = "access token revoked"
 	case errors.Is(err, errDelegationEnded):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/internal/switches"
 )
 
 // TokenExchange implements RFC 8693 for downstream services: a service client presents a
@@ -30,6 +31,10 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	subject, err := b.acceptAccessToken(ctx, req.SubjectToken, acceptOptions{maxActDepth: maxActDepth - 1})
 	if err != nil {
 		return nil, subjectTokenError(err)
+	}
+	// A token of a client the security team switched off is of no use either.
+	if b.switchedOff(switches.KindClient, subject.ClientID) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token was issued to a client that has been switched off")
 	}
 	if err := mayActFor(cl, subject); err != nil {
 		return nil, err

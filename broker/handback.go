@@ -87,6 +87,10 @@ func (b *Broker) finish(w http.ResponseWriter, r *http.Request, loginID, present
 		b.stepFailed(w, r, rec, presenter, providers.Attempt(id.Method, errors.Join(providers.ErrCredentialRejected, err)))
 		return
 	}
+	if b.identitySwitchedOff(id) {
+		b.stepFailed(w, r, rec, presenter, providers.Attempt(id.Method, errSwitchedOff))
+		return
+	}
 	// From here the person is verified: a failure records the credential and the level reached.
 	verified := func(err error) error {
 		return &providers.AttemptError{Method: id.Method, ACR: id.ACR, FiscalNumber: id.FiscalNumber, Err: err}

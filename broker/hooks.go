@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/inps/sportello/broker/claims"
+	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers"
 )
 
@@ -56,10 +57,21 @@ func (b *Broker) CSRF() CSRF { return CSRF{b: b} }
 // carrying scope. It returns the operator (the client id, or the person's sub). A store that
 // cannot answer refuses too.
 func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
+	op, scopes, ok := b.BearerScopes(r)
+	if !ok || !slices.Contains(scopes, scope) {
+		return "", false
+	}
+	return op, true
+}
+
+// BearerScopes checks the bearer token of r as AuthorizeBearer does, whatever its scopes, and
+// returns the operator and the token's scopes: an API tells a token without the scope it
+// needs (403 insufficient_scope) from no valid token at all (401).
+func (b *Broker) BearerScopes(r *http.Request) (string, []string, bool) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return "", false
+		return "", nil, false
 	}
 	c, err := b.acceptAccessToken(r.Context(), tok, acceptOptions{check: func(c *claims.Access) error {
 		if !slices.Contains(c.Audience, b.accessAud) {
@@ -67,14 +79,12 @@ func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 		}
 		return nil
 	}})
-	if err != nil {
-		return "", false
+	if err != nil || b.switchedOff(switches.KindClient, c.ClientID) {
+		return "", nil, false
 	}
-	if !slices.Contains(strings.Fields(c.Scope), scope) {
-		return "", false
-	}
+	scopes := strings.Fields(c.Scope)
 	if c.Subject != "" {
-		return c.Subject, true
+		return c.Subject, scopes, true
 	}
-	return c.ClientID, true
+	return c.ClientID, scopes, true
 }

@@ -159,6 +159,10 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 		b.errorPage(w, r, http.StatusBadRequest, "login.unknown_idp", fmt.Errorf("provider %s is not one of client %s's credentials", info.ID, cl.id))
 		return
 	}
+	if b.providerSwitchedOff(p, hint) {
+		b.failPage(w, r, rec, providers.Attempt(info.Method, errSwitchedOff))
+		return
+	}
 	if loa.LevelOf(info.MaxACR) < loa.LevelOf(rec.ACR) {
 		b.failPage(w, r, rec, providers.Attempt(info.Method, &providers.UserError{Code: "login.level_not_available", Err: providers.ErrLevelNotReached}))
 		return
