@@ -25,10 +25,10 @@ type Reader struct {
 	now      func() time.Time
 	interval time.Duration
 
-	mu       sync.RWMutex
-	byKey    map[key]Switch
-	loaded   time.Time // last successful reload, zero before the first
-	lastErr  error
+	mu      sync.RWMutex
+	byKey   map[key]Switch
+	loaded  time.Time // last successful reload, zero before the first
+	lastErr error
 }
 
 type key struct {
