@@ -14,10 +14,10 @@ import (
 )
 
 // KnownScopes are the standard scopes and the operators' scopes of the broker's own APIs
-// (PIN back office and Contact Center, delegation office); custom scopes start with one of
-// CustomScopePrefixes.
+// (PIN back office and Contact Center, delegation office, the security team's console);
+// custom scopes start with one of CustomScopePrefixes.
 var KnownScopes = []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access",
-	"pin:office", "pin:contact_center", "delegation:office"}
+	"pin:office", "pin:contact_center", "delegation:office", "console:read", "console:admin"}
 
 // CustomScopePrefixes mark deployment-specific scopes such as "inps:services".
 var CustomScopePrefixes = []string{"x-", "inps:"}
