@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -172,12 +173,22 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			}
 		}
 	}
+	keySrc := keySource(cfg, st, cryptoKey, logger.With("component", "keys"))
+	cw := newConsoleWiring(cfg, st, keySrc, auditor, logger)
 	b, err := broker.New(ctx, broker.Options{
-		Config: cfg, Store: st, Open: open, Keys: keySource(cfg, st, cryptoKey, logger.With("component", "keys")),
+		Config: cfg, Store: st, Open: open, Keys: keySrc, Switches: cw.reader,
 		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
 		Messages: msgs, DevRoutes: routes,
 		Delegations: brokerDelegations(reg),
-		Mount:       func(s providers.Services) (map[string]http.Handler, error) { return delegationRoutes(reg, s, logger) },
+		Mount: func(s providers.Services) (map[string]http.Handler, error) {
+			routes, err := delegationRoutes(reg, s, logger)
+			if err != nil {
+				return nil, err
+			}
+			api, err := cw.routes(s)
+			maps.Copy(routes, api)
+			return routes, err
+		},
 		ReadyChecks: dur.readyChecks(),
 	})
 	if err != nil {
@@ -188,6 +199,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go b.Run(runCtx)
+	cw.b.Store(b)
+	cw.start(runCtx)
 	go reloadOnHUP(runCtx, b, logger)
 
 	var handler http.Handler = b

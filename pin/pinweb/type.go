@@ -59,3 +59,6 @@ func (w *Web) Entitlements(ctx context.Context, fiscalNumber string) ([]string, 
 }
 
 var _ providers.Entitler = (*Web)(nil)
+
+// Service is the PIN service behind the pages (the console unlocks lockouts through it).
+func (w *Web) Service() *pin.Service { return w.svc }

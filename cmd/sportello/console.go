@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/inps/sportello/broker"
+	"github.com/inps/sportello/broker/console"
+	"github.com/inps/sportello/broker/keys"
+	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/audit"
+	"github.com/inps/sportello/internal/heartbeat"
+	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/switches"
+	"github.com/inps/sportello/pin/pinweb"
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/spid"
+)
+
+// consoleWiring is what the console API needs from this process: the broker (set once
+// broker.New returns, since the API is mounted while it is built), the key source, the
+// switches and the heartbeats.
+type consoleWiring struct {
+	cfg      *config.Config
+	store    store.Store
+	keys     keys.Source
+	reader   *switches.Reader
+	beater   *heartbeat.Beater
+	auditor  audit.Auditor
+	auditLog console.AuditLog // nil without an audit file
+	log      *slog.Logger
+	b        atomic.Pointer[broker.Broker]
+	rotating atomic.Bool
+}
+
+func newConsoleWiring(cfg *config.Config, st store.Store, ks keys.Source, auditor audit.Auditor, logger *slog.Logger) *consoleWiring {
+	host, _ := os.Hostname()
+	w := &consoleWiring{cfg: cfg, store: st, keys: ks, auditor: auditor, log: logger.With("component", "console"),
+		reader: switches.NewReader(st, switches.ReaderOptions{}),
+		beater: &heartbeat.Beater{Store: st, Self: heartbeat.Replica{ID: replicaID(host), Hostname: host, Version: buildVersion(), Started: time.Now().UTC()}}}
+	if cfg.Audit.File != "" {
+		if l, err := newFileAuditLog(cfg.Audit.File, cfg.Audit.SigningKey); err == nil {
+			w.auditLog = l
+		} else {
+			w.log.Warn("console: the audit trail cannot be searched", "error", err)
+		}
+	}
+	return w
+}
+
+// replicaID names this process among the replicas: host, pid and a random suffix (a restart
+// is a new replica).
+func replicaID(host string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	id := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	clean := []rune{}
+	for _, r := range id {
+		if r < 0x80 && (r == '-' || r == '.' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+			clean = append(clean, r)
+		}
+	}
+	if len(clean) > heartbeat.MaxIDLen {
+		clean = clean[len(clean)-heartbeat.MaxIDLen:]
+	}
+	return string(clean)
+}
+
+// start loads the switches once and runs the reload and the heartbeat until ctx ends.
+func (w *consoleWiring) start(ctx context.Context) {
+	if err := w.reader.Load(ctx); err != nil {
+		w.log.Warn("switches not loaded; retrying in the background", "error", err)
+	}
+	go w.reader.Run(ctx)
+	go w.beater.Run(ctx, func(err error) { w.log.Warn("heartbeat failed", "error", err) })
+}
+
+// bearer is the broker's BearerScopes, found on its services.
+type bearer interface {
+	BearerScopes(r *http.Request) (string, []string, bool)
+}
+
+// routes mounts the console API over the broker's services.
+func (w *consoleWiring) routes(s providers.Services) (map[string]http.Handler, error) {
+	bs, ok := s.(bearer)
+	if !ok {
+		return nil, errors.New("console: the broker's services do not check bearer scopes")
+	}
+	api, err := console.New(console.Config{
+		Authorize: bs.BearerScopes,
+		Sources:   w,
+		Switches:  &switches.Switches{Store: w.store},
+		Reader:    w.reader,
+		Replicas:  func(ctx context.Context) ([]heartbeat.Replica, error) { return heartbeat.List(ctx, w.store) },
+		AuditLog:  w.auditLog,
+		Audit:     w.auditor,
+		Actions: console.Actions{
+			RefreshMetadata: w.refreshMetadata,
+			RotateKeys:      w.rotateKeys,
+			UnlockPIN:       w.unlockPIN,
+		},
+		Log: w.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]http.Handler{console.Prefix: api}, nil
+}
+
+func (w *consoleWiring) broker() (*broker.Broker, error) {
+	b := w.b.Load()
+	if b == nil {
+		return nil, errors.New("console: the broker is still starting")
+	}
+	return b, nil
+}
+
+// Providers implements console.Sources: every provider, and the SPID IdPs of each SPID
+// provider with their signing certificates.
+func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, error) {
+	b, err := w.broker()
+	if err != nil {
+		return nil, err
+	}
+	var out []console.Provider
+	for _, p := range b.Providers() {
+		info := p.Info()
+		cp := console.Provider{Kind: switches.KindProvider, ID: info.ID, Name: info.Name["it"], Type: info.Method}
+		if rr, ok := p.(providers.ReadinessReporter); ok {
+			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
+				cp.LastError = r.Detail
+			}
+		}
+		sp, isSPID := p.(*spid.Provider)
+		if isSPID {
+			st := sp.Registry().Status()
+			cp.Metadata = &console.Metadata{Source: fmt.Sprintf("%d metadata sources (%d never loaded, %d stale)", st.Sources, st.Unloaded, st.Stale)}
+			if len(st.Errors) > 0 {
+				cp.LastError = st.Errors[0].Error()
+			}
+		}
+		out = append(out, cp)
+		if !isSPID {
+			continue
+		}
+		for _, idp := range sp.Registry().List(ctx) {
+			ip := console.Provider{Kind: switches.KindIdP, ID: idp.EntityID, Name: idp.Name, Type: info.Method, Parent: info.ID}
+			for _, c := range idp.Certs {
+				sum := sha256.Sum256(c.Raw)
+				ip.Certificates = append(ip.Certificates, console.Certificate{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+					NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: hex.EncodeToString(sum[:])})
+			}
+			out = append(out, ip)
+		}
+	}
+	return out, nil
+}
+
+// Clients implements console.Sources from the configuration.
+func (w *consoleWiring) Clients(context.Context) ([]console.Client, error) {
+	out := make([]console.Client, 0, len(w.cfg.Clients))
+	for _, c := range w.cfg.Clients {
+		out = append(out, console.Client{ID: c.ID, Name: c.Name, Public: c.Public, Grants: slices.Clone(c.GrantTypes),
+			Scopes: slices.Clone(c.Scopes), RedirectURIs: slices.Clone(c.RedirectURIs), MinLevel: c.MinACR,
+			Exchange: slices.Clone(c.ExchangeAudiences)})
+	}
+	return out, nil
+}
+
+// Keys implements console.Sources: the signing keys' ids, algorithms and states, never their
+// material.
+func (w *consoleWiring) Keys(ctx context.Context) ([]console.Key, error) {
+	set, err := w.keys.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.Key, 0, len(set.Keys))
+	for _, k := range set.Keys {
+		ck := console.Key{KID: k.ID, Alg: string(k.Alg), Use: "sig", State: k.State}
+		if !k.Created.IsZero() {
+			created := k.Created
+			ck.Created = &created
+		}
+		out = append(out, ck)
+	}
+	return out, nil
+}
+
+// refreshMetadata reloads a provider's metadata, by provider id or by the entityID of one of
+// its IdPs.
+func (w *consoleWiring) refreshMetadata(ctx context.Context, id string) error {
+	b, err := w.broker()
+	if err != nil {
+		return err
+	}
+	for _, p := range b.Providers() {
+		r, ok := p.(providers.Refresher)
+		if !ok {
+			continue
+		}
+		match := p.Info().ID == id
+		if sp, isSPID := p.(*spid.Provider); isSPID && !match {
+			_, match = sp.Registry().Lookup(ctx, id)
+		}
+		if match {
+			return r.Refresh(ctx)
+		}
+	}
+	return fmt.Errorf("%w: no provider or IdP %q with metadata to refresh", console.ErrNotFound, id)
+}
+
+// rotateKeys rotates the key set in its source and reloads it here at once (the other
+// replicas within their reload interval).
+func (w *consoleWiring) rotateKeys(ctx context.Context) error {
+	if !w.rotating.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: a rotation is already running", console.ErrInvalid)
+	}
+	defer w.rotating.Store(false)
+	b, err := w.broker()
+	if err != nil {
+		return err
+	}
+	grace := w.cfg.Keys.RetiredGrace
+	if grace == 0 {
+		grace = max(w.cfg.Tokens.AccessTTL, w.cfg.Tokens.IDTTL) + time.Minute
+	}
+	if _, err := w.keys.Rotate(ctx, time.Now(), grace); err != nil {
+		return err
+	}
+	return b.ReloadKeys(ctx)
+}
+
+// unlockPIN lifts a PIN lockout through the PIN provider.
+func (w *consoleWiring) unlockPIN(ctx context.Context, cf string) error {
+	b, err := w.broker()
+	if err != nil {
+		return err
+	}
+	for _, p := range b.Providers() {
+		if pw, ok := p.(*pinweb.Web); ok {
+			return pw.Service().Unlock(ctx, "console", cf)
+		}
+	}
+	return fmt.Errorf("%w: this broker has no PIN provider", console.ErrNotFound)
+}
