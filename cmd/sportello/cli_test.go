@@ -22,6 +22,7 @@ var everyCommand = [][]string{
 	{"pin", "unlock"}, {"pin", "authorise"}, {"pin", "show"},
 	{"delegation"}, {"delegation", "register"}, {"delegation", "revoke"}, {"delegation", "show"},
 	{"audit"}, {"audit", "verify"}, {"audit", "keygen"},
+	{"console"}, {"console", "switches"}, {"console", "switch"}, {"console", "replicas"},
 }
 
 // bareDir runs the test in an empty working directory with no SPORTELLO_* variable, and

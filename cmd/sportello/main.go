@@ -69,6 +69,12 @@ var commands = []command{
 	{"delegation", "office operations on the delegation registry (AA08, AA09, AA10)", []string{
 		"delegation --config FILE register|revoke|show [flags] ...",
 	}, cmdDelegation},
+	{"console", "the security team's switches (an IdP, a provider or a client off on every replica) and the replicas seen", []string{
+		"console switches --config FILE",
+		"console switch --config FILE --kind KIND --id ID --off --reason TEXT [--expires TIME]",
+		"console switch --config FILE --kind KIND --id ID --on",
+		"console replicas --config FILE",
+	}, cmdConsole},
 	{"audit", "check the audit trail's hash chain and checkpoints; make the checkpoint key", []string{
 		"audit verify FILE... [--key PUB]",
 		"audit keygen --out FILE",
