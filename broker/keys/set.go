@@ -3,8 +3,6 @@ package keys
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,6 +25,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/seal"
 )
 
 // Key states in a Set.
@@ -448,42 +447,20 @@ func (s *StoreSource) rand() io.Reader {
 	return rand.Reader
 }
 
-func (s *StoreSource) aead() (cipher.AEAD, error) {
-	if len(s.CryptoKey) < 32 {
-		return nil, errors.New("keys: crypto key shorter than 32 bytes")
-	}
-	block, err := aes.NewCipher(s.CryptoKey[:32])
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
 func (s *StoreSource) seal(ks *Set) ([]byte, error) {
 	plain, err := json.Marshal(ks)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := s.aead()
+	sealed, err := seal.Seal(s.CryptoKey, StoreKey, plain, s.rand())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("keys: %w", err)
 	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := io.ReadFull(s.rand(), nonce); err != nil {
-		return nil, err
-	}
-	return aead.Seal(nonce, nonce, plain, []byte(StoreKey)), nil
+	return sealed, nil
 }
 
 func (s *StoreSource) open(sealed []byte) (*Set, error) {
-	aead, err := s.aead()
-	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < aead.NonceSize() {
-		return nil, errors.New("keys: sealed key set too short")
-	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(StoreKey))
+	plain, err := seal.Open(s.CryptoKey, StoreKey, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("keys: cannot open the key set (is the crypto key the same on every replica?): %w", err)
 	}
