@@ -41,6 +41,10 @@ type Host struct {
 	Dev bool
 	// Store is the shared store: everything that crosses requests lives there.
 	Store store.Store
+	// SealKey, when set, is the crypto key the broker seals its own signing keys in Store with
+	// (the Redis store): a provider with keys of its own keeps them there too, sealed with it
+	// (internal/store/seal), so replicas share them. Nil: they stay in the provider's files.
+	SealKey []byte
 	// Auditor is the audit trail.
 	Auditor audit.Auditor
 	// Notifier delivers messages to people (e-mail, PEC, SMS, post).

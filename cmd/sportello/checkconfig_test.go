@@ -130,12 +130,19 @@ func TestCheckConfigReadsTheSigningKeys(t *testing.T) {
 	}
 }
 
-// An enabled oidcfed section needs its key set, as serve does: check-config names keys_dir
-// until "sportello federation keys init" made it; online it also resolves the OPs' chains
-// (the example's are unreachable here).
+// An enabled oidcfed section needs its key set, as serve does: with the memory store
+// check-config names keys_dir until "sportello federation keys init" made it; with Redis the
+// set is in the store, as the signing keys are, and keys_dir is not read. Online it also
+// resolves the OPs' chains (the example's are unreachable here).
 func TestCheckConfigFederationKeys(t *testing.T) {
-	path := exampleDeployment(t, func(y string) string {
+	enable := func(y string) string {
 		return strings.Replace(y, "    type: oidcfed\n    enabled: false\n", "    type: oidcfed\n", 1)
+	}
+	if code, out := checkConfig(t, "--offline", exampleDeployment(t, enable)); code != 0 {
+		t.Fatalf("redis store, keys in the store: %d %s", code, out)
+	}
+	path := exampleDeployment(t, func(y string) string {
+		return strings.Replace(enable(y), "  type: redis\n", "  type: memory\n", 1)
 	})
 	code, out := checkConfig(t, "--offline", path)
 	if code != 1 || !strings.Contains(out, "providers.oidc.keys_dir: oidcfed: no federation key set") {
@@ -144,6 +151,9 @@ func TestCheckConfigFederationKeys(t *testing.T) {
 	var o, e bytes.Buffer
 	if code := run(context.Background(), []string{"federation", "keys", "init", "--config", path}, &o, &e); code != 0 {
 		t.Fatalf("federation keys init: %d %s", code, e.String())
+	}
+	if code := run(context.Background(), []string{"keys", "init", "--config", path}, &o, &e); code != 0 {
+		t.Fatalf("keys init: %d %s", code, e.String())
 	}
 	if code, out := checkConfig(t, "--offline", path); code != 0 {
 		t.Fatalf("with keys: %d %s", code, out)

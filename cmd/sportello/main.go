@@ -58,7 +58,7 @@ var commands = []command{
 		"federation keys init --config FILE",
 		"federation keys rotate --config FILE [--grace DURATION]",
 	}, func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-		return oidcfed.CLI(ctx, args, stdout, stderr, oidcfed.ConfigLoader(configOptions()))
+		return oidcfed.CLI(ctx, args, stdout, stderr, federationLoader(ctx))
 	}},
 	{"trust", "build the CIE/CNS CA bundle from AgID's trusted list", []string{
 		"trust import-tsl FILE --out BUNDLE [--signer CERT]",

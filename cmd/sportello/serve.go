@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	if err != nil {
 		return fmt.Errorf("subject.key: %w", err)
 	}
-	d := deps{store: st, auditor: auditor, logger: logger, dev: cfg.Dev, notifier: buildNotifier(cfg),
+	d := deps{store: st, auditor: auditor, logger: logger, dev: cfg.Dev, sealKey: sealKey(cfg, cryptoKey), notifier: buildNotifier(cfg),
 		revocationChecks: mx.revocationChecks, chainResolutions: mx.chainResolutions}
 	if dev != nil {
 		d.urlRewrite = dev.urlRewrite

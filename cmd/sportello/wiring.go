@@ -75,6 +75,9 @@ type deps struct {
 	notifier notify.Notifier
 	// dev seeds the dev fixtures.
 	dev bool
+	// sealKey is the crypto key when keys live in the store (Redis), else nil: keySource's
+	// switch, handed to the providers with keys of their own.
+	sealKey []byte
 	// revocationChecks counts the answers of CRLs and OCSP responders by provider.
 	revocationChecks *prometheus.CounterVec
 	// chainResolutions counts the federation trust chain resolutions by provider.
@@ -109,7 +112,7 @@ type opener = func(providers.Services) (providers.Provider, error)
 
 // host is what the broker gives provider id.
 func (d deps) host(id, issuer string, s providers.Services) providers.Host {
-	return providers.Host{ID: id, Issuer: issuer, Dev: d.dev, Store: d.store, Auditor: d.auditor, Notifier: d.notifier,
+	return providers.Host{ID: id, Issuer: issuer, Dev: d.dev, Store: d.store, SealKey: d.sealKey, Auditor: d.auditor, Notifier: d.notifier,
 		Logger: d.logger, Broker: s, URLRewrite: d.urlRewrite, OnRevocationCheck: d.onRevocationCheck(id),
 		OnChainResolution: d.onChainResolution(id)}
 }
@@ -216,7 +219,7 @@ func counterStore(st *store.Instrumented, raw store.Store) store.Store {
 // creates it with `sportello keys init`.
 func keySource(cfg *config.Config, st store.Store, cryptoKey []byte, logger *slog.Logger) keys.Source {
 	files := &keys.FileSource{Dir: cfg.Keys.Dir, Generate: cfg.Dev, Logger: logger}
-	if cfg.Store.Type != "redis" {
+	if sealKey(cfg, cryptoKey) == nil {
 		return files
 	}
 	src := &keys.StoreSource{Store: st, CryptoKey: cryptoKey}
@@ -224,6 +227,15 @@ func keySource(cfg *config.Config, st store.Store, cryptoKey []byte, logger *slo
 		src.Bootstrap = files
 	}
 	return src
+}
+
+// sealKey is the crypto key when keys live in the store sealed with it (the Redis store), else
+// nil: the one switch for the broker's signing keys and the providers' own.
+func sealKey(cfg *config.Config, cryptoKey []byte) []byte {
+	if cfg.Store.Type != "redis" {
+		return nil
+	}
+	return cryptoKey
 }
 
 // app is a running broker with its listeners.
@@ -252,4 +264,34 @@ func buildNotifier(cfg *config.Config) notify.Notifier {
 		m.Routes["email"], m.Routes["pec"] = s, s
 	}
 	return m
+}
+
+// federationLoader loads the first oidcfed section for `sportello federation`; with the
+// Redis store its key set is the one serve keeps there (sealKey's switch).
+func federationLoader(ctx context.Context) oidcfed.LoadFunc {
+	load := oidcfed.ConfigLoader(configOptions())
+	return func(path string) (*oidcfed.Config, error) {
+		c, err := load(path)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := config.Load(path, configOptions())
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Store.Type != "redis" {
+			return c, nil
+		}
+		key, err := config.DecodeKey(cfg.Keys.CryptoKey.Value)
+		if err != nil {
+			return nil, fmt.Errorf("keys.crypto_key: %w", err)
+		}
+		// The command ends with the process, which closes the connections.
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.KeepKeysInStore(st, key)
+		return c, nil
+	}
 }

@@ -51,7 +51,7 @@ const cliUsage = `Usage: sportello federation COMMAND [flags]
 
 Commands:
   show         resolve and print each OpenID Provider's trust chain, its expiry and trust marks
-  keys init    create the federation and RP key set in keys_dir (once)
+  keys init    create the federation and RP key set (once): in the store with Redis, else keys_dir
   keys rotate  make each next key active, publish a new next key, drop retired keys past --grace
 
 "sportello federation COMMAND --help" lists a command's flags.`
@@ -66,7 +66,7 @@ const keysUsage = `Usage: sportello federation keys init --config FILE
        sportello federation keys rotate --config FILE [--grace DURATION]
 
 init creates the key set (federation signing, RP signing, RP encryption: an active and a next
-key each) in keys_dir; rotate makes each next key active (its peers already have it: it was
+key each) in the store, sealed with keys.crypto_key, with the redis store, else in keys_dir; rotate makes each next key active (its peers already have it: it was
 published as next), adds a new next key and keeps the old active one published as retired
 for --grace, so ID tokens and userinfo answers in flight still verify and decrypt. Running
 brokers load the new set within a minute; re-register nothing (the entity configuration
@@ -88,7 +88,7 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer, load Load
 	case "show":
 		return cliShow(ctx, args[1:], stdout, stderr, load)
 	case "keys":
-		return cliKeys(args[1:], stdout, stderr, load)
+		return cliKeys(ctx, args[1:], stdout, stderr, load)
 	}
 	return cli.Misuse(stderr, top, cliUsage, "unknown command %q", args[0])
 }
@@ -167,7 +167,7 @@ func Show(ctx context.Context, w io.Writer, c *Config, client *http.Client, now 
 	return nil
 }
 
-func cliKeys(args []string, stdout, stderr io.Writer, load LoadFunc) int {
+func cliKeys(ctx context.Context, args []string, stdout, stderr io.Writer, load LoadFunc) int {
 	fs := cli.NewFlags("sportello federation keys")
 	flagPath := cli.ConfigFlag(fs)
 	grace := fs.Duration("grace", 7*24*time.Hour, "how long a retired key stays published (rotate)")
@@ -195,7 +195,11 @@ func cliKeys(args []string, stdout, stderr io.Writer, load LoadFunc) int {
 		fmt.Fprintf(stderr, "federation keys: %v\n", err)
 		return cli.ExitFailure
 	}
-	if sub == "init" {
+	where := c.KeysDir
+	if s, ok := c.keys.(*StoreKeySource); ok {
+		where = "the store"
+		err = storeKeys(ctx, s, sub, *grace)
+	} else if sub == "init" {
 		err = InitKeys(c.KeysDir)
 	} else {
 		err = RotateKeys(c.KeysDir, *grace, time.Now())
@@ -204,6 +208,19 @@ func cliKeys(args []string, stdout, stderr io.Writer, load LoadFunc) int {
 		fmt.Fprintf(stderr, "federation keys %s: %v\n", sub, err)
 		return cli.ExitFailure
 	}
-	fmt.Fprintf(stdout, "federation keys %s: %s\n", sub, c.KeysDir)
+	fmt.Fprintf(stdout, "federation keys %s: %s\n", sub, where)
 	return cli.ExitOK
+}
+
+// storeKeys initialises or rotates the key set in the store.
+func storeKeys(ctx context.Context, s *StoreKeySource, sub string, grace time.Duration) error {
+	if sub == "rotate" {
+		_, err := s.Rotate(ctx, grace)
+		return err
+	}
+	created, err := s.Init(ctx)
+	if err == nil && !created {
+		err = fmt.Errorf("oidcfed: a key set is already in the store at %s (rotate it instead)", s.Key)
+	}
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/store"
 )
 
 // Profiles of OpenID Provider.
@@ -58,6 +59,8 @@ type Config struct {
 	keys KeySource
 	// generate lets the key directory be created (dev mode).
 	generate bool
+	// id is the provider id of the section (Decode), which names its key set in the Store.
+	id string
 }
 
 // AnchorConfig is one trust anchor.
@@ -95,6 +98,13 @@ func (c *Config) WithAnchor(entityID string, jwks *jose.JSONWebKeySet) {
 // WithKeys replaces the key directory by src.
 func (c *Config) WithKeys(src KeySource) { c.keys = src }
 
+// KeepKeysInStore makes the section's key set the one in st sealed with cryptoKey, as serve
+// keeps it with the Redis store (`sportello federation keys` then initialises and rotates it
+// there). The section must come from Decode, which names it.
+func (c *Config) KeepKeysInStore(st store.Store, cryptoKey []byte) {
+	c.keys = &StoreKeySource{Store: st, CryptoKey: cryptoKey, Key: StoreKeyPrefix + c.id}
+}
+
 // WithTrustMark adds a trust mark issued to the broker, as a JWT.
 func (c *Config) WithTrustMark(typ, jwt string) {
 	c.TrustMarks = append(c.TrustMarks, TrustMarkConfig{Type: typ, jwt: jwt})
@@ -113,7 +123,7 @@ func Decode(id string, p *config.Provider, dev bool) (*Config, []error) {
 		errs = append(errs, &config.FieldError{Path: path + at, Line: p.Node.Line, Column: p.Node.Column, Msg: fmt.Sprintf(format, args...)})
 	}
 	c.ApplyDefaults()
-	c.generate = dev
+	c.generate, c.id = dev, id
 	if c.EntityID != "" {
 		if err := checkID(c.EntityID, dev); err != nil {
 			bad(".entity_id", "%v", err)

@@ -5,8 +5,8 @@
 // The pieces, one file each: entity statements (parse and verify, statement.go), metadata
 // policies (policy.go), trust chains to configured trust anchors, cached in the Store until
 // the shortest exp of the chain (chain.go), the federation keys with current, next and retired
-// keys (keys.go), the broker's own entity configuration at /.well-known/openid-federation
-// (entity.go), and the login: a signed request object with PKCE S256, the token request with
+// keys, in a file or sealed in the Store with the broker's keys (keys.go, keystore.go), the
+// broker's own entity configuration at /.well-known/openid-federation (entity.go), and the login: a signed request object with PKCE S256, the token request with
 // private_key_jwt, the ID token checked against the OP's federation-verified keys and the
 // userinfo answer as a signed-then-encrypted JWT (login.go, tokens.go), the revocation at
 // logout (logout.go), the transaction log in the audit trail (audit.go), readiness, and the

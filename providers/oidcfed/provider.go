@@ -84,13 +84,11 @@ func Open(h providers.Host, c *Config, o Options) (*Provider, error) {
 	if p.clock == nil {
 		p.clock = time.Now
 	}
-	p.src = c.keys
-	if p.src == nil {
-		if c.KeysDir == "" {
-			return nil, fmt.Errorf("oidcfed %s: %w: keys_dir is not set", h.ID, ErrNoKeys)
-		}
-		p.src = &FileKeySource{Dir: c.KeysDir, Generate: c.generate, Now: p.clock}
+	src, err := keySource(h, c, p.clock)
+	if err != nil {
+		return nil, err
 	}
+	p.src = src
 	ks, err := p.src.Load(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("oidcfed %s: %w", h.ID, err)
@@ -211,4 +209,25 @@ func (p *Provider) chainFor(ctx context.Context, entityID string) (*Chain, OPCon
 		return nil, op, err
 	}
 	return c, op, nil
+}
+
+// keySource is where the keys are: with the broker's keys in the Store (h.SealKey) the set is
+// there too, filled in dev mode from the files (generated); else the files of keys_dir. A
+// source set on the configuration (dev federation, tests) is used as the files are.
+func keySource(h providers.Host, c *Config, clock func() time.Time) (KeySource, error) {
+	files := c.keys
+	if files == nil && c.KeysDir != "" {
+		files = &FileKeySource{Dir: c.KeysDir, Generate: c.generate, Now: clock}
+	}
+	if h.SealKey != nil {
+		src := &StoreKeySource{Store: h.Store, CryptoKey: h.SealKey, Key: StoreKeyPrefix + h.ID, Now: clock}
+		if h.Dev {
+			src.Bootstrap = files
+		}
+		return src, nil
+	}
+	if files == nil {
+		return nil, fmt.Errorf("oidcfed %s: %w: keys_dir is not set", h.ID, ErrNoKeys)
+	}
+	return files, nil
 }
