@@ -51,7 +51,7 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"ui_locales_supported":                                     []string{"it", "en"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
-			"auth_method", "spid_idp", "cie_channel", "eidas_country", "pin_type", "entitlements", "act"},
+			"auth_method", "spid_idp", "spid_op", "cie_channel", "cie_op", "eidas_country", "pin_type", "entitlements", "act"},
 	}
 	return json.Marshal(d)
 }

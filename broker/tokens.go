@@ -65,7 +65,7 @@ func person(g *grants.Grant, scopes []string, extra []string) claims.Person {
 	}
 	has := func(s string) bool { return slices.Contains(scopes, s) || slices.Contains(extra, s) }
 	p.Login = &claims.Login{ACR: id.ACR, AMR: id.AMR, AuthMethod: id.Method, SPIDIdP: id.SPIDIdP, CIEChannel: id.CIEChannel,
-		EIDASCountry: id.EIDASCountry, PINType: id.PINType}
+		SPIDOP: id.SPIDOP, CIEOP: id.CIEOP, EIDASCountry: id.EIDASCountry, PINType: id.PINType}
 	if len(id.Entitlements) > 0 {
 		p.Entitlements = id.Entitlements
 	}

@@ -53,12 +53,17 @@ type Identity struct {
 	// SPIDIdP is the entityID of the SPID identity provider, for SPID logins.
 	SPIDIdP string `json:"spid_idp,omitempty"`
 	// CIEChannel says how a CIE login used the card (the cie_channel claim): "certificate"
-	// (the card's certificate over mutual TLS) or "cieid" (the Ministry of the Interior's CIE
-	// ID server, "Entra con CIE"). The person is the same either way, and so is the sub.
+	// (the card's certificate over mutual TLS), "cieid" (the Ministry of the Interior's CIE
+	// ID server, "Entra con CIE") or "oidcfed" (the CIE OP over OpenID Connect Federation). The person is the same either way, and so is the sub.
 	CIEChannel string `json:"cie_channel,omitempty"`
 	// EIDASCountry is the ISO 3166-1 alpha-2 country of the eID used, for eIDAS logins (the
 	// eidas_country claim).
 	EIDASCountry string `json:"eidas_country,omitempty"`
+	// SPIDOP and CIEOP are the OpenID Provider's entity id of a SPID or a CIE login over
+	// OpenID Connect Federation (a SPID OP's is in SPIDIdP too): set on those logins only, so a
+	// relying party tells them from SAML and from the card.
+	SPIDOP string `json:"spid_op,omitempty"`
+	CIEOP  string `json:"cie_op,omitempty"`
 	// PINType is "ordinario" or "dispositivo", for PIN logins.
 	PINType string `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.

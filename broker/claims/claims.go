@@ -12,9 +12,13 @@ type Login struct {
 	AMR        []string `json:"amr"`
 	AuthMethod string   `json:"auth_method"`
 	SPIDIdP    string   `json:"spid_idp,omitempty"`
-	// CIEChannel is how a CIE login used the card: "cieid" (the Ministry's CIE ID server) or
-	// "certificate" (the card's certificate over mutual TLS).
+	// CIEChannel is how a CIE login used the card: "cieid" (the Ministry's CIE ID server),
+	// "certificate" (the card's certificate over mutual TLS) or "oidcfed" (the CIE OP over
+	// OpenID Connect Federation).
 	CIEChannel string `json:"cie_channel,omitempty"`
+	// SPIDOP and CIEOP name the OpenID Provider of a login over OpenID Connect Federation.
+	SPIDOP string `json:"spid_op,omitempty"`
+	CIEOP  string `json:"cie_op,omitempty"`
 	// EIDASCountry is the country (ISO 3166-1 alpha-2) of an eIDAS login's foreign eID.
 	EIDASCountry string `json:"eidas_country,omitempty"`
 	PINType      string `json:"pin_type,omitempty"`

@@ -30,6 +30,9 @@ type Assurance struct {
 	Method string
 	// SPIDIdP is the SPID identity provider's entityID, for SPID logins.
 	SPIDIdP string
+	// SPIDOP and CIEOP are the OpenID Provider's entity id of a SPID or CIE login over OpenID
+	// Connect Federation (empty otherwise).
+	SPIDOP, CIEOP string
 	// PINType is ordinario or dispositivo, for PIN logins.
 	PINType string
 	// AuthTime is when the person authenticated (zero when unknown).
@@ -194,6 +197,7 @@ func (t *Token) fill(c map[string]any) error {
 	a.AMR = strs(c["amr"])
 	a.Method = str(c, "auth_method")
 	a.SPIDIdP = str(c, "spid_idp")
+	a.SPIDOP, a.CIEOP = str(c, "spid_op"), str(c, "cie_op")
 	a.PINType = str(c, "pin_type")
 	a.AuthTime, _ = timeOf(c["auth_time"])
 	act, _ := c["act"].(map[string]any)

@@ -130,13 +130,14 @@ func TestTokenContractClaims(t *testing.T) {
 	c := is.claims("inps-pensioni", now)
 	c["entitlements"] = []string{"isee:consultazione"}
 	c["scope"] = "openid fiscal_number profile"
+	c["spid_op"] = "https://idp.example"
 	tok, err := v.Verify(ctx, is.sign("es-1", "at+jwt", c))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := tok.Assurance
 	if a.ACR != verify.SpidL2 || a.Level != 2 || strings.Join(a.AMR, ",") != "pwd,mfa" || a.Method != "spid" ||
-		a.SPIDIdP != "https://idp.example" || !a.AuthTime.Equal(now.Add(-time.Minute)) {
+		a.SPIDIdP != "https://idp.example" || a.SPIDOP != "https://idp.example" || a.CIEOP != "" || !a.AuthTime.Equal(now.Add(-time.Minute)) {
 		t.Fatalf("%+v", a)
 	}
 	if !tok.HasScope("profile") || tok.HasScope("email") || !tok.HasEntitlement("isee:consultazione") || tok.Delegated() ||
