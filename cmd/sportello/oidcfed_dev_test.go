@@ -62,6 +62,9 @@ func TestDevModeOIDCFederation(t *testing.T) {
 	}
 	resp, v := spidLogin(t, issuer, "demo", "https://www.spid.gov.it/SpidL2", "2", "login")
 	saml := tokenClaims(t, issuer, callbackCode(t, resp), v)
+	if saml["spid_op"] != nil || saml["cie_op"] != nil {
+		t.Fatalf("a SAML login names an OpenID Provider: %v", saml)
+	}
 	for _, op := range ops {
 		for _, level := range []string{"2", "3"} {
 			t.Run(op.Profile+" at L"+level, func(t *testing.T) {
@@ -76,6 +79,12 @@ func TestDevModeOIDCFederation(t *testing.T) {
 				}
 				if (op.Profile == "spid") != (claims["spid_idp"] == op.EntityID) {
 					t.Fatalf("spid_idp %v for a %s login", claims["spid_idp"], op.Profile)
+				}
+				// The OP is named after the profile, and only there.
+				named := map[string]any{"spid": claims["spid_op"], "cie": claims["cie_op"]}
+				other := map[string]string{"spid": "cie", "cie": "spid"}[op.Profile]
+				if named[op.Profile] != op.EntityID || named[other] != nil {
+					t.Fatalf("spid_op %v, cie_op %v for a %s login at %s", claims["spid_op"], claims["cie_op"], op.Profile, op.EntityID)
 				}
 			})
 		}

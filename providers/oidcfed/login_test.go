@@ -175,8 +175,11 @@ func TestLoginThroughTheFederation(t *testing.T) {
 				id.FamilyName != "Rossi" || id.Birthdate != "1980-01-01" || id.Email != "mario.rossi@example.it" {
 				t.Fatalf("identity %+v", id)
 			}
-			if c.method == providers.MethodSPID && id.SPIDIdP != c.op.Entity.ID {
-				t.Fatalf("spid_idp %q", id.SPIDIdP)
+			if c.method == providers.MethodSPID && (id.SPIDIdP != c.op.Entity.ID || id.SPIDOP != c.op.Entity.ID || id.CIEOP != "") {
+				t.Fatalf("spid_idp %q, spid_op %q, cie_op %q", id.SPIDIdP, id.SPIDOP, id.CIEOP)
+			}
+			if c.method == providers.MethodCIE && (id.CIEOP != c.op.Entity.ID || id.SPIDOP != "" || id.SPIDIdP != "") {
+				t.Fatalf("cie_op %q, spid_op %q, spid_idp %q", id.CIEOP, id.SPIDOP, id.SPIDIdP)
 			}
 			if id.Attributes["oidcfed_op"] != c.op.Entity.ID {
 				t.Fatalf("attributes %v", id.Attributes)

@@ -288,7 +288,9 @@ func (p *Provider) identity(pd *pending, idt, info *jwtClaims, tok *tokenRespons
 		id.AuthTime = time.Unix(idt.AuthTime, 0).UTC()
 	}
 	if pd.Profile == ProfileSPID {
-		id.SPIDIdP = pd.OP
+		id.SPIDIdP, id.SPIDOP = pd.OP, pd.OP
+	} else {
+		id.CIEOP = pd.OP
 	}
 	if code := str(claimSPIDCode); code != "" {
 		id.Attributes["spidCode"] = code
