@@ -83,8 +83,8 @@ func TestDevModeOIDCFederation(t *testing.T) {
 				// The OP is named after the profile, and only there.
 				named := map[string]any{"spid": claims["spid_op"], "cie": claims["cie_op"]}
 				other := map[string]string{"spid": "cie", "cie": "spid"}[op.Profile]
-				if named[op.Profile] != op.EntityID || named[other] != nil {
-					t.Fatalf("spid_op %v, cie_op %v for a %s login at %s", claims["spid_op"], claims["cie_op"], op.Profile, op.EntityID)
+				if named[op.Profile] != op.EntityID || named[other] != nil || (op.Profile == "cie") != (claims["cie_channel"] == "oidcfed") {
+					t.Fatalf("spid_op %v, cie_op %v, cie_channel %v for a %s login at %s", claims["spid_op"], claims["cie_op"], claims["cie_channel"], op.Profile, op.EntityID)
 				}
 			})
 		}

@@ -178,7 +178,7 @@ func TestLoginThroughTheFederation(t *testing.T) {
 			if c.method == providers.MethodSPID && (id.SPIDIdP != c.op.Entity.ID || id.SPIDOP != c.op.Entity.ID || id.CIEOP != "") {
 				t.Fatalf("spid_idp %q, spid_op %q, cie_op %q", id.SPIDIdP, id.SPIDOP, id.CIEOP)
 			}
-			if c.method == providers.MethodCIE && (id.CIEOP != c.op.Entity.ID || id.SPIDOP != "" || id.SPIDIdP != "") {
+			if c.method == providers.MethodCIE && (id.CIEOP != c.op.Entity.ID || id.CIEChannel != oidcfed.ChannelOIDCFed || id.SPIDOP != "" || id.SPIDIdP != "") {
 				t.Fatalf("cie_op %q, spid_op %q, spid_idp %q", id.CIEOP, id.SPIDOP, id.SPIDIdP)
 			}
 			if id.Attributes["oidcfed_op"] != c.op.Entity.ID {

@@ -117,6 +117,10 @@ func (p *Provider) Info() providers.Info {
 		Description: map[string]string{"it": "Entra con SPID o con CIE tramite la federazione OpenID Connect.", "en": "Sign in with SPID or CIE through the OpenID Connect federation."}}
 }
 
+// ChannelOIDCFed is the cie_channel of a CIE login through the federation's CIE OP (the
+// card's certificate says "certificate", CIE ID "cieid"): the same person, the same sub.
+const ChannelOIDCFed = "oidcfed"
+
 // Options lists the OPs whose trust chain is valid now: an OP without one is not offered.
 func (p *Provider) Options() []providers.Option {
 	chains := *p.chains.Load()

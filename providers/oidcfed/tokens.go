@@ -290,7 +290,7 @@ func (p *Provider) identity(pd *pending, idt, info *jwtClaims, tok *tokenRespons
 	if pd.Profile == ProfileSPID {
 		id.SPIDIdP, id.SPIDOP = pd.OP, pd.OP
 	} else {
-		id.CIEOP = pd.OP
+		id.CIEOP, id.CIEChannel = pd.OP, ChannelOIDCFed
 	}
 	if code := str(claimSPIDCode); code != "" {
 		id.Attributes["spidCode"] = code
