@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/inps/sportello/internal/loa"
@@ -104,18 +105,34 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 			URL: base, Who: b.who(lang, entry, info), ChoicesLabel: t("chooser.spid_idps"),
 			Button: b.methodText(lang, "chooser.button.", entry, fmt.Sprintf(t("chooser.enter"), name))}
 		if ol, ok := p.(providers.OptionLister); ok {
-			for _, c := range ol.Options() {
-				o.Choices = append(o.Choices, web.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
-			}
-			if info.Method == "spid" {
-				// AgID's SPID button ends with these two links to the official pages.
-				o.Links = []web.Choice{{Name: t("chooser.spid_more"), URL: "https://www.spid.gov.it/"},
-					{Name: t("chooser.spid_none"), URL: "https://www.spid.gov.it/cittadini/"}}
-			}
-			if len(o.Choices) == 0 { // no identity provider loaded yet: say so, no button to an error
+			opts := ol.Options()
+			if len(opts) == 0 { // no identity provider loaded yet: say so, no button to an error
 				data.Hidden = append(data.Hidden, web.HiddenOption{Name: display, Why: t("chooser.no_options")})
 				continue
 			}
+			// Options naming an entry of their own (the federation's SPID and CIE OPs) get it.
+			for _, g := range entryGroups(opts) {
+				e, oe := entry, o
+				if g.entry != "" {
+					e = g.entry
+					oe.ID, oe.Method = info.ID+"-"+e, e
+					oe.Name = b.methodText(lang, "chooser.name.", e, name)
+					oe.Who = b.who(lang, e, info)
+					oe.Button = b.methodText(lang, "chooser.button.", e, fmt.Sprintf(t("chooser.enter"), name))
+				}
+				for _, c := range g.opts {
+					oe.Choices = append(oe.Choices, web.Choice{Name: c.Name, URL: base + "?hint=" + url.QueryEscape(c.Hint)})
+				}
+				if e == "spid" {
+					// AgID's SPID button ends with these two links to the official pages.
+					oe.Links = []web.Choice{{Name: t("chooser.spid_more"), URL: "https://www.spid.gov.it/"},
+						{Name: t("chooser.spid_none"), URL: "https://www.spid.gov.it/cittadini/"}}
+				} else if g.entry != "" && len(oe.Choices) == 1 {
+					oe.URL, oe.Choices = oe.Choices[0].URL, nil // one OP: its entry's own button
+				}
+				data.Options = append(data.Options, oe)
+			}
+			continue
 		}
 		data.Options = append(data.Options, o)
 	}
@@ -175,4 +192,23 @@ func (b *Broker) WritePostForm(w http.ResponseWriter, r *http.Request, action st
 func (b *Broker) WriteUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", retryAfterOutage)
 	b.unavailablePage(w, r, err)
+}
+
+// entryGroup is the options of one chooser entry ("" the provider's own).
+type entryGroup struct {
+	entry string
+	opts  []providers.Option
+}
+
+// entryGroups groups options by their Entry, in the order each entry first appears.
+func entryGroups(opts []providers.Option) []entryGroup {
+	var out []entryGroup
+	for _, o := range opts {
+		i := slices.IndexFunc(out, func(g entryGroup) bool { return g.entry == o.Entry })
+		if i < 0 {
+			out, i = append(out, entryGroup{entry: o.Entry}), len(out)
+		}
+		out[i].opts = append(out[i].opts, o)
+	}
+	return out
 }

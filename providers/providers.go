@@ -128,6 +128,10 @@ type Option struct {
 	Alias   string
 	Name    string
 	LogoURL string
+	// Entry, when set, lists the option in a chooser entry of that kind apart from the
+	// provider's (its catalogue keys and style, as Info.Entry): the federation's SPID OPs in a
+	// spid entry, its CIE OP in a cieid one. An entry with one option is its button.
+	Entry string
 }
 
 // OptionLister is implemented by providers with several choices (SPID lists its IdPs).
