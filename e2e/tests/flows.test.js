@@ -185,8 +185,15 @@ for (const lang of ['it', 'en']) {
     for (const [profile, display] of [['spid', 'SPID OIDC (dev)'], ['cie', 'CIE OIDC (dev)']]) {
       test(`${profile.toUpperCase()} over OpenID Connect Federation at L3 through the dev ${profile.toUpperCase()} OP`, async () => {
         const { page, csp } = await open(L3);
-        await page.locator('[aria-labelledby="opt-oidcfed"] .sp-idps summary').click();
-        await page.locator('[aria-labelledby="opt-oidcfed"] .sp-idps a', { hasText: display }).click();
+        if (profile === 'spid') {
+          // The SPID OPs are a SPID entry of their own, with AgID's button and its list.
+          await page.locator('[aria-labelledby="opt-oidcfed-spid"] .sp-idps summary').click();
+          await page.locator('[aria-labelledby="opt-oidcfed-spid"] .sp-idps a', { hasText: display }).click();
+        } else {
+          // The CIE OP is a CIE entry: the "Entra con CIE" button, no SPID mark.
+          assert.equal(await page.locator('[aria-labelledby="opt-oidcfed-cieid"] .sp-spid-btn').count(), 0);
+          await page.locator('[aria-labelledby="opt-oidcfed-cieid"] a.sp-cie-btn').click();
+        }
         await page.locator('input[name=username]').waitFor();
         await page.locator('input[name=username]').fill(MARIO.cf);
         await page.locator('input[name=password]').fill(SPID_PASSWORD);
@@ -198,6 +205,7 @@ for (const lang of ['it', 'en']) {
         assert.equal(c.acr, L3);
         assert.equal(c.fiscal_number, MARIO.cf);
         assert.equal(c.family_name, 'Rossi');
+        assert.equal(c[`${profile}_op`] !== undefined, true);
         await page.close();
       });
     }

@@ -131,7 +131,12 @@ func (p *Provider) Options() []providers.Option {
 		if !ok || !now.Before(c.ExpiresAt()) {
 			continue
 		}
-		out = append(out, providers.Option{Hint: op.EntityID, Name: p.opName(op, c)})
+		// The CIE OP is the Ministry's CIE ID server over OpenID Connect: the CIE ID entry.
+		entry := "spid"
+		if op.Profile == ProfileCIE {
+			entry = "cieid"
+		}
+		out = append(out, providers.Option{Hint: op.EntityID, Name: p.opName(op, c), Entry: entry})
 	}
 	return out
 }
