@@ -15,9 +15,9 @@ import (
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
-	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/cieid"
 	"github.com/inps/sportello/providers/eidas"
+	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
