@@ -42,6 +42,8 @@ type loginRecord struct {
 	Identity            *providers.Identity `json:"identity,omitempty"`
 	// SkipDelegation: the relying party asked delegation=skip.
 	SkipDelegation bool `json:"skip_delegation,omitempty"`
+	// Hints are the providers' own login hints the relying party gave (providers.Hinter).
+	Hints map[string]string `json:"hints,omitempty"`
 	// Choices are the delegations offered, once the identity is known.
 	Choices []DelegationChoice `json:"choices,omitempty"`
 	// SessionID is the SSO session created at done, kept while the question is asked.
@@ -165,6 +167,10 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 	if err := checkPrompt(req.Prompt); err != nil {
 		return nil, err
 	}
+	hints, err := b.loginHints(r)
+	if err != nil {
+		return nil, err
+	}
 	idClaims, uiClaims, claimsACR, err := parseClaimsParam(r.Form.Get("claims"))
 	if err != nil {
 		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed claims parameter"))
@@ -195,6 +201,7 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		Lang:                b.pickLang(r, req.UILocales.String()),
 		BrowserID:           b.browserID(r),
 		SkipDelegation:      r.Form.Get(skipDelegationParam) == "skip",
+		Hints:               hints,
 		Created:             b.now(),
 	}
 	return rec, nil
@@ -409,8 +416,37 @@ func (b *Broker) providerForHint(hint string) (providers.Provider, string) {
 	return nil, ""
 }
 
+// loginHints reads the providers' own login hints (providers.Hinter) of the request, each
+// checked by the provider that names it: a value it refuses is invalid_request with the
+// provider's reason (RFC 6749 §4.1.2.1), an empty one is as if it were absent. checkRequestForm
+// already refused a repeated one.
+func (b *Broker) loginHints(r *http.Request) (map[string]string, error) {
+	var hints map[string]string
+	for _, p := range b.provs {
+		h, ok := p.(providers.Hinter)
+		if !ok {
+			continue
+		}
+		for _, name := range h.HintParams() {
+			v := r.Form.Get(name)
+			if v == "" {
+				continue
+			}
+			if err := h.CheckHint(name, v); err != nil {
+				return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("%s: %s", name, err.Error()))
+			}
+			if hints == nil {
+				hints = map[string]string{}
+			}
+			hints[name] = v
+		}
+	}
+	return hints, nil
+}
+
 func (rec *loginRecord) providerRequest(hint string, force bool) *providers.LoginRequest {
 	return &providers.LoginRequest{
+		Hints:      rec.Hints,
 		ID:         rec.ID,
 		ACR:        rec.ACR,
 		Comparison: rec.Comparison,

@@ -139,6 +139,21 @@ type OptionLister interface {
 	Options() []Option
 }
 
+// Hinter is a provider that takes login hints of its own on /authorize beside idp=: for
+// eIDAS, eidas_country names the person's country so that the node skips its country choice.
+// The broker reads the parameters the provider names (once each: RFC 6749 §3.1), has the
+// provider check every value given, refuses the request with invalid_request and the
+// provider's reason when one is not valid, and keeps the values with the pending login for
+// LoginRequest.Hints, whichever credential the person then picks.
+type Hinter interface {
+	// HintParams names the /authorize parameters the provider reads; no other provider and
+	// no OpenID Connect or OAuth parameter has these names.
+	HintParams() []string
+	// CheckHint reports why value is not a valid value of the parameter name; the error's
+	// text is the error_description the relying party gets.
+	CheckHint(name, value string) error
+}
+
 // LoginRequest is what the broker tells a provider about the login in progress.
 type LoginRequest struct {
 	// ID identifies the pending authorisation; providers hand it back to Finisher.
@@ -151,6 +166,10 @@ type LoginRequest struct {
 	ForceAuthn bool
 	// Hint is a provider-specific hint (for SPID: the IdP entityID chosen).
 	Hint string
+	// Hints are the login hints of the providers' own /authorize parameters (Hinter) that the
+	// relying party gave, by parameter name, each already checked by the provider that names
+	// it (for eIDAS: eidas_country). A provider reads only its own names.
+	Hints map[string]string
 	// Lang is the user's language ("it" or "en").
 	Lang string
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,10 @@ type Config struct {
 	// fiscal_number and the sub of that record.
 	Links     map[string]string `yaml:"links"`
 	LinksFile string            `yaml:"links_file"`
+	// Countries are the countries the node offers a login for (ISO 3166-1 alpha-2, upper
+	// case): the values eidas_country may take on /authorize. Default: the other member
+	// states of the EU and the EEA (DefaultCountries).
+	Countries []string `yaml:"countries"`
 	// MetadataRefresh, ClockSkew, Comparison, MinLevel, RequestTTL, MetadataValidity as for
 	// SPID; MinLevel 2 (eIDAS substantial) by default, so "low" is refused unless set to 1.
 	MetadataRefresh  time.Duration `yaml:"metadata_refresh"`
@@ -71,8 +76,16 @@ type Config struct {
 	MetadataValidity time.Duration `yaml:"metadata_validity"`
 }
 
+// DefaultCountries are the countries the eIDAS node is taken to offer when countries is not
+// configured: the member states of the European Union but Italy, and Iceland, Liechtenstein
+// and Norway of the EEA (eIDAS applies there too), by their ISO 3166-1 alpha-2 codes.
+var DefaultCountries = []string{"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR",
+	"HR", "HU", "IE", "IS", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"}
+
 var (
-	ipaRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
+	// countryRe is an ISO 3166-1 alpha-2 code as eidas_country takes it: upper case.
+	countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
+	ipaRe     = regexp.MustCompile(`^[A-Za-z0-9_]{1,20}$`)
 	// personIDRe is the eIDAS PersonIdentifier (eIDAS SAML attribute profile): the
 	// nationality of the identifier, the country it is sent to, the identifier.
 	personIDRe = regexp.MustCompile(`^([A-Z]{2})/([A-Z]{2})/([!-~]{1,256})$`)
@@ -147,6 +160,9 @@ func (c *Config) applyDefaults() {
 			c.IdPs[i].Binding = "redirect"
 		}
 	}
+	if len(c.Countries) == 0 {
+		c.Countries = slices.Clone(DefaultCountries)
+	}
 	if c.MetadataRefresh == 0 {
 		c.MetadataRefresh = 24 * time.Hour
 	}
@@ -216,6 +232,16 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.MinLevel < 1 || c.MinLevel > 3 {
 		add(".min_level", "must be 1, 2 or 3")
 	}
+	for i, cc := range c.Countries {
+		switch {
+		case !countryRe.MatchString(cc):
+			add(".countries", "%q is not an ISO 3166-1 alpha-2 code in upper case (DE)", cc)
+		case cc == "IT":
+			add(".countries", "IT: a person with an Italian eID logs in with SPID or CIE, not through the eIDAS node")
+		case slices.Contains(c.Countries[:i], cc):
+			add(".countries", "%s is listed twice", cc)
+		}
+	}
 	for pid, cf := range c.Links {
 		if m := personIDRe.FindStringSubmatch(pid); m == nil || m[2] != "IT" {
 			add(".links", "%q is not an eIDAS PersonIdentifier sent to Italy (CC/IT/...)", pid)
@@ -240,10 +266,12 @@ func DevConfig(baseURL, testdataDir string) *Config {
 			DisplayNames: map[string]string{"it": "INPS (sviluppo)", "en": "INPS (development)"},
 			URLs:         map[string]string{"it": "https://www.inps.it", "en": "https://www.inps.it"},
 		},
-		Contact:         spid.Contact{Email: "eidas@inps.example.it", Phone: "+390659051"},
-		IPACode:         "inps",
-		IdPs:            []saml.IdPConfig{{MetadataURL: base + "/dev/eidas/metadata", Binding: "redirect"}},
-		Links:           map[string]string{"ES/IT/X1234567T": "FRRGNN55T50Z600A"},
+		Contact: spid.Contact{Email: "eidas@inps.example.it", Phone: "+390659051"},
+		IPACode: "inps",
+		IdPs:    []saml.IdPConfig{{MetadataURL: base + "/dev/eidas/metadata", Binding: "redirect"}},
+		Links:   map[string]string{"ES/IT/X1234567T": "FRRGNN55T50Z600A"},
+		// The dev eIDAS node's countries (devidp.NewDevEIDAS): eidas_country takes these only.
+		Countries:       []string{"DE", "ES"},
 		MetadataRefresh: time.Hour,
 	}
 	c.applyDefaults()

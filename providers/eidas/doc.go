@@ -17,6 +17,10 @@
 //     fiscal-code sub) and fiscal_number is absent, unless a Linker (links, links_file) names
 //     the person's INPS record: then both are that record's, as with the PIN.
 //
+// A login may name the person's country: eidas_country on /authorize (the provider is a
+// providers.Hinter), an ISO 3166-1 alpha-2 code the node offers (countries), sent to the node
+// as country beside the AuthnRequest so that it skips its country choice.
+//
 // auth_method is "eidas", eidas_country the country of the eID. The dev eIDAS node is a dev
 // IdP of providers/spid/devidp under /dev/eidas.
 package eidas

@@ -26,7 +26,7 @@ import (
 
 const fixedBase = "http://127.0.0.1:8080"
 
-func goldenProvider(t *testing.T, edit func(*Config)) *Provider {
+func goldenProvider(t testing.TB, edit func(*Config)) *Provider {
 	t.Helper()
 	idp := devNode(t, fixedBase, func() time.Time { return t0 }, func(context.Context) ([]byte, error) { return nil, nil })
 	md, err := idp.Metadata()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,37 @@ var (
 	_ providers.Refresher         = (*Provider)(nil)
 	_ providers.Runner            = (*Provider)(nil)
 	_ providers.ReadinessReporter = (*Provider)(nil)
+	_ providers.Hinter            = (*Provider)(nil)
 )
+
+// CountryHint is the /authorize parameter that names the person's country
+// (eidas_country=DE): the node is sent it beside the AuthnRequest (CountryParam) and skips
+// its country choice.
+const CountryHint = "eidas_country"
+
+// CountryParam is the parameter beside the SAMLRequest that carries the country to the node,
+// as the eIDAS-Node's Connector takes it from a Service Provider ("country").
+const CountryParam = "country"
+
+// HintParams names eidas_country.
+func (p *Provider) HintParams() []string { return []string{CountryHint} }
+
+// CheckHint accepts for eidas_country an ISO 3166-1 alpha-2 code in upper case that is one
+// of the countries the node offers (countries); anything else is refused (the broker answers
+// invalid_request), never passed on to the node nor quietly dropped: a relying party that
+// names a country learns at once that the login cannot go there.
+func (p *Provider) CheckHint(name, value string) error {
+	if name != CountryHint {
+		return fmt.Errorf("not a parameter of the eIDAS provider")
+	}
+	if !countryRe.MatchString(value) {
+		return errors.New("must be an ISO 3166-1 alpha-2 country code in upper case (DE)")
+	}
+	if !slices.Contains(p.cfg.Countries, value) {
+		return fmt.Errorf("the eIDAS node offers no login for country %s", value)
+	}
+	return nil
+}
 
 // Open builds the eIDAS provider of c with what the broker gives it.
 func Open(h providers.Host, c *Config) (*Provider, error) {
@@ -205,7 +236,8 @@ func (p *Provider) serveMetadata(w http.ResponseWriter, _ *http.Request) {
 // Start sends the browser to the eIDAS node with a signed SPID-shaped AuthnRequest: the level
 // asked (at least min_level: eIDAS substantial by default), ForceAuthn from L2, the data set
 // of attribute_set (AttributeConsumingServiceIndex 99 or 100), no AllowCreate, no IsPassive.
-// The node asks the person for their country.
+// The node asks the person for their country, unless the login names it (eidas_country):
+// then it goes beside the AuthnRequest as country.
 func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.LoginRequest) error {
 	ctx := r.Context()
 	idps := p.registry.List(ctx)
@@ -227,9 +259,17 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 	if p.cfg.AttributeSet == "extended" {
 		set = ExtendedSetIndex
 	}
-	sent, err := p.engine.SendAuthnRequest(w, r, saml.AuthnRequest{
+	ar := saml.AuthnRequest{
 		LoginID: req.ID, IdP: idp, Level: level, Comparison: cmp, ForceAuthn: req.ForceAuthn, AttributeService: &set,
-	})
+	}
+	if cc := req.Hints[CountryHint]; cc != "" {
+		// Checked at /authorize; checked again, as the record crossed the Store.
+		if err := p.CheckHint(CountryHint, cc); err != nil {
+			return fmt.Errorf("eidas: %s: %w", CountryHint, err)
+		}
+		ar.Params = map[string]string{CountryParam: cc}
+	}
+	sent, err := p.engine.SendAuthnRequest(w, r, ar)
 	if sent != nil {
 		p.log.Info("eidas: authn request", "login_id", req.ID, "request_id", sent.ID, "loa", level)
 	}

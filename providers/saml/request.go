@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -45,6 +47,13 @@ type AuthnRequest struct {
 	// Config.AttributeServices: eIDAS asks its minimum or its extended data set per login);
 	// nil asks Config.AttributeServiceIndex.
 	AttributeService *int
+	// Params are further parameters sent beside SAMLRequest and RelayState (query
+	// parameters on HTTP-Redirect, form fields on HTTP-POST) for the IdP's own use, outside
+	// the signature (SAML Bindings §3.4.4.1 signs SAMLRequest, RelayState and SigAlg only; on
+	// POST the signature is the document's): a hint, never something the IdP may trust. For
+	// eIDAS: country, the person's country, as the eIDAS-Node's Connector takes it beside the
+	// SAMLRequest. Names of the binding's own parameters are refused.
+	Params map[string]string
 }
 
 // Sent describes an AuthnRequest that went out.
@@ -115,6 +124,12 @@ func (s *SP) SendAuthnRequest(w http.ResponseWriter, r *http.Request, ar AuthnRe
 	}) {
 		return nil, s.errorf("no attribute consuming service with index %d", *ar.AttributeService)
 	}
+	for name := range ar.Params {
+		switch name {
+		case "", "SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature":
+			return nil, s.errorf("parameter %q cannot go beside the AuthnRequest", name)
+		}
+	}
 	id, err := samlx.NewID(s.deps.Rand)
 	if err != nil {
 		return nil, err
@@ -144,14 +159,19 @@ func (s *SP) SendAuthnRequest(w http.ResponseWriter, r *http.Request, ar AuthnRe
 	})
 	sent := &Sent{ID: id, IssueInstant: now, Binding: ar.IdP.Binding}
 	if post {
-		return sent, s.deps.PostForm(w, r, dest, map[string]string{
+		fields := map[string]string{
 			"SAMLRequest": base64.StdEncoding.EncodeToString(xml),
 			"RelayState":  relayState,
-		})
+		}
+		maps.Copy(fields, ar.Params)
+		return sent, s.deps.PostForm(w, r, dest, fields)
 	}
 	u, err := samlx.RedirectURL(dest, "SAMLRequest", xml, relayState, s.cfg.Keys)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(ar.Params)) {
+		u += "&" + url.QueryEscape(name) + "=" + url.QueryEscape(ar.Params[name])
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u, http.StatusFound)

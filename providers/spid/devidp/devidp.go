@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,6 +184,9 @@ type pending struct {
 	AttrIndex  int    `json:"attrs"`
 	RelayState string `json:"rs"`
 	Expires    int64  `json:"exp"`
+	// Country is the country the SP named beside the AuthnRequest (country, as an eIDAS
+	// node takes it), one of Options.Countries: the form preselects it.
+	Country string `json:"cc,omitempty"`
 }
 
 func (d *IdP) sealState(p pending) string {
@@ -221,6 +225,13 @@ func (d *IdP) serveSSO(w http.ResponseWriter, r *http.Request) {
 		d.opts.Logger.Warn("dev idp: AuthnRequest refused", "err", err)
 		http.Error(w, "invalid AuthnRequest: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	// A country beside the request (query on HTTP-Redirect, form field on HTTP-POST: r.Form
+	// holds both once readAuthnRequest parsed it) preselects the country choice when it is one
+	// of the node's; any other value is ignored, as a hint outside the signature.
+	_ = r.ParseForm()
+	if cc := r.Form.Get("country"); slices.Contains(d.opts.Countries, cc) {
+		p.Country = cc
 	}
 	d.renderForm(w, p, "")
 }
@@ -332,7 +343,7 @@ var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="state" value="{{.State}}">
-{{if .Countries}}<label>Paese / Country <select name="country"><option value="">—</option>{{range .Countries}}<option value="{{.}}">{{.}}</option>{{end}}</select></label>{{end}}
+{{if .Countries}}<label>Paese / Country <select name="country"><option value="">—</option>{{range .Countries}}<option value="{{.}}"{{if eq . $.Country}} selected{{end}}>{{.}}</option>{{end}}</select></label>{{end}}
 <label>{{.UserLabel}} <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <label>Livello <select name="level">
@@ -349,7 +360,7 @@ func (d *IdP) renderForm(w http.ResponseWriter, p *pending, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	_ = loginForm.Execute(w, map[string]any{
 		"Name": d.opts.DisplayName, "Level": p.Level, "Error": msg, "Federation": d.opts.Federation,
-		"UserLabel": d.opts.UserLabel, "Countries": d.opts.Countries,
+		"UserLabel": d.opts.UserLabel, "Countries": d.opts.Countries, "Country": p.Country,
 		"Action": d.prefix + "/login", "State": d.sealState(*p),
 	})
 }
