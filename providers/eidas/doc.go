@@ -21,6 +21,9 @@
 // providers.Hinter), an ISO 3166-1 alpha-2 code the node offers (countries), sent to the node
 // as country beside the AuthnRequest so that it skips its country choice.
 //
+// Single logout runs with the node as with a SPID IdP (Logout on end_session, the node's
+// LogoutRequest and LogoutResponse at /eidas/slo).
+//
 // auth_method is "eidas", eidas_country the country of the eID. The dev eIDAS node is a dev
 // IdP of providers/spid/devidp under /dev/eidas.
 package eidas

@@ -47,7 +47,7 @@ func amrFor(level int) []string {
 // eIDAS minimum data set). There is usually no codice fiscale: fiscal_number is set only when
 // the Linker names the person's INPS record, and then the sub is that record's; otherwise the
 // sub is derived from the PersonIdentifier (providers.Identity.PersonIdentifier).
-func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, _ *saml.IdP) (*providers.Identity, error) {
+func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
 	pid := a.Attributes["spidCode"]
 	m := personIDRe.FindStringSubmatch(pid)
 	switch {
@@ -88,7 +88,10 @@ func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, _ *saml.
 		AMR:              amrFor(a.Level),
 		AuthTime:         a.AuthnInstant.UTC(),
 		Session: map[string]string{
+			// The node's entityID with the NameID and SessionIndex: what a logout names, ours
+			// (Logout) or the node's (the broker finds its session by the three).
 			"name_id": a.NameID, "name_qualifier": a.NameQualifier, "session_index": a.SessionIndex,
+			"idp": idp.EntityID,
 		},
 		Attributes: a.Attributes,
 	}

@@ -39,6 +39,9 @@ type Deps struct {
 	// Linker finds the INPS record an eIDAS identity is linked to (default: the
 	// configuration's links).
 	Linker Linker
+	// SessionEnder, when set, is called on the node's LogoutRequest (IdP-initiated logout)
+	// with the eIDAS session (idp, name_id, session_index) so the broker ends its own.
+	SessionEnder func(ctx context.Context, session map[string]string) error
 	// PostForm writes the auto-submitting form of the HTTP-POST binding (default: the
 	// engine's plain form); Unavailable the 503 page of a store outage.
 	PostForm    func(w http.ResponseWriter, r *http.Request, action string, fields map[string]string) error
@@ -47,8 +50,8 @@ type Deps struct {
 
 // Provider is the Service Provider towards the Italian eIDAS node (FICEP): the eIDAS profile
 // (profile.go) on the SAML engine of providers/saml, with its own entity and metadata at
-// /eidas/metadata. It implements providers.RedirectProvider, Refresher, Runner and
-// ReadinessReporter.
+// /eidas/metadata. It implements providers.RedirectProvider, Logouter (single logout with the
+// node, as SPID's), Hinter (eidas_country), Refresher, Runner and ReadinessReporter.
 type Provider struct {
 	cfg      *Config
 	deps     Deps
@@ -60,6 +63,7 @@ type Provider struct {
 
 var (
 	_ providers.RedirectProvider  = (*Provider)(nil)
+	_ providers.Logouter          = (*Provider)(nil)
 	_ providers.Refresher         = (*Provider)(nil)
 	_ providers.Runner            = (*Provider)(nil)
 	_ providers.ReadinessReporter = (*Provider)(nil)
@@ -99,7 +103,7 @@ func (p *Provider) CheckHint(name, value string) error {
 func Open(h providers.Host, c *Config) (*Provider, error) {
 	d := Deps{ID: h.ID, Store: h.Store, Auditor: h.Auditor, Logger: h.Logger, BaseURL: h.Issuer}
 	if h.Broker != nil {
-		d.PostForm, d.Unavailable = h.Broker.WritePostForm, h.Broker.WriteUnavailable
+		d.SessionEnder, d.PostForm, d.Unavailable = h.Broker.EndUpstreamSession, h.Broker.WritePostForm, h.Broker.WriteUnavailable
 	}
 	return New(c, d)
 }
@@ -142,6 +146,13 @@ func New(cfg *Config, deps Deps) (*Provider, error) {
 	engine, err := saml.New(profile(cfg), ec, saml.Deps{
 		Store: deps.Store, Now: deps.Now, Rand: deps.Rand, HTTPClient: deps.HTTPClient, Logger: log,
 		Audit: p.audit, PostForm: deps.PostForm, Unavailable: deps.Unavailable,
+		// Read at each logout, so that the field can be set after New.
+		SessionEnder: func(ctx context.Context, session map[string]string) error {
+			if p.deps.SessionEnder == nil {
+				return nil
+			}
+			return p.deps.SessionEnder(ctx, session)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -217,6 +228,23 @@ func (p *Provider) Handler(f providers.Finisher) http.Handler {
 	})
 	mux.HandleFunc("/eidas/slo", p.engine.ServeSLO)
 	return mux
+}
+
+// Logout starts SP-initiated single logout with the node (SAML Profiles §4.4, SPID's rules as
+// for a SPID IdP: FICEP is one): a signed LogoutRequest for the identity's eIDAS session (the
+// node, NameID, NameQualifier, SessionIndex of the login's assertion) on the node's SLO
+// binding; the node's LogoutResponse at /eidas/slo redirects to returnTo. The node's own
+// LogoutRequest (IdP-initiated) is answered there too and ends the broker session
+// (Deps.SessionEnder).
+func (p *Provider) Logout(w http.ResponseWriter, r *http.Request, id *providers.Identity, returnTo string) error {
+	if id == nil || id.Session["idp"] == "" || id.Session["name_id"] == "" {
+		return errors.New("eidas: identity carries no eIDAS session")
+	}
+	actor := id.FiscalNumber
+	if actor == "" {
+		actor = id.PersonIdentifier
+	}
+	return p.engine.Logout(w, r, id.Session, actor, returnTo)
 }
 
 // Metadata returns the signed SP metadata.
