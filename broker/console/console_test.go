@@ -137,13 +137,13 @@ func newHarness(t *testing.T, mod ...func(*console.Config)) *harness {
 				}
 				return err
 			},
-			UnlockPIN: func(ctx context.Context, cf string) error {
+			UnlockPIN: func(ctx context.Context, op, cf string) error {
 				if _, err := h.cut.Get(ctx, "pin:probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				h.mu.Lock()
 				defer h.mu.Unlock()
-				h.unlocked = append(h.unlocked, cf)
+				h.unlocked = append(h.unlocked, op+" "+cf)
 				return nil
 			},
 			RevokePerson: func(context.Context, string) (int, error) { return 3, nil },
@@ -281,6 +281,21 @@ func TestEveryEndpointAnswersWhatTheOpenAPIDocumentSays(t *testing.T) {
 				t.Errorf("%s %s is documented but not tested", method, path)
 			}
 		}
+	}
+}
+
+// The PIN service's own pin.unlocked record must name the operator who lifted the lockout:
+// the action gets the operator of the token, not a generic actor.
+func TestUnlockPINActsInTheOperatorsName(t *testing.T) {
+	h := newHarness(t)
+	if st, out, _ := h.do("POST", "/console/api/actions/unlock-pin", "admin", `{"fiscal_code":"`+mario+`"}`); st != 200 {
+		t.Fatalf("unlock: %d %v", st, out)
+	}
+	if len(h.unlocked) != 1 || h.unlocked[0] != "op-admin "+mario {
+		t.Fatalf("the action ran as %q, want the operator op-admin", h.unlocked)
+	}
+	if ev := h.rec.Last("console.unlock_pin"); ev == nil || ev.Actor != "op-admin" {
+		t.Fatalf("console record: %+v", ev)
 	}
 }
 

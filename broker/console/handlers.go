@@ -327,7 +327,7 @@ func (a *API) unlockPIN(operator string, r *http.Request) (any, error) {
 	if a.c.Actions.UnlockPIN == nil {
 		return nil, notImplemented()
 	}
-	if err := a.c.Actions.UnlockPIN(r.Context(), cf); err != nil {
+	if err := a.c.Actions.UnlockPIN(r.Context(), operator, cf); err != nil {
 		return nil, actionError(err)
 	}
 	if err := a.record(r.Context(), operator, "console.unlock_pin", map[string]any{"fiscal_number": cf}); err != nil {

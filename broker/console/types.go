@@ -132,8 +132,9 @@ type Actions struct {
 	RefreshMetadata func(ctx context.Context, provider string) error
 	// RotateKeys makes the next signing key active and publishes a new next key.
 	RotateKeys func(ctx context.Context) error
-	// UnlockPIN lifts a PIN lockout of the person with this fiscal code.
-	UnlockPIN func(ctx context.Context, fiscalCode string) error
+	// UnlockPIN lifts a PIN lockout of the person with this fiscal code; operator (the
+	// subject of the console token) is the actor of the PIN service's own audit record.
+	UnlockPIN func(ctx context.Context, operator, fiscalCode string) error
 	// RevokePerson ends the person's sessions and revokes their refresh tokens; it returns
 	// how many it revoked.
 	RevokePerson func(ctx context.Context, fiscalCode string) (int, error)

@@ -240,15 +240,16 @@ func (w *consoleWiring) rotateKeys(ctx context.Context) error {
 	return b.ReloadKeys(ctx)
 }
 
-// unlockPIN lifts a PIN lockout through the PIN provider.
-func (w *consoleWiring) unlockPIN(ctx context.Context, cf string) error {
+// unlockPIN lifts a PIN lockout through the PIN provider; the PIN service's pin.unlocked
+// record names the operator, as the admin API's does, never a generic "console".
+func (w *consoleWiring) unlockPIN(ctx context.Context, operator, cf string) error {
 	b, err := w.broker()
 	if err != nil {
 		return err
 	}
 	for _, p := range b.Providers() {
 		if pw, ok := p.(*pinweb.Web); ok {
-			return pw.Service().Unlock(ctx, "console", cf)
+			return pw.Service().Unlock(ctx, operator, cf)
 		}
 	}
 	return fmt.Errorf("%w: this broker has no PIN provider", console.ErrNotFound)

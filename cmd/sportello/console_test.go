@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inps/sportello/internal/store/storetest"
 )
 
 // consoleCall calls the console API with a bearer token (none when tok is "").
@@ -123,5 +125,30 @@ func TestDevModeConsoleSwitchesADevIdPOffAndOn(t *testing.T) {
 	}
 	if st, out := consoleCall(t, "POST", api+"/actions/unlock-pin", admin, `{"fiscal_code":"FRRGNN55T50Z600A"}`); st != http.StatusOK {
 		t.Fatalf("unlock PIN: %d %v", st, out)
+	}
+}
+
+// A PIN lockout lifted through the console is recorded by the PIN service in the operator's
+// name: the pin.unlocked record's actor is the operator of the console token, never a
+// generic "console" (the admin API's unlock does the same).
+func TestDevModeConsoleUnlockPINRecordsTheOperator(t *testing.T) {
+	out := &storetest.Buffer{}
+	issuer, _ := devBrokerLogging(t, out)
+	admin := serviceToken(t, issuer, "demo-operator", "demo-operator-secret", "console:read console:admin")
+	if st, ans := consoleCall(t, "POST", issuer+"/console/api/actions/unlock-pin", admin, `{"fiscal_code":"FRRGNN55T50Z600A"}`); st != http.StatusOK {
+		t.Fatalf("unlock PIN: %d %v", st, ans)
+	}
+	var found bool
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(line, `"type":"pin.unlocked"`) {
+			continue
+		}
+		found = true
+		if !strings.Contains(line, `"actor":"demo-operator"`) {
+			t.Errorf("pin.unlocked not in the operator's name: %s", line)
+		}
+	}
+	if !found {
+		t.Fatalf("no pin.unlocked record:\n%s", out.String())
 	}
 }
