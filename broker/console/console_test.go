@@ -42,11 +42,13 @@ func (s sources) Providers(context.Context) ([]console.Provider, error) {
 	if s.fail != nil {
 		return nil, s.fail
 	}
-	refreshed := now.Add(-time.Hour)
+	refreshed, tried := now.Add(-time.Hour), now.Add(-time.Minute)
 	return []console.Provider{
 		{Kind: switches.KindProvider, ID: "spid", Name: "SPID", Type: "spid"},
 		{Kind: switches.KindIdP, ID: idpID, Name: "Demo IdP", Type: "spid", Parent: "spid",
-			Metadata: &console.Metadata{Source: "https://registry.spid.gov.it/entities-idp", LastRefresh: &refreshed},
+			Metadata: &console.Metadata{Source: "https://registry.spid.gov.it/entities-idp", SourceType: "url", LastRefresh: &refreshed,
+				LastAttempt: &tried, Stale: true},
+			LastError: "idp metadata https://registry.spid.gov.it/entities-idp: HTTP 503",
 			Certificates: []console.Certificate{
 				{Subject: "CN=demo", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0), SHA256: fpOfIdP},
 				{Subject: "CN=old", NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(0, 0, -1), SHA256: fpOfIdP},

@@ -40,10 +40,18 @@ type Provider struct {
 	Switch  *switches.Switch `json:"switch,omitempty"`
 }
 
-// Metadata describes an upstream's metadata source.
+// Metadata describes an upstream's metadata source: for a provider a summary of its
+// sources, for an IdP the source (URL or file) that lists it.
 type Metadata struct {
-	Source      string     `json:"source"`
+	Source string `json:"source"`
+	// SourceType is "url" or "file" ("" for a provider's summary).
+	SourceType string `json:"source_type,omitempty"`
+	// LastRefresh is the last successful load (the copy in use); LastAttempt the last try.
 	LastRefresh *time.Time `json:"last_refresh,omitempty"`
+	LastAttempt *time.Time `json:"last_attempt,omitempty"`
+	// Stale is set when the last attempt failed and the copy of LastRefresh is still in use
+	// (the Provider's LastError says why).
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Certificate is a certificate summary: never the certificate itself.

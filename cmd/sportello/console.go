@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,7 +23,6 @@ import (
 	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/pin/pinweb"
 	"github.com/inps/sportello/providers"
-	"github.com/inps/sportello/providers/spid"
 )
 
 // consoleWiring is what the console API needs from this process: the broker (set once
@@ -125,47 +123,6 @@ func (w *consoleWiring) broker() (*broker.Broker, error) {
 	return b, nil
 }
 
-// Providers implements console.Sources: every provider, and the SPID IdPs of each SPID
-// provider with their signing certificates.
-func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, error) {
-	b, err := w.broker()
-	if err != nil {
-		return nil, err
-	}
-	var out []console.Provider
-	for _, p := range b.Providers() {
-		info := p.Info()
-		cp := console.Provider{Kind: switches.KindProvider, ID: info.ID, Name: info.Name["it"], Type: info.Method}
-		if rr, ok := p.(providers.ReadinessReporter); ok {
-			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
-				cp.LastError = r.Detail
-			}
-		}
-		sp, isSPID := p.(*spid.Provider)
-		if isSPID {
-			st := sp.Registry().Status()
-			cp.Metadata = &console.Metadata{Source: fmt.Sprintf("%d metadata sources (%d never loaded, %d stale)", st.Sources, st.Unloaded, st.Stale)}
-			if len(st.Errors) > 0 {
-				cp.LastError = st.Errors[0].Error()
-			}
-		}
-		out = append(out, cp)
-		if !isSPID {
-			continue
-		}
-		for _, idp := range sp.Registry().List(ctx) {
-			ip := console.Provider{Kind: switches.KindIdP, ID: idp.EntityID, Name: idp.Name, Type: info.Method, Parent: info.ID}
-			for _, c := range idp.Certs {
-				sum := sha256.Sum256(c.Raw)
-				ip.Certificates = append(ip.Certificates, console.Certificate{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
-					NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: hex.EncodeToString(sum[:])})
-			}
-			out = append(out, ip)
-		}
-	}
-	return out, nil
-}
-
 // Clients implements console.Sources from the configuration.
 func (w *consoleWiring) Clients(context.Context) ([]console.Client, error) {
 	out := make([]console.Client, 0, len(w.cfg.Clients))
@@ -194,29 +151,6 @@ func (w *consoleWiring) Keys(ctx context.Context) ([]console.Key, error) {
 		out = append(out, ck)
 	}
 	return out, nil
-}
-
-// refreshMetadata reloads a provider's metadata, by provider id or by the entityID of one of
-// its IdPs.
-func (w *consoleWiring) refreshMetadata(ctx context.Context, id string) error {
-	b, err := w.broker()
-	if err != nil {
-		return err
-	}
-	for _, p := range b.Providers() {
-		r, ok := p.(providers.Refresher)
-		if !ok {
-			continue
-		}
-		match := p.Info().ID == id
-		if sp, isSPID := p.(*spid.Provider); isSPID && !match {
-			_, match = sp.Registry().Lookup(ctx, id)
-		}
-		if match {
-			return r.Refresh(ctx)
-		}
-	}
-	return fmt.Errorf("%w: no provider or IdP %q with metadata to refresh", console.ErrNotFound, id)
 }
 
 // rotateKeys rotates the key set in its source and reloads it here at once (the other

@@ -59,6 +59,12 @@ func TestDevModeConsoleSwitchesADevIdPOffAndOn(t *testing.T) {
 			if certs, _ := p["certificates"].([]any); len(certs) == 0 {
 				t.Fatalf("a dev IdP without its signing certificates: %v", p)
 			}
+			// Its metadata source is the dev IdP's metadata URL, loaded once without error.
+			md, _ := p["metadata"].(map[string]any)
+			if src, _ := md["source"].(string); md["source_type"] != "url" || !strings.HasSuffix(src, "/metadata") ||
+				md["last_refresh"] == nil || md["last_attempt"] == nil || md["stale"] != nil || p["last_error"] != nil {
+				t.Fatalf("a dev IdP's metadata state: %v", p)
+			}
 		}
 	}
 	if entityID == "" || !kinds["provider:spid"] || !kinds["provider:pin"] {

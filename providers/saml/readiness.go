@@ -3,6 +3,7 @@ package saml
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/inps/sportello/providers"
 )
@@ -94,4 +95,37 @@ func (r *Registry) fresh() bool {
 		}
 	}
 	return true
+}
+
+// SourceStatus is one metadata source as the operators' console shows it.
+type SourceStatus struct {
+	// Location is the source's URL or file; File tells which.
+	Location string
+	File     bool
+	// LoadedAt is the last successful load (zero: never loaded); Tried the last attempt.
+	LoadedAt, Tried time.Time
+	// LastError is the last attempt's failure (nil when it succeeded). With a non-zero
+	// LoadedAt the IdPs of the last good copy are still offered.
+	LastError error
+	// EntityIDs are the IdPs of the copy in use.
+	EntityIDs []string
+}
+
+// Sources reports every configured metadata source in configuration order; it fetches
+// nothing.
+func (r *Registry) Sources() []SourceStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]SourceStatus, 0, len(r.sources))
+	for _, s := range r.sources {
+		st := SourceStatus{Location: s.cfg.MetadataURL, LoadedAt: s.loadedAt, Tried: s.tried, LastError: s.lastErr}
+		if s.cfg.MetadataFile != "" {
+			st.Location, st.File = s.cfg.MetadataFile, true
+		}
+		for _, idp := range s.idps {
+			st.EntityIDs = append(st.EntityIDs, idp.EntityID)
+		}
+		out = append(out, st)
+	}
+	return out
 }

@@ -219,3 +219,40 @@ func TestRefreshLogsTheLastGoodCopyOnlyWhenThereIsOne(t *testing.T) {
 		t.Fatalf("refresh failed after a good load, log:\n%s", out)
 	}
 }
+
+// Each source reports its location, its last good load and its last failure: a failed
+// refresh keeps the load time of the copy still in use and names the error.
+func TestRegistrySourcesReportTheirLastRefreshAndError(t *testing.T) {
+	ms := &metadataServer{}
+	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
+	srv := httptest.NewServer(ms)
+	defer srv.Close()
+	clk := &testClock{t: t0}
+	missing := filepath.Join(t.TempDir(), "absent.xml")
+	r := newTestRegistry(t, []IdPConfig{{MetadataURL: srv.URL}, {MetadataFile: missing}}, srv.Client(), clk)
+	_ = r.Refresh(context.Background())
+	st := r.Sources()
+	if len(st) != 2 {
+		t.Fatalf("%d sources", len(st))
+	}
+	if st[0].Location != srv.URL || st[0].File || !st[0].LoadedAt.Equal(t0) || st[0].LastError != nil ||
+		len(st[0].EntityIDs) != 1 || st[0].EntityIDs[0] != "https://idp.example/dev/spid/demo" {
+		t.Fatalf("url source: %+v", st[0])
+	}
+	if st[1].Location != missing || !st[1].File || !st[1].LoadedAt.IsZero() || st[1].LastError == nil || len(st[1].EntityIDs) != 0 {
+		t.Fatalf("file source never loaded: %+v", st[1])
+	}
+	clk.Advance(time.Hour)
+	ms.set(nil, true)
+	_ = r.Refresh(context.Background())
+	st = r.Sources()
+	if !st[0].LoadedAt.Equal(t0) || !st[0].Tried.Equal(t0.Add(time.Hour)) || st[0].LastError == nil || len(st[0].EntityIDs) != 1 {
+		t.Fatalf("url source after a failed refresh: %+v", st[0])
+	}
+	clk.Advance(time.Hour)
+	ms.set(devMetadata(t, "demo", "dev-idp-demo"), false)
+	_ = r.Refresh(context.Background())
+	if st = r.Sources(); !st[0].LoadedAt.Equal(t0.Add(2*time.Hour)) || st[0].LastError != nil {
+		t.Fatalf("url source after it recovered: %+v", st[0])
+	}
+}

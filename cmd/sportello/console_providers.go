@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/inps/sportello/broker/console"
+	"github.com/inps/sportello/internal/switches"
+	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml"
+)
+
+// samlFederation is a provider whose identity providers come from SAML metadata (SPID,
+// CIE ID, eIDAS).
+type samlFederation interface {
+	Registry() *saml.Registry
+}
+
+// Providers implements console.Sources: every provider, and the identity providers of each
+// SAML federation with their signing certificates and the state of the metadata source that
+// lists them.
+func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, error) {
+	b, err := w.broker()
+	if err != nil {
+		return nil, err
+	}
+	var out []console.Provider
+	for _, p := range b.Providers() {
+		info := p.Info()
+		cp := console.Provider{Kind: switches.KindProvider, ID: info.ID, Name: info.Name["it"], Type: info.Method}
+		if rr, ok := p.(providers.ReadinessReporter); ok {
+			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
+				cp.LastError = r.Detail
+			}
+		}
+		fed, isSAML := p.(samlFederation)
+		if !isSAML {
+			out = append(out, cp)
+			continue
+		}
+		reg := fed.Registry()
+		st := reg.Status()
+		cp.Metadata = &console.Metadata{Source: fmt.Sprintf("%d metadata sources (%d never loaded, %d stale)", st.Sources, st.Unloaded, st.Stale),
+			Stale: st.Stale > 0}
+		if len(st.Errors) > 0 {
+			cp.LastError = st.Errors[0].Error()
+		}
+		out = append(out, cp)
+		out = append(out, samlIdPs(reg.List(ctx), reg.Sources(), info)...)
+	}
+	return out, nil
+}
+
+// samlIdPs lists the loaded identity providers, each with the source that lists it.
+func samlIdPs(idps []*saml.IdP, sources []saml.SourceStatus, info providers.Info) []console.Provider {
+	bySource := map[string]*saml.SourceStatus{}
+	for i := range sources {
+		for _, id := range sources[i].EntityIDs {
+			bySource[id] = &sources[i]
+		}
+	}
+	out := make([]console.Provider, 0, len(idps))
+	for _, idp := range idps {
+		ip := console.Provider{Kind: switches.KindIdP, ID: idp.EntityID, Name: idp.Name, Type: info.Method, Parent: info.ID}
+		for _, c := range idp.Certs {
+			ip.Certificates = append(ip.Certificates, certSummary(c))
+		}
+		if src := bySource[idp.EntityID]; src != nil {
+			ip.Metadata = sourceMetadata(src)
+			if src.LastError != nil {
+				ip.LastError = src.LastError.Error()
+			}
+		}
+		out = append(out, ip)
+	}
+	return out
+}
+
+func sourceMetadata(src *saml.SourceStatus) *console.Metadata {
+	md := &console.Metadata{Source: src.Location, SourceType: "url", LastRefresh: timePtr(src.LoadedAt), LastAttempt: timePtr(src.Tried),
+		Stale: src.LastError != nil && !src.LoadedAt.IsZero()}
+	if src.File {
+		md.SourceType = "file"
+	}
+	return md
+}
+
+// certSummary is what the console shows of a certificate: never the certificate itself.
+func certSummary(c *x509.Certificate) console.Certificate {
+	sum := sha256.Sum256(c.Raw)
+	return console.Certificate{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: hex.EncodeToString(sum[:])}
+}
+
+// timePtr is nil for the zero time, else the time in UTC.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// refreshMetadata reloads a provider's metadata, by provider id or by the entityID of one of
+// its IdPs.
+func (w *consoleWiring) refreshMetadata(ctx context.Context, id string) error {
+	b, err := w.broker()
+	if err != nil {
+		return err
+	}
+	for _, p := range b.Providers() {
+		r, ok := p.(providers.Refresher)
+		if !ok {
+			continue
+		}
+		match := p.Info().ID == id
+		if fed, isSAML := p.(samlFederation); isSAML && !match {
+			_, match = fed.Registry().Lookup(ctx, id)
+		}
+		if match {
+			return r.Refresh(ctx)
+		}
+	}
+	return fmt.Errorf("%w: no provider or IdP %q with metadata to refresh", console.ErrNotFound, id)
+}
