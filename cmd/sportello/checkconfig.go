@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"text/tabwriter"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -15,6 +16,7 @@ import (
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers/cieid"
 	"github.com/inps/sportello/providers/eidas"
 	"github.com/inps/sportello/providers/oidcfed"
@@ -33,12 +35,14 @@ Validates a configuration file as serve would load it (environment overrides and
 references included), then its signing keys, the SPID IdP metadata (fetched, unless
 --offline), the federation key set of each oidcfed section and its OpenID Providers' trust
 chains (resolved, unless --offline), and lists every error with its path and line. Exit 1 on
-errors.`
+errors. With the shared Store (store.type redis) it also reads the console overrides (switches)
+in force there and warns about each on stdout: kind, id, reason, operator and expiry; they do
+not change the exit status, nor does a Store it cannot reach (a warning too).`
 
 func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlags("sportello check-config")
 	flagPath := cli.ConfigFlag(fs)
-	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read) nor resolve federation trust chains")
+	offline := fs.Bool("offline", false, "do not fetch the SPID IdP metadata URLs (files are still read), nor resolve federation trust chains")
 	rest, code, done := cli.Parse(fs, checkConfigUsage, args, stdout, stderr)
 	if done {
 		return code
@@ -56,6 +60,7 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 		} else {
 			errs = append(checkKeys(ctx, cfg), checkMetadata(ctx, cfg, *offline)...)
 			errs = cfg.Locate(append(errs, checkFederation(ctx, cfg, *offline)...))
+			warnSwitches(ctx, cfg, stdout)
 		}
 	}
 	if len(errs) > 0 {
@@ -180,4 +185,45 @@ func checkFederation(ctx context.Context, cfg *config.Config, offline bool) []er
 		}
 	}
 	return errs
+}
+
+// switchesTimeout bounds check-config's visit to the Store.
+const switchesTimeout = 5 * time.Second
+
+// warnSwitches lists the console overrides in force in the shared Store: a configuration that
+// names an IdP, a provider or a client is not the whole story while a switch keeps it off on
+// every replica. With the memory store each process has its own switches (none before it
+// starts), so there is nothing to read; an unreachable Store is a warning, not an error: the
+// file may be checked far from production.
+func warnSwitches(ctx context.Context, cfg *config.Config, w io.Writer) {
+	if cfg.Store.Type != "redis" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, switchesTimeout)
+	defer cancel()
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(w, "warning: console overrides not checked: the Store is unreachable: %v\n", err)
+		return
+	}
+	defer st.Close()
+	list, err := (&switches.Switches{Store: st}).List(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "warning: console overrides not checked: %v\n", err)
+		return
+	}
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: %d console override(s) in force on every replica (sportello console switch --on to lift one):\n", len(list))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  KIND\tID\tREASON\tSET BY\tSET AT\tEXPIRES")
+	for _, s := range list {
+		exp := "never"
+		if s.ExpiresAt != nil {
+			exp = s.ExpiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.Kind, s.ID, s.Reason, s.Actor, s.SetAt.Format(time.RFC3339), exp)
+	}
+	_ = tw.Flush()
 }

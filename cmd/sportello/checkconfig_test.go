@@ -9,7 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/inps/sportello/internal/store/redis"
+	"github.com/inps/sportello/internal/store/redistest"
+	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers/spid/devidp"
 )
 
@@ -164,5 +168,64 @@ func TestCheckConfigFederationKeys(t *testing.T) {
 	code, out = checkConfig(t, path)
 	if code != 1 || !strings.Contains(out, "providers.oidc.openid_providers:") || !strings.Contains(out, "https://id.example-op.it") {
 		t.Fatalf("online with unreachable OPs: %d %s", code, out)
+	}
+}
+
+// check-config warns about every console override in force in the shared Store — kind, id,
+// reason, operator, expiry — without failing the check; an unreachable Store is a warning too.
+func TestCheckConfigWarnsAboutTheConsoleOverridesInForce(t *testing.T) {
+	srv := redistest.Start(t)
+	path := exampleDeployment(t, func(y string) string {
+		y = strings.Replace(y, "url: rediss://redis.inps.example.it:6380/0", "url: "+srv.URL, 1)
+		y = strings.Replace(y, "    password: file:secrets/redis_password\n", "", 1)
+		return strings.Replace(y, `prefix: "sportello:"`, `prefix: "`+srv.Prefix+`"`, 1)
+	})
+	st, err := redis.New(context.Background(), redis.Options{URL: srv.URL, Prefix: srv.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sw := &switches.Switches{Store: st}
+	if code, out, errs := runCLI("check-config", "--offline", path); code != 0 || strings.Contains(out, "warning") {
+		t.Fatalf("no override: exit %d\n%s%s", code, out, errs)
+	}
+	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	for _, c := range []switches.Change{
+		{Kind: switches.KindIdP, ID: "https://idp.example/metadata", Reason: "signing key leaked", Actor: "op-rossi", ExpiresAt: &until},
+		{Kind: switches.KindClient, ID: "portale", Reason: "leaking tokens", Actor: "op-bianchi"},
+	} {
+		if _, err := sw.Set(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := runCLI("check-config", "--offline", path)
+	if code != 0 {
+		t.Fatalf("overrides made the check fail: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "warning: 2 console override(s) in force") {
+		t.Fatalf("no warning:\n%s", out)
+	}
+	for _, want := range [][]string{
+		{"idp", "https://idp.example/metadata", "signing key leaked", "op-rossi", until.Format(time.RFC3339)},
+		{"client", "portale", "leaking tokens", "op-bianchi", "never"},
+	} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			all := true
+			for _, w := range want {
+				all = all && strings.Contains(line, w)
+			}
+			found = found || all
+		}
+		if !found {
+			t.Errorf("no line with %q:\n%s", want, out)
+		}
+	}
+	dead := exampleDeployment(t, func(y string) string {
+		y = strings.Replace(y, "url: rediss://redis.inps.example.it:6380/0", "url: redis://127.0.0.1:1/0", 1)
+		return strings.Replace(y, "    password: file:secrets/redis_password\n", "", 1)
+	})
+	if code, out, errs := runCLI("check-config", "--offline", dead); code != 0 || !strings.Contains(out, "console overrides not checked") {
+		t.Fatalf("unreachable Store: exit %d\n%s%s", code, out, errs)
 	}
 }
