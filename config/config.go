@@ -315,6 +315,13 @@ type Client struct {
 
 	RedirectURIs           []string `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	// BackchannelLogoutURI is where the broker POSTs a logout token when an SSO session in
+	// which the client got tokens ends (OpenID Connect Back-Channel Logout 1.0 §2.2): https,
+	// http only in dev mode on a loopback host, no fragment.
+	BackchannelLogoutURI string `yaml:"backchannel_logout_uri"`
+	// BackchannelLogoutSessionRequired says the client needs the sid claim in its logout
+	// tokens (§2.2); the broker's logout tokens always carry it, and its ID tokens too.
+	BackchannelLogoutSessionRequired bool `yaml:"backchannel_logout_session_required"`
 	// Scopes the client may ask for.
 	Scopes []string `yaml:"scopes"`
 	// GrantTypes allowed: authorization_code, refresh_token, client_credentials,

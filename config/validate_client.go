@@ -115,6 +115,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 			v.add(fmt.Sprintf("%s.post_logout_redirect_uris[%d]", p, j), "%s", msg)
 		}
 	}
+	c.validateBackchannel(v, p, cl)
 	// A value inherited from keys.algorithm is reported there.
 	if !slices.Contains(signingAlgs, cl.SigningAlg) && cl.SigningAlg != c.Keys.Algorithm {
 		v.add(p+".signing_alg", "want ES256 or RS256")
@@ -323,6 +324,42 @@ func (c *Config) checkRedirect(raw string) string {
 		return "want https (http only in dev mode or for 127.0.0.1, [::1] and localhost)"
 	}
 	return "want an https URL"
+}
+
+// validateBackchannel checks the back-channel logout registration (OpenID Connect
+// Back-Channel Logout 1.0 §2.2): an absolute URL without fragment, https — http only in dev
+// mode and on a loopback host, for a receiver on the developer's machine —, and only on a
+// client that logs people in.
+func (c *Config) validateBackchannel(v *validator, p string, cl *Client) {
+	if cl.BackchannelLogoutURI == "" {
+		if cl.BackchannelLogoutSessionRequired {
+			v.add(p+".backchannel_logout_session_required", "set without backchannel_logout_uri")
+		}
+		return
+	}
+	raw := cl.BackchannelLogoutURI
+	u, err := url.Parse(raw)
+	msg := ""
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		msg = "want an absolute URL such as https://rp.example.it/backchannel-logout"
+	case strings.Contains(raw, "#"):
+		msg = "must not have a fragment (Back-Channel Logout §2.2)"
+	case u.User != nil:
+		msg = "must not carry user information"
+	case u.Scheme == "https":
+	case u.Scheme == "http" && c.Dev && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		msg = "want https (http only in dev mode, for 127.0.0.1, [::1] and localhost)"
+	default:
+		msg = "want an https URL"
+	}
+	if msg != "" {
+		v.add(p+".backchannel_logout_uri", "%s", msg)
+	}
+	if !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
+		v.add(p+".backchannel_logout_uri", "set without the authorization_code grant: the client never has a session to end")
+	}
 }
 
 func isLoopback(host string) bool {

@@ -175,6 +175,28 @@ func TestValidationRules(t *testing.T) {
 		{"post-logout redirect URI follows the same rules", func(m map[string]any) {
 			set(m, "clients.0.post_logout_redirect_uris", []any{"http://rp.example.it/"})
 		}, nil, []string{"clients[0].post_logout_redirect_uris[0]"}},
+		{"backchannel logout URI is absolute", func(m map[string]any) { set(m, "clients.0.backchannel_logout_uri", "/bcl") }, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel logout URI has no fragment", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_uri", "https://rp.example.it/bcl#x")
+		}, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel logout URI has no user information", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_uri", "https://u:p@rp.example.it/bcl")
+		}, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel logout URI is https outside dev, even on loopback", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_uri", "http://127.0.0.1:9000/bcl")
+		}, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel logout URI scheme is https", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_uri", "ftp://rp.example.it/bcl")
+		}, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel logout needs the code flow", func(m map[string]any) {
+			set(m, "clients.0.grant_types", []any{"client_credentials"})
+			set(m, "clients.0.scopes", []any{"openid"})
+			set(m, "clients.0.redirect_uris", nil)
+			set(m, "clients.0.backchannel_logout_uri", "https://rp.example.it/bcl")
+		}, nil, []string{"clients[0].backchannel_logout_uri"}},
+		{"backchannel_logout_session_required needs a backchannel logout URI", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_session_required", true)
+		}, nil, []string{"clients[0].backchannel_logout_session_required"}},
 		{"authorization_code needs redirect URIs", func(m map[string]any) { set(m, "clients.0.redirect_uris", nil) }, nil, []string{"clients[0].redirect_uris"}},
 
 		{"grant types are known", func(m map[string]any) {
@@ -262,6 +284,10 @@ func TestAcceptedVariants(t *testing.T) {
 			set(m, "store", map[string]any{"type": "redis", "redis": map[string]any{"addrs": []any{"s1:26379", "s2:26379"}, "master_name": "m"}})
 		}},
 		{"disabled provider", func(m map[string]any) { set(m, "providers.spid.enabled", false) }},
+		{"an https backchannel logout URI with session_required", func(m map[string]any) {
+			set(m, "clients.0.backchannel_logout_uri", "https://rp.example.it/bcl?x=1")
+			set(m, "clients.0.backchannel_logout_session_required", true)
+		}},
 		{"no providers", func(m map[string]any) { set(m, "providers", nil) }},
 	}
 	for _, tt := range tests {
@@ -283,6 +309,7 @@ func TestDevModeAllowsInsecureSettings(t *testing.T) {
 	set(m, "keys.crypto_key", testCryptoKey)
 	set(m, "clients.0.secret", "short")
 	set(m, "clients.0.redirect_uris", []any{"http://rp.test/cb"})
+	set(m, "clients.0.backchannel_logout_uri", "http://127.0.0.1:9000/bcl")
 	set(m, "listen.mtls", "127.0.0.1:8443")
 	set(m, "listen.tls_cert", "tls/mtls.crt")
 	set(m, "listen.tls_key", "tls/mtls.key")
@@ -418,4 +445,17 @@ func TestAPublicClientHasNoSecret(t *testing.T) {
 			wantLocated(t, err)
 		})
 	}
+}
+
+// Back-Channel Logout §2.2 and our fail-closed rule: even in dev mode a logout token goes over
+// http only to the developer's own machine.
+func TestDevModeBackchannelLogoutOverHTTPOnlyOnLoopback(t *testing.T) {
+	m := baseConfig()
+	set(m, "dev", true)
+	set(m, "issuer", "http://127.0.0.1:8080")
+	set(m, "keys.dir", "not-created-yet")
+	set(m, "keys.crypto_key", testCryptoKey)
+	set(m, "clients.0.backchannel_logout_uri", "http://rp.test/bcl")
+	_, err := Parse(mustYAML(t, m), testOptions(t, nil))
+	wantOnly(t, err, "clients[0].backchannel_logout_uri")
 }
