@@ -155,7 +155,8 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		AccessTTL: o.Config.Tokens.AccessTTL, ReuseGrace: o.Config.Tokens.ReuseGrace(),
 		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
 	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
-		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand})
+		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand,
+		Subject: func(id *providers.Identity) string { return subjectOf(b.subjectKey, id) }})
 	pushed, err := par.New(o.Store, par.Options{TTL: o.Config.PAR.TTL, Rand: b.rand, Prefix: parPrefix})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

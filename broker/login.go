@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/inps/sportello/broker/grants"
+	"github.com/inps/sportello/broker/session"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/providers"
@@ -259,6 +260,18 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 	}
 	cr := grants.Code{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
 		CodeChallengeMethod: rec.CodeChallengeMethod, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
+	// The session records the client before the code exists: a client that gets tokens is
+	// always told when the session ends (back-channel logout). A session that ended in the
+	// meantime (a logout in another tab) records nothing; the tokens carry its sid all the
+	// same, and the relying party's own session ends with them.
+	if sid != "" {
+		if err := b.sessions.AddClient(ctx, sid, rec.ClientID, g.Subject); errors.Is(err, session.ErrEnded) {
+			b.log.InfoContext(ctx, "code issued in a session that has ended", "client_id", rec.ClientID)
+		} else if err != nil {
+			b.failPage(w, r, rec, errors.Join(providers.ErrUnavailable, err))
+			return
+		}
+	}
 	// A pending login gives one code: it is taken before the code is written, so two
 	// concurrent answers (two tabs, a double click on the delegation question) cannot both
 	// complete it. If the code cannot be written, the login is put back for a retry.

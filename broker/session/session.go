@@ -25,22 +25,30 @@ type Options struct {
 	Idle time.Duration
 	// MaxAge ends a session that old, however active (tokens.session_max; 0: DefaultMaxAge).
 	MaxAge time.Duration
-	Now    func() time.Time
-	Rand   io.Reader
+	// Subject is the broker's sub of an identity: the person index's key (nil: no index,
+	// and EndPerson finds nothing).
+	Subject func(*providers.Identity) string
+	// OnEnd, when set, is called exactly once for each session that ends, whichever way it
+	// ends (see Ended), by the replica that ended it.
+	OnEnd func(ctx context.Context, e Ended)
+	Now   func() time.Time
+	Rand  io.Reader
 }
 
 // Repo is the SSO sessions' repository. Its zero value is not usable: see New.
 type Repo struct {
-	st     store.Store
-	idle   time.Duration
-	maxAge time.Duration
-	now    func() time.Time
-	rand   io.Reader
+	st      store.Store
+	idle    time.Duration
+	maxAge  time.Duration
+	subject func(*providers.Identity) string
+	onEnd   func(ctx context.Context, e Ended)
+	now     func() time.Time
+	rand    io.Reader
 }
 
 // New returns the repository over o.Store.
 func New(o Options) *Repo {
-	r := &Repo{st: o.Store, idle: o.Idle, maxAge: o.MaxAge, now: o.Now, rand: o.Rand}
+	r := &Repo{st: o.Store, idle: o.Idle, maxAge: o.MaxAge, subject: o.Subject, onEnd: o.OnEnd, now: o.Now, rand: o.Rand}
 	if r.maxAge <= 0 {
 		r.maxAge = DefaultMaxAge
 	}
@@ -72,8 +80,9 @@ type Session struct {
 }
 
 // Open opens a session for id. It returns the cookie's secret and the session's public id.
-// The upstream index is best effort: a session without it only misses an IdP-initiated
-// logout.
+// The live marker (see live) is written first: a session is never open without the record
+// through which it ends. The upstream and person indexes are best effort: a session without
+// them only misses an IdP-initiated logout or an operator's EndPerson.
 func (r *Repo) Open(ctx context.Context, id *providers.Identity) (secret, publicID string, err error) {
 	if secret, err = r.random(24); err != nil {
 		return "", "", err
@@ -86,11 +95,24 @@ func (r *Repo) Open(ctx context.Context, id *providers.Identity) (secret, public
 	if err != nil {
 		return "", "", err
 	}
-	if err := r.st.Put(ctx, key(hash(secret)), raw, r.idle); err != nil {
+	sub := ""
+	if r.subject != nil {
+		sub = r.subject(id)
+	}
+	up := upstreamKey(id.Session)
+	lv, _ := json.Marshal(live{Hash: hash(secret), Subject: sub, Upstream: up})
+	if err := r.st.Put(ctx, liveKey(publicID), lv, r.liveTTL()); err != nil {
 		return "", "", err
 	}
-	if up := upstreamKey(id.Session); up != "" {
+	if err := r.st.Put(ctx, key(hash(secret)), raw, r.idle); err != nil {
+		_ = r.st.Delete(ctx, liveKey(publicID))
+		return "", "", err
+	}
+	if up != "" {
 		_ = r.st.Put(ctx, up, []byte(hash(secret)), r.idle)
+	}
+	if sub != "" {
+		r.index(ctx, sub, publicID)
 	}
 	return secret, publicID, nil
 }
@@ -118,7 +140,8 @@ func (r *Repo) Get(ctx context.Context, secret string) (*Session, error) {
 	}
 	if r.now().Sub(rec.Created) > r.maxAge {
 		_ = r.st.Delete(ctx, k)
-		return nil, nil
+		_, err := r.end(ctx, rec.PublicID, EndMaxAge)
+		return nil, err
 	}
 	ok, err := r.st.CompareAndSwap(ctx, k, raw, raw, r.idle)
 	if err != nil {
@@ -134,9 +157,29 @@ func (r *Repo) Get(ctx context.Context, secret string) (*Session, error) {
 	return &Session{Identity: rec.Identity, PublicID: rec.PublicID, Created: rec.Created}, nil
 }
 
-// End ends the session of the cookie's secret.
+// End ends the session of the cookie's secret (RP-initiated logout).
 func (r *Repo) End(ctx context.Context, secret string) error {
-	return r.st.Delete(ctx, key(hash(secret)))
+	if secret == "" {
+		return nil
+	}
+	return r.endByHash(ctx, hash(secret), EndLogout)
+}
+
+// endByHash ends the session whose record is at key(h), for why.
+func (r *Repo) endByHash(ctx context.Context, h, why string) error {
+	raw, err := r.st.Take(ctx, key(h))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var rec record
+	if json.Unmarshal(raw, &rec) != nil || rec.PublicID == "" {
+		return nil // unreadable: nothing more to end
+	}
+	_, err = r.end(ctx, rec.PublicID, why)
+	return err
 }
 
 // EndUpstream ends the session opened with the given upstream session (an IdP-initiated
@@ -153,7 +196,7 @@ func (r *Repo) EndUpstream(ctx context.Context, upstream map[string]string) (boo
 	if err != nil {
 		return false, err
 	}
-	return true, r.st.Delete(ctx, key(string(raw)))
+	return true, r.endByHash(ctx, string(raw), EndUpstream)
 }
 
 func (r *Repo) random(n int) (string, error) {

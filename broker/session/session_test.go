@@ -26,6 +26,12 @@ func TestStoreKeysAreStable(t *testing.T) {
 	if got, want := upstreamKey(map[string]string{"idp": "https://idp", "name_id": "_n", "session_index": "_s"}), "sessup:"+hash("https://idp\x00_n\x00_s"); got != want {
 		t.Errorf("upstream key %q, want %q", got, want)
 	}
+	if got := liveKey("pub"); got != "sesspub:pub" {
+		t.Errorf("live marker key %q", got)
+	}
+	if got := personKey("sub"); got != "sessperson:sub" {
+		t.Errorf("person index key %q", got)
+	}
 	if got := upstreamKey(nil); got != "" {
 		t.Errorf("upstream key of no upstream session %q, want none", got)
 	}
@@ -127,6 +133,7 @@ func runSessionTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatalf("EndUpstream of no upstream session: %v %v", found, err)
 		}
 	})
+	runEndTests(t, newStore)
 	t.Run("the idle timeout slides with use", func(t *testing.T) {
 		r, secret, _ := open(t)
 		k := key(hash(secret))
