@@ -113,6 +113,9 @@ type Broker struct {
 	readyNotes  atomic.Value
 	reloadEvery time.Duration
 	handler     http.Handler
+	// oauth registers the token-side endpoints on a mux (routes: the main listener;
+	// MTLSHandler: the mutual-TLS listener's aliases, RFC 8705 §5).
+	oauth func(mux *http.ServeMux, mtls bool)
 }
 
 var _ op.Server = (*Broker)(nil)

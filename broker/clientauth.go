@@ -14,6 +14,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/config"
 )
 
 // Why a client authentication failed. The client always gets invalid_client, "client
@@ -58,7 +60,8 @@ const (
 // VerifyClient authenticates the client of a token, revocation or introspection request with
 // the method it is registered for, and only that one: client_secret_basic (HTTP Basic),
 // client_secret_post (form body), both compared in constant time; private_key_jwt (RFC 7523);
-// none for public clients (no secret at all).
+// tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2, the certificate of the
+// mutual-TLS listener's connection); none for public clients (no secret at all).
 func (b *Broker) verifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
 	cc := r.Data
 	if cc.ClientAssertion != "" {
@@ -81,6 +84,16 @@ func (b *Broker) verifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 		}
 		if !cl.checkSecret(cc.ClientSecret) {
 			return nil, b.clientAuthFailed(errWrongSecret)
+		}
+		return cl, nil
+	case oidc.AuthMethod(config.AuthTLSClient), oidc.AuthMethod(config.AuthSelfSignedTLSClient):
+		// RFC 8705 §2: client_id in the request, the certificate of the TLS connection, no
+		// other credential beside it.
+		if basic || cc.ClientSecret != "" || cl.tlsAuth == nil {
+			return nil, b.clientAuthFailed(errWrongAuthMethod)
+		}
+		if err := cl.tlsAuth.verify(clientCertFrom(ctx), b.now()); err != nil {
+			return nil, b.clientAuthFailed(err)
 		}
 		return cl, nil
 	}
@@ -195,7 +208,9 @@ func (b *Broker) checkAssertionClaims(c *jwt.Claims, client string) error {
 	switch {
 	case c.Issuer != client || c.Subject != client || c.ID == "" || len(c.ID) > maxJTILength:
 		return errAssertionClaims
-	case !slices.ContainsFunc([]string(c.Audience), func(a string) bool { return a == b.issuer || a == b.issuer+pathToken }):
+	case !slices.ContainsFunc([]string(c.Audience), func(a string) bool {
+		return a == b.issuer || a == b.issuer+pathToken || b.mtlsEnabled() && a == b.mtlsURL()+pathToken
+	}):
 		return errAssertionAudience
 	case c.Expiry == nil || c.Expiry.Time().Sub(now) > maxAssertionLifetime+assertionLeeway:
 		return errAssertionLifetime

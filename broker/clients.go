@@ -44,6 +44,9 @@ type Client struct {
 	jwksURI string
 	// requireSigned: the client's authorization requests come in signed request objects only.
 	requireSigned bool
+	// tlsAuth is how a tls_client_auth or self_signed_tls_client_auth client's certificate
+	// is recognised (RFC 8705 §2); nil for the other methods.
+	tlsAuth *tlsClientAuth
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -114,6 +117,11 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		}
 		cl.keys = &set
 	}
+	tlsAuth, err := newTLSClientAuth(c, cl.keys)
+	if err != nil {
+		return nil, fmt.Errorf("client %s: %w", c.ID, err)
+	}
+	cl.tlsAuth = tlsAuth
 	return cl, nil
 }
 

@@ -2,9 +2,11 @@ package broker
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/loa"
 )
 
@@ -18,6 +20,11 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 	for i, a := range assertionAlgs {
 		authAlgs[i] = string(a)
 	}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	if b.mtlsEnabled() {
+		authMethods = append(authMethods, config.AuthTLSClient, config.AuthSelfSignedTLSClient)
+	}
+	authMethods = slices.Clip(authMethods)
 	d := map[string]any{
 		"issuer":                                                   b.issuer,
 		"authorization_endpoint":                                   b.issuer + pathAuthorize,
@@ -33,10 +40,10 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"grant_types_supported":                                    []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeTokenExchange)},
 		"subject_types_supported":                                  []string{"public"},
 		"id_token_signing_alg_values_supported":                    []string{"ES256", "RS256"},
-		"token_endpoint_auth_methods_supported":                    []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_methods_supported":                    append(authMethods, "none"),
 		"token_endpoint_auth_signing_alg_values_supported":         authAlgs,
-		"introspection_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
-		"revocation_endpoint_auth_methods_supported":               []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"introspection_endpoint_auth_methods_supported":            authMethods,
+		"revocation_endpoint_auth_methods_supported":               append(authMethods, "none"),
 		"introspection_endpoint_auth_signing_alg_values_supported": authAlgs,
 		"revocation_endpoint_auth_signing_alg_values_supported":    authAlgs,
 		"code_challenge_methods_supported":                         []string{"S256"},
@@ -52,6 +59,13 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
 			"auth_method", "spid_idp", "spid_op", "cie_channel", "cie_op", "eidas_country", "pin_type", "entitlements", "act"},
+	}
+	if b.mtlsEnabled() {
+		// RFC 8705 §5: the endpoints a client reaches with its certificate.
+		m := b.mtlsURL()
+		d["mtls_endpoint_aliases"] = map[string]string{"token_endpoint": m + pathToken,
+			"pushed_authorization_request_endpoint": m + pathPAR, "introspection_endpoint": m + pathIntrospect,
+			"revocation_endpoint": m + pathRevoke, "userinfo_endpoint": m + pathUserinfo}
 	}
 	return json.Marshal(d)
 }

@@ -44,12 +44,21 @@ func (b *Broker) routes() http.Handler {
 		Revocation:    op.NewEndpoint(pathRevoke),
 	}, op.WithServerCORSOptions(nil))
 	cors := newCORSPolicy(b.clients)
-	mux := http.NewServeMux()
-	for name, path := range map[string]string{"token": pathToken, "introspect": pathIntrospect, "revoke": pathRevoke} {
-		mux.Handle(path, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, path), http.MethodPost), name))
+	b.oauth = func(mux *http.ServeMux, mtls bool) {
+		wrap := func(h http.Handler) http.Handler { return h }
+		introspect := opHandler
+		if mtls {
+			wrap, introspect = b.withClientCert, b.certIntrospection(opHandler)
+		}
+		for name, path := range map[string]string{"token": pathToken, "revoke": pathRevoke} {
+			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, path)), http.MethodPost), name))
+		}
+		mux.Handle(pathIntrospect, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(introspect, pathIntrospect)), http.MethodPost), "introspect"))
+		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(http.HandlerFunc(b.parHTTP), pathPAR)), http.MethodPost), "par"))
+		mux.Handle(pathUserinfo, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, pathUserinfo)), http.MethodGet, http.MethodPost), "userinfo"))
 	}
-	mux.Handle(pathPAR, b.withCommon(cors.wrap(b.oauthEndpoint(http.HandlerFunc(b.parHTTP), pathPAR), http.MethodPost), "par"))
-	mux.Handle(pathUserinfo, b.withCommon(cors.wrap(b.oauthEndpoint(opHandler, pathUserinfo), http.MethodGet, http.MethodPost), "userinfo"))
+	mux := http.NewServeMux()
+	b.oauth(mux, false)
 	mux.Handle(pathDiscovery, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathASMetadata, b.withCommon(staticJSON(func() []byte { return b.discovery }), "discovery"))
 	mux.Handle(pathJWKS, b.withCommon(staticJSON(func() []byte { return b.keys.JWKS() }), "jwks"))

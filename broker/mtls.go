@@ -22,7 +22,14 @@ func (b *Broker) mtlsURL() string {
 	return "https://" + b.cfg.Listen.MTLS
 }
 
-// MTLSHandler serves the mutual-TLS listener: /mtls/<provider>?step=<token>. The listener
+// mtlsEnabled says whether clients can reach the mutual-TLS listener: it is configured (or a
+// proxy forwards client certificates to it).
+func (b *Broker) mtlsEnabled() bool {
+	return b.cfg.Listen.MTLS != "" || b.cfg.Listen.MTLSURL != ""
+}
+
+// MTLSHandler serves the mutual-TLS listener: /mtls/<provider>?step=<token>, and the aliases
+// of the token, PAR, introspection, revocation and userinfo endpoints. The listener
 // asks for any client certificate (no CA list in the handshake: the Italian trust list is far
 // larger than browsers accept) and the provider validates the chain itself. The listener is
 // another origin, which does not see the main origin's browser cookie: the browser comes
@@ -33,6 +40,9 @@ func (b *Broker) MTLSHandler() http.Handler {
 	// No page is drawn on this origin: a refusal is handed back to the issuer origin (see
 	// showOnIssuer), success goes to /login/done there.
 	mux.Handle("/mtls/", b.withCommon(onMTLSOriginHandler(http.HandlerFunc(b.mtlsHTTP)), "mtls"))
+	// The token-side endpoints' aliases (RFC 8705 §5, mtls_endpoint_aliases): the same
+	// endpoints, which see the connection's client certificate here and nowhere else.
+	b.oauth(mux, true)
 	mux.Handle("/", b.withCommon(onMTLSOriginHandler(http.HandlerFunc(b.notFoundHTTP)), "not_found"))
 	return mux
 }

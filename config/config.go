@@ -301,8 +301,26 @@ type Client struct {
 	// Public marks a public client (no secret; PKCE S256 required).
 	Public bool `yaml:"public"`
 	// AuthMethod: client_secret_basic (default for confidential), client_secret_post,
-	// private_key_jwt, none (public).
+	// private_key_jwt, tls_client_auth, self_signed_tls_client_auth (RFC 8705, over the
+	// mutual-TLS listener only), none (public).
 	AuthMethod string `yaml:"auth_method"`
+	// TLSClientAuthCAFile holds the CA certificates (PEM) a tls_client_auth client's
+	// certificate must chain to; required with tls_client_auth.
+	TLSClientAuthCAFile string `yaml:"tls_client_auth_ca_file"`
+	// The one subject attribute a tls_client_auth client's certificate must carry (RFC 8705
+	// §2.1.2): exactly one of them is set. TLSClientAuthSubjectDN is the subject DN in its
+	// RFC 4514 string form (as crypto/x509 writes it: most significant RDN last, e.g.
+	// "CN=portale,O=INPS,C=IT"); the SAN values are a dNSName, a uniformResourceIdentifier, an
+	// rfc822Name or an iPAddress of the certificate's subjectAltName.
+	TLSClientAuthSubjectDN string `yaml:"tls_client_auth_subject_dn"`
+	TLSClientAuthSANDNS    string `yaml:"tls_client_auth_san_dns"`
+	TLSClientAuthSANURI    string `yaml:"tls_client_auth_san_uri"`
+	TLSClientAuthSANEmail  string `yaml:"tls_client_auth_san_email"`
+	TLSClientAuthSANIP     string `yaml:"tls_client_auth_san_ip"`
+	// TLSClientCertificateFile pins the certificates (PEM) of a self_signed_tls_client_auth
+	// client; its jwks_file keys with x5c register certificates too (RFC 8705 §2.2).
+	TLSClientCertificateFile string `yaml:"tls_client_certificate_file"`
+
 	// JWKSFile holds the client's public keys (a JWKS JSON file): those of its client
 	// assertions (private_key_jwt, required then) and of its request objects (RFC 9101).
 	JWKSFile string `yaml:"jwks_file"`

@@ -50,6 +50,12 @@ const (
 	AuthSecretPost    = "client_secret_post"
 	AuthPrivateKeyJWT = "private_key_jwt"
 	AuthNone          = "none"
+	// AuthTLSClient is PKI mutual-TLS client authentication (RFC 8705 §2.1): a certificate
+	// that chains to the client's CAs and carries its one registered subject attribute.
+	AuthTLSClient = "tls_client_auth"
+	// AuthSelfSignedTLSClient is self-signed certificate mutual-TLS client authentication
+	// (RFC 8705 §2.2): the certificate is one the client registered.
+	AuthSelfSignedTLSClient = "self_signed_tls_client_auth"
 )
 
 // DefaultLanguages are the page languages when ui.languages is empty; the first is the default.

@@ -182,6 +182,8 @@ func (c *Config) resolvePaths(r Resolver) {
 	c.Notify.SpoolDir = r.Path(c.Notify.SpoolDir)
 	for i := range c.Clients {
 		c.Clients[i].JWKSFile = r.Path(c.Clients[i].JWKSFile)
+		c.Clients[i].TLSClientAuthCAFile = r.Path(c.Clients[i].TLSClientAuthCAFile)
+		c.Clients[i].TLSClientCertificateFile = r.Path(c.Clients[i].TLSClientCertificateFile)
 	}
 }
 

@@ -124,6 +124,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 		v.add(p+".min_acr", "want one of %s", strings.Join(acrs, ", "))
 	}
 	c.validateClientKeys(v, p, cl)
+	c.validateTLSClient(v, p, cl)
 	if cl.RequirePushedAuthorizationRequests && !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
 		v.add(p+".require_pushed_authorization_requests", "set without the authorization_code grant")
 	}
@@ -191,10 +192,14 @@ func (c *Config) validateConfidential(v *validator, p string, cl *Client) {
 		if cl.JWKSFile == "" {
 			v.add(p+".jwks_file", "required with private_key_jwt: the client's public keys (JWKS JSON)")
 		}
+	case AuthTLSClient, AuthSelfSignedTLSClient:
+		if cl.Secret.IsSet() {
+			v.add(p+".secret", "not used with %s: remove it", cl.AuthMethod)
+		}
 	case AuthNone:
 		v.add(p+".auth_method", "none is for public clients (set public: true)")
 	default:
-		v.add(p+".auth_method", "want client_secret_basic, client_secret_post or private_key_jwt")
+		v.add(p+".auth_method", "want client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
 	}
 }
 

@@ -153,7 +153,7 @@ func TestValidationRules(t *testing.T) {
 		}, nil, []string{"clients[0].jwks_uri"}},
 		{"require_signed_request_object needs keys", func(m map[string]any) { set(m, "clients.0.require_signed_request_object", true) }, nil, []string{"clients[0].require_signed_request_object"}},
 		{"auth_method none is for public clients", func(m map[string]any) { set(m, "clients.0.auth_method", "none") }, nil, []string{"clients[0].auth_method"}},
-		{"auth_method is known", func(m map[string]any) { set(m, "clients.0.auth_method", "tls_client_auth") }, nil, []string{"clients[0].auth_method"}},
+		{"auth_method is known", func(m map[string]any) { set(m, "clients.0.auth_method", "client_secret_jwt") }, nil, []string{"clients[0].auth_method"}},
 		{"public client has no secret", func(m map[string]any) { set(m, "clients.1.secret", "env:SPORTELLO_TEST_CLIENT_SECRET") }, nil, []string{"clients[1].secret"}},
 		{"public client authenticates with none", func(m map[string]any) { set(m, "clients.1.auth_method", "client_secret_basic") }, nil, []string{"clients[1].auth_method"}},
 		{"public client may not use client_credentials", func(m map[string]any) {
