@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -29,7 +30,17 @@ type switchesAnswer struct {
 }
 
 func (a *API) providers(r *http.Request) (any, error) {
-	ps, err := a.c.Sources.Providers(r.Context())
+	ps, err := a.listProviders(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"providers": ps}, nil
+}
+
+// listProviders is every upstream with its switch and its certificates' expiry: what the API
+// and the pages show.
+func (a *API) listProviders(ctx context.Context) ([]Provider, error) {
+	ps, err := a.c.Sources.Providers(ctx)
 	if err != nil {
 		return nil, sourceError(err)
 	}
@@ -48,11 +59,20 @@ func (a *API) providers(r *http.Request) (any, error) {
 			p.Certificates[j].Expired = !now.Before(p.Certificates[j].NotAfter)
 		}
 	}
-	return map[string]any{"providers": ps}, nil
+	return ps, nil
 }
 
 func (a *API) clients(r *http.Request) (any, error) {
-	cs, err := a.c.Sources.Clients(r.Context())
+	cs, err := a.listClients(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"clients": cs}, nil
+}
+
+// listClients is every client with its policy and switch.
+func (a *API) listClients(ctx context.Context) ([]Client, error) {
+	cs, err := a.c.Sources.Clients(ctx)
 	if err != nil {
 		return nil, sourceError(err)
 	}
@@ -69,11 +89,20 @@ func (a *API) clients(r *http.Request) (any, error) {
 			}
 		}
 	}
-	return map[string]any{"clients": cs}, nil
+	return cs, nil
 }
 
 func (a *API) keys(r *http.Request) (any, error) {
-	ks, err := a.c.Sources.Keys(r.Context())
+	ks, err := a.listKeys(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"keys": ks}, nil
+}
+
+// listKeys is the signing keys with their age.
+func (a *API) listKeys(ctx context.Context) ([]Key, error) {
+	ks, err := a.c.Sources.Keys(ctx)
 	if err != nil {
 		return nil, sourceError(err)
 	}
@@ -84,7 +113,7 @@ func (a *API) keys(r *http.Request) (any, error) {
 			ks[i].AgeSeconds = &age
 		}
 	}
-	return map[string]any{"keys": ks}, nil
+	return ks, nil
 }
 
 func (a *API) replicas(r *http.Request) (any, error) {
@@ -106,18 +135,27 @@ func (a *API) audit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.c.AuditLog.Search(r.Context(), q)
+	recs, chain, err := a.searchAudit(r.Context(), q)
 	if err != nil {
-		return nil, sourceError(err)
+		return nil, err
 	}
-	chain, err := a.c.AuditLog.Verify(r.Context())
+	return map[string]any{"records": recs, "chain": chain}, nil
+}
+
+// searchAudit answers q and verifies the chain (AuditLog set).
+func (a *API) searchAudit(ctx context.Context, q AuditQuery) ([]AuditRecord, AuditChain, error) {
+	recs, err := a.c.AuditLog.Search(ctx, q)
 	if err != nil {
-		return nil, sourceError(err)
+		return nil, AuditChain{}, sourceError(err)
+	}
+	chain, err := a.c.AuditLog.Verify(ctx)
+	if err != nil {
+		return nil, AuditChain{}, sourceError(err)
 	}
 	if recs == nil {
 		recs = []AuditRecord{}
 	}
-	return map[string]any{"records": recs, "chain": chain}, nil
+	return recs, chain, nil
 }
 
 // parseAuditQuery reads person, client, type, since, until (RFC 3339) and limit.
@@ -213,17 +251,24 @@ func (a *API) setSwitch(operator string, r *http.Request) (any, error) {
 	if req.Enabled == nil {
 		return nil, badRequest(`"enabled" is required`)
 	}
-	sw, err := a.c.Switches.Set(r.Context(), switches.Change{Kind: kind, ID: id, Enabled: *req.Enabled, Reason: req.Reason, Actor: operator, ExpiresAt: req.ExpiresAt})
+	return a.applySwitch(r.Context(), switches.Change{Kind: kind, ID: id, Enabled: *req.Enabled, Reason: req.Reason, Actor: operator, ExpiresAt: req.ExpiresAt})
+}
+
+// applySwitch sets a switch, reloads this replica's view and audits the change with the
+// operator (ch.Actor) as actor: the API's PUT and the pages' form both come here.
+func (a *API) applySwitch(ctx context.Context, ch switches.Change) (switches.Switch, error) {
+	operator, kind, id := ch.Actor, ch.Kind, ch.ID
+	sw, err := a.c.Switches.Set(ctx, ch)
 	switch {
 	case errors.Is(err, switches.ErrBadKind), errors.Is(err, switches.ErrBadID), errors.Is(err, switches.ErrBadReason),
 		errors.Is(err, switches.ErrBadExpiry), errors.Is(err, switches.ErrBadActor), errors.Is(err, switches.ErrTooMany):
-		return nil, badRequest(strings.TrimPrefix(unwrapFirst(err), "switches: "))
+		return sw, badRequest(strings.TrimPrefix(unwrapFirst(err), "switches: "))
 	case errors.Is(err, switches.ErrCorrupt):
-		return nil, internal(err)
+		return sw, internal(err)
 	case err != nil:
-		return nil, unavailable(err)
+		return sw, unavailable(err)
 	}
-	_ = a.c.Reader.Load(r.Context()) // this replica applies it now; the others within seconds
+	_ = a.c.Reader.Load(ctx) // this replica applies it now; the others within seconds
 	fields := map[string]any{"kind": string(kind), "id": id, "enabled": sw.Enabled}
 	if sw.Reason != "" {
 		fields["reason"] = sw.Reason
@@ -231,8 +276,8 @@ func (a *API) setSwitch(operator string, r *http.Request) (any, error) {
 	if sw.ExpiresAt != nil {
 		fields["expires_at"] = sw.ExpiresAt.Format(time.RFC3339)
 	}
-	if err := a.record(r.Context(), operator, "console.switch", fields); err != nil {
-		return nil, err
+	if err := a.record(ctx, operator, "console.switch", fields); err != nil {
+		return sw, err
 	}
 	return sw, nil
 }
@@ -271,19 +316,24 @@ func (a *API) refreshMetadata(operator string, r *http.Request) (any, error) {
 	if err := decode(nil, r, &req); err != nil {
 		return nil, err
 	}
-	if !switches.ValidID(req.Provider) {
-		return nil, badRequest(`"provider" must name a provider or an IdP's entityID`)
-	}
-	if a.c.Actions.RefreshMetadata == nil {
-		return nil, notImplemented()
-	}
-	if err := a.c.Actions.RefreshMetadata(r.Context(), req.Provider); err != nil {
-		return nil, actionError(err)
-	}
-	if err := a.record(r.Context(), operator, "console.refresh_metadata", map[string]any{"provider": req.Provider}); err != nil {
+	if err := a.doRefreshMetadata(r.Context(), operator, req.Provider); err != nil {
 		return nil, err
 	}
 	return map[string]string{"status": "ok"}, nil
+}
+
+// doRefreshMetadata reloads a provider's metadata and audits it (the API and the pages).
+func (a *API) doRefreshMetadata(ctx context.Context, operator, provider string) error {
+	if !switches.ValidID(provider) {
+		return badRequest(`"provider" must name a provider or an IdP's entityID`)
+	}
+	if a.c.Actions.RefreshMetadata == nil {
+		return notImplemented()
+	}
+	if err := a.c.Actions.RefreshMetadata(ctx, provider); err != nil {
+		return actionError(err)
+	}
+	return a.record(ctx, operator, "console.refresh_metadata", map[string]any{"provider": provider})
 }
 
 func (a *API) rotateKeys(operator string, r *http.Request) (any, error) {
@@ -291,16 +341,21 @@ func (a *API) rotateKeys(operator string, r *http.Request) (any, error) {
 	if err := decode(nil, r, &req); err != nil {
 		return nil, err
 	}
-	if a.c.Actions.RotateKeys == nil {
-		return nil, notImplemented()
-	}
-	if err := a.c.Actions.RotateKeys(r.Context()); err != nil {
-		return nil, actionError(err)
-	}
-	if err := a.record(r.Context(), operator, "console.rotate_keys", nil); err != nil {
+	if err := a.doRotateKeys(r.Context(), operator); err != nil {
 		return nil, err
 	}
 	return map[string]string{"status": "ok"}, nil
+}
+
+// doRotateKeys rotates the signing keys and audits it.
+func (a *API) doRotateKeys(ctx context.Context, operator string) error {
+	if a.c.Actions.RotateKeys == nil {
+		return notImplemented()
+	}
+	if err := a.c.Actions.RotateKeys(ctx); err != nil {
+		return actionError(err)
+	}
+	return a.record(ctx, operator, "console.rotate_keys", nil)
 }
 
 type personRequest struct {
@@ -320,20 +375,25 @@ func (a *API) unlockPIN(operator string, r *http.Request) (any, error) {
 	if err := decode(nil, r, &req); err != nil {
 		return nil, err
 	}
-	cf, err := req.parse()
-	if err != nil {
-		return nil, err
-	}
-	if a.c.Actions.UnlockPIN == nil {
-		return nil, notImplemented()
-	}
-	if err := a.c.Actions.UnlockPIN(r.Context(), operator, cf); err != nil {
-		return nil, actionError(err)
-	}
-	if err := a.record(r.Context(), operator, "console.unlock_pin", map[string]any{"fiscal_number": cf}); err != nil {
+	if err := a.doUnlockPIN(r.Context(), operator, req.FiscalCode); err != nil {
 		return nil, err
 	}
 	return map[string]string{"status": "ok"}, nil
+}
+
+// doUnlockPIN lifts a PIN lockout of the person with fiscal code cf and audits it.
+func (a *API) doUnlockPIN(ctx context.Context, operator, fiscalCode string) error {
+	cf, err := personRequest{FiscalCode: fiscalCode}.parse()
+	if err != nil {
+		return err
+	}
+	if a.c.Actions.UnlockPIN == nil {
+		return notImplemented()
+	}
+	if err := a.c.Actions.UnlockPIN(ctx, operator, cf); err != nil {
+		return actionError(err)
+	}
+	return a.record(ctx, operator, "console.unlock_pin", map[string]any{"fiscal_number": cf})
 }
 
 func (a *API) revokePerson(operator string, r *http.Request) (any, error) {
@@ -341,19 +401,28 @@ func (a *API) revokePerson(operator string, r *http.Request) (any, error) {
 	if err := decode(nil, r, &req); err != nil {
 		return nil, err
 	}
-	cf, err := req.parse()
+	n, err := a.doRevokePerson(r.Context(), operator, req.FiscalCode)
 	if err != nil {
-		return nil, err
-	}
-	if a.c.Actions.RevokePerson == nil {
-		return nil, notImplemented()
-	}
-	n, err := a.c.Actions.RevokePerson(r.Context(), cf)
-	if err != nil {
-		return nil, actionError(err)
-	}
-	if err := a.record(r.Context(), operator, "console.revoke_person", map[string]any{"fiscal_number": cf, "revoked": n}); err != nil {
 		return nil, err
 	}
 	return map[string]any{"status": "ok", "revoked": n}, nil
+}
+
+// doRevokePerson ends a person's sessions and refresh tokens and audits it.
+func (a *API) doRevokePerson(ctx context.Context, operator, fiscalCode string) (int, error) {
+	cf, err := personRequest{FiscalCode: fiscalCode}.parse()
+	if err != nil {
+		return 0, err
+	}
+	if a.c.Actions.RevokePerson == nil {
+		return 0, notImplemented()
+	}
+	n, err := a.c.Actions.RevokePerson(ctx, cf)
+	if err != nil {
+		return 0, actionError(err)
+	}
+	if err := a.record(ctx, operator, "console.revoke_person", map[string]any{"fiscal_number": cf, "revoked": n}); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
