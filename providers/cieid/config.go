@@ -2,13 +2,11 @@ package cieid
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/inps/sportello/config"
-	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers/saml"
 )
 
@@ -21,12 +19,9 @@ const (
 
 // Config is the cieid provider section (providers.<id> with type: cieid).
 type Config struct {
-	// EntityID of the SP (default <base URL>/cieid/metadata): its own, apart from SPID's, as
-	// the CIE federation is a federation of its own.
-	EntityID string `yaml:"entity_id"`
-	// KeyFile and CertFile hold the SP signing key and certificate (PEM, RSA >= 2048).
-	KeyFile  string `yaml:"key_file"`
-	CertFile string `yaml:"cert_file"`
+	// SPSection: entity_id, key_file, cert_file, acs_url, slo_url, idps, metadata_refresh,
+	// clock_skew, comparison, min_level, request_ttl, metadata_validity.
+	saml.SPSection `yaml:",inline"`
 	// Organization names, display names and URLs per language (it mandatory); the
 	// administrative contact's Company is the Italian OrganizationName.
 	Organization Organization `yaml:"organization"`
@@ -47,26 +42,9 @@ type Config struct {
 	Country      string `yaml:"country"`
 	// ServiceName names the one AttributeConsumingService (default "Servizi online INPS").
 	ServiceName string `yaml:"service_name"`
-	// ACSURL and SLOURL default to <base URL>/cieid/acs and <base URL>/cieid/slo.
-	ACSURL string `yaml:"acs_url"`
-	SLOURL string `yaml:"slo_url"`
 	// Environment picks the CIE ID server's metadata when IdPs is empty: production (default)
 	// or preproduction.
 	Environment string `yaml:"environment"`
-	// IdPs are the CIE ID server's metadata source (default: the Environment's URL).
-	IdPs []IdPConfig `yaml:"idps"`
-	// MetadataRefresh is how often the IdP metadata is reloaded (default 24h).
-	MetadataRefresh time.Duration `yaml:"metadata_refresh"`
-	// ClockSkew tolerated on IssueInstant and validity windows (default 60s).
-	ClockSkew time.Duration `yaml:"clock_skew"`
-	// Comparison is the default RequestedAuthnContext comparison: minimum (default) or exact.
-	Comparison string `yaml:"comparison"`
-	// MinLevel is the lowest level ever asked (default 2, as for SPID).
-	MinLevel int `yaml:"min_level"`
-	// RequestTTL bounds the time between AuthnRequest and Response (default 15m).
-	RequestTTL time.Duration `yaml:"request_ttl"`
-	// MetadataValidity is the validUntil horizon of the SP metadata (default 30 days).
-	MetadataValidity time.Duration `yaml:"metadata_validity"`
 }
 
 // Organization is the md:Organization of the SP metadata; maps are keyed by language.
@@ -109,28 +87,7 @@ func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 	if errs := cfg.Validate(path, dev); len(errs) > 0 {
 		return nil, errs
 	}
-	var errs []error
-	resolve := p.Resolver.Path
-	check := func(at, file string) {
-		if _, err := os.Stat(file); err != nil {
-			errs = append(errs, &config.FieldError{Path: at, Msg: "cannot read " + file})
-		}
-	}
-	cfg.KeyFile, cfg.CertFile = resolve(cfg.KeyFile), resolve(cfg.CertFile)
-	check(path+".key_file", cfg.KeyFile)
-	check(path+".cert_file", cfg.CertFile)
-	for i := range cfg.IdPs {
-		at := fmt.Sprintf("%s.idps[%d]", path, i)
-		if cfg.IdPs[i].MetadataFile != "" {
-			cfg.IdPs[i].MetadataFile = resolve(cfg.IdPs[i].MetadataFile)
-			check(at+".metadata_file", cfg.IdPs[i].MetadataFile)
-		}
-		if cfg.IdPs[i].MetadataCertFile != "" {
-			cfg.IdPs[i].MetadataCertFile = resolve(cfg.IdPs[i].MetadataCertFile)
-			check(at+".metadata_cert_file", cfg.IdPs[i].MetadataCertFile)
-		}
-	}
-	if len(errs) > 0 {
+	if errs := cfg.SPSection.Resolve(path, p.Resolver.Path); len(errs) > 0 {
 		return nil, errs
 	}
 	return cfg, nil
@@ -151,32 +108,10 @@ func (c *Config) applyDefaults() {
 			c.IdPs = []IdPConfig{{MetadataURL: PreproductionMetadataURL}}
 		}
 	}
-	for i := range c.IdPs {
-		if c.IdPs[i].Binding == "" {
-			c.IdPs[i].Binding = "redirect"
-		}
-	}
 	if c.ServiceName == "" {
 		c.ServiceName = "Servizi online INPS"
 	}
-	if c.MetadataRefresh == 0 {
-		c.MetadataRefresh = 24 * time.Hour
-	}
-	if c.ClockSkew == 0 {
-		c.ClockSkew = 60 * time.Second
-	}
-	if c.Comparison == "" {
-		c.Comparison = loa.Minimum
-	}
-	if c.MinLevel == 0 {
-		c.MinLevel = 2
-	}
-	if c.RequestTTL == 0 {
-		c.RequestTTL = 15 * time.Minute
-	}
-	if c.MetadataValidity == 0 {
-		c.MetadataValidity = 30 * 24 * time.Hour
-	}
+	c.SPSection.Defaults()
 }
 
 // Validate checks the section (the CIE ID technical manual's metadata rules); dev allows
@@ -184,15 +119,7 @@ func (c *Config) applyDefaults() {
 func (c *Config) Validate(path string, dev bool) []error {
 	ck := &saml.Checks{Path: path, Dev: dev}
 	add := ck.Add
-	ck.URL(".entity_id", c.EntityID, false)
-	ck.URL(".acs_url", c.ACSURL, false)
-	ck.URL(".slo_url", c.SLOURL, false)
-	if c.KeyFile == "" {
-		add(".key_file", "required")
-	}
-	if c.CertFile == "" {
-		add(".cert_file", "required")
-	}
+	c.SPSection.CheckSP(ck)
 	ck.Organization(c.Organization)
 	ck.Contact(".contact", c.Contact.Email, c.Contact.Phone)
 	switch c.Profile {
@@ -242,17 +169,7 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.Environment != "production" && c.Environment != "preproduction" {
 		add(".environment", "must be production or preproduction")
 	}
-	ck.Sources(c.IdPs, nil)
-	if len(c.IdPs) > 1 {
-		add(".idps", "the CIE ID server is one identity provider: one metadata source")
-	}
-	ck.Timing(c.MetadataRefresh, c.ClockSkew, c.RequestTTL)
-	if c.Comparison != loa.Minimum && c.Comparison != loa.Exact {
-		add(".comparison", "must be minimum or exact")
-	}
-	if c.MinLevel < 1 || c.MinLevel > 3 {
-		add(".min_level", "must be 1, 2 or 3")
-	}
+	c.SPSection.CheckIdPs(ck, nil, "the CIE ID server")
 	return ck.Errs
 }
 
@@ -262,20 +179,21 @@ func (c *Config) Validate(path string, dev bool) []error {
 func DevConfig(baseURL, testdataDir string) *Config {
 	base := strings.TrimRight(baseURL, "/")
 	c := &Config{
-		KeyFile:  testdataDir + "/sp-dev.key",
-		CertFile: testdataDir + "/sp-dev.crt",
+		SPSection: saml.SPSection{
+			KeyFile: testdataDir + "/sp-dev.key", CertFile: testdataDir + "/sp-dev.crt",
+			IdPs:            []IdPConfig{{MetadataURL: base + "/dev/cieid/metadata", Binding: "redirect"}},
+			MetadataRefresh: time.Hour,
+		},
 		Organization: Organization{
 			Names:        map[string]string{"it": "Istituto Nazionale della Previdenza Sociale", "en": "National Social Security Institute"},
 			DisplayNames: map[string]string{"it": "INPS (sviluppo)", "en": "INPS (development)"},
 			URLs:         map[string]string{"it": "https://www.inps.it", "en": "https://www.inps.it"},
 		},
-		Contact:         Contact{Email: "cie@inps.example.it", Phone: "+390659051"},
-		IPACode:         "inps",
-		Municipality:    "H501",
-		Province:        "RM",
-		Country:         "IT",
-		IdPs:            []IdPConfig{{MetadataURL: base + "/dev/cieid/metadata", Binding: "redirect"}},
-		MetadataRefresh: time.Hour,
+		Contact:      Contact{Email: "cie@inps.example.it", Phone: "+390659051"},
+		IPACode:      "inps",
+		Municipality: "H501",
+		Province:     "RM",
+		Country:      "IT",
 	}
 	c.applyDefaults()
 	return c

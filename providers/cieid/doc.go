@@ -3,7 +3,8 @@
 // smartphone or the CieID app (or a reader) and the card's PIN. It is a SAML 2.0 federation
 // of its own, with its own rules — the CIE ID technical manual (italia/cie-eid-saml-docs) —
 // run as a profile on the engine of providers/saml (profile.go says which rule comes from
-// where):
+// where), its provider scaffolding the engine's profile base (saml.ProfileProvider), so this
+// package holds only CIE ID's differences:
 //
 //   - its own SP entity and signed metadata at /cieid/metadata: ContactPerson
 //     "administrative" with the cie: extensions (Public/Private, IPACode, IPACategory,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/fiscalcode"
-	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/spid"
 )
@@ -35,11 +34,9 @@ var (
 
 // Config is the eidas provider section (providers.<id> with type: eidas).
 type Config struct {
-	// EntityID of the SP (default <base URL>/eidas/metadata).
-	EntityID string `yaml:"entity_id"`
-	// KeyFile and CertFile hold the SP signing key and certificate (the SPID SP's may serve).
-	KeyFile  string `yaml:"key_file"`
-	CertFile string `yaml:"cert_file"`
+	// SPSection: entity_id, key_file, cert_file, acs_url, slo_url, idps, metadata_refresh,
+	// clock_skew, comparison, min_level, request_ttl, metadata_validity.
+	saml.SPSection `yaml:",inline"`
 	// Organization, Contact, Profile, IPACode, VATNumber, FiscalCode, BillingEmail: the
 	// SPID-shaped metadata (the eIDAS node is an IdP of the SPID federation).
 	Organization saml.Organization `yaml:"organization"`
@@ -51,12 +48,6 @@ type Config struct {
 	BillingEmail string            `yaml:"billing_email"`
 	// AttributeSet is the data set asked: minimum (index 99, the default) or extended (100).
 	AttributeSet string `yaml:"attribute_set"`
-	// ACSURL and SLOURL default to <base URL>/eidas/acs and <base URL>/eidas/slo.
-	ACSURL string `yaml:"acs_url"`
-	SLOURL string `yaml:"slo_url"`
-	// IdPs is the eIDAS node's metadata source (AgID publishes it with the certificate its
-	// signature verifies with: metadata_cert_file).
-	IdPs []saml.IdPConfig `yaml:"idps"`
 	// Links names the INPS records of eIDAS identities: PersonIdentifier → fiscal code.
 	// LinksFile is a YAML file of the same map (read at start). A linked person gets the
 	// fiscal_number and the sub of that record.
@@ -66,14 +57,6 @@ type Config struct {
 	// case): the values eidas_country may take on /authorize. Default: the other member
 	// states of the EU and the EEA (DefaultCountries).
 	Countries []string `yaml:"countries"`
-	// MetadataRefresh, ClockSkew, Comparison, MinLevel, RequestTTL, MetadataValidity as for
-	// SPID; MinLevel 2 (eIDAS substantial) by default, so "low" is refused unless set to 1.
-	MetadataRefresh  time.Duration `yaml:"metadata_refresh"`
-	ClockSkew        time.Duration `yaml:"clock_skew"`
-	Comparison       string        `yaml:"comparison"`
-	MinLevel         int           `yaml:"min_level"`
-	RequestTTL       time.Duration `yaml:"request_ttl"`
-	MetadataValidity time.Duration `yaml:"metadata_validity"`
 }
 
 // DefaultCountries are the countries the eIDAS node is taken to offer when countries is not
@@ -100,16 +83,7 @@ func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 		return nil, errs
 	}
 	resolve := p.Resolver.Path
-	cfg.KeyFile, cfg.CertFile = resolve(cfg.KeyFile), resolve(cfg.CertFile)
-	for i := range cfg.IdPs {
-		if cfg.IdPs[i].MetadataFile != "" {
-			cfg.IdPs[i].MetadataFile = resolve(cfg.IdPs[i].MetadataFile)
-		}
-		if cfg.IdPs[i].MetadataCertFile != "" {
-			cfg.IdPs[i].MetadataCertFile = resolve(cfg.IdPs[i].MetadataCertFile)
-		}
-	}
-	var errs []error
+	errs := cfg.SPSection.Resolve(path, resolve)
 	if cfg.LinksFile != "" {
 		cfg.LinksFile = resolve(cfg.LinksFile)
 		if err := cfg.readLinks(); err != nil {
@@ -118,11 +92,6 @@ func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 	}
 	cfg.applyDefaults()
 	errs = append(errs, cfg.Validate(path, dev)...)
-	for at, file := range map[string]string{".key_file": cfg.KeyFile, ".cert_file": cfg.CertFile} {
-		if _, err := os.Stat(file); file != "" && err != nil {
-			errs = append(errs, &config.FieldError{Path: path + at, Msg: "cannot read " + file})
-		}
-	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -155,32 +124,10 @@ func (c *Config) applyDefaults() {
 	if c.AttributeSet == "" {
 		c.AttributeSet = "minimum"
 	}
-	for i := range c.IdPs {
-		if c.IdPs[i].Binding == "" {
-			c.IdPs[i].Binding = "redirect"
-		}
-	}
 	if len(c.Countries) == 0 {
 		c.Countries = slices.Clone(DefaultCountries)
 	}
-	if c.MetadataRefresh == 0 {
-		c.MetadataRefresh = 24 * time.Hour
-	}
-	if c.ClockSkew == 0 {
-		c.ClockSkew = 60 * time.Second
-	}
-	if c.Comparison == "" {
-		c.Comparison = loa.Minimum
-	}
-	if c.MinLevel == 0 {
-		c.MinLevel = 2
-	}
-	if c.RequestTTL == 0 {
-		c.RequestTTL = 15 * time.Minute
-	}
-	if c.MetadataValidity == 0 {
-		c.MetadataValidity = 30 * 24 * time.Hour
-	}
+	c.SPSection.Defaults()
 	norm := map[string]string{}
 	for k, v := range c.Links {
 		norm[strings.ToUpper(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
@@ -192,15 +139,7 @@ func (c *Config) applyDefaults() {
 func (c *Config) Validate(path string, dev bool) []error {
 	ck := &saml.Checks{Path: path, Dev: dev}
 	add := ck.Add
-	ck.URL(".entity_id", c.EntityID, false)
-	ck.URL(".acs_url", c.ACSURL, false)
-	ck.URL(".slo_url", c.SLOURL, false)
-	if c.KeyFile == "" {
-		add(".key_file", "required")
-	}
-	if c.CertFile == "" {
-		add(".cert_file", "required")
-	}
+	c.SPSection.CheckSP(ck)
 	ck.Organization(c.Organization)
 	ck.Contact(".contact", c.Contact.Email, c.Contact.Phone)
 	switch c.Profile {
@@ -221,17 +160,7 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.AttributeSet != "minimum" && c.AttributeSet != "extended" {
 		add(".attribute_set", "must be minimum (index 99) or extended (index 100)")
 	}
-	ck.Sources(c.IdPs, nil)
-	if len(c.IdPs) > 1 {
-		add(".idps", "the eIDAS node is one identity provider: one metadata source")
-	}
-	ck.Timing(c.MetadataRefresh, c.ClockSkew, c.RequestTTL)
-	if c.Comparison != loa.Minimum && c.Comparison != loa.Exact {
-		add(".comparison", "must be minimum or exact")
-	}
-	if c.MinLevel < 1 || c.MinLevel > 3 {
-		add(".min_level", "must be 1, 2 or 3")
-	}
+	c.SPSection.CheckIdPs(ck, nil, "the eIDAS node")
 	for i, cc := range c.Countries {
 		switch {
 		case !countryRe.MatchString(cc):
@@ -259,8 +188,11 @@ func (c *Config) Validate(path string, dev bool) []error {
 func DevConfig(baseURL, testdataDir string) *Config {
 	base := strings.TrimRight(baseURL, "/")
 	c := &Config{
-		KeyFile:  testdataDir + "/sp-dev.key",
-		CertFile: testdataDir + "/sp-dev.crt",
+		SPSection: saml.SPSection{
+			KeyFile: testdataDir + "/sp-dev.key", CertFile: testdataDir + "/sp-dev.crt",
+			IdPs:            []saml.IdPConfig{{MetadataURL: base + "/dev/eidas/metadata", Binding: "redirect"}},
+			MetadataRefresh: time.Hour,
+		},
 		Organization: saml.Organization{
 			Names:        map[string]string{"it": "Istituto Nazionale della Previdenza Sociale", "en": "National Social Security Institute"},
 			DisplayNames: map[string]string{"it": "INPS (sviluppo)", "en": "INPS (development)"},
@@ -268,11 +200,9 @@ func DevConfig(baseURL, testdataDir string) *Config {
 		},
 		Contact: spid.Contact{Email: "eidas@inps.example.it", Phone: "+390659051"},
 		IPACode: "inps",
-		IdPs:    []saml.IdPConfig{{MetadataURL: base + "/dev/eidas/metadata", Binding: "redirect"}},
 		Links:   map[string]string{"ES/IT/X1234567T": "FRRGNN55T50Z600A"},
 		// The dev eIDAS node's countries (devidp.NewDevEIDAS): eidas_country takes these only.
-		Countries:       []string{"DE", "ES"},
-		MetadataRefresh: time.Hour,
+		Countries: []string{"DE", "ES"},
 	}
 	c.applyDefaults()
 	return c

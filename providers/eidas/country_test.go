@@ -140,13 +140,13 @@ func TestCountryHintIsCheckedAgainAtStart(t *testing.T) {
 // name of one of the binding's own (it would shadow the signed ones).
 func TestEngineRefusesBindingParamsBeside(t *testing.T) {
 	e := newEnv(t, nil)
-	idp, ok := e.sp.registry.Lookup(t.Context(), e.idp.EntityID())
+	idp, ok := e.sp.Registry().Lookup(t.Context(), e.idp.EntityID())
 	if !ok {
 		t.Fatal("node not loaded")
 	}
 	for _, name := range []string{"SAMLRequest", "RelayState", "SigAlg", "Signature", "SAMLResponse", ""} {
 		rec := httptest.NewRecorder()
-		_, err := e.sp.engine.SendAuthnRequest(rec, httptest.NewRequest(http.MethodGet, e.base+"/start", nil), saml.AuthnRequest{
+		_, err := e.sp.Engine().SendAuthnRequest(rec, httptest.NewRequest(http.MethodGet, e.base+"/start", nil), saml.AuthnRequest{
 			LoginID: "x", IdP: idp, Level: 2, Comparison: loa.Minimum, Params: map[string]string{name: "x"},
 		})
 		if err == nil || rec.Header().Get("Location") != "" {

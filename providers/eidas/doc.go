@@ -2,7 +2,8 @@
 // AgID), through which citizens of other EU countries log in with their own country's eID.
 // The node is an identity provider of the SPID federation and speaks SPID-shaped SAML
 // (AgID/eidas-italian-node), so this is SPID's profile on the engine of providers/saml
-// (profile.go) with eIDAS's differences:
+// (profile.go) with eIDAS's differences, its provider scaffolding the engine's profile base
+// (saml.ProfileProvider):
 //
 //   - its own SP entity and signed SPID-shaped metadata at /eidas/metadata, with AgID's eIDAS
 //     AttributeConsumingServices: index 99, the natural-person minimum data set (name,

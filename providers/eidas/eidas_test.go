@@ -42,8 +42,8 @@ func goldenProvider(t testing.TB, edit func(*Config)) *Provider {
 	if edit != nil {
 		edit(cfg)
 	}
-	p, err := New(cfg, Deps{Store: memory.New(memory.Options{Now: func() time.Time { return t0 }}),
-		Now: func() time.Time { return t0 }, Rand: zeroRand{}, BaseURL: fixedBase})
+	p, err := New(cfg, Deps{ProfileDeps: saml.ProfileDeps{Store: memory.New(memory.Options{Now: func() time.Time { return t0 }}),
+		Now: func() time.Time { return t0 }, Rand: zeroRand{}, BaseURL: fixedBase}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func (failingLinker) FiscalNumberFor(context.Context, string) (string, error) {
 // nothing up: the same response is accepted once the lookup answers.
 func TestAFailingLinkLookupIsUnavailableAndConsumesNothing(t *testing.T) {
 	e := newEnv(t, nil)
-	e.sp.deps.Linker = failingLinker{}
+	e.sp.linker = failingLinker{}
 	p := e.Start(t, "link", loa.SpidL2, "")
 	xml := samltest.Build(t, e.Good(p), e.keys, samltest.Hostile{})
 	_, o := e.Post(t, p.RelayState, xml)
@@ -280,7 +280,7 @@ func TestAFailingLinkLookupIsUnavailableAndConsumesNothing(t *testing.T) {
 	if o.Identity != nil || !errors.Is(o.Err, providers.ErrUnavailable) || !errors.As(o.Err, &ue) || ue.Code != "eidas.unavailable" {
 		t.Fatalf("%+v", o)
 	}
-	e.sp.deps.Linker = StaticLinks(nil)
+	e.sp.linker = StaticLinks(nil)
 	if _, o := e.Post(t, p.RelayState, xml); o.Identity == nil {
 		t.Fatalf("after the outage: %+v", o)
 	}

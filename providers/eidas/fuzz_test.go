@@ -26,14 +26,14 @@ const fuzzRequestID = "_fuzz-request-never-answered-by-a-seed"
 func FuzzACS(f *testing.F) {
 	e := newEnv(f, nil)
 	ctx := context.Background()
-	if _, ok := e.sp.registry.Lookup(ctx, e.idp.EntityID()); !ok {
+	if _, ok := e.sp.Registry().Lookup(ctx, e.idp.EntityID()); !ok {
 		f.Fatal("dev eIDAS node not loaded")
 	}
 	rec, _ := json.Marshal(saml.Request{LoginID: "fuzz", RequestID: fuzzRequestID, IdP: e.idp.EntityID(),
 		IssueInstant: t0, Level: 2, Comparison: "minimum"})
 	f.Add([]byte("<samlp:Response/>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := e.sp.deps.Store.Put(ctx, "eidas:req:fuzz", rec, 0); err != nil {
+		if err := e.sp.Deps().Store.Put(ctx, "eidas:req:fuzz", rec, 0); err != nil {
 			t.Fatal(err)
 		}
 		_, o := e.Post(t, "fuzz", data)

@@ -20,6 +20,7 @@ import (
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/saml/samltest"
 	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid/devidp"
@@ -86,7 +87,8 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	st := memory.New(memory.Options{Now: e.clock.Now})
 	t.Cleanup(func() { _ = st.Close() })
 	var err error
-	e.sp, err = New(cfg, Deps{Store: st, Auditor: e.audit, Now: e.clock.Now, HTTPClient: e.srv.Client(), BaseURL: e.base})
+	e.sp, err = New(cfg, Deps{ProfileDeps: saml.ProfileDeps{Store: st, Auditor: e.audit, Now: e.clock.Now,
+		HTTPClient: e.srv.Client(), BaseURL: e.base}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, idp *sam
 	if _, err := time.Parse("2006-01-02", d); err != nil {
 		return nil, reject("attributes.date_of_birth", "%q is not an xs:date", d)
 	}
-	cf, err := p.deps.Linker.FiscalNumberFor(ctx, pid)
+	cf, err := p.linker.FiscalNumberFor(ctx, pid)
 	if err != nil {
 		return nil, fmt.Errorf("eidas: INPS link of %s: %w: %w", m[1], providers.ErrUnavailable, err)
 	}

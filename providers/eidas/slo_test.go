@@ -131,7 +131,7 @@ func TestNodeInitiatedLogout(t *testing.T) {
 	e := newEnv(t, nil)
 	id := annaLogin(t, e, "idp-slo-anna")
 	var ended []map[string]string
-	e.sp.deps.SessionEnder = func(_ context.Context, s map[string]string) error { ended = append(ended, s); return nil }
+	e.sp.SetSessionEnder(func(_ context.Context, s map[string]string) error { ended = append(ended, s); return nil })
 	c := noRedirects(e.srv.Client())
 
 	forger, err := samlx.LoadKeyPair(testdataDir+"sp-dev.key", testdataDir+"sp-dev.crt")

@@ -73,6 +73,26 @@
 // ("<name>:req:", "<name>:assertion:", "<name>:slo:"), audit event types ("<name>.response")
 // and the prefix of log lines and error texts.
 //
+// # The profile base
+//
+// What a profile's provider does besides its differences is ProfileProvider's, so each
+// profile package holds only those (levels, attributes, metadata extensions, identity
+// mapping, its own configuration keys and Start):
+//
+//   - ProfileDeps and HostDeps: the collaborators, as the broker gives them at Open.
+//   - NewProfileProvider(ProfileSpec): the SP key loaded, the endpoints not configured
+//     derived from the base URL (/<profile>/metadata, /acs, /slo), the engine built with the
+//     audit trail (and SPID's trace file, ProfileSpec.Trace) and the session ending of an
+//     IdP-initiated logout.
+//   - The provider's scaffolding: Routes and Handler (/<profile>/metadata, the ACS with the
+//     profile's identity mapping, the SLO endpoint), Metadata, Registry, Run, Refresh,
+//     Readiness, EntityID; OnlyIdP and Level for Start; LogoutSession for a profile whose IdP
+//     answers single logout (the base is no Logouter by itself: CIE ID's server answers none).
+//   - ProfileType: the providers.Type of a profile package.
+//   - SPSection: the configuration keys every profile has (entity_id, key_file, cert_file,
+//     acs_url, slo_url, idps, the time limits, comparison, min_level), inline in each
+//     profile's Config, with their defaults, file paths and checks.
+//
 // Low-level plumbing (namespaces, keys, enveloped signatures, the two bindings) is in the
 // samlx subpackage, shared with the dev identity providers.
 package saml

@@ -1,8 +1,6 @@
 package spid
 
 import (
-	"context"
-	"net/http"
 	"strings"
 	"time"
 
@@ -11,15 +9,6 @@ import (
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
 )
-
-// serveACS is the HTTP-POST Assertion Consumer Service: the engine's (saml.SP.ServeACS), with
-// SPID's identity.
-func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request, f providers.Finisher) {
-	p.engine.ServeACS(w, r, f, saml.ACS{Method: providers.MethodSPID,
-		Identity: func(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
-			return identityFrom(a, idp.EntityID)
-		}})
-}
 
 // assertionResult is what a valid Response proves.
 type assertionResult = saml.Assertion

@@ -106,12 +106,7 @@ func cliMetadata(args []string, stdout, stderr io.Writer, load LoadFunc) int {
 		fmt.Fprintf(stderr, "spid metadata: %v\n", err)
 		return 1
 	}
-	sp, err := resolveSP(cfg, base)
-	if err != nil {
-		fmt.Fprintf(stderr, "spid metadata: %v\n", err)
-		return 1
-	}
-	md, err := BuildMetadata(&sp, time.Now())
+	md, err := BuildMetadata(cfg, base, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "spid metadata: %v\n", err)
 		return 1

@@ -20,7 +20,7 @@ import (
 // secondInstance is another SP replica of e on the same store (same config, own registry).
 func secondInstance(t *testing.T, e *env) *Provider {
 	t.Helper()
-	p, err := New(e.sp.sp.Cfg, Deps{Store: e.store, Now: e.clock.Now, HTTPClient: e.srv.Client(), BaseURL: e.base})
+	p, err := New(e.sp.cfg, Deps{Store: e.store, Now: e.clock.Now, HTTPClient: e.srv.Client(), BaseURL: e.base})
 	if err != nil {
 		t.Fatal(err)
 	}

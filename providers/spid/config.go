@@ -2,7 +2,6 @@ package spid
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -16,11 +15,9 @@ import (
 
 // Config is the spid provider section (providers.<id> with type: spid).
 type Config struct {
-	// EntityID of the SP (default <base URL>/spid/metadata).
-	EntityID string `yaml:"entity_id"`
-	// KeyFile and CertFile hold the SP signing key and certificate (PEM, RSA >= 2048).
-	KeyFile  string `yaml:"key_file"`
-	CertFile string `yaml:"cert_file"`
+	// SPSection: entity_id, key_file, cert_file, acs_url, slo_url, idps, metadata_refresh,
+	// clock_skew, comparison, min_level, request_ttl, metadata_validity.
+	saml.SPSection `yaml:",inline"`
 	// Organization names, display names and URLs per language (it mandatory).
 	Organization Organization `yaml:"organization"`
 	// Contact is the "other" ContactPerson.
@@ -37,25 +34,8 @@ type Config struct {
 	AttributeServices []AttributeService `yaml:"attribute_consuming_services"`
 	// AttributeServiceIndex is the index asked in AuthnRequests (default: the first service).
 	AttributeServiceIndex *int `yaml:"attribute_consuming_service_index"`
-	// ACSURL and SLOURL default to <base URL>/spid/acs and <base URL>/spid/slo.
-	ACSURL string `yaml:"acs_url"`
-	SLOURL string `yaml:"slo_url"`
-	// IdPs are the identity providers, loaded from their metadata.
-	IdPs []IdPConfig `yaml:"idps"`
-	// MetadataRefresh is how often IdP metadata is reloaded (default 24h).
-	MetadataRefresh time.Duration `yaml:"metadata_refresh"`
-	// ClockSkew tolerated on IssueInstant and validity windows (default 60s).
-	ClockSkew time.Duration `yaml:"clock_skew"`
-	// Comparison is the default RequestedAuthnContext comparison: minimum (default) or exact.
-	Comparison string `yaml:"comparison"`
-	// MinLevel is the lowest SPID level ever asked (default 2: INPS accepts L2 and above).
-	MinLevel int `yaml:"min_level"`
-	// RequestTTL bounds the time between AuthnRequest and Response (default 15m).
-	RequestTTL time.Duration `yaml:"request_ttl"`
 	// TraceFile, when set, receives the AgID trace as JSON lines besides the Auditor.
 	TraceFile string `yaml:"trace_file"`
-	// MetadataValidity is the validUntil horizon of the SP metadata (default 30 days; 0 omits).
-	MetadataValidity time.Duration `yaml:"metadata_validity"`
 }
 
 // Organization is the md:Organization of the SP metadata; maps are keyed by language.
@@ -117,32 +97,10 @@ func FromProvider(id string, p *config.Provider, dev bool) (*Config, []error) {
 		return nil, errs
 	}
 	resolve := p.Resolver.Path
-	check := func(at, file string) {
-		if file == "" {
-			return
-		}
-		if _, err := os.Stat(file); err != nil {
-			errs = append(errs, &config.FieldError{Path: at, Msg: "cannot read " + file})
-		}
-	}
-	cfg.KeyFile, cfg.CertFile = resolve(cfg.KeyFile), resolve(cfg.CertFile)
-	check(path+".key_file", cfg.KeyFile)
-	check(path+".cert_file", cfg.CertFile)
 	if cfg.TraceFile != "" {
 		cfg.TraceFile = resolve(cfg.TraceFile)
 	}
-	for i := range cfg.IdPs {
-		at := fmt.Sprintf("%s.idps[%d]", path, i)
-		if cfg.IdPs[i].MetadataFile != "" {
-			cfg.IdPs[i].MetadataFile = resolve(cfg.IdPs[i].MetadataFile)
-			check(at+".metadata_file", cfg.IdPs[i].MetadataFile)
-		}
-		if cfg.IdPs[i].MetadataCertFile != "" {
-			cfg.IdPs[i].MetadataCertFile = resolve(cfg.IdPs[i].MetadataCertFile)
-			check(at+".metadata_cert_file", cfg.IdPs[i].MetadataCertFile)
-		}
-	}
-	if len(errs) > 0 {
+	if errs := cfg.SPSection.Resolve(path, resolve); len(errs) > 0 {
 		return nil, errs
 	}
 	return cfg, nil
@@ -152,24 +110,7 @@ func (c *Config) applyDefaults() {
 	if c.Profile == "" {
 		c.Profile = "public"
 	}
-	if c.MetadataRefresh == 0 {
-		c.MetadataRefresh = 24 * time.Hour
-	}
-	if c.ClockSkew == 0 {
-		c.ClockSkew = 60 * time.Second
-	}
-	if c.Comparison == "" {
-		c.Comparison = loa.Minimum
-	}
-	if c.MinLevel == 0 {
-		c.MinLevel = 2
-	}
-	if c.RequestTTL == 0 {
-		c.RequestTTL = 15 * time.Minute
-	}
-	if c.MetadataValidity == 0 {
-		c.MetadataValidity = 30 * 24 * time.Hour
-	}
+	c.SPSection.Defaults()
 	if len(c.AttributeServices) == 0 {
 		c.AttributeServices = []AttributeService{{
 			Index: 0,
@@ -178,26 +119,13 @@ func (c *Config) applyDefaults() {
 				"email", "mobilePhone"},
 		}}
 	}
-	for i := range c.IdPs {
-		if c.IdPs[i].Binding == "" {
-			c.IdPs[i].Binding = "redirect"
-		}
-	}
 }
 
 // Validate checks the section; dev allows http:// URLs.
 func (c *Config) Validate(path string, dev bool) []error {
 	ck := &saml.Checks{Path: path, Dev: dev}
 	add := ck.Add
-	ck.URL(".entity_id", c.EntityID, false)
-	ck.URL(".acs_url", c.ACSURL, false)
-	ck.URL(".slo_url", c.SLOURL, false)
-	if c.KeyFile == "" {
-		add(".key_file", "required")
-	}
-	if c.CertFile == "" {
-		add(".cert_file", "required")
-	}
+	c.SPSection.CheckSP(ck)
 	ck.Organization(c.Organization)
 	ck.Contact(".contact", c.Contact.Email, c.Contact.Phone)
 	switch c.Profile {
@@ -255,14 +183,7 @@ func (c *Config) Validate(path string, dev bool) []error {
 	if c.AttributeServiceIndex != nil && !seenIdx[*c.AttributeServiceIndex] {
 		add(".attribute_consuming_service_index", "no attribute consuming service with index %d", *c.AttributeServiceIndex)
 	}
-	ck.Sources(c.IdPs, reservedHints)
-	ck.Timing(c.MetadataRefresh, c.ClockSkew, c.RequestTTL)
-	if c.Comparison != loa.Minimum && c.Comparison != loa.Exact {
-		add(".comparison", "must be minimum or exact")
-	}
-	if c.MinLevel < 1 || c.MinLevel > 3 {
-		add(".min_level", "must be 1, 2 or 3")
-	}
+	c.SPSection.CheckIdPs(ck, reservedHints, "")
 	return ck.Errs
 }
 
@@ -288,8 +209,14 @@ func (c *Config) minACR() string { return loa.ACRForLevel(c.MinLevel) }
 func DevConfig(baseURL, testdataDir string) *Config {
 	base := strings.TrimRight(baseURL, "/")
 	c := &Config{
-		KeyFile:  testdataDir + "/sp-dev.key",
-		CertFile: testdataDir + "/sp-dev.crt",
+		SPSection: saml.SPSection{
+			KeyFile: testdataDir + "/sp-dev.key", CertFile: testdataDir + "/sp-dev.crt",
+			IdPs: []IdPConfig{
+				{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect", ShortName: "demo"},
+				{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post", ShortName: "test"},
+			},
+			MetadataRefresh: time.Hour,
+		},
 		Organization: Organization{
 			Names:        map[string]string{"it": "Istituto Nazionale della Previdenza Sociale", "en": "National Social Security Institute"},
 			DisplayNames: map[string]string{"it": "INPS (sviluppo)", "en": "INPS (development)"},
@@ -297,11 +224,6 @@ func DevConfig(baseURL, testdataDir string) *Config {
 		},
 		Contact: Contact{Email: "spid@inps.example.it", Phone: "+390659051"},
 		IPACode: "inps",
-		IdPs: []IdPConfig{
-			{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect", ShortName: "demo"},
-			{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post", ShortName: "test"},
-		},
-		MetadataRefresh: time.Hour,
 	}
 	c.applyDefaults()
 	return c

@@ -5,8 +5,11 @@
 // tracking and the replay cache in the Store, single logout, the signed metadata and the
 // IdP registry fed by (refreshed) metadata. This package gives it SPID's knobs (validate.go:
 // the SpidL levels, Issuer formats, ForceAuthn from L2, the SPID attributes and error codes
-// nr19..nr30, the spid: metadata extensions), and keeps what is SPID's own: the configuration
-// section, the ACS handler and the identity it builds (TINIT- fiscal number, amr per level),
+// nr19..nr30, the spid: metadata extensions); the provider's scaffolding (construction,
+// routes, metadata handler, ACS and SLO glue, the keys every profile's section has) is the
+// engine's profile base (saml.ProfileProvider, saml.SPSection). It keeps what is SPID's own:
+// the rest of the configuration section, the identity it builds (TINIT- fiscal number, amr
+// per level), Start with the IdP chosen,
 // the messages in Italian and English, the chooser's IdP list, the operators' CLI and the SP
 // certificate (sigillo), and the AgID trace written through the audit interface.
 //

@@ -80,7 +80,7 @@ func TestEndToEndLoginWhateverKeyInfoTheIdPSigns(t *testing.T) {
 
 func TestEndToEndL1MinimumWhenConfigured(t *testing.T) {
 	e := newEnv(t)
-	e.sp.sp.Cfg.MinLevel = 1
+	e.sp.cfg.MinLevel = 1
 	status, _ := e.login(t, "demo", "l1", loa.SpidL1, creds("BNCLRA85M41F205C"))
 	o := e.fin.last(t)
 	if status != http.StatusOK || o.Identity == nil || o.Identity.ACR != loa.SpidL1 ||

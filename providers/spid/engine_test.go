@@ -16,7 +16,7 @@ const (
 // readSLO reads and verifies the logout message of r as the SLO endpoint does: the message,
 // its parameter (SAMLRequest or SAMLResponse), RelayState and binding.
 func (p *Provider) readSLO(r *http.Request) (*saml.LogoutMessage, string, string, string, error) {
-	m, err := p.engine.ReadLogout(r)
+	m, err := p.Engine().ReadLogout(r)
 	if err != nil {
 		return nil, "", "", "", err
 	}

@@ -26,14 +26,14 @@ const fuzzRequestID = "_fuzz-request-never-answered-by-a-seed"
 func FuzzACS(f *testing.F) {
 	e := newEnv(f)
 	demo := e.idps["demo"].EntityID()
-	if _, ok := e.sp.registry.Lookup(context.Background(), demo); !ok {
+	if _, ok := e.sp.Registry().Lookup(context.Background(), demo); !ok {
 		f.Fatal("demo IdP not loaded")
 	}
 	rec, _ := json.Marshal(requestRecord{LoginID: "fuzz", RequestID: fuzzRequestID, IdP: demo,
 		IssueInstant: t0, Level: 2, Comparison: "minimum"})
 	f.Add([]byte("<samlp:Response/>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := e.sp.deps.Store.Put(context.Background(), requestKeyPrefix+"fuzz", rec, 0); err != nil {
+		if err := e.sp.Deps().Store.Put(context.Background(), requestKeyPrefix+"fuzz", rec, 0); err != nil {
 			t.Fatal(err)
 		}
 		_, o := e.post(t, "fuzz", data)

@@ -21,6 +21,7 @@ import (
 	"github.com/inps/sportello/internal/store/memory"
 	"github.com/inps/sportello/internal/store/storetest"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/saml/samltest"
 	"github.com/inps/sportello/providers/saml/samlx"
 	"github.com/inps/sportello/providers/spid/devidp"
@@ -111,8 +112,13 @@ type env struct {
 
 func testConfig(base string) *Config {
 	cfg := &Config{
-		KeyFile:  testdataDir + "sp-dev.key",
-		CertFile: testdataDir + "sp-dev.crt",
+		SPSection: saml.SPSection{
+			KeyFile: testdataDir + "sp-dev.key", CertFile: testdataDir + "sp-dev.crt",
+			IdPs: []IdPConfig{
+				{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect"},
+				{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post"},
+			},
+		},
 		Organization: Organization{
 			Names:        map[string]string{"it": "Istituto Nazionale della Previdenza Sociale", "en": "National Social Security Institute"},
 			DisplayNames: map[string]string{"it": "INPS", "en": "INPS"},
@@ -120,10 +126,6 @@ func testConfig(base string) *Config {
 		},
 		Contact: Contact{Email: "spid@inps.example.it", Phone: "+390659051"},
 		IPACode: "inps",
-		IdPs: []IdPConfig{
-			{MetadataURL: base + "/dev/spid/demo/metadata", Binding: "redirect"},
-			{MetadataURL: base + "/dev/spid/test/metadata", Binding: "post"},
-		},
 	}
 	cfg.applyDefaults()
 	return cfg

@@ -45,8 +45,8 @@ func (e *env) start(t testing.TB, loginID, acr, cmp string) pendingLogin {
 // goodParams is a response the demo IdP would send for p.
 func (e *env) goodParams(p pendingLogin) samlx.ResponseParams {
 	return samlx.ResponseParams{
-		IdP: e.idps["demo"].EntityID(), ACS: e.sp.sp.ACSURL, InResponseTo: p.RequestID,
-		Audience: e.sp.sp.EntityID, Now: e.clock.Now(), ResponseID: "_resp" + p.RequestID[1:12],
+		IdP: e.idps["demo"].EntityID(), ACS: e.sp.ACSURL(), InResponseTo: p.RequestID,
+		Audience: e.sp.EntityID(), Now: e.clock.Now(), ResponseID: "_resp" + p.RequestID[1:12],
 		AssertionID: "_assert" + p.RequestID[1:12], NameID: "_nameid1", SessionIndex: "_session1", Level: 2,
 		Attributes: [][2]string{
 			{"spidCode", "DEVS000000001"}, {"name", "Mario"}, {"familyName", "Rossi"},

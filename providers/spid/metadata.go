@@ -10,11 +10,14 @@ import (
 
 // BuildMetadata renders the SP metadata AgID's SPID technical rules ask for and signs it with
 // the SP key (the engine's document, with SPID's contacts). The output is deterministic for a
-// given configuration and time (golden-testable).
-func BuildMetadata(sp *spSettings, now time.Time) ([]byte, error) {
-	prof := profile(sp.Cfg)
-	cfg := sp.engineConfig()
-	return saml.BuildMetadata(&prof, &cfg, now)
+// given configuration, base URL and time (golden-testable).
+func BuildMetadata(cfg *Config, baseURL string, now time.Time) ([]byte, error) {
+	sp := spec(cfg)
+	ec, err := sp.Resolve(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	return saml.BuildMetadata(&sp.Profile, &ec, now)
 }
 
 // Contacts are the contacts of a SPID-shaped SP metadata (AgID's rules): also the eIDAS

@@ -163,7 +163,7 @@ func TestMetadataIsSPIDShaped(t *testing.T) {
 	check("signature first child", sig != nil && sig.Index() == 0)
 	check("rsa-sha256", ed.FindElement("./ds:Signature/ds:SignedInfo/ds:SignatureMethod[@Algorithm='"+samlx.AlgRSASHA256+"']") != nil)
 	check("exclusive c14n", ed.FindElement("./ds:Signature/ds:SignedInfo/ds:CanonicalizationMethod[@Algorithm='"+samlx.AlgExcC14N+"']") != nil)
-	check("key >= 2048 bits", p.sp.Keys.Key.N.BitLen() >= 2048)
+	check("key >= 2048 bits", p.Keys().Key.N.BitLen() >= 2048)
 	sso := ed.FindElements("./md:SPSSODescriptor")
 	check("one SPSSODescriptor", len(sso) == 1)
 	s := sso[0]
@@ -253,7 +253,7 @@ func TestAuthnRequestRedirectBindingMatchesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := samlx.VerifyRedirectQuery(loc.RawQuery, "SAMLRequest", []*x509.Certificate{p.sp.Keys.Cert}); err != nil {
+	if _, _, err := samlx.VerifyRedirectQuery(loc.RawQuery, "SAMLRequest", []*x509.Certificate{p.Keys().Cert}); err != nil {
 		t.Fatalf("query signature: %v", err)
 	}
 	if strings.Contains(string(xml), "Signature") || strings.Contains(string(xml), "AllowCreate") || strings.Contains(string(xml), "IsPassive") {
@@ -282,7 +282,7 @@ func TestAuthnRequestPOSTBindingMatchesGolden(t *testing.T) {
 	if err := doc.ReadFromBytes(xml); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := samlx.VerifyEnveloped(doc.Root(), []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
+	if _, err := samlx.VerifyEnveloped(doc.Root(), []*x509.Certificate{p.Keys().Cert}, t0); err != nil {
 		t.Fatalf("AuthnRequest signature: %v", err)
 	}
 	golden(t, "authn-request-post.xml", xml)
@@ -388,7 +388,7 @@ func signedMetadata(t *testing.T, p *Provider) (*etree.Element, []byte) {
 		t.Fatal(err)
 	}
 	ed := doc.Root()
-	if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.sp.Keys.Cert}, t0); err != nil {
+	if _, err := samlx.VerifyEnveloped(ed, []*x509.Certificate{p.Keys().Cert}, t0); err != nil {
 		t.Fatalf("metadata signature: %v", err)
 	}
 	return ed, md

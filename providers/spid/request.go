@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
 )
@@ -13,20 +12,6 @@ import (
 // requestRecord is what the Store keeps between AuthnRequest and Response (the engine's
 // record, under "spid:req:<RelayState>").
 type requestRecord = saml.Request
-
-// levelFor returns the level and comparison to ask: the higher of the login's ACR and the
-// configured minimum.
-func (p *Provider) levelFor(req *providers.LoginRequest) (int, string) {
-	level := loa.LevelOf(req.ACR)
-	if level < p.sp.Cfg.MinLevel {
-		level = p.sp.Cfg.MinLevel
-	}
-	cmp := req.Comparison
-	if cmp != loa.Minimum && cmp != loa.Exact {
-		cmp = p.sp.Cfg.Comparison
-	}
-	return level, cmp
-}
 
 // Start sends the browser to the IdP named in req.Hint with a signed AuthnRequest (the SPID
 // technical rules: ForceAuthn from L2, no AllowCreate, no IsPassive,
@@ -37,17 +22,17 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 	if req.Hint == "" {
 		return &providers.UserError{Code: "spid.choose_idp", Err: fmt.Errorf("spid: no idp chosen")}
 	}
-	idp, ok := p.registry.Lookup(ctx, req.Hint)
+	idp, ok := p.Registry().Lookup(ctx, req.Hint)
 	if !ok {
 		return &providers.UserError{Code: "spid.unknown_idp",
 			Err: fmt.Errorf("spid: unknown idp %q: %w", req.Hint, providers.ErrUnavailable)}
 	}
-	level, cmp := p.levelFor(req)
-	sent, err := p.engine.SendAuthnRequest(w, r, saml.AuthnRequest{
+	level, cmp := saml.Level(req, p.cfg.MinLevel, p.cfg.Comparison)
+	sent, err := p.Engine().SendAuthnRequest(w, r, saml.AuthnRequest{
 		LoginID: req.ID, IdP: idp, Level: level, Comparison: cmp, ForceAuthn: req.ForceAuthn,
 	})
 	if sent != nil {
-		p.log.Info("spid: authn request", "login_id", req.ID, "request_id", sent.ID, "idp", idp.EntityID, "loa", level)
+		p.Log().Info("spid: authn request", "login_id", req.ID, "request_id", sent.ID, "idp", idp.EntityID, "loa", level)
 	}
 	return err
 }
@@ -55,5 +40,5 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, req *providers.
 // peekRequest reads the request record of relayState without using it up (see
 // saml.SP.PeekRequest).
 func (p *Provider) peekRequest(ctx context.Context, relayState string) (*requestRecord, error) {
-	return p.engine.PeekRequest(ctx, relayState)
+	return p.Engine().PeekRequest(ctx, relayState)
 }

@@ -94,7 +94,7 @@ func logoutRequest(e *env, dest string) []byte {
 func TestIdPInitiatedLogoutIsAnsweredWithASignedSuccessEvenForAnUnknownSession(t *testing.T) {
 	e := newEnv(t)
 	var ended map[string]string
-	e.sp.deps.SessionEnder = func(_ context.Context, s map[string]string) error { ended = s; return nil }
+	e.sp.SetSessionEnder(func(_ context.Context, s map[string]string) error { ended = s; return nil })
 	u, err := samlx.RedirectURL(e.base+"/spid/slo", "SAMLRequest", logoutRequest(e, e.base+"/spid/slo"), "rs-1", e.idpKeys)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestIdPInitiatedLogoutIsAnsweredWithASignedSuccessEvenForAnUnknownSession(t
 	if !strings.HasPrefix(loc.String(), e.idps["demo"].EntityID()+"/slo?") {
 		t.Fatalf("answered to %s", loc)
 	}
-	xml, rs, err := samlx.VerifyRedirectQuery(loc.RawQuery, "SAMLResponse", []*x509.Certificate{e.sp.sp.Keys.Cert})
+	xml, rs, err := samlx.VerifyRedirectQuery(loc.RawQuery, "SAMLResponse", []*x509.Certificate{e.sp.Keys().Cert})
 	if err != nil || rs != "rs-1" {
 		t.Fatalf("LogoutResponse signature: %v (RelayState %q)", err, rs)
 	}
