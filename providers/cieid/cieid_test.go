@@ -331,51 +331,15 @@ func TestCancelAtTheDevCIEIDServerIsNr25(t *testing.T) {
 	}
 }
 
-// cieProfile is how CIE ID departs from the shared table, rule by rule of the CIE ID technical
-// manual.
-var cieProfile = samltest.Profile{
-	Name: "cieid",
-	Differences: map[string]samltest.Difference{
-		// The Assertion's Issuer Format may be absent: the manual's examples show both.
-		"assertion Issuer Format missing": {Skip: "the Assertion's Issuer may omit Format (CIE ID manual's examples)"},
-		// The CIE ID server defines no nr20: an unknown code is a denial.
-		"status nr20 no credentials of the level": {Class: "idp_status", Want: providers.ErrDenied},
-	},
-	Extra: []samltest.Row{
-		// "L'attributo Format dell'elemento <samlp:Issuer> non è presente": SPID accepts the
-		// entity Format there, CIE ID refuses any.
-		{Name: "response Issuer with Format entity", H: samltest.Hostile{Params: func(p *samlx.ResponseParams) {
-			p.ResponseIssuerWithoutFormat = false
-		}}, Class: "response.issuer"},
-		// The levels are the SpidL classes: an eIDAS LoA URI is no level of CIE ID.
-		{Name: "AuthnContextClassRef an eIDAS level of assurance", H: samltest.Hostile{PreSign: func(r, a *etree.Element) {
-			a.FindElement("./saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef").SetText("http://eidas.europa.eu/LoA/high")
-		}}, Class: "authn.context"},
-	},
-}
-
 // TestHostileResponsesAreRefused runs the SAML profiles' shared hostile-response table against
-// the CIE ID ACS, with CIE ID's differences.
+// the CIE ID ACS, with CIE ID's differences (samltest.CIEID).
 func TestHostileResponsesAreRefused(t *testing.T) {
 	e := newEnv(t, nil)
-	at, err := samlx.LoadKeyPair(testdataDir+"attacker.key", testdataDir+"attacker.crt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	samltest.Run(t, e, "cieid", cieProfile.Apply(t, samltest.Rows(t, e.clock.Now(), at)))
+	samltest.RunProfile(t, e, samltest.CIEID, e.clock.Now(), attacker(t))
 }
 
 func TestGoodResponseAcceptedSignedEitherWay(t *testing.T) {
-	e := newEnv(t, nil)
-	for _, shape := range samlx.KeyInfoShapes {
-		for _, signResp := range []bool{false, true} {
-			p := e.Start(t, "good", loa.SpidL2, "")
-			status, o := e.Post(t, p.RelayState, samltest.Build(t, e.Good(p), e.keys, samltest.Hostile{SignResponse: signResp, KeyInfo: shape}))
-			if status != http.StatusOK || o.Identity == nil || o.Identity.FiscalNumber != "RSSMRA80A01H501U" {
-				t.Fatalf("keyinfo=%s signResponse=%v: %d %+v", shape, signResp, status, o)
-			}
-		}
-	}
+	samltest.RunGood(t, newEnv(t, nil), func(id *providers.Identity) bool { return id.FiscalNumber == "RSSMRA80A01H501U" })
 }
 
 func TestReplayedResponseIsRefused(t *testing.T) {

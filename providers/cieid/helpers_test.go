@@ -2,16 +2,10 @@ package cieid
 
 import (
 	"context"
-	"encoding/base64"
 	"flag"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +38,7 @@ func (zeroRand) Read(b []byte) (int, error) {
 
 // env is the CIE ID SP and the dev CIE ID server on one test server.
 type env struct {
+	samltest.ACS
 	srv   *httptest.Server
 	base  string
 	clock *samltest.Clock
@@ -90,6 +85,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 		t.Fatal(err)
 	}
 	mux.Handle("/cieid/", e.sp.Handler(e.fin))
+	e.ACS = samltest.ACS{SP: e.sp, Fin: e.fin, Base: e.base, Path: "/cieid/acs"}
 	e.idp = devServer(t, e.base, e.clock.Now, devidp.FetchURL(e.srv.Client(), e.base+"/cieid/metadata"))
 	mux.Handle(e.idp.Route(), e.idp)
 	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
@@ -104,35 +100,10 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	return e
 }
 
-// Start asks the SP for an AuthnRequest and reads it back from the redirect.
-func (e *env) Start(t testing.TB, loginID, acr, cmp string) samltest.Pending {
-	t.Helper()
-	_, doc, rs := e.request(t, loginID, acr, cmp)
-	return samltest.Pending{RelayState: rs, RequestID: doc.Root().SelectAttrValue("ID", "")}
-}
-
 // request starts a login and returns the redirect URL, the AuthnRequest and the RelayState.
 func (e *env) request(t testing.TB, loginID, acr, cmp string) (*url.URL, *etree.Document, string) {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	err := e.sp.Start(rec, httptest.NewRequest(http.MethodGet, e.base+"/start", nil),
-		&providers.LoginRequest{ID: loginID, ACR: acr, Comparison: cmp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, err := url.Parse(rec.Header().Get("Location"))
-	if err != nil || rec.Code != http.StatusFound {
-		t.Fatalf("start: HTTP %d %q", rec.Code, rec.Header().Get("Location"))
-	}
-	xml, err := samlx.InflateBase64(loc.Query().Get("SAMLRequest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(xml); err != nil {
-		t.Fatal(err)
-	}
-	return loc, doc, loc.Query().Get("RelayState")
+	return e.Request(t, &providers.LoginRequest{ID: loginID, ACR: acr, Comparison: cmp})
 }
 
 // Good is the response the CIE ID server sends for p: the eIDAS minimum data set, the
@@ -153,83 +124,10 @@ func (e *env) Good(p samltest.Pending) samlx.ResponseParams {
 // Keys sign the dev CIE ID server's responses.
 func (e *env) Keys() *samlx.KeyPair { return e.keys }
 
-// Post delivers a SAMLResponse to the ACS.
-func (e *env) Post(t testing.TB, relayState string, xml []byte) (int, samltest.Outcome) {
-	t.Helper()
-	form := url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(xml)}, "RelayState": {relayState}}
-	req := httptest.NewRequest(http.MethodPost, e.base+"/cieid/acs", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := httptest.NewRecorder()
-	before := e.fin.Count()
-	e.sp.Handler(e.fin).ServeHTTP(rec, req)
-	if e.fin.Count() != before+1 {
-		t.Fatalf("ACS called the finisher %d times", e.fin.Count()-before)
-	}
-	return rec.Code, e.fin.Last(t)
-}
-
-var (
-	formRe  = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
-	inputRe = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-)
-
-func parseForm(t testing.TB, page, base string) (string, url.Values) {
-	t.Helper()
-	m := formRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form in page:\n%s", page)
-	}
-	action := html.UnescapeString(m[1])
-	if strings.HasPrefix(action, "/") {
-		action = base + action
-	}
-	v := url.Values{}
-	for _, in := range inputRe.FindAllStringSubmatch(page, -1) {
-		v.Set(html.UnescapeString(in[1]), html.UnescapeString(in[2]))
-	}
-	return action, v
-}
-
-func readBody(t testing.TB, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// login drives a whole login through the dev CIE ID server like a browser without
-// JavaScript: start (redirect), the server's login form, the auto-submit form to the ACS.
+// login drives a whole login through the dev IdP's form (samltest.DevLogin).
 func (e *env) login(t testing.TB, loginID, acr string, form url.Values) (int, string) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
-	c.Jar = jar
-	resp, err := c.Get(e.base + "/start?" + url.Values{"login": {loginID}, "acr": {acr}}.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := readBody(t, resp)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("start: HTTP %d: %s", resp.StatusCode, page)
-	}
-	action, fields := parseForm(t, page, e.base)
-	for k, v := range form {
-		fields[k] = v
-	}
-	resp, err = c.PostForm(action, fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page = readBody(t, resp)
-	action, fields = parseForm(t, page, e.base)
-	resp, err = c.PostForm(action, fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, readBody(t, resp)
+	return samltest.DevLogin(t, e.srv.Client(), e.base+"/start?"+url.Values{"login": {loginID}, "acr": {acr}}.Encode(), e.base, form)
 }
 
 // httptestRecorder starts req on p and returns the redirect Location.
@@ -243,4 +141,14 @@ func httptestRecorder(t *testing.T, p *Provider, req *providers.LoginRequest) st
 		t.Fatalf("start: HTTP %d", rec.Code)
 	}
 	return rec.Header().Get("Location")
+}
+
+// attacker is a key pair in no metadata.
+func attacker(t testing.TB) *samlx.KeyPair {
+	t.Helper()
+	at, err := samlx.LoadKeyPair(testdataDir+"attacker.key", testdataDir+"attacker.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
 }

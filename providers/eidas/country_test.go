@@ -12,6 +12,7 @@ import (
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
+	"github.com/inps/sportello/providers/saml/samltest"
 )
 
 // TestCountryHintChecks: eidas_country takes an ISO 3166-1 alpha-2 code in upper case that
@@ -97,7 +98,7 @@ func TestCountryHintReachesTheNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		page := readBody(t, resp)
+		page := samltest.ReadBody(t, resp)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%q: the node refused the request: %d %s", tc.hint, resp.StatusCode, page)
 		}
@@ -116,7 +117,7 @@ func TestCountryHintReachesTheNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page := readBody(t, resp); resp.StatusCode != http.StatusOK || selectedRe.MatchString(page) {
+	if page := samltest.ReadBody(t, resp); resp.StatusCode != http.StatusOK || selectedRe.MatchString(page) {
 		t.Fatalf("country FR: %d %s", resp.StatusCode, page)
 	}
 }

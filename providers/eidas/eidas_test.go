@@ -286,61 +286,17 @@ func TestAFailingLinkLookupIsUnavailableAndConsumesNothing(t *testing.T) {
 	}
 }
 
-// eidasProfile is how eIDAS departs from the shared table: the node sends no fiscalNumber
-// (its rows do not apply; the PersonIdentifier's do, below).
-var eidasProfile = samltest.Profile{
-	Name: "eidas",
-	Differences: map[string]samltest.Difference{
-		"assertion fiscal code changed after signing": {Skip: "no fiscalNumber: see \"spidCode changed after signing\""},
-		"fiscalNumber missing":                        {Skip: "no fiscalNumber in the eIDAS data sets"},
-		"fiscalNumber without TINIT- prefix":          {Skip: "no fiscalNumber in the eIDAS data sets"},
-		"fiscalNumber with a wrong check letter":      {Skip: "no fiscalNumber in the eIDAS data sets"},
-		"comment injected in fiscalNumber":            {Skip: "no fiscalNumber: see \"comment injected in spidCode\""},
-	},
-	Extra: []samltest.Row{
-		{Name: "spidCode (PersonIdentifier) missing", H: samltest.Hostile{Params: samltest.DropAttribute("spidCode")}, Class: "attributes.person_identifier"},
-		{Name: "spidCode not a PersonIdentifier", H: samltest.Hostile{Params: samltest.SetAttribute("spidCode", "0123456789ABCDEF")}, Class: "attributes.person_identifier"},
-		{Name: "spidCode issued for another receiving country", H: samltest.Hostile{Params: samltest.SetAttribute("spidCode", "DE/FR/0123456789ABCDEF")}, Class: "attributes.person_identifier"},
-		{Name: "name missing (minimum data set)", H: samltest.Hostile{Params: samltest.DropAttribute("name")}, Class: "attributes.minimum_data_set"},
-		{Name: "dateOfBirth missing (minimum data set)", H: samltest.Hostile{Params: samltest.DropAttribute("dateOfBirth")}, Class: "attributes.minimum_data_set"},
-		{Name: "spidCode changed after signing", H: samltest.Hostile{PostSign: func(t testing.TB, d *etree.Document) {
-			for _, v := range d.Root().FindElements(".//saml:AttributeValue") {
-				if v.Text() == "DE/IT/0123456789ABCDEF" {
-					v.SetText("ES/IT/X1234567T")
-				}
-			}
-		}}, Class: "assertion.signature.invalid"},
-		{Name: "comment injected in spidCode", H: samltest.Hostile{Raw: func(s string) string {
-			return strings.Replace(s, "DE/IT/0123456789ABCDEF", "DE/IT/0123456789<!---->ABCDEF", 1)
-		}}, Class: "xml.comment"},
-		{Name: "AuthnContextClassRef an unknown eIDAS level", H: samltest.Hostile{PreSign: func(r, a *etree.Element) {
-			a.FindElement("./saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef").SetText("http://eidas.europa.eu/LoA/NotNotified")
-		}}, Class: "authn.context"},
-	},
-}
-
 // TestHostileResponsesAreRefused runs the SAML profiles' shared hostile-response table against
-// the eIDAS ACS, with eIDAS's differences.
+// the eIDAS ACS, with eIDAS's differences (samltest.EIDAS).
 func TestHostileResponsesAreRefused(t *testing.T) {
 	e := newEnv(t, nil)
-	at, err := samlx.LoadKeyPair(testdataDir+"attacker.key", testdataDir+"attacker.crt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	samltest.Run(t, e, "eidas", eidasProfile.Apply(t, samltest.Rows(t, e.clock.Now(), at)))
+	samltest.RunProfile(t, e, samltest.EIDAS, e.clock.Now(), attacker(t))
 }
 
 func TestGoodResponseAcceptedSignedEitherWay(t *testing.T) {
-	e := newEnv(t, nil)
-	for _, shape := range samlx.KeyInfoShapes {
-		for _, signResp := range []bool{false, true} {
-			p := e.Start(t, "good", loa.SpidL2, "")
-			status, o := e.Post(t, p.RelayState, samltest.Build(t, e.Good(p), e.keys, samltest.Hostile{SignResponse: signResp, KeyInfo: shape}))
-			if status != http.StatusOK || o.Identity == nil || o.Identity.PersonIdentifier != "DE/IT/0123456789ABCDEF" || o.Identity.FiscalNumber != "" {
-				t.Fatalf("keyinfo=%s signResponse=%v: %d %+v", shape, signResp, status, o)
-			}
-		}
-	}
+	samltest.RunGood(t, newEnv(t, nil), func(id *providers.Identity) bool {
+		return id.PersonIdentifier == "DE/IT/0123456789ABCDEF" && id.FiscalNumber == ""
+	})
 }
 
 func TestEveryUserFacingCodeHasItalianAndEnglish(t *testing.T) {
