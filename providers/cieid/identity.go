@@ -2,11 +2,7 @@ package cieid
 
 import (
 	"context"
-	"errors"
-	"strings"
-	"time"
 
-	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
@@ -15,8 +11,6 @@ import (
 // ChannelCIEID is the cie_channel of a CIE ID login (the certificate path's is
 // "certificate"): the same person, the same sub, either way.
 const ChannelCIEID = "cieid"
-
-var errNoFiscalNumber = errors.New("no fiscalNumber attribute")
 
 // amrFor is the RFC 8176 values per level the CIE ID server asserts (the CIE ID technical
 // manual, "Protocolli di comunicazione"): L3 is the card itself on a reader or an NFC
@@ -38,17 +32,13 @@ func amrFor(level int) []string {
 // the level asserted. auth_method is cie, as on the certificate path, so the person gets the
 // same sub; cie_channel says which way.
 func identityFrom(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
-	fn, ok := a.Attributes["fiscalNumber"]
-	if !ok {
-		return nil, reject("attributes.fiscal_number", "%v", errNoFiscalNumber)
-	}
-	cf, found := strings.CutPrefix(fn, "TINIT-")
-	if !found {
-		return nil, reject("attributes.fiscal_number", "%q lacks the TINIT- prefix", fn)
-	}
-	cf, err := fiscalcode.Parse(cf)
+	cf, err := a.TINITFiscalNumber("cieid")
 	if err != nil {
-		return nil, reject("attributes.fiscal_number", "%v", err)
+		return nil, err
+	}
+	birth, err := a.DateOfBirth("cieid")
+	if err != nil {
+		return nil, err
 	}
 	id := &providers.Identity{
 		FiscalNumber: cf,
@@ -59,17 +49,9 @@ func identityFrom(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*provide
 		ACR:          loa.ACRForLevel(a.Level),
 		AMR:          amrFor(a.Level),
 		AuthTime:     a.AuthnInstant.UTC(),
-		Session: map[string]string{
-			"name_id": a.NameID, "name_qualifier": a.NameQualifier,
-			"session_index": a.SessionIndex, "idp": idp.EntityID,
-		},
-		Attributes: a.Attributes,
-	}
-	if d := a.Attributes["dateOfBirth"]; d != "" {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
-			return nil, reject("attributes.date_of_birth", "%q is not an xs:date", d)
-		}
-		id.Birthdate = d
+		Session:      a.Session(idp.EntityID),
+		Birthdate:    birth,
+		Attributes:   a.Attributes,
 	}
 	if err := id.Validate(); err != nil {
 		return nil, reject("identity", "%v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/loa"
@@ -63,9 +62,9 @@ func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, idp *sam
 			return nil, reject("attributes.minimum_data_set", "no %s", name)
 		}
 	}
-	d := a.Attributes["dateOfBirth"]
-	if _, err := time.Parse("2006-01-02", d); err != nil {
-		return nil, reject("attributes.date_of_birth", "%q is not an xs:date", d)
+	d, err := a.DateOfBirth("eidas")
+	if err != nil {
+		return nil, err
 	}
 	cf, err := p.linker.FiscalNumberFor(ctx, pid)
 	if err != nil {
@@ -87,12 +86,9 @@ func (p *Provider) identityFrom(ctx context.Context, a *saml.Assertion, idp *sam
 		ACR:              loa.ACRForLevel(a.Level),
 		AMR:              amrFor(a.Level),
 		AuthTime:         a.AuthnInstant.UTC(),
-		Session: map[string]string{
-			// The node's entityID with the NameID and SessionIndex: what a logout names, ours
-			// (Logout) or the node's (the broker finds its session by the three).
-			"name_id": a.NameID, "name_qualifier": a.NameQualifier, "session_index": a.SessionIndex,
-			"idp": idp.EntityID,
-		},
+		// The node's entityID with the NameID and SessionIndex: what a logout names, ours
+		// (Logout) or the node's (the broker finds its session by the three).
+		Session:    a.Session(idp.EntityID),
 		Attributes: a.Attributes,
 	}
 	if err := id.Validate(); err != nil {

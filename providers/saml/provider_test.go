@@ -176,3 +176,63 @@ func TestSPSection(t *testing.T) {
 		}
 	}
 }
+
+// The identity helpers refuse each hostile value under its rule, with the profile's name.
+func TestAssertionIdentityHelpers(t *testing.T) {
+	for name, tc := range map[string]struct {
+		attrs map[string]string
+		ok    bool
+	}{
+		"good":                    {map[string]string{"fiscalNumber": "TINIT-RSSMRA80A01H501U"}, true},
+		"missing":                 {map[string]string{}, false},
+		"no prefix":               {map[string]string{"fiscalNumber": "RSSMRA80A01H501U"}, false},
+		"another country's TIN":   {map[string]string{"fiscalNumber": "TINDE-RSSMRA80A01H501U"}, false},
+		"wrong check letter":      {map[string]string{"fiscalNumber": "TINIT-RSSMRA80A01H501V"}, false},
+		"prefix only":             {map[string]string{"fiscalNumber": "TINIT-"}, false},
+		"surrounding spaces":      {map[string]string{"fiscalNumber": "TINIT- RSSMRA80A01H501U "}, true},
+		"lower-case code":         {map[string]string{"fiscalNumber": "TINIT-rssmra80a01h501u"}, true},
+		"control character":       {map[string]string{"fiscalNumber": "TINIT-RSSMRA80A01H501U\x00"}, false},
+		"lower-case prefix":       {map[string]string{"fiscalNumber": "tinit-RSSMRA80A01H501U"}, false},
+		"an identifier too long":  {map[string]string{"fiscalNumber": "TINIT-" + strings.Repeat("A", 4096)}, false},
+		"two codes in one value":  {map[string]string{"fiscalNumber": "TINIT-RSSMRA80A01H501U,BNCLRA85M41F205C"}, false},
+		"fullwidth letters (NFC)": {map[string]string{"fiscalNumber": "TINIT-ＲSSMRA80A01H501U"}, false},
+	} {
+		a := &Assertion{Attributes: tc.attrs}
+		cf, err := a.TINITFiscalNumber("p")
+		var re *RejectError
+		switch {
+		case tc.ok && (err != nil || cf != "RSSMRA80A01H501U"):
+			t.Errorf("%s: %q %v", name, cf, err)
+		case !tc.ok && (err == nil || !errors.As(err, &re) || re.Rule != "attributes.fiscal_number" || !strings.HasPrefix(err.Error(), "p: ")):
+			t.Errorf("%s: %q %v", name, cf, err)
+		}
+	}
+	for d, ok := range map[string]bool{"": true, "1980-01-01": true, "1980-1-1": false, "01/01/1980": false,
+		"1980-02-30": false, "1980-01-01T00:00:00Z": false, "yesterday": false} {
+		got, err := (&Assertion{Attributes: map[string]string{"dateOfBirth": d}}).DateOfBirth("p")
+		var re *RejectError
+		if ok && (err != nil || got != d) || !ok && (err == nil || !errors.As(err, &re) || re.Rule != "attributes.date_of_birth") {
+			t.Errorf("dateOfBirth %q: %q %v", d, got, err)
+		}
+	}
+	s := (&Assertion{NameID: "n", NameQualifier: "q", SessionIndex: "s"}).Session("https://idp.example")
+	if s["idp"] != "https://idp.example" || s["name_id"] != "n" || s["name_qualifier"] != "q" || s["session_index"] != "s" {
+		t.Fatalf("%v", s)
+	}
+}
+
+// FuzzTINITFiscalNumber: whatever is accepted is "TINIT-" and a valid fiscal code (spaces
+// around it and its case ignored, as fiscalcode.Parse does), returned without the prefix,
+// upper case.
+func FuzzTINITFiscalNumber(f *testing.F) {
+	for _, s := range []string{"TINIT-RSSMRA80A01H501U", "RSSMRA80A01H501U", "TINIT-", "TINIT-RSSMRA80A01H501V", "TINIT-\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		cf, err := (&Assertion{Attributes: map[string]string{"fiscalNumber": v}}).TINITFiscalNumber("p")
+		rest, prefixed := strings.CutPrefix(v, "TINIT-")
+		if err == nil && (!prefixed || strings.ToUpper(strings.TrimSpace(rest)) != cf || len(cf) != 16 || strings.ToUpper(cf) != cf) {
+			t.Fatalf("accepted %q as %q", v, cf)
+		}
+	})
+}

@@ -1,10 +1,6 @@
 package spid
 
 import (
-	"strings"
-	"time"
-
-	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/loa"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
@@ -28,17 +24,13 @@ func amrFor(level int) []string {
 
 // identityFrom maps a validated assertion to the broker's Identity.
 func identityFrom(res *assertionResult, idp string) (*providers.Identity, error) {
-	fn, ok := res.Attributes["fiscalNumber"]
-	if !ok {
-		return nil, reject("attributes.fiscal_number", "%v", errNoFiscalNumber)
-	}
-	cf, found := strings.CutPrefix(fn, "TINIT-")
-	if !found {
-		return nil, reject("attributes.fiscal_number", "%q lacks the TINIT- prefix", fn)
-	}
-	cf, err := fiscalcode.Parse(cf)
+	cf, err := res.TINITFiscalNumber("spid")
 	if err != nil {
-		return nil, reject("attributes.fiscal_number", "%v", err)
+		return nil, err
+	}
+	birth, err := res.DateOfBirth("spid")
+	if err != nil {
+		return nil, err
 	}
 	id := &providers.Identity{
 		FiscalNumber: cf,
@@ -51,17 +43,9 @@ func identityFrom(res *assertionResult, idp string) (*providers.Identity, error)
 		AMR:          amrFor(res.Level),
 		AuthTime:     res.AuthnInstant.UTC(),
 		SPIDIdP:      idp,
-		Session: map[string]string{
-			"name_id": res.NameID, "name_qualifier": res.NameQualifier,
-			"session_index": res.SessionIndex, "idp": idp,
-		},
-		Attributes: res.Attributes,
-	}
-	if d := res.Attributes["dateOfBirth"]; d != "" {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
-			return nil, reject("attributes.date_of_birth", "%q is not an xs:date", d)
-		}
-		id.Birthdate = d
+		Session:      res.Session(idp),
+		Birthdate:    birth,
+		Attributes:   res.Attributes,
 	}
 	if err := id.Validate(); err != nil {
 		return nil, reject("identity", "%v", err)

@@ -1,8 +1,6 @@
 package spid
 
 import (
-	"errors"
-
 	"github.com/inps/sportello/providers/saml"
 )
 
@@ -20,5 +18,3 @@ type levelError = saml.LevelError
 
 // reject is a refusal by a SPID rule on a validated assertion.
 func reject(rule, format string, a ...any) error { return saml.Rejectf("spid", rule, format, a...) }
-
-var errNoFiscalNumber = errors.New("no fiscalNumber attribute")
