@@ -74,6 +74,9 @@ type Options struct {
 	KeyReloadInterval time.Duration
 	// ReadyChecks are reported in /readyz beside the store's PING and the providers' own.
 	ReadyChecks []ReadyCheck
+	// CountLogin, when set, counts each login beside sportello_logins_total, for the
+	// console's logins of the last hour: see LoginOutcome.
+	CountLogin func(kind, id, outcome string)
 }
 
 // Broker is the OIDC provider and login orchestrator.
@@ -99,6 +102,7 @@ type Broker struct {
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
 	metrics     *metrics
+	countLogin  func(kind, id, outcome string)
 	catalogue   *catalogue
 	discovery   []byte
 	devRoutes   map[string]http.Handler
@@ -197,6 +201,7 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.metrics = newMetrics(o.Registerer, o.Gatherer)
+	b.countLogin = o.CountLogin
 	msgs := map[string]map[string]string{}
 	for k, v := range actForMessages {
 		msgs[k] = v

@@ -169,6 +169,7 @@ func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *logi
 		return
 	}
 	b.metrics.logins.WithLabelValues(info.Method, levelLabel(rec.ACR), "started").Inc()
+	b.count(info.Method, "", LoginStarted)
 	switch p := p.(type) {
 	case providers.RedirectProvider:
 		if err := p.Start(w, r, rec.providerRequest(hint, false)); err != nil {
@@ -294,6 +295,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 		return
 	}
 	b.metrics.logins.WithLabelValues(id.Method, levelLabel(id.ACR), "success").Inc()
+	b.count(id.Method, identityIdP(id), LoginOK)
 	fields := map[string]any{"client_id": rec.ClientID, "method": id.Method, "acr": id.ACR, "spid_idp": id.SPIDIdP}
 	if deleg != nil {
 		// Everything done on the delegator's behalf is traceable to both people.
@@ -323,7 +325,7 @@ func (b *Broker) failPage(w http.ResponseWriter, r *http.Request, rec *loginReco
 // reached is how far a failed login got: the credential tried and, when a person was
 // verified, the level reached and who it was.
 type reached struct {
-	method, acr, fiscalNumber string
+	method, acr, fiscalNumber, idp string
 }
 
 // reachedBy reads how far a failed login got from the identity the login holds or else from
@@ -331,11 +333,11 @@ type reached struct {
 // before a credential was tried.
 func reachedBy(rec *loginRecord, err error) reached {
 	if rec != nil && rec.Identity != nil {
-		return reached{rec.Identity.Method, rec.Identity.ACR, rec.Identity.FiscalNumber}
+		return reached{rec.Identity.Method, rec.Identity.ACR, rec.Identity.FiscalNumber, identityIdP(rec.Identity)}
 	}
 	var ae *providers.AttemptError
 	if errors.As(err, &ae) && ae.Method != "" {
-		return reached{ae.Method, ae.ACR, ae.FiscalNumber}
+		return reached{ae.Method, ae.ACR, ae.FiscalNumber, ae.IdP}
 	}
 	return reached{method: "unknown"}
 }
@@ -345,6 +347,7 @@ func reachedBy(rec *loginRecord, err error) reached {
 func (b *Broker) recordFailure(r *http.Request, rec *loginRecord, err error, oe *oidc.Error, code string) {
 	got := reachedBy(rec, err)
 	b.metrics.logins.WithLabelValues(got.method, levelLabel(got.acr), string(oe.ErrorType)).Inc()
+	b.count(got.method, got.idp, LoginOutcome(err, string(oe.ErrorType)))
 	fields := map[string]any{"error": string(oe.ErrorType), "reason": code, "request_id": requestID(r.Context()), "method": got.method}
 	if got.acr != "" {
 		fields["acr"] = got.acr

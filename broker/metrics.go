@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/providers"
 )
 
 type metrics struct {
@@ -51,6 +53,55 @@ func newMetrics(reg prometheus.Registerer, g prometheus.Gatherer) *metrics {
 	}
 	reg.MustRegister(m.requests, m.tokens, m.logins, m.clientAuthFailures, m.duration)
 	return m
+}
+
+// The outcomes of the console's login counts (Options.CountLogin), a coarser view of the
+// outcome label of sportello_logins_total.
+const (
+	LoginStarted     = "started"
+	LoginOK          = "ok"
+	LoginFailed      = "failed"      // refused: bad credential, level not reached, a rule
+	LoginCancelled   = "cancelled"   // the person cancelled at the provider or the IdP
+	LoginUnavailable = "unavailable" // the Store, the provider or the IdP could not answer
+)
+
+// LoginOutcome is the console's outcome of a finished login: ok when err is nil.
+func LoginOutcome(err error, oauthError string) string {
+	switch {
+	case err == nil:
+		return LoginOK
+	case errors.Is(err, providers.ErrCancelled):
+		return LoginCancelled
+	case oauthError == string(errTemporarilyUnavailable().ErrorType): // RFC 6749 §4.1.2.1
+		return LoginUnavailable
+	}
+	return LoginFailed
+}
+
+// count passes one login to Options.CountLogin: kind "provider" with the credential's
+// method ("unknown" when the login failed before one was tried) and, when the login names
+// one, kind "idp" with the identity provider (a SPID IdP's entityID, a federation OP).
+func (b *Broker) count(method, idp, outcome string) {
+	if b.countLogin == nil {
+		return
+	}
+	b.countLogin("provider", method, outcome)
+	if idp != "" {
+		b.countLogin("idp", idp, outcome)
+	}
+}
+
+// identityIdP is the identity provider a verified identity names ("" for none).
+func identityIdP(id *providers.Identity) string {
+	if id == nil {
+		return ""
+	}
+	for _, s := range []string{id.SPIDIdP, id.SPIDOP, id.CIEOP} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 func (m *metrics) handler() http.Handler {

@@ -78,6 +78,9 @@ type AttemptError struct {
 	ACR string
 	// FiscalNumber is the person the credential verified; "" when nobody was.
 	FiscalNumber string
+	// IdP is the identity provider the attempt went to when the identity of a success would
+	// name it too (a SPID IdP's entityID, a federation OP): the console counts logins per IdP.
+	IdP string
 	// Err is the failure.
 	Err error
 }

@@ -48,7 +48,8 @@ func (s sources) Providers(context.Context) ([]console.Provider, error) {
 		{Kind: switches.KindIdP, ID: idpID, Name: "Demo IdP", Type: "spid", Parent: "spid",
 			Metadata: &console.Metadata{Source: "https://registry.spid.gov.it/entities-idp", SourceType: "url", LastRefresh: &refreshed,
 				LastAttempt: &tried, Stale: true},
-			LastError: "idp metadata https://registry.spid.gov.it/entities-idp: HTTP 503",
+			LastError:      "idp metadata https://registry.spid.gov.it/entities-idp: HTTP 503",
+			LoginsLastHour: map[string]int64{"ok": 5, "failed": 2},
 			Certificates: []console.Certificate{
 				{Subject: "CN=demo", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0), SHA256: fpOfIdP},
 				{Subject: "CN=old", NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(0, 0, -1), SHA256: fpOfIdP},
@@ -319,6 +320,9 @@ func TestASwitchOffIsShownAppliedAtOnceAndAudited(t *testing.T) {
 			found = true
 			if p["enabled"] != false || p["switch"].(map[string]any)["actor"] != "op-admin" {
 				t.Fatalf("provider state: %v", p)
+			}
+			if c := p["logins_last_hour"].(map[string]any); c["ok"] != 5.0 || c["failed"] != 2.0 || c["started"] != 0.0 || c["cancelled"] != 0.0 || c["unavailable"] != 0.0 {
+				t.Fatalf("logins of the last hour, every outcome present: %v", c)
 			}
 			certs := p["certificates"].([]any)
 			if certs[0].(map[string]any)["expired"] != false || certs[1].(map[string]any)["expired"] != true {

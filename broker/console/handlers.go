@@ -55,6 +55,11 @@ func (a *API) listProviders(ctx context.Context) ([]Provider, error) {
 		if p.Certificates == nil {
 			p.Certificates = []Certificate{}
 		}
+		if p.LoginsLastHour != nil {
+			for _, o := range LoginOutcomes {
+				p.LoginsLastHour[o] += 0 // every outcome present, zero included
+			}
+		}
 		for j := range p.Certificates {
 			p.Certificates[j].Expired = !now.Before(p.Certificates[j].NotAfter)
 		}

@@ -34,11 +34,19 @@ type Provider struct {
 	Certificates []Certificate `json:"certificates"`
 	// LastError is the last failure seen with this upstream ("" when none).
 	LastError string `json:"last_error,omitempty"`
+	// LoginsLastHour counts the logins of the last hour on every replica by outcome (see
+	// LoginOutcomes); nil when they could not be read.
+	LoginsLastHour map[string]int64 `json:"logins_last_hour,omitempty"`
 	// Enabled is false when a switch is in force; Switch then describes it (filled by the
 	// console from the switches).
 	Enabled bool             `json:"enabled"`
 	Switch  *switches.Switch `json:"switch,omitempty"`
 }
+
+// LoginOutcomes are the keys of Provider.LoginsLastHour: logins started (a provider's first
+// step shown), completed (ok), refused (failed), cancelled by the person, and failed because
+// the Store, the provider or the IdP could not answer (unavailable).
+var LoginOutcomes = []string{"started", "ok", "failed", "cancelled", "unavailable"}
 
 // Metadata describes an upstream's metadata source: for a provider a summary of its
 // sources, for an IdP the source (URL or file) that lists it.

@@ -19,6 +19,7 @@ import (
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/heartbeat"
+	"github.com/inps/sportello/internal/loginstats"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/pin/pinweb"
@@ -39,6 +40,10 @@ type consoleWiring struct {
 	log      *slog.Logger
 	b        atomic.Pointer[broker.Broker]
 	rotating atomic.Bool
+	// logins counts this replica's logins of the last hour (broker.Options.CountLogin);
+	// publisher shares them with the other replicas through the Store.
+	logins    *loginstats.Counter
+	publisher *loginstats.Publisher
 }
 
 func newConsoleWiring(cfg *config.Config, st store.Store, ks keys.Source, auditor audit.Auditor, logger *slog.Logger) *consoleWiring {
@@ -46,6 +51,8 @@ func newConsoleWiring(cfg *config.Config, st store.Store, ks keys.Source, audito
 	w := &consoleWiring{cfg: cfg, store: st, keys: ks, auditor: auditor, log: logger.With("component", "console"),
 		reader: switches.NewReader(st, switches.ReaderOptions{}),
 		beater: &heartbeat.Beater{Store: st, Self: heartbeat.Replica{ID: replicaID(host), Hostname: host, Version: buildVersion(), Started: time.Now().UTC()}}}
+	w.logins = &loginstats.Counter{}
+	w.publisher = &loginstats.Publisher{Store: st, Replica: w.beater.Self.ID, Counter: w.logins}
 	if cfg.Audit.File != "" {
 		if l, err := newFileAuditLog(cfg.Audit.File, cfg.Audit.SigningKey); err == nil {
 			w.auditLog = l
@@ -81,6 +88,7 @@ func (w *consoleWiring) start(ctx context.Context) {
 	}
 	go w.reader.Run(ctx)
 	go w.beater.Run(ctx, func(err error) { w.log.Warn("heartbeat failed", "error", err) })
+	go w.publisher.Run(ctx, func(err error) { w.log.Warn("login counts not published", "error", err) })
 }
 
 // bearer is the broker's BearerScopes, found on its services.

@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/inps/sportello/broker/console"
+	"github.com/inps/sportello/internal/loginstats"
 	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
@@ -28,10 +30,23 @@ func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, erro
 	if err != nil {
 		return nil, err
 	}
+	// The login counts are the cluster's; without the Store they are left out (nil), never
+	// replaced by this replica's alone.
+	logins, lerr := loginstats.Cluster(ctx, w.store, time.Now(), w.publisher.Replica, w.logins)
+	if lerr != nil {
+		w.log.Warn("console: login counts not read", "error", lerr)
+	}
+	counts := func(kind, id string) map[string]int64 {
+		if lerr != nil {
+			return nil
+		}
+		return maps.Clone(logins[loginstats.Entry{Kind: kind, ID: id}]) // nil map → filled below
+	}
 	var out []console.Provider
 	for _, p := range b.Providers() {
 		info := p.Info()
-		cp := console.Provider{Kind: switches.KindProvider, ID: info.ID, Name: info.Name["it"], Type: info.Method}
+		cp := console.Provider{Kind: switches.KindProvider, ID: info.ID, Name: info.Name["it"], Type: info.Method,
+			LoginsLastHour: orEmpty(counts("provider", info.Method), lerr)}
 		if rr, ok := p.(providers.ReadinessReporter); ok {
 			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
 				cp.LastError = r.Detail
@@ -50,9 +65,22 @@ func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, erro
 			cp.LastError = st.Errors[0].Error()
 		}
 		out = append(out, cp)
-		out = append(out, samlIdPs(reg.List(ctx), reg.Sources(), info)...)
+		idps := samlIdPs(reg.List(ctx), reg.Sources(), info)
+		for i := range idps {
+			idps[i].LoginsLastHour = orEmpty(counts("idp", idps[i].ID), lerr)
+		}
+		out = append(out, idps...)
 	}
 	return out, nil
+}
+
+// orEmpty is m, or an empty map when the counts were read and m has none (the console then
+// shows every outcome at zero).
+func orEmpty(m map[string]int64, err error) map[string]int64 {
+	if m == nil && err == nil {
+		return map[string]int64{}
+	}
+	return m
 }
 
 // samlIdPs lists the loaded identity providers, each with the source that lists it.

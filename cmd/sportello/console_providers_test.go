@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -30,5 +31,47 @@ func TestConsoleIdPsCarryTheirMetadataSourceState(t *testing.T) {
 	}
 	if b.Metadata == nil || b.Metadata.SourceType != "file" || b.Metadata.Stale || b.LastError != "" {
 		t.Fatalf("IdP of a good file source: %+v %+v", b, b.Metadata)
+	}
+}
+
+// The console counts the last hour's logins by outcome for the provider (its method) and for
+// the dev IdP the logins went to: a completed login, a cancelled one and one refused for its
+// level; the other IdP counts nothing.
+func TestDevModeConsoleCountsTheLastHoursLogins(t *testing.T) {
+	issuer, _ := devBroker(t)
+	resp, v := spidLogin(t, issuer, "demo", "https://www.spid.gov.it/SpidL2", "2", "login")
+	tokenClaims(t, issuer, callbackCode(t, resp), v)
+	resp, _ = spidLogin(t, issuer, "demo", "https://www.spid.gov.it/SpidL2", "2", "cancel")
+	resp.Body.Close()
+	resp, _ = spidLogin(t, issuer, "demo", "https://www.spid.gov.it/SpidL2", "1", "login")
+	resp.Body.Close()
+
+	reader := serviceToken(t, issuer, "demo-operator", "demo-operator-secret", "console:read")
+	st, out := consoleCall(t, "GET", issuer+"/console/api/providers", reader, "")
+	if st != http.StatusOK {
+		t.Fatalf("providers: %d %v", st, out)
+	}
+	got := map[string]map[string]any{}
+	for _, p := range out["providers"].([]any) {
+		p := p.(map[string]any)
+		counts, _ := p["logins_last_hour"].(map[string]any)
+		got[p["kind"].(string)+" "+p["id"].(string)] = counts
+	}
+	want := map[string]float64{"started": 3, "ok": 1, "cancelled": 1, "failed": 1, "unavailable": 0}
+	for _, entry := range []string{"provider spid", "idp " + issuer + "/dev/spid/demo"} {
+		for o, n := range want {
+			if entry != "provider spid" && o == "started" {
+				n = 0 // a login is counted for its IdP once the IdP has answered
+			}
+			if got[entry][o] != n {
+				t.Errorf("%s: %s = %v, want %v (all: %v)", entry, o, got[entry][o], n, got[entry])
+			}
+		}
+	}
+	if c := got["idp "+issuer+"/dev/spid/test"]; c == nil || c["ok"] != 0.0 || c["failed"] != 0.0 {
+		t.Errorf("the other IdP: %v", c)
+	}
+	if c := got["provider pin"]; c == nil || c["started"] != 0.0 {
+		t.Errorf("pin: %v", c)
 	}
 }

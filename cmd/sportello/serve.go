@@ -190,6 +190,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 			return routes, err
 		},
 		ReadyChecks: dur.readyChecks(),
+		CountLogin:  cw.logins.Add,
 	})
 	if err != nil {
 		return err

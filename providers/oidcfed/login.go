@@ -198,7 +198,11 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request, f providers.
 	if err != nil {
 		tx["outcome"], tx["error"] = "refused", err.Error()
 		p.audit(r.Context(), auditResponse, "", tx)
-		f.Fail(w, r, pd.Login, providers.Attempt(method, err))
+		err = providers.Attempt(method, err)
+		if ae := (*providers.AttemptError)(nil); errors.As(err, &ae) && ae.IdP == "" {
+			ae.IdP = pd.OP // as the identity of a success names it (spid_op, cie_op)
+		}
+		f.Fail(w, r, pd.Login, err)
 		return
 	}
 	tx["outcome"] = "success"

@@ -17,6 +17,9 @@ import (
 type ACS struct {
 	// Method is the auth_method of the logins, named in every failed attempt.
 	Method string
+	// NameIdP names the IdP of the request in every failed attempt (providers.AttemptError's
+	// IdP), for a federation whose identities name their IdP (SPID: spid_idp).
+	NameIdP bool
 	// Identity maps a valid Assertion of idp to the person; an error (Rejectf) refuses it, and
 	// then nothing is consumed.
 	Identity func(ctx context.Context, a *Assertion, idp *IdP) (*providers.Identity, error)
@@ -42,9 +45,15 @@ func (s *SP) ServeACS(w http.ResponseWriter, r *http.Request, f providers.Finish
 			}
 		}
 	}()
+	idp := "" // the IdP of the request, once known
 	fail := func(id string, err error) {
 		answered = true
-		f.Fail(w, r, id, s.attempt(acs.Method, err))
+		err = s.attempt(acs.Method, err)
+		var ae *providers.AttemptError
+		if acs.NameIdP && idp != "" && errors.As(err, &ae) && ae.IdP == "" {
+			ae.IdP = idp
+		}
+		f.Fail(w, r, id, err)
 	}
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 2*samlx.MaxMessageSize)
@@ -71,7 +80,7 @@ func (s *SP) ServeACS(w http.ResponseWriter, r *http.Request, f providers.Finish
 		fail("", &providers.UserError{Code: name + ".unknown_request", Err: err})
 		return
 	}
-	loginID = rec.LoginID
+	loginID, idp = rec.LoginID, rec.IdP
 	var id *providers.Identity
 	res, err := s.Consume(ctx, relayState, rec, raw, func(a *Assertion, idp *IdP) error {
 		var err error

@@ -73,6 +73,9 @@ type ProfileSpec struct {
 	// Method is the auth_method of the identities; Identity maps a validated assertion to one.
 	Method   string
 	Identity func(ctx context.Context, a *Assertion, idp *IdP) (*providers.Identity, error)
+	// NameIdP names the IdP of the request in every failed attempt (ACS.NameIdP), for a
+	// federation whose identities name their IdP (SPID: spid_idp).
+	NameIdP bool
 	// Trace, when set, receives every audit event too (SPID's trace file): a failure is
 	// logged.
 	Trace func(ctx context.Context, ev audit.Event) error
@@ -203,7 +206,7 @@ func (p *ProfileProvider) Handler(f providers.Finisher) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /"+p.name+"/metadata", p.serveMetadata)
 	mux.HandleFunc("POST /"+p.name+"/acs", func(w http.ResponseWriter, r *http.Request) {
-		p.engine.ServeACS(w, r, f, ACS{Method: p.spec.Method, Identity: p.spec.Identity})
+		p.engine.ServeACS(w, r, f, ACS{Method: p.spec.Method, NameIdP: p.spec.NameIdP, Identity: p.spec.Identity})
 	})
 	mux.HandleFunc("/"+p.name+"/slo", p.engine.ServeSLO)
 	return mux

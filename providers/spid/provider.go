@@ -22,7 +22,7 @@ func spec(cfg *Config) saml.ProfileSpec {
 	ec.Organization, ec.AttributeServices, ec.AttributeServiceIndex = cfg.Organization, cfg.AttributeServices, cfg.acsIndex()
 	return saml.ProfileSpec{
 		Profile: profile(cfg), Config: ec,
-		KeyFile: cfg.KeyFile, CertFile: cfg.CertFile, Method: providers.MethodSPID,
+		KeyFile: cfg.KeyFile, CertFile: cfg.CertFile, Method: providers.MethodSPID, NameIdP: true,
 		Identity: func(_ context.Context, a *saml.Assertion, idp *saml.IdP) (*providers.Identity, error) {
 			return identityFrom(a, idp.EntityID)
 		},
