@@ -55,6 +55,12 @@ func (s sources) Providers(context.Context) ([]console.Provider, error) {
 				{Subject: "CN=old", NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(0, 0, -1), SHA256: fpOfIdP},
 			}},
 		{Kind: switches.KindProvider, ID: "pin", Name: "PIN INPS", Type: "pin", LastError: "none yet"},
+		{Kind: switches.KindIdP, ID: fpOfIdP, Name: "CIE Sub CA", Type: "cie", Parent: "cie", LastError: "ocsp: HTTP 503",
+			Certificates: []console.Certificate{{Subject: "CN=CIE Sub CA", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(5, 0, 0), SHA256: fpOfIdP}},
+			Revocation: &console.Revocation{
+				CRLs: []console.CRLState{{Source: "http://crl.example/sub.crl", LastFetch: &tried, LastSuccess: &tried, NextUpdate: &refreshed, Stale: true}},
+				OCSP: []console.OCSPState{{Responder: "http://ocsp.example/", LastSuccess: &refreshed, LastFailure: &tried, LastError: "HTTP 503"}},
+			}},
 	}, nil
 }
 

@@ -30,8 +30,11 @@ type Provider struct {
 	Parent string `json:"parent,omitempty"`
 	// Metadata tells where the upstream's metadata comes from and when it was last read.
 	Metadata *Metadata `json:"metadata,omitempty"`
-	// Certificates are the upstream's signing certificates (or a CA's anchors).
+	// Certificates are the upstream's signing certificates (or a CA's certificate).
 	Certificates []Certificate `json:"certificates"`
+	// Revocation is, for a certification authority (a CIE or CNS CA), the health of its
+	// revocation sources.
+	Revocation *Revocation `json:"revocation,omitempty"`
 	// LastError is the last failure seen with this upstream ("" when none).
 	LastError string `json:"last_error,omitempty"`
 	// LoginsLastHour counts the logins of the last hour on every replica by outcome (see
@@ -60,6 +63,34 @@ type Metadata struct {
 	// Stale is set when the last attempt failed and the copy of LastRefresh is still in use
 	// (the Provider's LastError says why).
 	Stale bool `json:"stale,omitempty"`
+}
+
+// Revocation is what the revocation checks saw of a CA's CRLs and OCSP responders; a source
+// appears once a certificate the CA issued was checked on this replica.
+type Revocation struct {
+	CRLs []CRLState  `json:"crls"`
+	OCSP []OCSPState `json:"ocsp"`
+}
+
+// CRLState is one CRL of a CA.
+type CRLState struct {
+	Source string `json:"source"`
+	// LastFetch is the last download attempt, LastSuccess the last CRL that verified,
+	// NextUpdate its nextUpdate.
+	LastFetch   *time.Time `json:"last_fetch,omitempty"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	NextUpdate  *time.Time `json:"next_update,omitempty"`
+	// Stale: the last download failed or the CRL is past its nextUpdate.
+	Stale     bool   `json:"stale"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// OCSPState is one OCSP responder of a CA.
+type OCSPState struct {
+	Responder   string     `json:"responder"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	LastFailure *time.Time `json:"last_failure,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
 }
 
 // Certificate is a certificate summary: never the certificate itself.

@@ -14,12 +14,49 @@ import (
 	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
+	"github.com/inps/sportello/providers/x509auth"
 )
 
 // samlFederation is a provider whose identity providers come from SAML metadata (SPID,
 // CIE ID, eIDAS).
 type samlFederation interface {
 	Registry() *saml.Registry
+}
+
+// certificateAuthorities is a certificate login (CIE, CNS) and the CAs it trusts.
+type certificateAuthorities interface {
+	Authorities() []x509auth.AuthorityHealth
+}
+
+// authorityEntries lists each trusted CA as an entry of kind idp, id its certificate's
+// SHA-256, with the health of its revocation sources; LastError is the first source failing.
+func authorityEntries(as []x509auth.AuthorityHealth, info providers.Info, now time.Time) []console.Provider {
+	out := make([]console.Provider, 0, len(as))
+	for _, a := range as {
+		cs := certSummary(a.Cert)
+		name := a.Cert.Subject.CommonName
+		if name == "" {
+			name = a.Cert.Subject.String()
+		}
+		e := console.Provider{Kind: switches.KindIdP, ID: cs.SHA256, Name: name, Type: info.Method, Parent: info.ID,
+			Certificates: []console.Certificate{cs}, Revocation: &console.Revocation{CRLs: []console.CRLState{}, OCSP: []console.OCSPState{}}}
+		for _, c := range a.CRLs {
+			e.Revocation.CRLs = append(e.Revocation.CRLs, console.CRLState{Source: c.URL, LastFetch: timePtr(c.LastFetch),
+				LastSuccess: timePtr(c.LastSuccess), NextUpdate: timePtr(c.NextUpdate), Stale: c.Stale(now), LastError: c.LastError})
+			if e.LastError == "" && c.LastError != "" {
+				e.LastError = "crl: " + c.LastError
+			}
+		}
+		for _, o := range a.OCSP {
+			e.Revocation.OCSP = append(e.Revocation.OCSP, console.OCSPState{Responder: o.URL, LastSuccess: timePtr(o.LastSuccess),
+				LastFailure: timePtr(o.LastFailure), LastError: o.LastError})
+			if e.LastError == "" && o.LastError != "" {
+				e.LastError = "ocsp: " + o.LastError
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Providers implements console.Sources: every provider, and the identity providers of each
@@ -51,6 +88,11 @@ func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, erro
 			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
 				cp.LastError = r.Detail
 			}
+		}
+		if ca, ok := p.(certificateAuthorities); ok {
+			out = append(out, cp)
+			out = append(out, authorityEntries(ca.Authorities(), info, time.Now())...)
+			continue
 		}
 		fed, isSAML := p.(samlFederation)
 		if !isSAML {

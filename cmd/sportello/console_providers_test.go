@@ -1,13 +1,20 @@
 package main
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml"
+	"github.com/inps/sportello/providers/x509auth"
 )
 
 // Every IdP carries the state of the source that lists it: a source whose last refresh
@@ -74,4 +81,65 @@ func TestDevModeConsoleCountsTheLastHoursLogins(t *testing.T) {
 	if c := got["provider pin"]; c == nil || c["started"] != 0.0 {
 		t.Errorf("pin: %v", c)
 	}
+}
+
+// In dev mode the console lists each CA the CIE and CNS logins trust (kind idp, id the
+// certificate's SHA-256) with its certificate and, once a card it issued logged in, its CRL
+// (source, last fetch, nextUpdate, not stale) and OCSP responder (last success), served by the
+// dev PKI.
+func TestDevModeConsoleShowsTheCardCAsRevocationHealth(t *testing.T) {
+	issuer, _ := devBroker(t)
+	v := oauth2.GenerateVerifier()
+	resp, err := client(t, "../../testdata/pki/mario-rossi-cie.crt", "../../testdata/pki/mario-rossi-cie.key").Get(authURL(issuer, "cie", "", v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenClaims(t, issuer, callbackCode(t, resp), v)
+
+	reader := serviceToken(t, issuer, "demo-operator", "demo-operator-secret", "console:read")
+	st, out := consoleCall(t, "GET", issuer+"/console/api/providers", reader, "")
+	if st != http.StatusOK {
+		t.Fatalf("providers: %d %v", st, out)
+	}
+	sub := certs(t, "cie-sub")
+	sum := sha256.Sum256(sub.Raw)
+	var cas []string
+	var found map[string]any
+	for _, p := range out["providers"].([]any) {
+		p := p.(map[string]any)
+		if p["kind"] == "idp" && (p["parent"] == "cie" || p["parent"] == "cns") {
+			cas = append(cas, p["parent"].(string)+":"+p["name"].(string))
+			if p["id"] == hex.EncodeToString(sum[:]) && p["parent"] == "cie" {
+				found = p
+			}
+		}
+	}
+	if len(cas) < 3 || found == nil {
+		t.Fatalf("CAs listed: %v; cie-sub found: %v", cas, found != nil)
+	}
+	if c := found["certificates"].([]any); len(c) != 1 || c[0].(map[string]any)["expired"] != false {
+		t.Fatalf("cie-sub certificate: %v", c)
+	}
+	rev := found["revocation"].(map[string]any)
+	crls, ocsp := rev["crls"].([]any), rev["ocsp"].([]any)
+	if len(crls) != 1 || len(ocsp) != 1 {
+		t.Fatalf("cie-sub revocation: %v", rev)
+	}
+	crl := crls[0].(map[string]any)
+	if !strings.Contains(crl["source"].(string), "/dev/pki/") || crl["last_fetch"] == nil || crl["next_update"] == nil || crl["stale"] != false || crl["last_error"] != nil {
+		t.Fatalf("cie-sub CRL: %v", crl)
+	}
+	if o := ocsp[0].(map[string]any); o["last_success"] == nil || o["last_error"] != nil {
+		t.Fatalf("cie-sub OCSP: %v", o)
+	}
+}
+
+// certs reads one certificate of the dev PKI.
+func certs(t *testing.T, name string) *x509.Certificate {
+	t.Helper()
+	c, err := x509auth.LoadCertificates([]string{"../../testdata/pki/" + name + ".crt"})
+	if err != nil || len(c) != 1 {
+		t.Fatal(name, err)
+	}
+	return c[0]
 }

@@ -38,3 +38,7 @@ const ChannelCertificate = "certificate"
 func hostDeps(h providers.Host) Deps {
 	return Deps{ID: h.ID, Auditor: h.Auditor, Logger: h.Logger, URLRewrite: h.URLRewrite, OnRevocationCheck: h.OnRevocationCheck}
 }
+
+// Authorities returns the CAs the provider trusts with the health of their revocation
+// sources (CRLs, OCSP responders), for the operators' console.
+func (p *Provider) Authorities() []x509auth.AuthorityHealth { return p.auth.Validator.Authorities() }

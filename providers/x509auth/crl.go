@@ -12,7 +12,8 @@ import (
 )
 
 type crlEntry struct {
-	revoked map[string]bool // serial numbers, hexadecimal
+	revoked    map[string]bool // serial numbers, hexadecimal
+	nextUpdate time.Time
 }
 
 // checkCRL looks cert up in the CRLs of its distribution points (the first usable one
@@ -25,7 +26,10 @@ func (rc *revocationChecker) checkCRL(ctx context.Context, cert, issuer *x509.Ce
 			continue
 		}
 		entry, err := rc.crls.get(ctx, url+"|"+certKey(issuer), rc.p.Now(), func() (*crlEntry, time.Time, error) {
-			return rc.loadCRL(ctx, url, issuer)
+			at := rc.p.Now()
+			e, until, err := rc.loadCRL(ctx, url, issuer)
+			rc.health.crlLoaded(issuer, url, at, e, err)
+			return e, until, err
 		})
 		if err != nil {
 			problems = append(problems, err)
@@ -69,7 +73,7 @@ func (rc *revocationChecker) loadCRL(ctx context.Context, url string, issuer *x5
 		}
 		until = crl.NextUpdate
 	}
-	entry := &crlEntry{revoked: make(map[string]bool, len(crl.RevokedCertificateEntries))}
+	entry := &crlEntry{revoked: make(map[string]bool, len(crl.RevokedCertificateEntries)), nextUpdate: crl.NextUpdate}
 	for _, e := range crl.RevokedCertificateEntries {
 		entry.revoked[e.SerialNumber.Text(16)] = true
 	}

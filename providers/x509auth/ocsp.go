@@ -41,7 +41,10 @@ func (rc *revocationChecker) checkOCSP(ctx context.Context, cert, issuer *x509.C
 	}
 	key := certKey(issuer) + "|" + cert.SerialNumber.Text(16)
 	entry, err := rc.ocsp.get(ctx, key, rc.p.Now(), func() (*ocspEntry, time.Time, error) {
-		return rc.loadOCSP(ctx, url, cert, issuer)
+		at := rc.p.Now()
+		e, until, err := rc.loadOCSP(ctx, url, cert, issuer)
+		rc.health.ocspAnswered(issuer, url, at, err)
+		return e, until, err
 	})
 	if err != nil {
 		return statusUnknown, err

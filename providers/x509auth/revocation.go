@@ -28,10 +28,12 @@ type revocationChecker struct {
 	p    Policy
 	crls *flightCache[*crlEntry]
 	ocsp *flightCache[*ocspEntry]
+	// health records each download and exchange for the console; nothing decides by it.
+	health *health
 }
 
 func newRevocationChecker(p Policy) *revocationChecker {
-	return &revocationChecker{p: p, crls: newFlightCache[*crlEntry](), ocsp: newFlightCache[*ocspEntry]()}
+	return &revocationChecker{p: p, crls: newFlightCache[*crlEntry](), ocsp: newFlightCache[*ocspEntry](), health: newHealth()}
 }
 
 // checkChain checks every certificate of a verified chain below its anchor.
