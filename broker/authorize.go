@@ -107,7 +107,7 @@ func (b *Broker) authorizeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.bad_request", err)
 		return
 	}
-	cl, ok := b.clients[req.ClientID]
+	cl, ok := b.client(req.ClientID)
 	if !ok {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
 		return

@@ -98,7 +98,7 @@ type Broker struct {
 	sessions    *session.Repo
 	par         *par.Requests
 	jar         *jar.Verifier
-	clients     map[string]*Client
+	clients     atomic.Pointer[clientSet] // replaced whole by ReloadClients
 	provs       []providers.Provider
 	provByID    map[string]providers.Provider
 	metrics     *metrics
@@ -146,7 +146,6 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		rand:        o.Rand,
 		subjectKey:  o.SubjectKey,
 		cryptoKey:   o.CryptoKey,
-		clients:     map[string]*Client{},
 		provs:       slices.Clone(o.Providers),
 		provByID:    map[string]providers.Provider{},
 		devRoutes:   o.DevRoutes,
@@ -181,12 +180,8 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	if err := b.openProviders(o); err != nil {
 		return nil, err
 	}
-	for _, cl := range b.clients {
-		for _, id := range cl.credentials {
-			if _, ok := b.provByID[id]; !ok {
-				return nil, fmt.Errorf("broker: client %s: credentials names %q, which is no provider", cl.id, id)
-			}
-		}
+	if err := b.checkCredentials(b.clientMap()); err != nil {
+		return nil, err
 	}
 	grace := o.Config.Keys.RetiredGrace
 	if grace == 0 {
@@ -242,21 +237,44 @@ func (b *Broker) setDefaults() {
 // loadClients registers the configured clients and the broker's own sign-in client, whose id
 // no configured client may take.
 func (b *Broker) loadClients(cfg *config.Config) error {
+	set, err := b.buildClients(cfg)
+	if err != nil {
+		return err
+	}
+	b.clients.Store(set)
+	return nil
+}
+
+// buildClients makes the client set of cfg: every configured client, then the broker's own.
+func (b *Broker) buildClients(cfg *config.Config) (*clientSet, error) {
+	byID := map[string]*Client{}
 	for _, c := range cfg.Clients {
 		cl, err := newClient(c, cfg.Tokens.IDTTL, cfg.Dev, cfg.Keys.Algorithm)
 		if err != nil {
-			return fmt.Errorf("broker: %w", err)
+			return nil, fmt.Errorf("broker: %w", err)
 		}
-		b.clients[cl.id] = cl
+		byID[cl.id] = cl
 	}
-	if _, taken := b.clients[selfClientID]; taken {
-		return fmt.Errorf("broker: client id %q is reserved for the broker's own sign-in", selfClientID)
+	if _, taken := byID[selfClientID]; taken {
+		return nil, fmt.Errorf("broker: client id %q is reserved for the broker's own sign-in", selfClientID)
 	}
 	self, err := selfClient(b.issuer, cfg.Tokens.IDTTL, cfg.Dev)
 	if err != nil {
-		return fmt.Errorf("broker: %w", err)
+		return nil, fmt.Errorf("broker: %w", err)
 	}
-	b.clients[selfClientID] = self
+	byID[selfClientID] = self
+	return &clientSet{byID: byID, cors: newCORSPolicy(byID)}, nil
+}
+
+// checkCredentials refuses a client whose credentials name no provider.
+func (b *Broker) checkCredentials(clients map[string]*Client) error {
+	for _, cl := range clients {
+		for _, id := range cl.credentials {
+			if _, ok := b.provByID[id]; !ok {
+				return fmt.Errorf("broker: client %s: credentials names %q, which is no provider", cl.id, id)
+			}
+		}
+	}
 	return nil
 }
 

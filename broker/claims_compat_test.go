@@ -19,7 +19,7 @@ import (
 // used before the switch are kept below as the reference.
 func TestTypedClaimsMatchTheMapClaims(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
-	cl := tb.clients["demo-rp"]
+	cl := tb.clientMap()["demo-rp"]
 	now := time.Unix(1_760_000_000, 0)
 	auth := now.Add(-time.Minute)
 	full := &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", GivenName: "Mario", FamilyName: "Rossi",

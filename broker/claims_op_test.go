@@ -16,7 +16,7 @@ import (
 // userinfo (spid_op with spid_idp for SPID, cie_op for CIE); other logins carry neither.
 func TestTokensNameTheFederationOP(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
-	cl := tb.clients["demo-rp"]
+	cl := tb.clientMap()["demo-rp"]
 	now := time.Unix(1_760_000_000, 0)
 	op := "https://cie-op.example"
 	for _, tc := range []struct {

@@ -67,7 +67,7 @@ func (b *Broker) verifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	if cc.ClientAssertion != "" {
 		return b.verifyClientAssertion(ctx, cc.ClientAssertion, cc.ClientID)
 	}
-	cl, ok := b.clients[cc.ClientID]
+	cl, ok := b.client(cc.ClientID)
 	if !ok {
 		return nil, b.clientAuthFailed(errUnknownClient)
 	}
@@ -127,7 +127,7 @@ func (b *Broker) verifyClientAssertion(ctx context.Context, assertion, clientID 
 	if clientID != "" && clientID != unverified.Issuer {
 		return nil, b.clientAuthFailed(errAssertionClientID)
 	}
-	cl, ok := b.clients[unverified.Issuer]
+	cl, ok := b.client(unverified.Issuer)
 	if !ok {
 		return nil, b.clientAuthFailed(errUnknownClient)
 	}

@@ -17,6 +17,16 @@ import (
 // JWKS are public documents and stay "*".
 type corsPolicy struct {
 	origins map[string]bool
+	// live, when set, returns the policy in force instead (the clients' on a reload).
+	live func() *corsPolicy
+}
+
+// allows reports whether origin may read the answers.
+func (p *corsPolicy) allows(origin string) bool {
+	if p.live != nil {
+		return p.live().origins[origin]
+	}
+	return p.origins[origin]
 }
 
 // corsAllowedHeaders are the request headers a preflight may ask for (lower case, as
@@ -70,7 +80,7 @@ func (p *corsPolicy) wrap(next http.Handler, methods ...string) http.Handler {
 		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
-			if !p.origins[origin] || !slices.Contains(methods, r.Header.Get("Access-Control-Request-Method")) ||
+			if !p.allows(origin) || !slices.Contains(methods, r.Header.Get("Access-Control-Request-Method")) ||
 				!corsHeadersAllowed(r.Header.Values("Access-Control-Request-Headers")) {
 				w.WriteHeader(http.StatusForbidden)
 				return
@@ -82,7 +92,7 @@ func (p *corsPolicy) wrap(next http.Handler, methods ...string) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if origin != "" && p.origins[origin] {
+		if origin != "" && p.allows(origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 		}

@@ -259,7 +259,7 @@ func (b *Broker) postLogoutTarget(idTokenHint, clientID, redirect, state string)
 	if redirect == "" {
 		return "", nil
 	}
-	cl, ok := b.clients[clientID]
+	cl, ok := b.client(clientID)
 	if !ok || !slices.Contains(cl.postLogout, redirect) {
 		return "", oidc.ErrInvalidRequest().WithDescription("post_logout_redirect_uri is not registered")
 	}

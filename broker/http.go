@@ -43,7 +43,7 @@ func (b *Broker) routes() http.Handler {
 		Userinfo:      op.NewEndpoint(pathUserinfo),
 		Revocation:    op.NewEndpoint(pathRevoke),
 	}, op.WithServerCORSOptions(nil))
-	cors := newCORSPolicy(b.clients)
+	cors := &corsPolicy{live: func() *corsPolicy { return b.clients.Load().cors }}
 	b.oauth = func(mux *http.ServeMux, mtls bool) {
 		wrap := func(h http.Handler) http.Handler { return h }
 		introspect := opHandler

@@ -156,7 +156,7 @@ func (b *Broker) loginHTTP(w http.ResponseWriter, r *http.Request) {
 // startProvider sends the browser to the provider's first step.
 func (b *Broker) startProvider(w http.ResponseWriter, r *http.Request, rec *loginRecord, p providers.Provider, hint string) {
 	info := p.Info()
-	if cl, ok := b.clients[rec.ClientID]; ok && !cl.offers(info.ID) {
+	if cl, ok := b.client(rec.ClientID); ok && !cl.offers(info.ID) {
 		b.errorPage(w, r, http.StatusBadRequest, "login.unknown_idp", fmt.Errorf("provider %s is not one of client %s's credentials", info.ID, cl.id))
 		return
 	}

@@ -74,7 +74,7 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 		None:        t("chooser.none"),
 		HiddenIntro: t("chooser.hidden"),
 	}
-	if cl, ok := b.clients[rec.ClientID]; ok {
+	if cl, ok := b.client(rec.ClientID); ok {
 		data.Service = cl.displayName.In(lang)
 	}
 	// A session cookie whose session is gone: the idle timeout closed it. Say so once.
@@ -86,7 +86,7 @@ func (b *Broker) chooserPage(w http.ResponseWriter, r *http.Request, rec *loginR
 	}
 	for _, p := range b.provs {
 		info := p.Info()
-		if cl, ok := b.clients[rec.ClientID]; ok && !cl.offers(info.ID) {
+		if cl, ok := b.client(rec.ClientID); ok && !cl.offers(info.ID) {
 			continue // not one of this client's credentials
 		}
 		entry := info.Entry // CIE ID is method cie with an entry of its own

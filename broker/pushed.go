@@ -208,7 +208,7 @@ func (b *Broker) redeemPushed(w http.ResponseWriter, r *http.Request) bool {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.request_uri", err)
 		return false
 	}
-	if _, ok := b.clients[clientID]; !ok {
+	if _, ok := b.client(clientID); !ok {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
 		return false
 	}
@@ -250,7 +250,7 @@ func signedRequest(r *http.Request) bool { return r.Context().Value(ctxSigned{})
 // with the object's verified claims (RFC 9101 §6.3), or answers with a page and returns
 // false: until the object is verified its redirect_uri is not to be trusted.
 func (b *Broker) resolveSigned(w http.ResponseWriter, r *http.Request) bool {
-	cl, ok := b.clients[r.Form.Get("client_id")]
+	cl, ok := b.client(r.Form.Get("client_id"))
 	if !ok {
 		b.errorPage(w, r, http.StatusBadRequest, "oauth.unknown_client", errors.New("unknown client_id"))
 		return false

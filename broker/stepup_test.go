@@ -63,7 +63,7 @@ func TestClaimsParameterACR(t *testing.T) {
 // A client's minimum level applies even when the relying party asks less.
 func TestClientMinimumLevel(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
-	tb.clients["demo-rp"].minACR = loa.SpidL3
+	tb.clientMap()["demo-rp"].minACR = loa.SpidL3
 	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"}, "acr_values": {loa.SpidL1},
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"RSSMRA80A01H501U:2"}}
 	cb, _ := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
@@ -122,7 +122,7 @@ func FuzzAuthorize(f *testing.F) {
 // asking for fiscal_number, names and email by name gets none of them.
 func TestClaimsParameterCannotWidenScopes(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
-	tb.clients["demo-rp"].scopes = []string{"openid"}
+	tb.clientMap()["demo-rp"].scopes = []string{"openid"}
 	claims := `{"id_token":{"fiscal_number":null,"given_name":null,"email":null,"birthdate":null}}`
 	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"}, "claims": {claims},
 		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"RSSMRA80A01H501U:2"}}
