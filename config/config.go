@@ -53,6 +53,9 @@ type Config struct {
 	// Dir is the directory relative paths were resolved against (the configuration file's
 	// directory for Load).
 	Dir string `yaml:"-"`
+	// Path is the file Load read ("" for a configuration parsed or built in memory): serve
+	// reads it again on SIGHUP.
+	Path string `yaml:"-"`
 	// EnvOverrides lists the SPORTELLO_* variables that overrode values of the file, for the
 	// start-up log.
 	EnvOverrides []string `yaml:"-"`

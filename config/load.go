@@ -76,7 +76,11 @@ func Load(path string, opts Options) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	opts.Dir = filepath.Dir(abs)
-	return Parse(data, opts)
+	cfg, err := Parse(data, opts)
+	if cfg != nil {
+		cfg.Path = abs
+	}
+	return cfg, err
 }
 
 // Parse is Load on bytes; relative paths start from opts.Dir.

@@ -44,13 +44,19 @@ type consoleWiring struct {
 	// publisher shares them with the other replicas through the Store.
 	logins    *loginstats.Counter
 	publisher *loginstats.Publisher
+	// clients are the clients in force, replaced by a configuration reload.
+	clients atomic.Pointer[[]config.Client]
 }
+
+// setClients replaces the clients the console lists (a configuration reload).
+func (w *consoleWiring) setClients(cs []config.Client) { w.clients.Store(&cs) }
 
 func newConsoleWiring(cfg *config.Config, st store.Store, ks keys.Source, auditor audit.Auditor, logger *slog.Logger) *consoleWiring {
 	host, _ := os.Hostname()
 	w := &consoleWiring{cfg: cfg, store: st, keys: ks, auditor: auditor, log: logger.With("component", "console"),
 		reader: switches.NewReader(st, switches.ReaderOptions{}),
 		beater: &heartbeat.Beater{Store: st, Self: heartbeat.Replica{ID: replicaID(host), Hostname: host, Version: buildVersion(), Started: time.Now().UTC()}}}
+	w.setClients(cfg.Clients)
 	w.logins = &loginstats.Counter{}
 	w.publisher = &loginstats.Publisher{Store: st, Replica: w.beater.Self.ID, Counter: w.logins}
 	if cfg.Audit.File != "" {
@@ -133,8 +139,9 @@ func (w *consoleWiring) broker() (*broker.Broker, error) {
 
 // Clients implements console.Sources from the configuration.
 func (w *consoleWiring) Clients(context.Context) ([]console.Client, error) {
-	out := make([]console.Client, 0, len(w.cfg.Clients))
-	for _, c := range w.cfg.Clients {
+	clients := *w.clients.Load()
+	out := make([]console.Client, 0, len(clients))
+	for _, c := range clients {
 		out = append(out, console.Client{ID: c.ID, Name: c.Name, Public: c.Public, Grants: slices.Clone(c.GrantTypes),
 			Scopes: slices.Clone(c.Scopes), RedirectURIs: slices.Clone(c.RedirectURIs), MinLevel: c.MinACR,
 			Exchange: slices.Clone(c.ExchangeAudiences)})

@@ -202,7 +202,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	go b.Run(runCtx)
 	cw.b.Store(b)
 	cw.start(runCtx)
-	go reloadOnHUP(runCtx, b, logger)
+	go reloadOnHUP(runCtx, b, &reloader{b: b, cw: cw, log: logger.With("component", "reload"), cur: cfg}, logger)
 
 	var handler http.Handler = b
 	if !cfg.RateLimits.Disabled {
@@ -333,7 +333,7 @@ func (d *devExtras) cert() *tls.Certificate {
 	return d.mtlsCert
 }
 
-func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
+func reloadOnHUP(ctx context.Context, b *broker.Broker, rl *reloader, logger *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -347,6 +347,7 @@ func reloadOnHUP(ctx context.Context, b *broker.Broker, logger *slog.Logger) {
 			} else {
 				logger.Info("keys reloaded on SIGHUP")
 			}
+			_ = rl.reload(ctx) // logged; dev mode has no file to read
 		}
 	}
 }

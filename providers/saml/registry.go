@@ -89,6 +89,21 @@ type Registry struct {
 // NewRegistry prepares a registry; nothing is fetched until Refresh or a lookup.
 func NewRegistry(idps []IdPConfig, client *http.Client, now func() time.Time, log *slog.Logger, refresh time.Duration) (*Registry, error) {
 	r := &Registry{name: "saml", client: client, now: now, log: log, refresh: refresh, retryEvery: 5 * time.Second}
+	set, err := PrepareSources(idps)
+	if err != nil {
+		return nil, err
+	}
+	r.sources = set.sources
+	return r, nil
+}
+
+// SourceSet is a list of metadata sources read and checked (their metadata certificates
+// parsed), ready to replace a registry's.
+type SourceSet struct{ sources []*source }
+
+// PrepareSources reads the metadata certificates of idps; it fetches no metadata.
+func PrepareSources(idps []IdPConfig) (*SourceSet, error) {
+	set := &SourceSet{}
 	for i, c := range idps {
 		s := &source{cfg: c}
 		if c.MetadataCertFile != "" {
@@ -100,9 +115,39 @@ func NewRegistry(idps []IdPConfig, client *http.Client, now func() time.Time, lo
 				return nil, fmt.Errorf("idps[%d]: metadata certificate: %w", i, err)
 			}
 		}
-		r.sources = append(r.sources, s)
+		set.sources = append(set.sources, s)
 	}
-	return r, nil
+	return set, nil
+}
+
+// Configs returns the configuration of every source in force, in order.
+func (r *Registry) Configs() []IdPConfig {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]IdPConfig, 0, len(r.sources))
+	for _, s := range r.sources {
+		out = append(out, s.cfg)
+	}
+	return out
+}
+
+// ReplaceSources puts set in force (a configuration reload). A source configured exactly as
+// before keeps its loaded copy and state; a new one is loaded lazily (or by the next
+// Refresh); the IdPs of a source removed are no longer offered. A set is used once.
+func (r *Registry) ReplaceSources(set *SourceSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := make([]*source, 0, len(set.sources))
+	for _, s := range set.sources {
+		for _, old := range r.sources {
+			if old.cfg == s.cfg && old.sigCert.Equal(s.sigCert) {
+				s = old
+				break
+			}
+		}
+		next = append(next, s)
+	}
+	r.sources = next
 }
 
 // Refresh reloads every source; failures keep the previous copy and are returned joined.

@@ -256,3 +256,46 @@ func TestRegistrySourcesReportTheirLastRefreshAndError(t *testing.T) {
 		t.Fatalf("url source after it recovered: %+v", st[0])
 	}
 }
+
+// A reload replaces the sources: one configured as before keeps its loaded copy (nothing
+// fetched again), a new one is loaded lazily, a removed one's IdPs are no longer offered.
+func TestReplaceSourcesKeepsWhatDidNotChange(t *testing.T) {
+	demo, test := &metadataServer{}, &metadataServer{}
+	demo.set(devMetadata(t, "demo", "dev-idp-demo"), false)
+	test.set(devMetadata(t, "test", "dev-idp-test"), false)
+	sd, st := httptest.NewServer(demo), httptest.NewServer(test)
+	defer sd.Close()
+	defer st.Close()
+	clk := &testClock{t: t0}
+	r := newTestRegistry(t, []IdPConfig{{MetadataURL: sd.URL}}, sd.Client(), clk)
+	ctx := context.Background()
+	if err := r.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hits := demo.hits
+	set, err := PrepareSources([]IdPConfig{{MetadataURL: st.URL}, {MetadataURL: sd.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ReplaceSources(set)
+	if got := r.Configs(); len(got) != 2 || got[0].MetadataURL != st.URL || got[1].MetadataURL != sd.URL {
+		t.Fatalf("configs: %+v", got)
+	}
+	if src := r.Sources()[1]; !src.LoadedAt.Equal(t0) || len(src.EntityIDs) != 1 {
+		t.Fatalf("the unchanged source lost its copy: %+v", src)
+	}
+	if _, ok := r.Lookup(ctx, "https://idp.example/dev/spid/test"); !ok {
+		t.Fatal("the new source's IdP is not offered")
+	}
+	if demo.hits != hits {
+		t.Fatal("the unchanged source was fetched again")
+	}
+	set, _ = PrepareSources([]IdPConfig{{MetadataURL: st.URL}})
+	r.ReplaceSources(set)
+	if _, ok := r.Lookup(ctx, "https://idp.example/dev/spid/demo"); ok {
+		t.Fatal("a removed source's IdP is still offered")
+	}
+	if _, err := PrepareSources([]IdPConfig{{MetadataURL: sd.URL, MetadataCertFile: filepath.Join(t.TempDir(), "absent.pem")}}); err == nil {
+		t.Fatal("a missing metadata certificate was accepted")
+	}
+}
