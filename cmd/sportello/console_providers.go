@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/inps/sportello/broker/console"
 	"github.com/inps/sportello/internal/loginstats"
 	"github.com/inps/sportello/internal/switches"
 	"github.com/inps/sportello/providers"
+	"github.com/inps/sportello/providers/oidcfed"
 	"github.com/inps/sportello/providers/saml"
 	"github.com/inps/sportello/providers/x509auth"
 )
@@ -21,6 +23,28 @@ import (
 // CIE ID, eIDAS).
 type samlFederation interface {
 	Registry() *saml.Registry
+}
+
+// federationOPs is an OpenID Connect Federation provider and its OpenID Providers.
+type federationOPs interface {
+	OPs() []oidcfed.OPState
+}
+
+// opEntries lists each OP as an entry of kind idp, id its entity id (the idp= hint, which
+// its switch matches), with the state of its trust chain as the metadata.
+func opEntries(ops []oidcfed.OPState, info providers.Info) []console.Provider {
+	out := make([]console.Provider, 0, len(ops))
+	for _, op := range ops {
+		e := console.Provider{Kind: switches.KindIdP, ID: op.EntityID, Name: op.Name, Type: info.Method, Parent: info.ID,
+			Metadata: &console.Metadata{Source: strings.TrimRight(op.EntityID, "/") + oidcfed.WellKnown, SourceType: "url",
+				LastRefresh: timePtr(op.LastResolved), LastAttempt: timePtr(op.LastAttempt), Stale: op.LastError != "" && op.Offered},
+			LastError: op.LastError}
+		if !op.Offered && e.LastError == "" {
+			e.LastError = "no valid trust chain: not offered"
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // certificateAuthorities is a certificate login (CIE, CNS) and the CAs it trusts.
@@ -88,6 +112,14 @@ func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, erro
 			if r := rr.Readiness(ctx); r.Status != providers.ReadyOK {
 				cp.LastError = r.Detail
 			}
+		}
+		if fed, ok := p.(federationOPs); ok {
+			out = append(out, cp)
+			for _, e := range opEntries(fed.OPs(), info) {
+				e.LoginsLastHour = orEmpty(counts("idp", e.ID), lerr)
+				out = append(out, e)
+			}
+			continue
 		}
 		if ca, ok := p.(certificateAuthorities); ok {
 			out = append(out, cp)

@@ -70,6 +70,22 @@ func TestDevModeConsoleSwitchesADevIdPOffAndOn(t *testing.T) {
 	if entityID == "" || !kinds["provider:spid"] || !kinds["provider:pin"] {
 		t.Fatalf("providers listed: %v", kinds)
 	}
+	// The dev federation's OPs are entries too, their trust chain resolved.
+	opListed := false
+	for _, p := range provs["providers"].([]any) {
+		p := p.(map[string]any)
+		if p["kind"] != "idp" || p["id"] != issuer+"/dev/oidcfed/spid-op" {
+			continue
+		}
+		md, _ := p["metadata"].(map[string]any)
+		if p["parent"] != "oidcfed" || md["last_refresh"] == nil || p["last_error"] != nil || md["source"] != issuer+"/dev/oidcfed/spid-op/.well-known/openid-federation" {
+			t.Fatalf("the dev SPID OP: %v", p)
+		}
+		opListed = true
+	}
+	if !opListed {
+		t.Fatalf("the dev SPID OP is not listed: %v", kinds)
+	}
 	for _, p := range []string{"/clients", "/keys", "/switches"} {
 		if st, out := consoleCall(t, "GET", api+p, reader, ""); st != http.StatusOK {
 			t.Fatalf("GET %s: %d %v", p, st, out)

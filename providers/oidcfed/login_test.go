@@ -302,6 +302,18 @@ func TestOPWithoutAChainIsNotOffered(t *testing.T) {
 	if got := p.Options(); len(got) != 1 || got[0].Hint != w.cie.Entity.ID {
 		t.Fatalf("options %+v, want the CIE OP only", got)
 	}
+	// The console's view: the SPID OP not offered, with the refresh's error; the CIE OP
+	// offered, with its chain's expiry.
+	ops := p.OPs()
+	if len(ops) != 2 || ops[0].EntityID != w.spid.Entity.ID || ops[1].EntityID != w.cie.Entity.ID {
+		t.Fatalf("OPs %+v", ops)
+	}
+	if s := ops[0]; s.Offered || s.LastError == "" || s.LastAttempt.IsZero() || !s.LastResolved.IsZero() {
+		t.Fatalf("the SPID OP without a chain: %+v", s)
+	}
+	if c := ops[1]; !c.Offered || c.LastError != "" || c.LastResolved.IsZero() || !c.ChainExpires.After(c.LastResolved) {
+		t.Fatalf("the CIE OP: %+v", c)
+	}
 	// Without a hint (idp=<provider id>) the one OP offered is the one used.
 	rec0 := httptest.NewRecorder()
 	if err := p.Start(rec0, httptest.NewRequest(http.MethodGet, "/login/x/oidcfed", nil), &providers.LoginRequest{ID: "l", ACR: loa.SpidL2}); err != nil ||

@@ -57,6 +57,43 @@ type Provider struct {
 	// chains are the OPs with a valid chain, by entity id, as last resolved.
 	chains   atomic.Pointer[map[string]*Chain]
 	finisher providers.Finisher
+	// resolved is what each refresh saw of every OP, for the operators' console.
+	resolved atomic.Pointer[map[string]OPState]
+}
+
+// OPState is one configured OpenID Provider as the last refreshes saw it.
+type OPState struct {
+	EntityID, Name string
+	// LastAttempt is the last refresh; LastResolved the last one that gave a valid trust
+	// chain, ChainExpires that chain's exp (zero: none yet).
+	LastAttempt, LastResolved, ChainExpires time.Time
+	// LastError is the last refresh's failure ("" when its chain resolved).
+	LastError string
+	// Offered: its chain is valid now, so the chooser offers it.
+	Offered bool
+}
+
+// OPs reports every configured OP in configuration order; it resolves nothing.
+func (p *Provider) OPs() []OPState {
+	seen := map[string]OPState{}
+	if m := p.resolved.Load(); m != nil {
+		seen = *m
+	}
+	chains := *p.chains.Load()
+	now := p.now()
+	out := make([]OPState, 0, len(p.cfg.OpenIDProviders))
+	for _, op := range p.cfg.OpenIDProviders {
+		st := seen[op.EntityID]
+		st.EntityID, st.Name = op.EntityID, op.EntityID
+		if c, ok := chains[op.EntityID]; ok {
+			st.Name = p.opName(op, c)
+			st.Offered = now.Before(c.ExpiresAt())
+		} else if op.Name != "" {
+			st.Name = op.Name
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 var (
@@ -172,17 +209,31 @@ func (p *Provider) Refresh(ctx context.Context) error {
 		p.log.Error("federation: reloading the keys failed, keeping the loaded ones", "error", err)
 	}
 	next := map[string]*Chain{}
+	state := map[string]OPState{}
+	if m := p.resolved.Load(); m != nil {
+		for k, v := range *m {
+			state[k] = v
+		}
+	}
+	now := p.now()
 	var errs []error
 	for _, op := range p.cfg.OpenIDProviders {
+		st := state[op.EntityID]
+		st.LastAttempt = now
 		c, err := p.resolver.Resolve(ctx, EntityOP, op.EntityID, op.TrustMarks)
 		if err != nil {
 			p.log.Warn("federation: OpenID Provider not offered: no valid trust chain", "op", op.EntityID, "error", err)
 			errs = append(errs, fmt.Errorf("%s: %w", op.EntityID, err))
+			st.LastError = err.Error()
+			state[op.EntityID] = st
 			continue
 		}
+		st.LastResolved, st.ChainExpires, st.LastError = now, c.ExpiresAt(), ""
+		state[op.EntityID] = st
 		next[op.EntityID] = c
 	}
 	p.chains.Store(&next)
+	p.resolved.Store(&state)
 	if len(next) == 0 && len(errs) > 0 {
 		return errors.Join(errs...)
 	}
