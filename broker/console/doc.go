@@ -1,5 +1,7 @@
 // Package console is the security team's JSON API under /console/api/: the state of every
-// upstream (identity providers, providers), the clients, the signing keys, the replicas seen
+// upstream (providers; identity providers with their metadata source and refresh; CIE and
+// CNS certification authorities with the health of their CRLs and OCSP responders; the
+// logins of the last hour of each, by outcome), the clients, the signing keys, the replicas seen
 // recently, the audit trail with its chain verification, the cluster-wide switches, and the
 // actions of an incident day (force a metadata refresh, rotate the signing keys, unlock a PIN
 // lockout, revoke a person's sessions and refresh tokens).
