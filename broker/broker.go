@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/bclogout"
 	"github.com/inps/sportello/broker/grants"
 	"github.com/inps/sportello/broker/jar"
 	"github.com/inps/sportello/broker/keys"
@@ -77,6 +79,12 @@ type Options struct {
 	// CountLogin, when set, counts each login beside sportello_logins_total, for the
 	// console's logins of the last hour: see LoginOutcome.
 	CountLogin func(kind, id, outcome string)
+	// BackchannelInterval is how often Run looks at the back-channel logout queue besides
+	// the sessions this replica ends (default DefaultBackchannelInterval).
+	BackchannelInterval time.Duration
+	// BackchannelClient delivers the logout tokens (default: the queue's own client, no
+	// redirects, 10 s timeout).
+	BackchannelClient *http.Client
 }
 
 // Broker is the OIDC provider and login orchestrator.
@@ -96,6 +104,10 @@ type Broker struct {
 	keys        *keys.Ring
 	grants      *grants.Repo
 	sessions    *session.Repo
+	bcl         *bclogout.Queue
+	bclKick     chan struct{}
+	bclEvery    time.Duration
+	bclClient   *http.Client
 	par         *par.Requests
 	jar         *jar.Verifier
 	clients     atomic.Pointer[clientSet] // replaced whole by ReloadClients
@@ -155,6 +167,9 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		delegs:      o.Delegations,
 		reloadEvery: o.KeyReloadInterval,
 		readyChecks: o.ReadyChecks,
+		bclKick:     make(chan struct{}, 1),
+		bclEvery:    o.BackchannelInterval,
+		bclClient:   o.BackchannelClient,
 	}
 	b.setDefaults()
 	b.grants = grants.New(grants.Options{Store: o.Store, RefreshTTL: o.Config.Tokens.RefreshTTL,
@@ -162,7 +177,13 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
 	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
 		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand,
-		Subject: func(id *providers.Identity) string { return subjectOf(b.subjectKey, id) }})
+		Subject: func(id *providers.Identity) string { return subjectOf(b.subjectKey, id) },
+		OnEnd:   b.sessionEnded})
+	bcl, err := b.newBackchannel()
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.bcl = bcl
 	pushed, err := par.New(o.Store, par.Options{TTL: o.Config.PAR.TTL, Rand: b.rand, Prefix: parPrefix})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -231,6 +252,9 @@ func (b *Broker) setDefaults() {
 	}
 	if b.reloadEvery == 0 {
 		b.reloadEvery = 10 * time.Second
+	}
+	if b.bclEvery <= 0 {
+		b.bclEvery = DefaultBackchannelInterval
 	}
 }
 
@@ -319,9 +343,14 @@ func (b *Broker) StartingUntilReady() { b.starting.Store(true) }
 // MarkReady ends the start-up phase of StartingUntilReady.
 func (b *Broker) MarkReady() { b.starting.Store(false) }
 
-// Run keeps the broker's background work going (key reloads) until ctx ends.
+// Run keeps the broker's background work going until ctx ends, and returns when all of it
+// has stopped: key reloads, and the delivery of back-channel logout tokens (every replica
+// works the shared queue; see broker/bclogout).
 func (b *Broker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { b.runBackchannel(ctx) })
 	b.keys.Watch(ctx, b.reloadEvery)
+	wg.Wait()
 }
 
 // ReloadKeys re-reads the key set now (SIGHUP).

@@ -52,6 +52,10 @@ type Client struct {
 	introspectFrom []string
 	// credentials are the provider ids its logins may use; empty: all.
 	credentials []string
+	// backchannelURI gets the client's logout tokens (OpenID Connect Back-Channel Logout);
+	// backchannelSession is its backchannel_logout_session_required.
+	backchannelURI     string
+	backchannelSession bool
 }
 
 // offers says whether the client's logins may use provider id (clients[].credentials).
@@ -82,6 +86,9 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		requirePAR:    c.RequirePushedAuthorizationRequests,
 		jwksURI:       c.JWKSURI,
 		requireSigned: c.RequireSignedRequestObject,
+
+		backchannelURI:     c.BackchannelLogoutURI,
+		backchannelSession: c.BackchannelLogoutSessionRequired,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {

@@ -55,7 +55,10 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"pushed_authorization_request_endpoint":                    b.issuer + pathPAR,
 		"require_pushed_authorization_requests":                    b.cfg.PAR.Required,
 		"authorization_response_iss_parameter_supported":           true,
-		"ui_locales_supported":                                     []string{"it", "en"},
+		// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens always carry sid.
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
+		"ui_locales_supported":                 []string{"it", "en"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 			"fiscal_number", "given_name", "family_name", "birthdate", "email", "phone_number",
 			"auth_method", "spid_idp", "spid_op", "cie_channel", "cie_op", "eidas_country", "pin_type", "entitlements", "act"},

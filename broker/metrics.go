@@ -20,6 +20,7 @@ type metrics struct {
 	logins             *prometheus.CounterVec
 	clientAuthFailures prometheus.Counter
 	duration           *prometheus.HistogramVec
+	backchannel        *prometheus.CounterVec
 }
 
 // levelLabel is the metric label of a SPID level URI: L1, L2, L3 or none.
@@ -50,8 +51,11 @@ func newMetrics(reg prometheus.Registerer, g prometheus.Gatherer) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"endpoint"}),
 		clientAuthFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sportello_client_auth_failures_total",
 			Help: "Failed client authentications at the token-side endpoints."}),
+		backchannel: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_backchannel_logout_total",
+			Help: "Back-channel logout tokens by outcome: enqueued, enqueue_failed (a store failure: the client is not told), delivered, retried (a failed attempt, tried again after a backoff), given_up (failed every attempt)."},
+			[]string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.tokens, m.logins, m.clientAuthFailures, m.duration)
+	reg.MustRegister(m.requests, m.tokens, m.logins, m.clientAuthFailures, m.duration, m.backchannel)
 	return m
 }
 

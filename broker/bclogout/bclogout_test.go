@@ -514,3 +514,31 @@ func TestTheTokenUsesTheClientsIDTokenAlgorithm(t *testing.T) {
 		t.Fatalf("default alg %s: %v", got, err)
 	}
 }
+
+func TestOnAttemptIsToldEachRecordedOutcome(t *testing.T) {
+	k := newKeys(t)
+	rp := newRP(t, k)
+	rp.status.Store(http.StatusServiceUnavailable)
+	c := &clock{now: epoch}
+	var states []string
+	q := newQueue(t, memory.New(memory.Options{}), k, c, func(o *bclogout.Options) {
+		o.MaxAttempts = 2
+		o.OnAttempt = func(_ context.Context, st bclogout.Status) { states = append(states, st.State) }
+	})
+	for range 2 {
+		if _, err := q.Enqueue(t.Context(), bclogout.Logout{ClientID: "demo-rp", URI: rp.URL + "/bcl", SessionID: "sid"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Work(t.Context()); err != nil { // both fail once
+		t.Fatal(err)
+	}
+	c.Advance(time.Hour)
+	rp.status.Store(http.StatusOK)
+	if _, err := q.Work(t.Context()); err != nil { // both delivered
+		t.Fatal(err)
+	}
+	if got := strings.Join(states, ","); got != "pending,pending,delivered,delivered" {
+		t.Fatalf("outcomes told: %s", got)
+	}
+}

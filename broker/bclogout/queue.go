@@ -90,6 +90,10 @@ type Options struct {
 	// OnGiveUp is called once for each entry that failed MaxAttempts times (the audit
 	// record of a logout that did not reach the client).
 	OnGiveUp func(ctx context.Context, s Status)
+	// OnAttempt, when set, is told the outcome of each delivery tried whose outcome was
+	// recorded: StateDelivered, StatePending (due again after the backoff) or StateFailed
+	// (metrics).
+	OnAttempt func(ctx context.Context, s Status)
 	// Now is the clock (default time.Now); Rand the random source (default crypto/rand).
 	Now  func() time.Time
 	Rand io.Reader
@@ -340,8 +344,11 @@ func (q *Queue) slot(ctx context.Context, n int64) (finished, attempted bool, er
 	if derr != nil {
 		q.o.Logger.Warn("bclogout: delivery failed", "entry", n, "client", e.Logout.ClientID, "attempt", done.Attempts, "err", derr)
 	}
+	done.ID = strconv.FormatInt(n, 10)
+	if q.o.OnAttempt != nil {
+		q.o.OnAttempt(ctx, done)
+	}
 	if done.State == StateFailed && q.o.OnGiveUp != nil {
-		done.ID = strconv.FormatInt(n, 10)
 		q.o.OnGiveUp(ctx, done)
 	}
 	return done.State != StatePending, true, nil

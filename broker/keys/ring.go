@@ -30,6 +30,9 @@ type keyring struct {
 const (
 	TypIDToken     = "JWT"    // ID tokens
 	TypAccessToken = "at+jwt" // access tokens (RFC 9068)
+	// TypLogoutToken is the typ of back-channel logout tokens (OpenID Connect Back-Channel
+	// Logout 1.0 §2.4: explicit typing keeps them from passing for ID tokens).
+	TypLogoutToken = "logout+jwt"
 )
 
 func fingerprint(ks *Set) string {
@@ -64,7 +67,7 @@ func newKeyring(ks *Set) (*keyring, error) {
 			continue
 		}
 		kr.signers[rec.Alg] = map[string]jose.Signer{}
-		for _, typ := range []string{TypIDToken, TypAccessToken} {
+		for _, typ := range []string{TypIDToken, TypAccessToken, TypLogoutToken} {
 			s, err := jose.NewSigner(jose.SigningKey{Algorithm: rec.Alg, Key: jose.JSONWebKey{Key: signer, KeyID: rec.ID}},
 				(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 			if err != nil {
@@ -173,8 +176,8 @@ func (m *Ring) JWKS() []byte { return m.cur.Load().jwks }
 // ErrNoSigner: no active key of the algorithm signs tokens of that type.
 var ErrNoSigner = errors.New("keys: no signer")
 
-// Sign signs payload with the active key of alg, with header typ (TypIDToken or
-// TypAccessToken), and returns the compact serialisation.
+// Sign signs payload with the active key of alg, with header typ (TypIDToken,
+// TypAccessToken or TypLogoutToken), and returns the compact serialisation.
 func (m *Ring) Sign(alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
 	signer := m.cur.Load().signers[alg][typ]
 	if signer == nil {

@@ -199,7 +199,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	b.StartingUntilReady()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go b.Run(runCtx)
+	// The broker's background work (key reloads, back-channel logout deliveries) stops after
+	// the listeners, before the store closes: see the end of serve.
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); b.Run(runCtx) }()
 	cw.b.Store(b)
 	cw.start(runCtx)
 	go reloadOnHUP(runCtx, b, &reloader{b: b, cw: cw, log: logger.With("component", "reload"), cur: cfg}, logger)
@@ -322,6 +325,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	logger.Info("shutting down")
 	for _, s := range servers {
 		_ = s.Shutdown(sctx)
+	}
+	// The logouts the last requests queued stay in the store for the other replicas (or this
+	// one, restarted); a delivery cut short keeps its lease until it runs out.
+	cancel()
+	select {
+	case <-runDone:
+	case <-sctx.Done():
+		logger.Warn("background work still running at the shutdown timeout")
 	}
 	return nil
 }
