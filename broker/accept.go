@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/inps/sportello/broker/claims"
 )
@@ -32,7 +33,7 @@ type acceptOptions struct {
 // by introspection, userinfo, token exchange and the operators' APIs (AuthorizeBearer) —
 // checked in this order: signature by a published key, typ at+jwt, issuer and expiry
 // (errInvalidToken); the caller's check; not revoked, by itself (deny list) or with its grant
-// (the refresh family of grant_id) (errAccessRevoked); an actor chain no deeper than allowed
+// (the refresh family of grant_id) or with its person (Broker.EndSessions) (errAccessRevoked); an actor chain no deeper than allowed
 // (errActTooDeep); every delegation of the chain still in force (errDelegationEnded).
 func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOptions) (*claims.Access, error) {
 	c, err := b.verifyAccessToken(tok)
@@ -45,6 +46,11 @@ func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOpti
 		}
 	}
 	if revoked, err := b.grants.AccessRevoked(ctx, c.JTI, c.GrantID); err != nil {
+		return nil, err
+	} else if revoked {
+		return nil, errAccessRevoked
+	}
+	if revoked, err := b.grants.PersonRevoked(ctx, time.Unix(c.IssuedAt, 0), accessPeople(c)...); err != nil {
 		return nil, err
 	} else if revoked {
 		return nil, errAccessRevoked

@@ -46,6 +46,12 @@ func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err := checkCodeRequest(&code.Code, cl, r.Data, now); err != nil {
 		return nil, err
 	}
+	// A code issued before an operator revoked the person (Broker.EndSessions) is refused.
+	if revoked, err := b.grants.PersonRevoked(ctx, code.Grant.Granted(), code.Grant.People()...); err != nil {
+		return nil, readError(err)
+	} else if revoked {
+		return nil, errInvalidGrant("authorization code revoked")
+	}
 	red, err := b.grants.Redeem(ctx, code, now)
 	if errors.Is(err, grants.ErrUsed) {
 		return nil, errInvalidGrant("authorization code already used")

@@ -73,6 +73,11 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 	} else if revoked || !b.now().Before(rec.FamilyExp) {
 		return inactive, nil
 	}
+	if revoked, err := b.grants.PersonRevoked(ctx, rec.Grant.Granted(), rec.Grant.People()...); err != nil {
+		return nil, storeError(err)
+	} else if revoked {
+		return inactive, nil
+	}
 	if used, err := b.grants.RefreshUsed(ctx, tok); err != nil {
 		return nil, storeError(err)
 	} else if used {

@@ -250,6 +250,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 		SessionID:      sid,
 		IDTokenClaims:  rec.IDTokenClaims,
 		UserinfoClaims: rec.UserinfoClaims,
+		GrantedAt:      b.now(),
 	}
 	if deleg != nil {
 		b.delegatedGrant(&g, deleg)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"time"
 
 	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/providers"
@@ -28,6 +29,9 @@ type Grant struct {
 	Act *claims.Act `json:"act,omitempty"`
 	// DelegationID names the delegation a delegated grant depends on.
 	DelegationID string `json:"delegation_id,omitempty"`
+	// GrantedAt is when the login completed (the code was issued), by the broker's clock:
+	// RevokePerson revokes the grants obtained up to its mark.
+	GrantedAt time.Time `json:"granted_at,omitzero"`
 }
 
 // TokenHash is the Store key part of an opaque token: base64url SHA-256, unpadded.

@@ -21,3 +21,7 @@ func familyRevokedKey(family string) string { return "rtf:" + family }
 
 // deniedAccessKey puts an access token, by its jti, on the deny list.
 func deniedAccessKey(jti string) string { return "atrev:" + jti }
+
+// personRevokedKey is a person's RevokePerson mark, by broker sub (a keyed hash: no fiscal
+// code in a key).
+func personRevokedKey(sub string) string { return "rtperson:" + sub }

@@ -14,6 +14,7 @@ func TestStoreKeysAreStable(t *testing.T) {
 		{refreshUsedKey(h), "rtused:" + h},
 		{familyRevokedKey("F"), "rtf:F"},
 		{deniedAccessKey("J"), "atrev:J"},
+		{personRevokedKey("S"), "rtperson:S"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("store key %q, want %q: stored data would no longer be found", tt.got, tt.want)

@@ -52,7 +52,7 @@ func (r *Repo) LookupRefresh(ctx context.Context, tok string) (*Refresh, error) 
 
 // ActiveRefresh returns the record of a refresh token presented by clientID, checked in this
 // order: known (ErrUnknown), issued to clientID (ErrOtherClient), its family not expired
-// (ErrExpired) nor revoked (ErrRevoked). Whether it was rotated already is Begin's question.
+// (ErrExpired) nor revoked, by itself or with its person (RevokePerson) (ErrRevoked). Whether it was rotated already is Begin's question.
 func (r *Repo) ActiveRefresh(ctx context.Context, tok, clientID string, now time.Time) (*Refresh, error) {
 	rec, err := r.LookupRefresh(ctx, tok)
 	if err != nil {
@@ -65,6 +65,11 @@ func (r *Repo) ActiveRefresh(ctx context.Context, tok, clientID string, now time
 		return nil, ErrExpired
 	}
 	if revoked, err := r.FamilyRevoked(ctx, rec.FamilyID); err != nil {
+		return nil, err
+	} else if revoked {
+		return nil, ErrRevoked
+	}
+	if revoked, err := r.PersonRevoked(ctx, rec.Grant.Granted(), rec.Grant.People()...); err != nil {
 		return nil, err
 	} else if revoked {
 		return nil, ErrRevoked

@@ -52,6 +52,9 @@ func runRepoTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 	for _, tt := range repoTests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newRepo(newStore(t), 0)) })
 	}
+	for _, tt := range personTests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newRepo(newStore(t), 0)) })
+	}
 	for _, tt := range graceTests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newRepo(newStore(t), 30*time.Second)) })
 	}

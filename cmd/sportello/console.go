@@ -120,6 +120,7 @@ func (w *consoleWiring) routes(s providers.Services) (map[string]http.Handler, e
 			RefreshMetadata: w.refreshMetadata,
 			RotateKeys:      w.rotateKeys,
 			UnlockPIN:       w.unlockPIN,
+			RevokePerson:    w.revokePerson,
 		},
 		Log: w.log,
 	})
@@ -187,6 +188,17 @@ func (w *consoleWiring) rotateKeys(ctx context.Context) error {
 		return err
 	}
 	return b.ReloadKeys(ctx)
+}
+
+// revokePerson ends the person's SSO sessions (each telling its clients by back-channel
+// logout) and revokes the grants they obtained until now (Broker.EndSessions); the console
+// audits it with the operator as actor.
+func (w *consoleWiring) revokePerson(ctx context.Context, cf string) (int, error) {
+	b, err := w.broker()
+	if err != nil {
+		return 0, err
+	}
+	return b.EndSessions(ctx, cf)
 }
 
 // unlockPIN lifts a PIN lockout through the PIN provider; the PIN service's pin.unlocked

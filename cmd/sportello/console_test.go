@@ -148,6 +148,10 @@ func TestDevModeConsoleSwitchesADevIdPOffAndOn(t *testing.T) {
 	if st, out := consoleCall(t, "POST", api+"/actions/unlock-pin", admin, `{"fiscal_code":"FRRGNN55T50Z600A"}`); st != http.StatusOK {
 		t.Fatalf("unlock PIN: %d %v", st, out)
 	}
+	// Mario logged in above (the switch-on login): revoke-person ends that session.
+	if st, out := consoleCall(t, "POST", api+"/actions/revoke-person", admin, `{"fiscal_code":"RSSMRA80A01H501U"}`); st != http.StatusOK || out["status"] != "ok" || out["revoked"] == nil {
+		t.Fatalf("revoke person: %d %v", st, out)
+	}
 }
 
 // A PIN lockout lifted through the console is recorded by the PIN service in the operator's

@@ -1,0 +1,98 @@
+package broker
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// An operator's revoke-person ends every SSO session of the person, each told to its clients
+// by back-channel logout, and refuses at once the refresh tokens, access tokens and codes the
+// person obtained before; another person, and the person's next login, are untouched.
+func TestRevokePersonEndsSessionsAndRefresh(t *testing.T) {
+	rp := newBCLReceiver(t)
+	tb := newTestBroker(t, memStore(t), withBackchannel("demo-rp", rp.URL+"/bcl", false))
+	introspect := func(tok string) any {
+		_, out := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {tok}}, "demo-service", "demo-service-secret")
+		return out["active"]
+	}
+	refresh := func(rt string) (int, map[string]any) {
+		return postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "demo-rp", "demo-secret")
+	}
+	var outs []map[string]any
+	var browsers []*browser
+	for range 2 { // two browsers: two sessions of Mario's
+		br := newBrowser(t)
+		outs = append(outs, bclLogin(t, tb, br))
+		browsers = append(browsers, br)
+	}
+	// A code of Mario's, issued before the revocation and not redeemed yet.
+	pending := codeFor(t, tb, "demo-rp", nil)
+	// And one of Laura Bianchi's.
+	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid offline_access"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "idp": {"BNCLRA85M41F205C:2"}}
+	cb, resp := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+	if cb == nil || cb.Get("code") == "" {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("no code for Laura Bianchi: %d %v %.300s", resp.StatusCode, cb, body)
+	}
+	otherCode := cb.Get("code")
+
+	n, err := tb.EndSessions(t.Context(), "rssmra80a01h501u")
+	if err != nil || n != 3 {
+		t.Fatalf("EndSessions: %d %v, want Mario's 3 sessions", n, err)
+	}
+	for i, out := range outs {
+		if st, body := refresh(out["refresh_token"].(string)); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("refresh of session %d after the revocation: %d %v", i, st, body)
+		}
+		if a := introspect(out["access_token"].(string)); a != false {
+			t.Fatalf("the access token of session %d introspects as %v", i, a)
+		}
+	}
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {pending},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret"); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("a code issued before the revocation: %d %v", st, body)
+	}
+	// Each of the sessions in which demo-rp got tokens is told.
+	for work(t, tb) > 0 {
+	}
+	sids := map[any]bool{}
+	for _, tok := range rp.received() {
+		_, c := verifyLogoutToken(t, tb, tok)
+		sids[c["sid"]] = true
+	}
+	for i, out := range outs {
+		if !sids[jwtClaims(t, out["id_token"].(string))["sid"]] {
+			t.Fatalf("session %d got no logout token (%d received)", i, len(rp.received()))
+		}
+	}
+	// The sessions are gone: prompt=none finds none.
+	q = url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "prompt": {"none"}}
+	for _, br := range browsers {
+		if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode()); cb == nil || cb.Get("error") != "login_required" {
+			t.Fatalf("a session survived the revocation: %v", cb)
+		}
+	}
+	// Laura is untouched; Mario's next login works.
+	if st, _ := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {otherCode},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret"); st != http.StatusOK {
+		t.Fatalf("another person's code: %d", st)
+	}
+	// An access token's iat has second precision: one issued within the second of the
+	// revocation is refused too (fail closed). The next login comes a few seconds later.
+	tb.now = func() time.Time { return time.Now().Add(3 * time.Second) }
+	again := bclLogin(t, tb, newBrowser(t))
+	if st, body := refresh(again["refresh_token"].(string)); st != http.StatusOK {
+		t.Fatalf("refresh after a new login: %d %v", st, body)
+	}
+	if a := introspect(again["access_token"].(string)); a != true {
+		t.Fatalf("a new access token introspects as %v", a)
+	}
+	if _, err := tb.EndSessions(t.Context(), "not-a-fiscal-code"); err == nil {
+		t.Fatal("EndSessions of a malformed fiscal code")
+	}
+}
