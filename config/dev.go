@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DevYAML is the configuration of "sportello dev" (dev.yaml): the demo clients that
@@ -61,12 +63,32 @@ func DevConfig(httpAddr, mtlsAddr, dataDir string, opts Options) (*Config, error
 			c.Listen.HTTP = httpAddr
 			c.Issuer = "http://" + httpAddr
 			c.envPaths["listen.http"], c.envPaths["issuer"] = "--http", "--http"
+			for i := range c.Clients {
+				if u, ok := strings.CutPrefix(c.Clients[i].BackchannelLogoutURI, devBackchannelBase); ok {
+					c.Clients[i].BackchannelLogoutURI = "http://" + selfLoopback(httpAddr) + "/" + u
+				}
+			}
 		}
 		if mtlsAddr != "" {
 			c.Listen.MTLS = mtlsAddr
 			c.envPaths["listen.mtls"] = "--mtls"
 		}
 	})
+}
+
+// devBackchannelBase starts the dev receiver's URI in dev.yaml; DevConfig moves it to the
+// --http port.
+const devBackchannelBase = "http://127.0.0.1:8080/"
+
+// selfLoopback is the --http address as the broker reaches itself over loopback: logout
+// tokens go over http only to a loopback host, even in dev mode, so a listener on all
+// interfaces (0.0.0.0:8080) or on another address is reached at 127.0.0.1 and its port.
+func selfLoopback(httpAddr string) string {
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil || isLoopback(host) {
+		return httpAddr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }
 
 // ensureKeyFile creates name with 32 random bytes in hex unless it exists. The file is

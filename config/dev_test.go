@@ -177,3 +177,28 @@ func TestWarningsListInsecureSettings(t *testing.T) {
 		t.Errorf("production warnings = %q", w)
 	}
 }
+
+// demo-rp's backchannel_logout_uri follows the --http port, always on a loopback host (the
+// only http a logout token may take, even in dev mode).
+func TestDevBackchannelLogoutURIFollowsTheHTTPPort(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:18080": "http://127.0.0.1:18080/dev/rp/backchannel-logout",
+		"localhost:18081": "http://localhost:18081/dev/rp/backchannel-logout",
+		"0.0.0.0:18082":   "http://127.0.0.1:18082/dev/rp/backchannel-logout",
+		"[::1]:18083":     "http://[::1]:18083/dev/rp/backchannel-logout",
+	} {
+		cfg, err := DevConfig(addr, "", t.TempDir(), devOptions(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		got := ""
+		for _, c := range cfg.Clients {
+			if c.ID == "demo-rp" {
+				got = c.BackchannelLogoutURI
+			}
+		}
+		if got != want {
+			t.Errorf("--http %s: demo-rp's backchannel_logout_uri %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -179,6 +179,8 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 			devfed.Route:  fed.Handler(),
 			"/dev/cieid/": cieServer,
 			"/dev/eidas/": eidasNode,
+			// demo-rp's backchannel_logout_uri: the logout tokens it was sent, as JSON.
+			devBackchannelPath: newDevBackchannel(),
 		},
 		providers: func(d deps) ([]opener, map[string]map[string]string, error) {
 			// The broker loads the dev IdPs from their metadata URLs like any production IdP.
