@@ -22,14 +22,16 @@ const DefaultBackchannelInterval = 2 * time.Second
 // newBackchannel builds the durable delivery queue of logout tokens: every replica has one on
 // the shared Store, and Run works it. The tokens are signed by the ID-token keys, with the
 // algorithm of the client's ID tokens, typ logout+jwt (OpenID Connect Back-Channel Logout
-// 1.0 §2.4).
-func (b *Broker) newBackchannel() (*bclogout.Queue, error) {
-	sign := bclogout.SignerFunc(func(_ context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
-		if typ != keys.TypLogoutToken {
-			return "", fmt.Errorf("broker: a logout token's typ is %s, not %s", keys.TypLogoutToken, typ)
-		}
-		return b.keys.Sign(alg, typ, payload)
-	})
+// 1.0 §2.4); sign replaces them (nil: the key ring).
+func (b *Broker) newBackchannel(sign bclogout.Signer) (*bclogout.Queue, error) {
+	if sign == nil {
+		sign = bclogout.SignerFunc(func(_ context.Context, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
+			if typ != keys.TypLogoutToken {
+				return "", fmt.Errorf("broker: a logout token's typ is %s, not %s", keys.TypLogoutToken, typ)
+			}
+			return b.keys.Sign(alg, typ, payload)
+		})
+	}
 	return bclogout.New(bclogout.Options{
 		Issuer: b.issuer, Signer: sign, Store: b.store, Prefix: bclPrefix,
 		AllowHTTP: b.cfg.Dev, HTTPClient: b.bclClient,

@@ -172,18 +172,9 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		bclClient:   o.BackchannelClient,
 	}
 	b.setDefaults()
-	b.grants = grants.New(grants.Options{Store: o.Store, RefreshTTL: o.Config.Tokens.RefreshTTL,
-		AccessTTL: o.Config.Tokens.AccessTTL, ReuseGrace: o.Config.Tokens.ReuseGrace(),
-		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
-	b.sessions = session.New(session.Options{Store: o.Store, Idle: o.Config.Tokens.SessionIdle,
-		MaxAge: o.Config.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand,
-		Subject: func(id *providers.Identity) string { return subjectOf(b.subjectKey, id) },
-		OnEnd:   b.sessionEnded})
-	bcl, err := b.newBackchannel()
-	if err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+	if err := b.openRepos(nil); err != nil {
+		return nil, err
 	}
-	b.bcl = bcl
 	pushed, err := par.New(o.Store, par.Options{TTL: o.Config.PAR.TTL, Rand: b.rand, Prefix: parPrefix})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -233,6 +224,25 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 	b.discovery = disc
 	b.handler = b.routes()
 	return b, nil
+}
+
+// openRepos opens the grants, the sessions and the back-channel logout queue over the Store;
+// sign signs the logout tokens (nil: the broker's key ring).
+func (b *Broker) openRepos(sign bclogout.Signer) error {
+	cfg := b.cfg
+	b.grants = grants.New(grants.Options{Store: b.store, RefreshTTL: cfg.Tokens.RefreshTTL,
+		AccessTTL: cfg.Tokens.AccessTTL, ReuseGrace: cfg.Tokens.ReuseGrace(),
+		Now: func() time.Time { return b.now() }, Rand: b.rand, Logger: b.log})
+	b.sessions = session.New(session.Options{Store: b.store, Idle: cfg.Tokens.SessionIdle,
+		MaxAge: cfg.Tokens.SessionMax, Now: func() time.Time { return b.now() }, Rand: b.rand,
+		Subject: func(id *providers.Identity) string { return subjectOf(b.subjectKey, id) },
+		OnEnd:   b.sessionEnded})
+	bcl, err := b.newBackchannel(sign)
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	b.bcl = bcl
+	return nil
 }
 
 // setDefaults fills the options left unset: a discarding logger and auditor, the system

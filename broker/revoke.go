@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/inps/sportello/broker/bclogout"
 	"github.com/inps/sportello/broker/claims"
+	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/fiscalcode"
+	"github.com/inps/sportello/internal/store"
 )
 
 // EndSessions is the operators' "revoke this person" (the console's revoke-person): it
@@ -31,6 +37,29 @@ func (b *Broker) EndSessions(ctx context.Context, fiscalCode string) (int, error
 		return n, errors.Join(errors.New("broker: some sessions could not be ended"), err)
 	}
 	return n, nil
+}
+
+// RevokePerson is EndSessions for a process that is not serving (the operators' CLI, on the
+// shared Store): the same revocation and the same sessions ended, with the configuration's
+// clients; the logout tokens are queued, and the replicas' Run signs and delivers them.
+func RevokePerson(ctx context.Context, cfg *config.Config, st store.Store, subjectKey []byte, fiscalCode string) (int, error) {
+	if cfg == nil || st == nil || len(subjectKey) < 32 {
+		return 0, errors.New("broker: RevokePerson needs the configuration, the Store and the subject key")
+	}
+	b := &Broker{cfg: cfg, issuer: strings.TrimRight(cfg.Issuer, "/"), store: st, subjectKey: subjectKey,
+		clients: map[string]*Client{}, bclKick: make(chan struct{}, 1)}
+	b.setDefaults()
+	b.metrics = newMetrics(nil, nil)
+	if err := b.loadClients(cfg); err != nil {
+		return 0, err
+	}
+	queueOnly := bclogout.SignerFunc(func(context.Context, jose.SignatureAlgorithm, string, []byte) (string, error) {
+		return "", errors.New("broker: this process only queues logout tokens")
+	})
+	if err := b.openRepos(queueOnly); err != nil {
+		return 0, err
+	}
+	return b.EndSessions(ctx, fiscalCode)
 }
 
 // accessPeople are the subs an access token belongs to: its subject and every actor of its

@@ -96,3 +96,28 @@ func TestRevokePersonEndsSessionsAndRefresh(t *testing.T) {
 		t.Fatal("EndSessions of a malformed fiscal code")
 	}
 }
+
+// The operators' CLI revokes a person without serving: over the shared Store, the same
+// revocation, and the running replicas deliver the logout tokens it queued.
+func TestRevokePersonFromAProcessThatIsNotServing(t *testing.T) {
+	rp := newBCLReceiver(t)
+	tb := newTestBroker(t, memStore(t), withBackchannel("demo-rp", rp.URL+"/bcl", false))
+	out := bclLogin(t, tb, newBrowser(t))
+	if _, err := RevokePerson(t.Context(), tb.cfg, tb.store, nil, "RSSMRA80A01H501U"); err == nil {
+		t.Fatal("RevokePerson without the subject key")
+	}
+	n, err := RevokePerson(t.Context(), tb.cfg, tb.store, secret(t, tb.cfg.Subject.Key), "RSSMRA80A01H501U")
+	if err != nil || n != 1 {
+		t.Fatalf("RevokePerson: %d %v", n, err)
+	}
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {out["refresh_token"].(string)}},
+		"demo-rp", "demo-secret"); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh after the revocation: %d %v", st, body)
+	}
+	if work(t, tb) != 1 || len(rp.received()) != 1 {
+		t.Fatalf("the serving replica delivered %d logout tokens", len(rp.received()))
+	}
+	if _, c := verifyLogoutToken(t, tb, rp.received()[0]); c["sid"] != jwtClaims(t, out["id_token"].(string))["sid"] {
+		t.Fatalf("claims %v", c)
+	}
+}
