@@ -8,9 +8,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/inps/sportello/broker"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/cli"
+	"github.com/inps/sportello/internal/fiscalcode"
 	"github.com/inps/sportello/internal/heartbeat"
 	"github.com/inps/sportello/internal/store"
 	"github.com/inps/sportello/internal/switches"
@@ -20,13 +22,18 @@ const consoleUsage = `Usage: sportello console switches --config FILE
        sportello console switch --config FILE --kind KIND --id ID --off --reason TEXT [--expires TIME]
        sportello console switch --config FILE --kind KIND --id ID --on
        sportello console replicas --config FILE
+       sportello console revoke-person --config FILE --fiscal-code CF
 
 Commands (the console API's, without the browser; they need the shared Store, store.type redis):
   switches  list the overrides in force on every replica
   switch    switch an IdP (idp: its entityID), a provider (provider) or a client (client) off
             with a reason and an optional expiry, or back on; every replica applies it within
             two seconds. Audited in the operators' trail
-  replicas  list the replicas seen recently (their heartbeats)`
+  replicas  list the replicas seen recently (their heartbeats)
+  revoke-person
+            end every SSO session of a person (their clients are told by back-channel
+            logout, delivered by the replicas) and revoke every grant they obtained until
+            now. Audited in the operators' trail`
 
 const consoleSwitchUsage = `Usage: sportello console switch --config FILE --kind KIND --id ID --off --reason TEXT [--expires TIME]
        sportello console switch --config FILE --kind KIND --id ID --on
@@ -39,6 +46,14 @@ const consoleSwitchesUsage = `Usage: sportello console switches --config FILE
 
 Lists the overrides in force on every replica: kind, id, who set it, when, its expiry and
 reason.`
+
+const consoleRevokePersonUsage = `Usage: sportello console revoke-person --config FILE --fiscal-code CF
+
+Ends every SSO session of the person with fiscal code CF and revokes every grant they obtained
+until now, as subject or as a delegate: refresh tokens, access tokens presented back to the
+broker, codes not yet redeemed (the console API's revoke-person). The logout tokens for their
+clients are queued in the shared Store; the running replicas sign and deliver them. Prints how
+many sessions were ended. Audited (console.revoke_person) in the operators' trail.`
 
 const consoleReplicasUsage = `Usage: sportello console replicas --config FILE
 
@@ -56,14 +71,18 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case cli.IsHelp(args[0]):
 		args = append(args[1:len(args):len(args)], "--help")
 	}
-	usage := map[string]string{"switches": consoleSwitchesUsage, "switch": consoleSwitchUsage, "replicas": consoleReplicasUsage}[args[0]]
+	usage := map[string]string{"switches": consoleSwitchesUsage, "switch": consoleSwitchUsage, "replicas": consoleReplicasUsage,
+		"revoke-person": consoleRevokePersonUsage}[args[0]]
 	if usage == "" {
 		return cli.Misuse(stderr, top, consoleUsage, "unknown command %q", args[0])
 	}
 	fs := cli.NewFlags("sportello console " + args[0])
 	flagPath := cli.ConfigFlag(fs)
-	var kind, id, reason, expires *string
+	var kind, id, reason, expires, fiscalCode *string
 	var off, on *bool
+	if args[0] == "revoke-person" {
+		fiscalCode = fs.String("fiscal-code", "", "the person's fiscal code `CF`")
+	}
 	if args[0] == "switch" {
 		kind = fs.String("kind", "", "what to switch: `KIND` idp, provider or client")
 		id = fs.String("id", "", "its `ID`: an IdP's entityID, a provider's name, a client_id")
@@ -79,6 +98,9 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	path, code, ok := cli.ConfigPath(fs, usage, *flagPath, rest, stderr)
 	if !ok {
 		return code
+	}
+	if fiscalCode != nil && *fiscalCode == "" {
+		return cli.Misuse(stderr, fs, usage, "--fiscal-code is required")
 	}
 	var ch switches.Change
 	if args[0] == "switch" {
@@ -114,6 +136,8 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return consoleListSwitches(ctx, st, stdout, stderr)
 	case "replicas":
 		return consoleReplicas(ctx, st, stdout, stderr)
+	case "revoke-person":
+		return consoleRevokePerson(ctx, cfg, st, *fiscalCode, stdout, stderr)
 	}
 	return consoleSwitch(ctx, cfg, st, ch, stdout, stderr)
 }
@@ -182,5 +206,42 @@ func consoleSwitch(ctx context.Context, cfg *config.Config, st store.Store, ch s
 		state = "on"
 	}
 	fmt.Fprintf(stdout, "%s %s switched %s; every replica applies it within %s\n", sw.Kind, sw.ID, state, switches.MaxRefresh)
+	return 0
+}
+
+// consoleRevokePerson revokes a person over the shared Store (broker.RevokePerson), audited in
+// the operators' trail (opened first, so a revocation never happens unaudited).
+func consoleRevokePerson(ctx context.Context, cfg *config.Config, st store.Store, cf string, stdout, stderr io.Writer) int {
+	aw, closeAudit, err := operatorAuditor(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "audit trail:", err, "(nothing changed)")
+		return 1
+	}
+	defer closeAudit()
+	subjectKey, err := config.DecodeKey(cfg.Subject.Key.Value)
+	if err != nil {
+		fmt.Fprintln(stderr, "subject.key:", err, "(nothing changed)")
+		return 1
+	}
+	normal, err := fiscalcode.Parse(cf)
+	if err != nil {
+		fmt.Fprintln(stderr, "--fiscal-code:", err, "(nothing changed)")
+		return 1
+	}
+	n, err := broker.RevokePerson(ctx, cfg, st, subjectKey, normal)
+	actor := "cli:" + os.Getenv("USER")
+	fields := map[string]any{"fiscal_number": normal, "revoked": n}
+	if err != nil {
+		fields["error"] = err.Error()
+	}
+	if aerr := aw.Audit(ctx, audit.Event{Time: time.Now().UTC(), Type: "console.revoke_person", Actor: actor, Fields: fields}); aerr != nil {
+		fmt.Fprintln(stderr, "the audit record failed:", aerr)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: %d sessions ended, every grant until now revoked\n", normal, n)
 	return 0
 }
