@@ -22,24 +22,26 @@ import (
 // loginRecord is a pending authorisation (key "login:<id>"), from /authorize until a code is
 // issued.
 type loginRecord struct {
-	ID                  string              `json:"id"`
-	ClientID            string              `json:"client_id"`
-	RedirectURI         string              `json:"redirect_uri"`
-	State               string              `json:"state,omitempty"`
-	Nonce               string              `json:"nonce,omitempty"`
-	Scopes              []string            `json:"scopes"`
-	CodeChallenge       string              `json:"code_challenge,omitempty"`
-	CodeChallengeMethod string              `json:"code_challenge_method,omitempty"`
-	ACR                 string              `json:"acr"`
-	Comparison          string              `json:"comparison"`
-	ForceAuthn          bool                `json:"force_authn,omitempty"`
-	MaxAge              *uint               `json:"max_age,omitempty"`
-	IDTokenClaims       []string            `json:"id_token_claims,omitempty"`
-	UserinfoClaims      []string            `json:"userinfo_claims,omitempty"`
-	Lang                string              `json:"lang,omitempty"`
-	BrowserID           string              `json:"bid"`
-	Created             time.Time           `json:"created"`
-	Identity            *providers.Identity `json:"identity,omitempty"`
+	ID                  string   `json:"id"`
+	ClientID            string   `json:"client_id"`
+	RedirectURI         string   `json:"redirect_uri"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	Scopes              []string `json:"scopes"`
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	// DPoPJKT is the dpop_jkt of the request (RFC 9449 §10): the code goes to that key only.
+	DPoPJKT        string              `json:"dpop_jkt,omitempty"`
+	ACR            string              `json:"acr"`
+	Comparison     string              `json:"comparison"`
+	ForceAuthn     bool                `json:"force_authn,omitempty"`
+	MaxAge         *uint               `json:"max_age,omitempty"`
+	IDTokenClaims  []string            `json:"id_token_claims,omitempty"`
+	UserinfoClaims []string            `json:"userinfo_claims,omitempty"`
+	Lang           string              `json:"lang,omitempty"`
+	BrowserID      string              `json:"bid"`
+	Created        time.Time           `json:"created"`
+	Identity       *providers.Identity `json:"identity,omitempty"`
 	// SkipDelegation: the relying party asked delegation=skip.
 	SkipDelegation bool `json:"skip_delegation,omitempty"`
 	// Hints are the providers' own login hints the relying party gave (providers.Hinter).
@@ -179,6 +181,10 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 	// is allowed: a client without fiscal_number cannot get the fiscal code by asking for it.
 	idClaims, uiClaims = allowedClaims(cl, idClaims), allowedClaims(cl, uiClaims)
 	acr := b.requiredACR(cl, req.ACRValues, claimsACR)
+	jkt := r.Form.Get("dpop_jkt")
+	if _, sent := r.Form["dpop_jkt"]; sent && !validJKT(jkt) {
+		return nil, redirectErr(oidc.ErrInvalidRequest().WithDescription("malformed dpop_jkt: a base64url SHA-256 JWK thumbprint (RFC 9449 §10)"))
+	}
 	id, err := randomToken(b.rand, 18)
 	if err != nil {
 		return nil, err
@@ -192,6 +198,7 @@ func (b *Broker) newLogin(r *http.Request, cl *Client, req *oidc.AuthRequest) (*
 		Scopes:              req.Scopes,
 		CodeChallenge:       req.CodeChallenge,
 		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		DPoPJKT:             jkt,
 		ACR:                 acr,
 		Comparison:          loa.Minimum,
 		ForceAuthn:          slices.Contains(req.Prompt, oidc.PromptLogin) || (req.MaxAge != nil && *req.MaxAge == 0),

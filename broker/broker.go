@@ -24,6 +24,7 @@ import (
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/broker/par"
 	"github.com/inps/sportello/broker/session"
+	"github.com/inps/sportello/broker/verify/dpop"
 	"github.com/inps/sportello/config"
 	"github.com/inps/sportello/internal/audit"
 	"github.com/inps/sportello/internal/store"
@@ -91,37 +92,40 @@ type Options struct {
 type Broker struct {
 	op.UnimplementedServer
 
-	cfg         *config.Config
-	issuer      string
-	accessAud   string
-	store       store.Store
-	log         *slog.Logger
-	audit       audit.Auditor
-	now         func() time.Time
-	rand        io.Reader
-	subjectKey  []byte
-	cryptoKey   []byte
-	keys        *keys.Ring
-	grants      *grants.Repo
-	sessions    *session.Repo
-	bcl         *bclogout.Queue
-	bclKick     chan struct{}
-	bclEvery    time.Duration
-	bclClient   *http.Client
-	par         *par.Requests
-	jar         *jar.Verifier
-	clients     atomic.Pointer[clientSet] // replaced whole by ReloadClients
-	provs       []providers.Provider
-	provByID    map[string]providers.Provider
-	metrics     *metrics
-	countLogin  func(kind, id, outcome string)
-	catalogue   *catalogue
-	discovery   []byte
-	devRoutes   map[string]http.Handler
-	routesExtra map[string]http.Handler
-	entitle     func(ctx context.Context, fiscalNumber string) ([]string, error)
-	switches    Switches
-	delegs      Delegations
+	cfg        *config.Config
+	issuer     string
+	accessAud  string
+	store      store.Store
+	log        *slog.Logger
+	audit      audit.Auditor
+	now        func() time.Time
+	rand       io.Reader
+	subjectKey []byte
+	cryptoKey  []byte
+	keys       *keys.Ring
+	grants     *grants.Repo
+	sessions   *session.Repo
+	bcl        *bclogout.Queue
+	bclKick    chan struct{}
+	bclEvery   time.Duration
+	bclClient  *http.Client
+	par        *par.Requests
+	jar        *jar.Verifier
+	// dpopAS checks the DPoP proofs of the token endpoint and PAR (server nonces required),
+	// dpopRS those that come with DPoP-bound tokens at userinfo.
+	dpopAS, dpopRS *dpop.Checker
+	clients        atomic.Pointer[clientSet] // replaced whole by ReloadClients
+	provs          []providers.Provider
+	provByID       map[string]providers.Provider
+	metrics        *metrics
+	countLogin     func(kind, id, outcome string)
+	catalogue      *catalogue
+	discovery      []byte
+	devRoutes      map[string]http.Handler
+	routesExtra    map[string]http.Handler
+	entitle        func(ctx context.Context, fiscalNumber string) ([]string, error)
+	switches       Switches
+	delegs         Delegations
 	// starting keeps /readyz at 503 until the process says start-up is complete.
 	starting    atomic.Bool
 	readyChecks []ReadyCheck
@@ -186,6 +190,9 @@ func New(ctx context.Context, o Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.jar = objects
+	if err := b.dpopCheckers(); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if err := b.loadClients(o.Config); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type Client struct {
 	// tlsAuth is how a tls_client_auth or self_signed_tls_client_auth client's certificate
 	// is recognised (RFC 8705 §2); nil for the other methods.
 	tlsAuth *tlsClientAuth
+	// dpopBound: the client's token requests must come with a DPoP proof.
+	dpopBound bool
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -89,6 +91,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 
 		backchannelURI:     c.BackchannelLogoutURI,
 		backchannelSession: c.BackchannelLogoutSessionRequired,
+		dpopBound:          c.DPoPBoundAccessTokens,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {

@@ -52,6 +52,18 @@ func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	} else if revoked {
 		return nil, errInvalidGrant("authorization code revoked")
 	}
+	// The proof's key is checked before the code is taken: a wrong key leaves it to its owner.
+	proof, err := tokenProof(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBoundKey(code.DPoPJKT, proof, "the authorization code"); err != nil {
+		return nil, err
+	}
+	g := code.Grant
+	if cl.public {
+		g.DPoPJKT = proofJKT(proof) // RFC 9449 §5: a public client's refresh tokens are bound
+	}
 	red, err := b.grants.Redeem(ctx, code, now)
 	if errors.Is(err, grants.ErrUsed) {
 		return nil, errInvalidGrant("authorization code already used")
@@ -63,7 +75,7 @@ func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		b.grants.RevokeIssued(ctx, &prev.Issued, "code retry")
 		b.auditEvent(ctx, "token.code_retry", code.Grant.Subject, map[string]any{"client_id": cl.id, "family": red.FamilyID})
 	}
-	resp, _, err := b.issueWithFamily(ctx, cl, &code.Grant, red.FamilyID, now.Add(b.cfg.Tokens.RefreshTTL), now, true, red.JTI)
+	resp, _, err := b.issueWithFamily(ctx, cl, &g, red.FamilyID, now.Add(b.cfg.Tokens.RefreshTTL), now, true, red.JTI, proofJKT(proof))
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,8 @@ func (p *corsPolicy) wrap(next http.Handler, methods ...string) http.Handler {
 		}
 		if origin != "" && p.allows(origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+			// A browser client reads the challenge and the server nonce (RFC 9449 §8).
+			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce")
 		}
 		next.ServeHTTP(w, r)
 	})

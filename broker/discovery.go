@@ -14,7 +14,8 @@ import (
 // The same document answers at /.well-known/oauth-authorization-server (RFC 8414): its
 // members are those of RFC 8414 §2 plus OpenID Connect's. The signing algorithms of client
 // assertions are exactly those verifyClientAssertion accepts; userinfo answers plain JSON, so
-// no userinfo_signing_alg_values_supported (its "none" would mean an unsigned JWT).
+// no userinfo_signing_alg_values_supported (its "none" would mean an unsigned JWT). The DPoP
+// algorithms (RFC 9449 §5.1) are exactly those the proof checker accepts.
 func (b *Broker) buildDiscovery() ([]byte, error) {
 	authAlgs := make([]string, len(assertionAlgs))
 	for i, a := range assertionAlgs {
@@ -53,6 +54,7 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 		"request_object_signing_alg_values_supported":              b.jar.Algorithms(),
 		"request_uri_parameter_supported":                          false,
 		"pushed_authorization_request_endpoint":                    b.issuer + pathPAR,
+		"dpop_signing_alg_values_supported":                        b.dpopAS.Algorithms(),
 		"require_pushed_authorization_requests":                    b.cfg.PAR.Required,
 		"authorization_response_iss_parameter_supported":           true,
 		// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens always carry sid.

@@ -43,7 +43,12 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}})
 	switch {
 	case err == nil:
-		return op.NewResponse(&introspection{Active: true, TokenType: "Bearer", Access: at}), nil
+		// RFC 9449 §6.2: cnf (in the claims) tells the resource server the key to check.
+		typ := oidc.BearerToken
+		if at.Confirmation != nil {
+			typ = tokenTypeDPoP
+		}
+		return op.NewResponse(&introspection{Active: true, TokenType: typ, Access: at}), nil
 	case errors.Is(err, errInvalidToken):
 		// Not an access token of this issuer (or an expired one): perhaps a refresh token.
 	case refused(err) || errors.Is(err, errNotIntrospectable):
@@ -88,7 +93,7 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 	} else if err != nil {
 		return nil, storeError(err)
 	}
-	return op.NewResponse(map[string]any{
+	resp := map[string]any{
 		"active":     true,
 		"token_type": "refresh_token",
 		"client_id":  rec.Grant.ClientID,
@@ -97,7 +102,11 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 		"exp":        rec.FamilyExp.Unix(),
 		"iat":        rec.IssuedAt.Unix(),
 		"iss":        b.issuer,
-	}), nil
+	}
+	if c := confirmation(rec.Grant.DPoPJKT); c != nil {
+		resp["cnf"] = c // a public client's refresh token bound to its key (RFC 9449 §5)
+	}
+	return op.NewResponse(resp), nil
 }
 
 // errNotIntrospectable: the introspecting client may not see the token (introspection

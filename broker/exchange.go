@@ -27,6 +27,10 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	if err != nil {
 		return nil, err
 	}
+	proof, err := tokenProof(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
 	// The exchanged token nests one more actor: the subject token's chain must leave room.
 	subject, err := b.acceptAccessToken(ctx, req.SubjectToken, acceptOptions{maxActDepth: maxActDepth - 1})
 	if err != nil {
@@ -62,6 +66,7 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	c.IssuedAt = now.Unix()
 	c.Expiry = exp.Unix()
 	c.JTI = jti
+	c.Confirmation = confirmation(proofJKT(proof)) // the exchanging client's key, never the subject token's
 	tok, err := b.signJWT(cl.alg, keys.TypAccessToken, c)
 	if err != nil {
 		return nil, errServer(err)
@@ -71,7 +76,7 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	return op.NewResponse(&oidc.TokenExchangeResponse{
 		AccessToken:     tok,
 		IssuedTokenType: oidc.AccessTokenType,
-		TokenType:       oidc.BearerToken,
+		TokenType:       tokenType(proofJKT(proof)),
 		ExpiresIn:       uint64(exp.Sub(now) / time.Second),
 		Scopes:          scopes,
 	}), nil

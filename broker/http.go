@@ -51,7 +51,11 @@ func (b *Broker) routes() http.Handler {
 			wrap, introspect = b.withClientCert, b.certIntrospection(opHandler)
 		}
 		for name, path := range map[string]string{"token": pathToken, "revoke": pathRevoke} {
-			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, path)), http.MethodPost), name))
+			h := http.Handler(opHandler)
+			if path == pathToken {
+				h = b.withDPoP(h, path) // RFC 9449 §5
+			}
+			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(h, path)), http.MethodPost), name))
 		}
 		mux.Handle(pathIntrospect, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(introspect, pathIntrospect)), http.MethodPost), "introspect"))
 		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(http.HandlerFunc(b.parHTTP), pathPAR)), http.MethodPost), "par"))

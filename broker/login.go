@@ -261,7 +261,7 @@ func (b *Broker) completeLogin(w http.ResponseWriter, r *http.Request, rec *logi
 		return
 	}
 	cr := grants.Code{Grant: g, RedirectURI: rec.RedirectURI, CodeChallenge: rec.CodeChallenge,
-		CodeChallengeMethod: rec.CodeChallengeMethod, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
+		CodeChallengeMethod: rec.CodeChallengeMethod, DPoPJKT: rec.DPoPJKT, ExpiresAt: b.now().Add(b.cfg.Tokens.CodeTTL)}
 	// The session records the client before the code exists: a client that gets tokens is
 	// always told when the session ends (back-channel logout). A session that ended in the
 	// meantime (a logout in another tab) records nothing; the tokens carry its sid all the

@@ -54,17 +54,17 @@ func checkPKCE(challenge, method, verifier string, public bool) error {
 	return nil
 }
 
-// issueWithFamily creates a token response: access token (with jti when given), ID token
-// (scope openid) and a refresh token of the family (scope offline_access and the refresh
-// grant allowed).
-func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *grants.Grant, familyID string, familyExp, now time.Time, withID bool, jti string) (*oidc.AccessTokenResponse, string, error) {
-	at, jti, exp, err := b.accessToken(cl, g, now, atOptions{jti: jti, family: familyID})
+// issueWithFamily creates a token response: access token (with jti when given, bound to the
+// DPoP key of thumbprint jkt when given), ID token (scope openid) and a refresh token of the
+// family (scope offline_access and the refresh grant allowed).
+func (b *Broker) issueWithFamily(ctx context.Context, cl *Client, g *grants.Grant, familyID string, familyExp, now time.Time, withID bool, jti, jkt string) (*oidc.AccessTokenResponse, string, error) {
+	at, jti, exp, err := b.accessToken(cl, g, now, atOptions{jti: jti, family: familyID, jkt: jkt})
 	if err != nil {
 		return nil, "", errServer(err)
 	}
 	resp := &oidc.AccessTokenResponse{
 		AccessToken: at,
-		TokenType:   oidc.BearerToken,
+		TokenType:   tokenType(jkt),
 		ExpiresIn:   uint64(exp.Sub(now) / time.Second),
 		Scope:       g.Scopes,
 	}

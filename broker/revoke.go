@@ -47,7 +47,7 @@ func RevokePerson(ctx context.Context, cfg *config.Config, st store.Store, subje
 		return 0, errors.New("broker: RevokePerson needs the configuration, the Store and the subject key")
 	}
 	b := &Broker{cfg: cfg, issuer: strings.TrimRight(cfg.Issuer, "/"), store: st, subjectKey: subjectKey,
-		clients: map[string]*Client{}, bclKick: make(chan struct{}, 1)}
+		bclKick: make(chan struct{}, 1)}
 	b.setDefaults()
 	b.metrics = newMetrics(nil, nil)
 	if err := b.loadClients(cfg); err != nil {

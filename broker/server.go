@@ -40,6 +40,15 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil {
 		return nil, refreshError(err)
 	}
+	// A bound refresh token is checked before it rotates: a thief without the key rotates
+	// nothing (RFC 9449 §5).
+	proof, err := tokenProof(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBoundKey(rec.Grant.DPoPJKT, proof, "the refresh token"); err != nil {
+		return nil, err
+	}
 	// A used token is reuse, unless this is the rotating client's retry within the grace:
 	// then the successor it was given is superseded by a new one.
 	rot, err := b.grants.Begin(ctx, r.Data.RefreshToken, rec, cl.public, now)
@@ -61,7 +70,7 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	var resp *oidc.AccessTokenResponse
 	err = rot.Commit(ctx, func() (string, error) {
 		var err error
-		resp, _, err = b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "")
+		resp, _, err = b.issueWithFamily(ctx, cl, &g, rec.FamilyID, rec.FamilyExp, now, true, "", proofJKT(proof))
 		if err != nil {
 			return "", err
 		}
@@ -130,16 +139,20 @@ func (b *Broker) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	if err != nil {
 		return nil, err
 	}
+	proof, err := tokenProof(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
 	now := b.now()
 	g := &grants.Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
-	tok, _, exp, err := b.accessToken(cl, g, now, atOptions{})
+	tok, _, exp, err := b.accessToken(cl, g, now, atOptions{jkt: proofJKT(proof)})
 	if err != nil {
 		return nil, errServer(err)
 	}
 	b.metrics.tokens.WithLabelValues("client_credentials").Inc()
 	return op.NewResponse(&oidc.AccessTokenResponse{
 		AccessToken: tok,
-		TokenType:   oidc.BearerToken,
+		TokenType:   tokenType(proofJKT(proof)),
 		ExpiresIn:   uint64(exp.Sub(now) / time.Second),
 		Scope:       scopes,
 	}), nil

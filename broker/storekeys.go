@@ -32,3 +32,7 @@ const parPrefix = "par:"
 // jarPrefix namespaces the jti of the request objects accepted (broker/jar: the prefix, then
 // the hash of client and jti).
 const jarPrefix = "jar:jti:"
+
+// dpopJTIKey marks a DPoP proof's jti used (RFC 9449 §11.1), by the checker's key: the hash of
+// the proof key's thumbprint and the jti.
+func dpopJTIKey(key string) string { return "dpop:jti:" + key }

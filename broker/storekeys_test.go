@@ -19,6 +19,7 @@ func TestStoreKeysAreStable(t *testing.T) {
 		{errorPageKey("R"), "errpage:R"},
 		{signInKey("S"), "signin:S"},
 		{assertionJTIKey("demo-service", "J"), "jti:demo-service:J"},
+		{dpopJTIKey("K"), "dpop:jti:K"},
 		{keys.StoreKey, "keys:set"},
 	} {
 		if tt.got != tt.want {

@@ -148,6 +148,8 @@ type atOptions struct {
 	// family is the refresh family of the grant, carried as grant_id so that revoking the
 	// family (RFC 7009, reuse detection, a replayed code) stops the access tokens too.
 	family string
+	// jkt binds the token to the DPoP key of this thumbprint (cnf.jkt, RFC 9449 §6.1).
+	jkt string
 }
 
 // accessToken builds and signs an RFC 9068 access token. Its aud is the resource
@@ -162,6 +164,7 @@ func (b *Broker) accessToken(cl *Client, g *grants.Grant, now time.Time, o atOpt
 	}
 	exp = now.Add(b.cfg.Tokens.AccessTTL)
 	c := b.accessClaims(cl, g, now, exp, jti, o.family)
+	c.Confirmation = confirmation(o.jkt)
 	tok, err = b.signJWT(cl.alg, keys.TypAccessToken, c)
 	return tok, jti, exp, err
 }

@@ -365,6 +365,9 @@ type Client struct {
 	// RequirePushedAuthorizationRequests makes /authorize accept this client's requests only
 	// through a request_uri from /oauth/par (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
+	// DPoPBoundAccessTokens makes the token endpoint refuse this client's requests that come
+	// without a DPoP proof (RFC 9449 §5.2): its access tokens are always DPoP-bound.
+	DPoPBoundAccessTokens bool `yaml:"dpop_bound_access_tokens"`
 	// Name is the operators' label of the client (logs, audit).
 	Name string `yaml:"name"`
 	// DisplayName is the service's name as citizens know it, shown on the chooser ("Stai

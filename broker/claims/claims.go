@@ -55,7 +55,16 @@ type Access struct {
 	SessionID string `json:"sid,omitempty"`
 	// GrantID is the refresh family of the grant: revoking it stops the token too.
 	GrantID string `json:"grant_id,omitempty"`
+	// Confirmation binds a sender-constrained token to a key (RFC 7800 §3.1): absent for a
+	// bearer token.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
 	Person
+}
+
+// Confirmation is the cnf claim of a DPoP-bound token: the RFC 7638 SHA-256 thumbprint of the
+// client's public key, base64url (RFC 9449 §6.1).
+type Confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // ID is the ID token (typ JWT).

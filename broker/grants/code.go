@@ -23,6 +23,9 @@ type Code struct {
 	CodeChallenge       string    `json:"code_challenge,omitempty"`
 	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
 	ExpiresAt           time.Time `json:"exp,omitzero"`
+	// DPoPJKT is the dpop_jkt of the authorization request (RFC 9449 §10): the code is
+	// redeemed only with a DPoP proof by the key of this thumbprint.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// Redeemed is the token request under way, or the last one that sent no answer.
 	Redeemed *Redemption `json:"redeemed,omitempty"`
 	// Answered is what the answered redemption issued: revoked if the code comes back.

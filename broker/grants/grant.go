@@ -32,6 +32,9 @@ type Grant struct {
 	// GrantedAt is when the login completed (the code was issued), by the broker's clock:
 	// RevokePerson revokes the grants obtained up to its mark.
 	GrantedAt time.Time `json:"granted_at,omitzero"`
+	// DPoPJKT binds the grant's refresh tokens to a client key (RFC 9449 §5: a public
+	// client's): a refresh must come with a DPoP proof by the key of this thumbprint.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // TokenHash is the Store key part of an opaque token: base64url SHA-256, unpadded.

@@ -1,0 +1,195 @@
+package broker
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/inps/sportello/broker/claims"
+	"github.com/inps/sportello/broker/verify/dpop"
+)
+
+// DPoP (RFC 9449) at the broker's endpoints. The token endpoint checks a proof sent in the
+// DPoP header before anything else (client authentication included: a proof that fails
+// consumes no client assertion), with server nonces required (§8). Every replica accepts the
+// proofs and nonces of the others: a proof's jti is recorded in the Store with put-if-absent
+// until the proof is too old to be accepted anywhere, and the nonces are an HMAC of the time
+// window under a key derived from the shared crypto key.
+
+// dpopNonceKeyLabel derives the nonce key from the crypto key: the nonces are MACs under a key
+// of their own, never the key that seals state.
+const dpopNonceKeyLabel = "sportello/dpop-nonce-key/v1"
+
+// dpopClockSkew is the replay record's margin beyond the proof's acceptance: replicas whose
+// clocks differ by up to this much still see the jti.
+const dpopClockSkew = dpop.DefaultSkew
+
+// dpopCheckers builds the proof checkers: the authorization server's (token endpoint, PAR)
+// with nonces, the resource's (userinfo) without.
+func (b *Broker) dpopCheckers() error {
+	m := hmac.New(sha256.New, b.cryptoKey)
+	m.Write([]byte(dpopNonceKeyLabel))
+	now := func() time.Time { return b.now() }
+	nonces, err := dpop.NewNonces(m.Sum(nil), 0, now)
+	if err != nil {
+		return err
+	}
+	replay := dpop.ReplayFunc(func(ctx context.Context, key string, exp time.Time) (bool, error) {
+		ttl := max(exp.Sub(b.now())+dpopClockSkew, time.Second)
+		fresh, err := b.store.PutIfAbsent(ctx, dpopJTIKey(key), []byte("1"), ttl)
+		return !fresh, err
+	})
+	if b.dpopAS, err = dpop.NewChecker(dpop.Options{Replay: replay, Nonces: nonces, Now: now}); err != nil {
+		return err
+	}
+	b.dpopRS, err = dpop.NewChecker(dpop.Options{Replay: replay, Now: now})
+	return err
+}
+
+// ctxDPoP carries the checked proof of a token or PAR request (*dpop.Proof).
+type ctxDPoP struct{}
+
+// dpopProof is the checked proof of the request, nil when it came without one.
+func dpopProof(ctx context.Context) *dpop.Proof {
+	p, _ := ctx.Value(ctxDPoP{}).(*dpop.Proof)
+	return p
+}
+
+// withDPoP checks the DPoP proof of a request to the authorization server's endpoint at path
+// (htm the request's method, htu the endpoint's public URL, RFC 9449 §4.3) and hands it on in
+// the context; a request without the header goes on without a proof. Every answer to a
+// request with a proof carries the current nonce (§8.2: a client keeps it for its next
+// proof); a proof without a valid one is answered use_dpop_nonce with it (§8), any other
+// refusal 400 invalid_dpop_proof (§5, §7.1), a store failure 503.
+func (b *Broker) withDPoP(next http.Handler, path string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header.Values("DPoP")) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("DPoP-Nonce", b.dpopAS.Nonce())
+		raw, err := dpop.FromHeader(r.Header)
+		var proof *dpop.Proof
+		if err == nil {
+			proof, err = b.dpopAS.Check(r.Context(), raw, dpop.Request{Method: r.Method, URI: b.issuer + path})
+		}
+		if err != nil {
+			b.log.InfoContext(r.Context(), "dpop proof refused", "endpoint", path, "error", err)
+			op.WriteError(w, r, dpopError(err), nil)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxDPoP{}, proof)))
+	})
+}
+
+// dpopError maps a refused proof to its OAuth error: 400 use_dpop_nonce (the DPoP-Nonce
+// header says which, set by the caller) or invalid_dpop_proof with the rule it broke; a store
+// failure to 503.
+func dpopError(err error) error {
+	switch dpop.ErrorCode(err) {
+	case dpop.CodeUseNonce:
+		return op.NewStatusError(&oidc.Error{ErrorType: dpop.CodeUseNonce,
+			Description: "a DPoP proof with the server nonce of the DPoP-Nonce header is required"}, http.StatusBadRequest)
+	case dpop.CodeInvalidProof:
+		return op.NewStatusError(&oidc.Error{ErrorType: dpop.CodeInvalidProof, Description: proofRule(err)}, http.StatusBadRequest)
+	}
+	return storeError(err)
+}
+
+// proofRules are the refusals of dpop.Check whose rule the client is told; their messages
+// name the rule and nothing of the proof.
+var proofRules = []error{dpop.ErrHeaderCount, dpop.ErrType, dpop.ErrAlgorithm, dpop.ErrKey, dpop.ErrSignature,
+	dpop.ErrClaim, dpop.ErrMethod, dpop.ErrURI, dpop.ErrIssuedAt, dpop.ErrTokenHash, dpop.ErrKeyMismatch,
+	dpop.ErrReplay, dpop.ErrMalformed}
+
+// proofRule is the description of a refused proof: the rule it broke, without the detail of
+// a wrapped parser error.
+func proofRule(err error) string {
+	for _, rule := range proofRules {
+		if errors.Is(err, rule) {
+			return "DPoP proof refused: " + strings.TrimPrefix(rule.Error(), dpop.ErrInvalidProof.Error()+": ")
+		}
+	}
+	return "DPoP proof refused"
+}
+
+// errDPoPRequired answers a token request without a proof from a client registered with
+// dpop_bound_access_tokens (RFC 9449 §5.2: the request is refused; a required header is
+// missing, RFC 6749 §5.2 invalid_request).
+func errDPoPRequired() error {
+	return oidc.ErrInvalidRequest().WithDescription("this client must send a DPoP proof (dpop_bound_access_tokens)")
+}
+
+// tokenProof is the proof of a token request by cl: nil when none came, an error when the
+// client must always send one.
+func tokenProof(ctx context.Context, cl *Client) (*dpop.Proof, error) {
+	p := dpopProof(ctx)
+	if p == nil && cl.dpopBound {
+		return nil, errDPoPRequired()
+	}
+	return p, nil
+}
+
+// checkBoundKey refuses a grant bound to the key of thumbprint jkt (a code of an authorization
+// request with dpop_jkt, RFC 9449 §10; a public client's refresh token, §5) when the request's
+// proof is not by that key: invalid_grant, the grant is not the presenter's.
+func checkBoundKey(jkt string, p *dpop.Proof, what string) error {
+	switch {
+	case jkt == "":
+		return nil
+	case p == nil:
+		return errInvalidGrant(what + " is bound to a DPoP key: a DPoP proof by that key is required")
+	case !hmac.Equal([]byte(p.JKT), []byte(jkt)):
+		return errInvalidGrant(what + " is bound to another DPoP key")
+	}
+	return nil
+}
+
+// proofJKT is the thumbprint a new access token is bound to: the proof's key, none without.
+func proofJKT(p *dpop.Proof) string {
+	if p == nil {
+		return ""
+	}
+	return p.JKT
+}
+
+// confirmation is the cnf claim of a token bound to jkt, nil for a bearer token.
+func confirmation(jkt string) *claims.Confirmation {
+	if jkt == "" {
+		return nil
+	}
+	return &claims.Confirmation{JKT: jkt}
+}
+
+// tokenType is the token_type of an access token (RFC 9449 §5: DPoP when bound).
+func tokenType(jkt string) string {
+	if jkt != "" {
+		return tokenTypeDPoP
+	}
+	return oidc.BearerToken
+}
+
+// tokenTypeDPoP is the token_type and Authorization scheme of a DPoP-bound token (RFC 9449
+// §5, §7.1).
+const tokenTypeDPoP = "DPoP"
+
+// validJKT reports whether s has the form of a base64url SHA-256 thumbprint (dpop_jkt, RFC
+// 9449 §10): 43 characters of the URL-safe alphabet.
+func validJKT(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

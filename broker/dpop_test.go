@@ -1,0 +1,233 @@
+package broker
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/inps/sportello/config"
+)
+
+// A proof at the token endpoint binds the access token: token_type DPoP, cnf.jkt the key's
+// thumbprint in the token and in introspection; the first proof, without a nonce, is
+// answered use_dpop_nonce with the nonce to use (RFC 9449 §8), and every answer to a
+// request with a proof carries the current one.
+func TestDPoPBindsTheAccessToken(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	h := basic("demo-service", "demo-service-secret")
+	h.Set("DPoP", c.proof(t, http.MethodPost, tb.issuer+pathToken, nil))
+	first := send(t, http.MethodPost, tb.URL+pathToken, ccForm, h)
+	if first.status != http.StatusBadRequest || first.err() != "use_dpop_nonce" || first.header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("proof without a nonce: %d %v nonce %q", first.status, first.body, first.header.Get("DPoP-Nonce"))
+	}
+	a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", nil)
+	if a.status != http.StatusOK || str(a.body, "token_type") != "DPoP" || a.header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("token: %d %v", a.status, a.body)
+	}
+	tok := str(a.body, "access_token")
+	if got := cnfJKT(jwtClaims(t, tok)); got != c.jkt(t) {
+		t.Fatalf("cnf.jkt = %q, want %q", got, c.jkt(t))
+	}
+	in := introspectClaims(t, tb, tok)
+	if cnfJKT(in) != c.jkt(t) || in["token_type"] != "DPoP" {
+		t.Fatalf("introspection: %v", in)
+	}
+	// Without a proof the token stays a bearer token.
+	st, out := postForm(t, tb.URL+pathToken, ccForm, "demo-service", "demo-service-secret")
+	if st != http.StatusOK || out["token_type"] != "Bearer" || jwtClaims(t, str(out, "access_token"))["cnf"] != nil {
+		t.Fatalf("bearer token: %d %v", st, out)
+	}
+}
+
+// Every rule of a proof holds at the token endpoint: each refusal is 400 invalid_dpop_proof
+// (use_dpop_nonce for the nonce), and issues no token.
+func TestDPoPProofRulesAtTheTokenEndpoint(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	if a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", nil); a.status != http.StatusOK {
+		t.Fatalf("good proof: %d %v", a.status, a.body)
+	}
+	now := time.Now()
+	for _, tt := range []struct {
+		name string
+		edit func(map[string]any)
+		want string
+	}{
+		{"a proof for another URL (htu) is refused", func(m map[string]any) { m["htu"] = tb.issuer + pathPAR }, "invalid_dpop_proof"},
+		{"a proof for another issuer's token endpoint is refused", func(m map[string]any) { m["htu"] = "https://other.example/oauth/token" }, "invalid_dpop_proof"},
+		{"a proof for another method (htm) is refused", func(m map[string]any) { m["htm"] = http.MethodGet }, "invalid_dpop_proof"},
+		{"a stale proof (iat 5 minutes ago) is refused", func(m map[string]any) { m["iat"] = now.Add(-5 * time.Minute).Unix() }, "invalid_dpop_proof"},
+		{"a proof from the future (iat in 5 minutes) is refused", func(m map[string]any) { m["iat"] = now.Add(5 * time.Minute).Unix() }, "invalid_dpop_proof"},
+		{"a proof without jti is refused", func(m map[string]any) { delete(m, "jti") }, "invalid_dpop_proof"},
+		{"a proof without the server nonce is use_dpop_nonce", func(m map[string]any) { delete(m, "nonce") }, "use_dpop_nonce"},
+		{"a proof with a made-up nonce is use_dpop_nonce", func(m map[string]any) { m["nonce"] = "made-up" }, "use_dpop_nonce"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := basic("demo-service", "demo-service-secret")
+			h.Set("DPoP", c.proof(t, http.MethodPost, tb.issuer+pathToken, tt.edit))
+			a := send(t, http.MethodPost, tb.URL+pathToken, ccForm, h)
+			if a.status != http.StatusBadRequest || a.err() != tt.want || a.body["access_token"] != nil {
+				t.Fatalf("got %d %v, want 400 %s", a.status, a.body, tt.want)
+			}
+			if tt.want == "use_dpop_nonce" && a.header.Get("DPoP-Nonce") != c.nonce {
+				t.Fatalf("DPoP-Nonce %q, want the current %q", a.header.Get("DPoP-Nonce"), c.nonce)
+			}
+		})
+	}
+	t.Run("a replayed proof (same jti) is refused", func(t *testing.T) {
+		h := basic("demo-service", "demo-service-secret")
+		h.Set("DPoP", c.proof(t, http.MethodPost, tb.issuer+pathToken, nil))
+		if a := send(t, http.MethodPost, tb.URL+pathToken, ccForm, h); a.status != http.StatusOK {
+			t.Fatalf("first use: %d %v", a.status, a.body)
+		}
+		if a := send(t, http.MethodPost, tb.URL+pathToken, ccForm, h); a.status != http.StatusBadRequest || a.err() != "invalid_dpop_proof" {
+			t.Fatalf("replay: %d %v", a.status, a.body)
+		}
+	})
+	for name, proofs := range map[string][]string{
+		"two DPoP headers are refused":      {c.proof(t, http.MethodPost, tb.issuer+pathToken, nil), c.proof(t, http.MethodPost, tb.issuer+pathToken, nil)},
+		"a proof that is no JWS is refused": {"not.a.proof"},
+		"an empty DPoP header is refused":   {""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := basic("demo-service", "demo-service-secret")
+			h["Dpop"] = proofs
+			if a := send(t, http.MethodPost, tb.URL+pathToken, ccForm, h); a.status != http.StatusBadRequest || a.err() != "invalid_dpop_proof" {
+				t.Fatalf("got %d %v", a.status, a.body)
+			}
+		})
+	}
+}
+
+// A proof is single use across the cluster: replicas sharing one Store (and the crypto key
+// the nonces come from) accept each other's nonces and refuse each other's replays.
+func TestDPoPReplayIsRefusedByAnotherInstance(t *testing.T) {
+	st := memStore(t)
+	dir := t.TempDir()
+	const iss = "https://login.example"
+	a := newTestBrokerIn(t, st, dir, withIssuer(iss))
+	b := newTestBrokerIn(t, st, dir, withIssuer(iss))
+	c := newDPoPClient(t)
+	if got := c.post(t, a, pathToken, ccForm, "demo-service", "demo-service-secret", nil); got.status != http.StatusOK {
+		t.Fatalf("instance a: %d %v", got.status, got.body)
+	}
+	h := basic("demo-service", "demo-service-secret")
+	h.Set("DPoP", c.proof(t, http.MethodPost, iss+pathToken, nil)) // a's nonce, sent to b
+	if got := send(t, http.MethodPost, b.URL+pathToken, ccForm, h); got.status != http.StatusOK {
+		t.Fatalf("instance b with a's nonce: %d %v", got.status, got.body)
+	}
+	if got := send(t, http.MethodPost, a.URL+pathToken, ccForm, h); got.status != http.StatusBadRequest || got.err() != "invalid_dpop_proof" {
+		t.Fatalf("replay at instance a of b's proof: %d %v", got.status, got.body)
+	}
+}
+
+// A client registered with dpop_bound_access_tokens gets no token without a proof (RFC 9449
+// §5.2), whatever the grant.
+func TestDPoPBoundClientWithoutAProofIsRefused(t *testing.T) {
+	tb := newTestBroker(t, memStore(t), withClient("demo-service", func(c *config.Client) { c.DPoPBoundAccessTokens = true }),
+		withClient("demo-spa", func(c *config.Client) { c.DPoPBoundAccessTokens = true }))
+	st, out := postForm(t, tb.URL+pathToken, ccForm, "demo-service", "demo-service-secret")
+	if st != http.StatusBadRequest || out["error"] != "invalid_request" || out["access_token"] != nil {
+		t.Fatalf("client_credentials without a proof: %d %v", st, out)
+	}
+	code, verifier := spaCode(t, tb)
+	if st, out := postForm(t, tb.URL+pathToken, spaCodeForm(code, verifier), "", ""); st != http.StatusBadRequest || out["error"] != "invalid_request" {
+		t.Fatalf("code without a proof: %d %v", st, out)
+	}
+	c := newDPoPClient(t)
+	if a := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil); a.status != http.StatusOK || str(a.body, "token_type") != "DPoP" {
+		t.Fatalf("the same code with a proof: %d %v", a.status, a.body)
+	}
+	if a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", nil); a.status != http.StatusOK {
+		t.Fatalf("client_credentials with a proof: %d %v", a.status, a.body)
+	}
+}
+
+// A public client's refresh tokens are bound to the key of the code's proof (RFC 9449 §5): a
+// refresh needs a proof by that key, and a refused one rotates nothing.
+func TestDPoPPublicClientRefreshIsBoundToItsKey(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	code, verifier := spaCode(t, tb)
+	a := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil)
+	rt := str(a.body, "refresh_token")
+	if a.status != http.StatusOK || rt == "" || cnfJKT(jwtClaims(t, str(a.body, "access_token"))) != c.jkt(t) {
+		t.Fatalf("code: %d %v", a.status, a.body)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"demo-spa"}}
+	other := newDPoPClient(t)
+	if got := other.post(t, tb, pathToken, form, "", "", nil); got.status != http.StatusBadRequest || got.err() != "invalid_grant" {
+		t.Fatalf("refresh with another key: %d %v", got.status, got.body)
+	}
+	if st, out := postForm(t, tb.URL+pathToken, form, "", ""); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Fatalf("refresh without a proof: %d %v", st, out)
+	}
+	got := c.post(t, tb, pathToken, form, "", "", nil)
+	if got.status != http.StatusOK || cnfJKT(jwtClaims(t, str(got.body, "access_token"))) != c.jkt(t) || str(got.body, "refresh_token") == "" {
+		t.Fatalf("refresh with the key (nothing rotated before): %d %v", got.status, got.body)
+	}
+}
+
+// A confidential client's refresh token is not bound: the new access token is bound to the
+// proof of the refresh, or is a bearer token without one.
+func TestDPoPConfidentialClientRefreshBindsTheNewToken(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	code := codeFor(t, tb, "demo-rp", nil)
+	a := c.post(t, tb, pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {spaRedirect}}, "demo-rp", "demo-secret", nil)
+	if a.status != http.StatusOK || str(a.body, "token_type") != "DPoP" {
+		t.Fatalf("code: %d %v", a.status, a.body)
+	}
+	other := newDPoPClient(t)
+	got := other.post(t, tb, pathToken, refreshForm(str(a.body, "refresh_token")), "demo-rp", "demo-secret", nil)
+	if got.status != http.StatusOK || cnfJKT(jwtClaims(t, str(got.body, "access_token"))) != other.jkt(t) {
+		t.Fatalf("refresh with another key: %d %v", got.status, got.body)
+	}
+	st, out := postForm(t, tb.URL+pathToken, refreshForm(str(got.body, "refresh_token")), "demo-rp", "demo-secret")
+	if st != http.StatusOK || out["token_type"] != "Bearer" {
+		t.Fatalf("refresh without a proof: %d %v", st, out)
+	}
+}
+
+// dpop_jkt at /authorize binds the code to that key (RFC 9449 §10): redeemed with another key
+// or none it is refused and left to its owner; a malformed dpop_jkt is invalid_request.
+func TestDPoPJKTBindsTheCode(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	verifier, challenge := pkce()
+	code := codeFor(t, tb, "demo-spa", url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "dpop_jkt": {c.jkt(t)}})
+	if got := newDPoPClient(t).post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil); got.status != http.StatusBadRequest || got.err() != "invalid_grant" {
+		t.Fatalf("code redeemed with another key: %d %v", got.status, got.body)
+	}
+	if st, out := postForm(t, tb.URL+pathToken, spaCodeForm(code, verifier), "", ""); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Fatalf("code redeemed without a proof: %d %v", st, out)
+	}
+	if got := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil); got.status != http.StatusOK {
+		t.Fatalf("code redeemed with its key: %d %v", got.status, got.body)
+	}
+	q := url.Values{"client_id": {"demo-spa"}, "response_type": {"code"}, "scope": {"openid"}, "redirect_uri": {spaRedirect},
+		"state": {"s"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "dpop_jkt": {"short"}}
+	cb, resp := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+	if cb == nil || cb.Get("error") != "invalid_request" {
+		t.Fatalf("malformed dpop_jkt: %v %d", cb, resp.StatusCode)
+	}
+}
+
+// Discovery names exactly the algorithms the proof checker accepts.
+func TestDPoPDiscovery(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	_, _, d := getJSON(t, tb.URL+pathDiscovery)
+	got, _ := d["dpop_signing_alg_values_supported"].([]any)
+	want := tb.dpopAS.Algorithms()
+	if len(got) != len(want) || !slices.ContainsFunc(got, func(a any) bool { return a == "ES256" }) {
+		t.Fatalf("dpop_signing_alg_values_supported = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("dpop_signing_alg_values_supported = %v, want %v", got, want)
+		}
+	}
+}
