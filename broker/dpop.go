@@ -18,7 +18,8 @@ import (
 
 // DPoP (RFC 9449) at the broker's endpoints. The token endpoint checks a proof sent in the
 // DPoP header before anything else (client authentication included: a proof that fails
-// consumes no client assertion), with server nonces required (§8). Every replica accepts the
+// consumes no client assertion), with server nonces required (§8); userinfo checks the proof
+// that must come with a DPoP-bound token (§7), without nonces. Every replica accepts the
 // proofs and nonces of the others: a proof's jti is recorded in the Store with put-if-absent
 // until the proof is too old to be accepted anywhere, and the nonces are an HMAC of the time
 // window under a key derived from the shared crypto key.
@@ -192,4 +193,76 @@ func validJKT(s string) bool {
 		}
 	}
 	return true
+}
+
+// resourceAuth is how a userinfo request presented its token, and what the answer's challenge
+// must be: set by oauthEndpoint, read by UserInfo and by the challenge.
+type resourceAuth struct {
+	// dpop: the token came in Authorization: DPoP (RFC 9449 §7.1), with the request's
+	// headers (its proof), method and the endpoint's path for htm and htu.
+	dpop   bool
+	header http.Header
+	method string
+	path   string
+	// bound: the token presented is DPoP-bound, so a refusal challenges with DPoP.
+	bound bool
+}
+
+// ctxResourceAuth carries the *resourceAuth of a userinfo request.
+type ctxResourceAuth struct{}
+
+// withResourceAuth reads the scheme of a userinfo request's Authorization header: a DPoP
+// token is handed to the op router as a bearer one (it reads that scheme only), and the
+// request remembers that it came with DPoP.
+func withResourceAuth(r *http.Request, path string) (*http.Request, *resourceAuth) {
+	ra := &resourceAuth{header: r.Header, method: r.Method, path: path}
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, tokenTypeDPoP) {
+		ra.dpop = true
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", oidc.PrefixBearer+strings.TrimLeft(tok, " "))
+	}
+	return r.WithContext(context.WithValue(r.Context(), ctxResourceAuth{}, ra)), ra
+}
+
+// checkResourceProof applies RFC 9449 §7 to an accepted access token c presented as tok: a
+// DPoP-bound token only with the DPoP scheme and a proof by its key for this request (htm,
+// htu, ath); a bearer token only with the Bearer scheme. Refusals are 401 invalid_token or
+// invalid_dpop_proof, a store failure 503.
+func (b *Broker) checkResourceProof(ctx context.Context, c *claims.Access, tok string) error {
+	ra, _ := ctx.Value(ctxResourceAuth{}).(*resourceAuth)
+	if ra == nil {
+		ra = &resourceAuth{} // not through oauthEndpoint: as if sent with the Bearer scheme
+	}
+	ra.bound = c.Confirmation != nil
+	switch {
+	case !ra.bound && ra.dpop:
+		return op.NewStatusError(errInvalidTokenBearer("the access token is not DPoP-bound: send it with the Bearer scheme"), http.StatusUnauthorized)
+	case !ra.bound:
+		return nil
+	case !ra.dpop:
+		return op.NewStatusError(errInvalidTokenBearer("the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof"), http.StatusUnauthorized)
+	}
+	raw, err := dpop.FromHeader(ra.header)
+	if err == nil {
+		_, err = b.dpopRS.Check(ctx, raw, dpop.Request{Method: ra.method, URI: b.issuer + ra.path, AccessToken: tok, JKT: c.Confirmation.JKT})
+	}
+	if dpop.ErrorCode(err) == dpop.CodeInvalidProof {
+		b.log.InfoContext(ctx, "dpop proof refused", "endpoint", ra.path, "error", err)
+		return op.NewStatusError(&oidc.Error{ErrorType: dpop.CodeInvalidProof, Description: proofRule(err)}, http.StatusUnauthorized)
+	} else if err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// dpopChallenge is the WWW-Authenticate of a refused request whose token is DPoP-bound or came
+// with the DPoP scheme (RFC 9449 §7.1): DPoP, the accepted algorithms, and the error of the
+// body.
+func (b *Broker) dpopChallenge(status int, body []byte) (int, string) {
+	status, v := b.bearerChallenge(status, body)
+	if v == "" {
+		return status, ""
+	}
+	v = strings.TrimPrefix(v, "Bearer ")
+	return status, tokenTypeDPoP + " algs=" + quoteAuthParam(strings.Join(b.dpopRS.Algorithms(), " ")) + ", " + v
 }

@@ -142,6 +142,21 @@ func (c *dpopClient) post(t testing.TB, tb *testBroker, path string, form url.Va
 	return a
 }
 
+// userinfo calls userinfo with tok in the DPoP scheme and a proof by c for it.
+func (c *dpopClient) userinfo(t testing.TB, tb *testBroker, tok string, edit func(map[string]any)) dpopAnswer {
+	t.Helper()
+	h := http.Header{}
+	h.Set("Authorization", "DPoP "+tok)
+	h.Set("DPoP", c.proof(t, http.MethodGet, tb.issuer+pathUserinfo, func(m map[string]any) {
+		delete(m, "nonce")
+		m["ath"] = dpop.TokenHash(tok)
+		if edit != nil {
+			edit(m)
+		}
+	}))
+	return send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h)
+}
+
 // withClient edits the dev configuration's client id.
 func withClient(id string, edit func(*config.Client)) brokerOpt {
 	return func(c *config.Config) {

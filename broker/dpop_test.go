@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/inps/sportello/broker/verify/dpop"
 	"github.com/inps/sportello/config"
 )
 
@@ -214,6 +216,64 @@ func TestDPoPJKTBindsTheCode(t *testing.T) {
 	if cb == nil || cb.Get("error") != "invalid_request" {
 		t.Fatalf("malformed dpop_jkt: %v %d", cb, resp.StatusCode)
 	}
+}
+
+// Userinfo honours the binding (RFC 9449 §7): a DPoP-bound token only in the DPoP scheme with
+// a proof by its key for this request and token; every refusal is 401 with a DPoP challenge.
+func TestDPoPAtUserinfo(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	code, verifier := spaCode(t, tb)
+	a := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil)
+	tok := str(a.body, "access_token")
+	if a.status != http.StatusOK || tok == "" {
+		t.Fatalf("token: %d %v", a.status, a.body)
+	}
+	if got := c.userinfo(t, tb, tok, nil); got.status != http.StatusOK || str(got.body, "sub") == "" {
+		t.Fatalf("bound token with its proof: %d %v", got.status, got.body)
+	}
+	refused := func(t *testing.T, got dpopAnswer, code string) {
+		t.Helper()
+		ch := got.header.Get("WWW-Authenticate")
+		if got.status != http.StatusUnauthorized || got.err() != code || !strings.HasPrefix(ch, "DPoP ") ||
+			!strings.Contains(ch, `error="`+code+`"`) || !strings.Contains(ch, `algs="ES256 PS256 EdDSA"`) {
+			t.Fatalf("got %d %v %q, want 401 %s with a DPoP challenge", got.status, got.body, ch, code)
+		}
+	}
+	t.Run("a bound token sent as Bearer is refused", func(t *testing.T) {
+		h := http.Header{}
+		h.Set("Authorization", "Bearer "+tok)
+		h.Set("DPoP", c.proof(t, http.MethodGet, tb.issuer+pathUserinfo, func(m map[string]any) { m["ath"] = dpop.TokenHash(tok) }))
+		refused(t, send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h), "invalid_token")
+	})
+	t.Run("a bound token without a proof is refused", func(t *testing.T) {
+		h := http.Header{}
+		h.Set("Authorization", "DPoP "+tok)
+		refused(t, send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h), "invalid_dpop_proof")
+	})
+	t.Run("a proof with the wrong ath is refused", func(t *testing.T) {
+		refused(t, c.userinfo(t, tb, tok, func(m map[string]any) { m["ath"] = dpop.TokenHash(tok + "x") }), "invalid_dpop_proof")
+	})
+	t.Run("a proof by another key is refused", func(t *testing.T) {
+		refused(t, newDPoPClient(t).userinfo(t, tb, tok, nil), "invalid_dpop_proof")
+	})
+	t.Run("a proof for the token endpoint is refused", func(t *testing.T) {
+		refused(t, c.userinfo(t, tb, tok, func(m map[string]any) { m["htu"] = tb.issuer + pathToken }), "invalid_dpop_proof")
+	})
+	t.Run("a replayed proof is refused", func(t *testing.T) {
+		h := http.Header{}
+		h.Set("Authorization", "DPoP "+tok)
+		h.Set("DPoP", c.proof(t, http.MethodGet, tb.issuer+pathUserinfo, func(m map[string]any) { delete(m, "nonce"); m["ath"] = dpop.TokenHash(tok) }))
+		if got := send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h); got.status != http.StatusOK {
+			t.Fatalf("first use: %d %v", got.status, got.body)
+		}
+		refused(t, send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h), "invalid_dpop_proof")
+	})
+	t.Run("a bearer token sent with the DPoP scheme is refused", func(t *testing.T) {
+		code, verifier := spaCode(t, tb)
+		_, out := postForm(t, tb.URL+pathToken, spaCodeForm(code, verifier), "", "")
+		refused(t, c.userinfo(t, tb, str(out, "access_token"), nil), "invalid_token")
+	})
 }
 
 // Discovery names exactly the algorithms the proof checker accepts.

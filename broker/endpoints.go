@@ -142,6 +142,9 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	if err != nil {
 		return nil, userinfoError(err)
 	}
+	if err := b.checkResourceProof(ctx, c, r.Data.AccessToken); err != nil {
+		return nil, err
+	}
 	if !slices.Contains(strings.Fields(c.Scope), oidc.ScopeOpenID) {
 		return nil, op.NewStatusError(errInsufficientScope("the openid scope is required"), http.StatusForbidden)
 	}

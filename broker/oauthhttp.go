@@ -78,7 +78,14 @@ func (b *Broker) oauthEndpoint(next http.Handler, path string) http.Handler {
 		}
 		cw := &challengeWriter{ResponseWriter: w, challenge: b.basicChallenge}
 		if userinfo {
-			cw.challenge = b.bearerChallenge
+			var ra *resourceAuth
+			r, ra = withResourceAuth(r, path)
+			cw.challenge = func(status int, body []byte) (int, string) {
+				if ra.dpop || ra.bound {
+					return b.dpopChallenge(status, body)
+				}
+				return b.bearerChallenge(status, body)
+			}
 		}
 		next.ServeHTTP(cw, r)
 		cw.finish()
