@@ -16,8 +16,8 @@ import (
 	"github.com/inps/sportello/broker/verify/dpop"
 )
 
-// DPoP (RFC 9449) at the broker's endpoints. The token endpoint checks a proof sent in the
-// DPoP header before anything else (client authentication included: a proof that fails
+// DPoP (RFC 9449) at the broker's endpoints. The token endpoint and PAR check a proof sent in
+// the DPoP header before anything else (client authentication included: a proof that fails
 // consumes no client assertion), with server nonces required (§8); userinfo checks the proof
 // that must come with a DPoP-bound token (§7), without nonces. Every replica accepts the
 // proofs and nonces of the others: a proof's jti is recorded in the Store with put-if-absent

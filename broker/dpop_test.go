@@ -218,6 +218,44 @@ func TestDPoPJKTBindsTheCode(t *testing.T) {
 	}
 }
 
+// A proof at PAR binds the pushed request (RFC 9449 §10.1): the code goes to the proof's key
+// only; a dpop_jkt beside the proof must name the same key.
+func TestDPoPAtPARBindsTheRequest(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	verifier, challenge := pkce()
+	push := url.Values{"client_id": {"demo-spa"}, "response_type": {"code"}, "scope": {"openid offline_access"}, "redirect_uri": {spaRedirect},
+		"state": {"s"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "idp": {"RSSMRA80A01H501U:2"}}
+	bad := url.Values{"dpop_jkt": {newDPoPClient(t).jkt(t)}}
+	for k, v := range push {
+		bad[k] = v
+	}
+	if a := c.post(t, tb, pathPAR, bad, "", "", nil); a.status != http.StatusBadRequest || a.err() != "invalid_dpop_proof" {
+		t.Fatalf("dpop_jkt of another key: %d %v", a.status, a.body)
+	}
+	h := http.Header{}
+	h.Set("DPoP", c.proof(t, http.MethodPost, tb.issuer+pathToken, nil))
+	if a := send(t, http.MethodPost, tb.URL+pathPAR, push, h); a.status != http.StatusBadRequest || a.err() != "invalid_dpop_proof" {
+		t.Fatalf("a proof for the token endpoint at PAR: %d %v", a.status, a.body)
+	}
+	a := c.post(t, tb, pathPAR, push, "", "", nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("push: %d %v", a.status, a.body)
+	}
+	q := url.Values{"client_id": {"demo-spa"}, "request_uri": {str(a.body, "request_uri")}}
+	cb, resp := newBrowser(t).authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+	if cb == nil || cb.Get("code") == "" {
+		t.Fatalf("authorize: %v %d", cb, resp.StatusCode)
+	}
+	code := cb.Get("code")
+	if got := newDPoPClient(t).post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil); got.status != http.StatusBadRequest || got.err() != "invalid_grant" {
+		t.Fatalf("pushed code redeemed with another key: %d %v", got.status, got.body)
+	}
+	if got := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil); got.status != http.StatusOK || cnfJKT(jwtClaims(t, str(got.body, "access_token"))) != c.jkt(t) {
+		t.Fatalf("pushed code redeemed with its key: %d %v", got.status, got.body)
+	}
+}
+
 // Userinfo honours the binding (RFC 9449 §7): a DPoP-bound token only in the DPoP scheme with
 // a proof by its key for this request and token; every refusal is 401 with a DPoP challenge.
 func TestDPoPAtUserinfo(t *testing.T) {

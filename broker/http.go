@@ -58,7 +58,7 @@ func (b *Broker) routes() http.Handler {
 			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(h, path)), http.MethodPost), name))
 		}
 		mux.Handle(pathIntrospect, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(introspect, pathIntrospect)), http.MethodPost), "introspect"))
-		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(http.HandlerFunc(b.parHTTP), pathPAR)), http.MethodPost), "par"))
+		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(b.withDPoP(http.HandlerFunc(b.parHTTP), pathPAR), pathPAR)), http.MethodPost), "par"))
 		mux.Handle(pathUserinfo, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, pathUserinfo)), http.MethodGet, http.MethodPost), "userinfo"))
 	}
 	mux := http.NewServeMux()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/inps/sportello/broker/jar"
 	"github.com/inps/sportello/broker/par"
+	"github.com/inps/sportello/broker/verify/dpop"
 )
 
 // pathPAR is the pushed authorization request endpoint (RFC 9126).
@@ -65,6 +66,10 @@ func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("this client must send a signed request object"), http.StatusBadRequest)
 		return
 	}
+	if err := bindPushed(r.Context(), params); err != nil {
+		op.WriteError(w, r, err, nil)
+		return
+	}
 	if err := par.CheckPush(cl.id, params); err != nil {
 		writePARError(w, r, err)
 		return
@@ -87,6 +92,22 @@ func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(pushed)
+}
+
+// bindPushed binds a pushed request to the key of its DPoP proof (RFC 9449 §10.1): the proof's
+// thumbprint becomes the request's dpop_jkt, so that only that key redeems the code. A
+// dpop_jkt sent beside a proof must name the proof's key.
+func bindPushed(ctx context.Context, params url.Values) error {
+	proof := dpopProof(ctx)
+	if proof == nil {
+		return nil
+	}
+	if v, sent := params["dpop_jkt"]; sent && (len(v) != 1 || v[0] != proof.JKT) {
+		return op.NewStatusError(&oidc.Error{ErrorType: dpop.CodeInvalidProof,
+			Description: "dpop_jkt does not name the key of the DPoP proof"}, http.StatusBadRequest)
+	}
+	params.Set("dpop_jkt", proof.JKT)
+	return nil
 }
 
 // pushCredentials reads the client authentication of a push as the op router reads it at the
