@@ -60,7 +60,12 @@ func TestDevConfigHonoursTheDevContract(t *testing.T) {
 		!slices.Contains(op.Scopes, "pin:office") || !slices.Contains(op.Scopes, "delegation:office") {
 		t.Errorf("demo-operator = %+v", op)
 	}
-	if len(cfg.Clients) != 4 {
+	dp := byID["demo-dpop"]
+	if !dp.Public || dp.Secret.IsSet() || dp.AuthMethod != AuthNone || !dp.DPoPBoundAccessTokens ||
+		!slices.Equal(dp.RedirectURIs, redirects) || !slices.Equal(dp.Scopes, rpScopes) || !slices.Equal(dp.GrantTypes, codeGrants) {
+		t.Errorf("demo-dpop = %+v", dp)
+	}
+	if len(cfg.Clients) != 5 {
 		t.Errorf("%d clients", len(cfg.Clients))
 	}
 }

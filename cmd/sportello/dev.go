@@ -234,6 +234,7 @@ func devBanner(b *broker.Broker, cfg *config.Config) string {
   ─────────────────────────────
   Issuer (discovery):  %[1]s/.well-known/openid-configuration
   Demo clients:        demo-rp / demo-secret (confidential), demo-spa (public, PKCE S256),
+                       demo-dpop (public, PKCE S256, DPoP-bound tokens: every token request needs a DPoP proof),
                        demo-service / demo-service-secret (client_credentials, token exchange, introspection)
                        redirect URIs http://127.0.0.1:9000/callback and http://localhost:9000/callback
   Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
