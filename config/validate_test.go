@@ -222,6 +222,7 @@ func TestValidationRules(t *testing.T) {
 			set(m, "clients.0.redirect_uris", nil)
 			set(m, "clients.0.require_pushed_authorization_requests", true)
 		}, nil, []string{"clients[0].require_pushed_authorization_requests"}},
+		{"dpop_bound_access_tokens is a boolean", func(m map[string]any) { set(m, "clients.0.dpop_bound_access_tokens", "always") }, nil, []string{"clients[0].dpop_bound_access_tokens"}},
 		{"exchange_audiences need token exchange", func(m map[string]any) { set(m, "clients.0.exchange_audiences", []any{"a"}) }, nil, []string{"clients[0].exchange_audiences"}},
 		{"exchange audiences are not empty and listed once", func(m map[string]any) {
 			set(m, "clients.0.grant_types", []any{"authorization_code", "refresh_token", GrantTokenExchange})
