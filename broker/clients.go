@@ -49,6 +49,8 @@ type Client struct {
 	tlsAuth *tlsClientAuth
 	// dpopBound: the client's token requests must come with a DPoP proof.
 	dpopBound bool
+	// certBound: the client's access tokens are bound to its certificate (RFC 8705 §3).
+	certBound bool
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -92,6 +94,7 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		backchannelURI:     c.BackchannelLogoutURI,
 		backchannelSession: c.BackchannelLogoutSessionRequired,
 		dpopBound:          c.DPoPBoundAccessTokens,
+		certBound:          c.TLSClientCertificateBoundAccessTokens,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {

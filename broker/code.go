@@ -60,6 +60,10 @@ func (b *Broker) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err := checkBoundKey(code.DPoPJKT, proof, "the authorization code"); err != nil {
 		return nil, err
 	}
+	// Checked before the code is redeemed: a request without the certificate consumes nothing.
+	if code.Grant.CertThumbprint, err = b.certBinding(ctx, cl); err != nil {
+		return nil, err
+	}
 	g := code.Grant
 	if cl.public {
 		g.DPoPJKT = proofJKT(proof) // RFC 9449 §5: a public client's refresh tokens are bound

@@ -66,11 +66,13 @@ func (b *Broker) buildDiscovery() ([]byte, error) {
 			"auth_method", "spid_idp", "spid_op", "cie_channel", "cie_op", "eidas_country", "pin_type", "entitlements", "act"},
 	}
 	if b.mtlsEnabled() {
-		// RFC 8705 §5: the endpoints a client reaches with its certificate.
+		// RFC 8705 §5: the endpoints a client reaches with its certificate; §3.3: this server
+		// binds access tokens to it.
 		m := b.mtlsURL()
 		d["mtls_endpoint_aliases"] = map[string]string{"token_endpoint": m + pathToken,
 			"pushed_authorization_request_endpoint": m + pathPAR, "introspection_endpoint": m + pathIntrospect,
 			"revocation_endpoint": m + pathRevoke, "userinfo_endpoint": m + pathUserinfo}
+		d["tls_client_certificate_bound_access_tokens"] = true
 	}
 	return json.Marshal(d)
 }

@@ -233,7 +233,7 @@ func (b *Broker) checkResourceProof(ctx context.Context, c *claims.Access, tok s
 	if ra == nil {
 		ra = &resourceAuth{} // not through oauthEndpoint: as if sent with the Bearer scheme
 	}
-	ra.bound = c.Confirmation != nil
+	ra.bound = c.Confirmation != nil && c.Confirmation.JKT != "" // a certificate binding is checkCertBound's
 	switch {
 	case !ra.bound && ra.dpop:
 		return op.NewStatusError(errInvalidTokenBearer("the access token is not DPoP-bound: send it with the Bearer scheme"), http.StatusUnauthorized)

@@ -45,7 +45,7 @@ func (b *Broker) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	case err == nil:
 		// RFC 9449 §6.2: cnf (in the claims) tells the resource server the key to check.
 		typ := oidc.BearerToken
-		if at.Confirmation != nil {
+		if at.Confirmation != nil && at.Confirmation.JKT != "" {
 			typ = tokenTypeDPoP
 		}
 		return op.NewResponse(&introspection{Active: true, TokenType: typ, Access: at}), nil
@@ -137,7 +137,7 @@ func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		if b.switchedOff(switches.KindClient, c.ClientID) {
 			return errTokenOfSwitchedOffClient
 		}
-		return nil
+		return checkCertBound(ctx, c)
 	}})
 	if err != nil {
 		return nil, userinfoError(err)
@@ -166,6 +166,8 @@ func userinfoError(err error) error {
 		return op.NewStatusError(errInvalidTokenBearer("invalid access token").WithParent(err), http.StatusUnauthorized)
 	case errors.Is(err, errNotAPerson):
 		desc = "the access token does not name a person"
+	case errors.Is(err, errCertMismatch):
+		desc = "the access token is bound to a client certificate that was not presented"
 	case errors.Is(err, errTokenOfSwitchedOffClient):
 		desc = "the access token was issued to a client that has been switched off"
 	case errors.Is(err, errAccessRevoked):

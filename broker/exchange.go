@@ -47,6 +47,10 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	if err != nil {
 		return nil, err
 	}
+	thumb, err := b.certBinding(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
 	now := b.now()
 	jti, err := randomToken(b.rand, 16)
 	if err != nil {
@@ -67,6 +71,13 @@ func (b *Broker) TokenExchange(ctx context.Context, r *op.ClientRequest[oidc.Tok
 	c.Expiry = exp.Unix()
 	c.JTI = jti
 	c.Confirmation = confirmation(proofJKT(proof)) // the exchanging client's key, never the subject token's
+	// RFC 8705 §3: bound to the exchanging client's certificate too.
+	if thumb != "" {
+		if c.Confirmation == nil {
+			c.Confirmation = &claims.Confirmation{}
+		}
+		c.Confirmation.X5TS256 = thumb
+	}
 	tok, err := b.signJWT(cl.alg, keys.TypAccessToken, c)
 	if err != nil {
 		return nil, errServer(err)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"slices"
 	"strings"
@@ -49,6 +50,17 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err := checkBoundKey(rec.Grant.DPoPJKT, proof, "the refresh token"); err != nil {
 		return nil, err
 	}
+	// A public client's refresh token is bound to the certificate of its first token request
+	// (RFC 8705 §4): without it the token is refused, and nothing is rotated or revoked. A
+	// confidential client's is bound to its authentication; its new access token is bound to
+	// the certificate it presents now.
+	thumb, err := b.certBinding(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if bound := rec.Grant.CertThumbprint; cl.public && bound != "" && subtle.ConstantTimeCompare([]byte(bound), []byte(thumb)) != 1 {
+		return nil, errInvalidGrant("refresh token is bound to another client certificate")
+	}
 	// A used token is reuse, unless this is the rotating client's retry within the grace:
 	// then the successor it was given is superseded by a new one.
 	rot, err := b.grants.Begin(ctx, r.Data.RefreshToken, rec, cl.public, now)
@@ -56,6 +68,7 @@ func (b *Broker) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, b.rotationError(ctx, cl, rec, err)
 	}
 	g := rec.Grant
+	g.CertThumbprint = thumb
 	if g.Scopes, err = narrowScopes(g.Scopes, r.Data.Scopes); err != nil {
 		return nil, err
 	}
@@ -144,7 +157,11 @@ func (b *Broker) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		return nil, err
 	}
 	now := b.now()
-	g := &grants.Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id}
+	thumb, err := b.certBinding(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	g := &grants.Grant{ClientID: cl.id, Scopes: scopes, Subject: cl.id, CertThumbprint: thumb}
 	tok, _, exp, err := b.accessToken(cl, g, now, atOptions{jkt: proofJKT(proof)})
 	if err != nil {
 		return nil, errServer(err)

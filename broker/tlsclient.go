@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/config"
 )
 
@@ -213,4 +215,36 @@ func (b *Broker) certIntrospection(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(resp.Data)
 	})
+}
+
+// errCertMismatch: a certificate-bound access token presented without its certificate.
+var errCertMismatch = errors.New("the access token is bound to a client certificate that was not presented")
+
+// certBinding is the x5t#S256 the tokens issued now to cl are bound to (RFC 8705 §3): "" for
+// a client without tls_client_certificate_bound_access_tokens; else that of the certificate
+// of this request, which must then have come over the mutual-TLS listener with one
+// (invalid_request otherwise: a bearer token is never issued to such a client).
+func (b *Broker) certBinding(ctx context.Context, cl *Client) (string, error) {
+	if !cl.certBound {
+		return "", nil
+	}
+	chain := clientCertFrom(ctx)
+	if len(chain) == 0 {
+		return "", oidc.ErrInvalidRequest().WithDescription("this client's tokens are bound to its TLS client certificate: call the mutual-TLS endpoint (mtls_endpoint_aliases) with one")
+	}
+	return certThumbprint(chain[0]), nil
+}
+
+// checkCertBound refuses a certificate-bound access token unless the request presented that
+// certificate (RFC 8705 §3: the protected resource compares the thumbprints); a bearer token
+// passes.
+func checkCertBound(ctx context.Context, c *claims.Access) error {
+	if c.Confirmation == nil || c.Confirmation.X5TS256 == "" {
+		return nil
+	}
+	chain := clientCertFrom(ctx)
+	if len(chain) == 0 || subtle.ConstantTimeCompare([]byte(certThumbprint(chain[0])), []byte(c.Confirmation.X5TS256)) != 1 {
+		return errCertMismatch
+	}
+	return nil
 }

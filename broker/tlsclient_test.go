@@ -109,7 +109,7 @@ func newMTLSPKI(t testing.TB) *mtlsPKI {
 }
 
 // withMTLSClients registers the RFC 8705 test clients: svc-mtls (tls_client_auth by subject
-// DN), svc-san (tls_client_auth by dNSName), svc-self
+// DN, certificate-bound tokens), svc-san (tls_client_auth by dNSName), svc-self
 // (self_signed_tls_client_auth, its certificate pinned) and svc-jwks (self-signed, its
 // certificate as x5c of its JWKS).
 func withMTLSClients(t testing.TB, p *mtlsPKI) brokerOpt {
@@ -129,7 +129,7 @@ func withMTLSClients(t testing.TB, p *mtlsPKI) brokerOpt {
 	}
 	return func(c *config.Config) {
 		a := svc("svc-mtls", config.AuthTLSClient)
-		a.TLSClientAuthCAFile, a.TLSClientAuthSubjectDN = caFile, "CN=svc-mtls,O=INPS,C=IT"
+		a.TLSClientAuthCAFile, a.TLSClientAuthSubjectDN, a.TLSClientCertificateBoundAccessTokens = caFile, "CN=svc-mtls,O=INPS,C=IT", true
 		b := svc("svc-san", config.AuthTLSClient)
 		b.TLSClientAuthCAFile, b.TLSClientAuthSANDNS = caFile, "svc.example.it"
 		s := svc("svc-self", config.AuthSelfSignedTLSClient)
@@ -329,7 +329,7 @@ func TestSubjectAttributeMatching(t *testing.T) {
 	}
 }
 
-// Discovery names the mutual-TLS aliases and methods (RFC 8705 §5).
+// Discovery names the mutual-TLS aliases and methods and the binding (RFC 8705 §3.3, §5).
 func TestDiscoveryAdvertisesMutualTLS(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))
 	resp, err := http.Get(tb.URL + pathDiscovery)
@@ -340,6 +340,9 @@ func TestDiscoveryAdvertisesMutualTLS(t *testing.T) {
 	var d map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
 		t.Fatal(err)
+	}
+	if d["tls_client_certificate_bound_access_tokens"] != true {
+		t.Errorf("tls_client_certificate_bound_access_tokens: %v", d["tls_client_certificate_bound_access_tokens"])
 	}
 	aliases, _ := d["mtls_endpoint_aliases"].(map[string]any)
 	for _, k := range []string{"token_endpoint", "pushed_authorization_request_endpoint", "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint"} {

@@ -164,26 +164,36 @@ func (b *Broker) accessToken(cl *Client, g *grants.Grant, now time.Time, o atOpt
 	}
 	exp = now.Add(b.cfg.Tokens.AccessTTL)
 	c := b.accessClaims(cl, g, now, exp, jti, o.family)
-	c.Confirmation = confirmation(o.jkt)
+	if o.jkt != "" { // DPoP (RFC 9449 §6.1), beside a certificate binding when there is one
+		if c.Confirmation == nil {
+			c.Confirmation = &claims.Confirmation{}
+		}
+		c.Confirmation.JKT = o.jkt
+	}
 	tok, err = b.signJWT(cl.alg, keys.TypAccessToken, c)
 	return tok, jti, exp, err
 }
 
 // accessClaims are the claims of an access token for grant g.
 func (b *Broker) accessClaims(cl *Client, g *grants.Grant, now, exp time.Time, jti, family string) *claims.Access {
+	var cnf *claims.Confirmation
+	if g.CertThumbprint != "" {
+		cnf = &claims.Confirmation{X5TS256: g.CertThumbprint}
+	}
 	return &claims.Access{
-		Issuer:    b.issuer,
-		Subject:   g.Subject,
-		Audience:  claims.Audience{b.accessAud},
-		ClientID:  cl.id,
-		Scope:     strings.Join(g.Scopes, " "),
-		IssuedAt:  now.Unix(),
-		Expiry:    exp.Unix(),
-		JTI:       jti,
-		AuthTime:  authTime(g),
-		SessionID: g.SessionID,
-		GrantID:   family,
-		Person:    person(g, g.Scopes, nil),
+		Confirmation: cnf,
+		Issuer:       b.issuer,
+		Subject:      g.Subject,
+		Audience:     claims.Audience{b.accessAud},
+		ClientID:     cl.id,
+		Scope:        strings.Join(g.Scopes, " "),
+		IssuedAt:     now.Unix(),
+		Expiry:       exp.Unix(),
+		JTI:          jti,
+		AuthTime:     authTime(g),
+		SessionID:    g.SessionID,
+		GrantID:      family,
+		Person:       person(g, g.Scopes, nil),
 	}
 }
 

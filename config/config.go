@@ -323,7 +323,10 @@ type Client struct {
 	// TLSClientCertificateFile pins the certificates (PEM) of a self_signed_tls_client_auth
 	// client; its jwks_file keys with x5c register certificates too (RFC 8705 §2.2).
 	TLSClientCertificateFile string `yaml:"tls_client_certificate_file"`
-
+	// TLSClientCertificateBoundAccessTokens binds the client's access tokens (and a public
+	// client's refresh tokens) to the certificate it presented at the token endpoint on the
+	// mutual-TLS listener (RFC 8705 §3): cnf.x5t#S256.
+	TLSClientCertificateBoundAccessTokens bool `yaml:"tls_client_certificate_bound_access_tokens"`
 	// JWKSFile holds the client's public keys (a JWKS JSON file): those of its client
 	// assertions (private_key_jwt, required then) and of its request objects (RFC 9101).
 	JWKSFile string `yaml:"jwks_file"`

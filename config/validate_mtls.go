@@ -38,13 +38,13 @@ func (cl *Client) TLSClientSubject() (kind, value string) {
 // validateTLSClient checks the RFC 8705 settings of a client: a tls_client_auth client has
 // its CAs and exactly one subject attribute; a self_signed_tls_client_auth client registers
 // at least one certificate (pinned, or x5c in its jwks_file); neither is set on another
-// client; both need the mutual-TLS listener.
+// client; certificate-bound tokens need the mutual-TLS listener.
 func (c *Config) validateTLSClient(v *validator, p string, cl *Client) {
 	subjects := []struct{ key, value string }{{"tls_client_auth_subject_dn", cl.TLSClientAuthSubjectDN}, {"tls_client_auth_san_dns", cl.TLSClientAuthSANDNS},
 		{"tls_client_auth_san_uri", cl.TLSClientAuthSANURI}, {"tls_client_auth_san_email", cl.TLSClientAuthSANEmail}, {"tls_client_auth_san_ip", cl.TLSClientAuthSANIP}}
 	pki := cl.AuthMethod == AuthTLSClient
 	selfSigned := cl.AuthMethod == AuthSelfSignedTLSClient
-	if pki || selfSigned {
+	if pki || selfSigned || cl.TLSClientCertificateBoundAccessTokens {
 		if c.Listen.MTLS == "" && c.Listen.ClientCertHeader == "" {
 			v.add(p+".auth_method", "mutual TLS needs listen.mtls (or listen.client_cert_header behind a proxy)")
 		}

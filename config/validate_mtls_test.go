@@ -110,6 +110,14 @@ func TestTLSClientAuthRules(t *testing.T) {
 		{"a pinned certificate belongs to self-signed", func(m map[string]any) {
 			set(m, "clients.0.tls_client_certificate_file", ca)
 		}, []string{"clients[0].tls_client_certificate_file"}},
+
+		{"bound tokens of a public client are valid", func(m map[string]any) {
+			withMTLS(m)
+			set(m, "clients.1.tls_client_certificate_bound_access_tokens", true)
+		}, nil},
+		{"bound tokens need a listener", func(m map[string]any) {
+			set(m, "clients.1.tls_client_certificate_bound_access_tokens", true)
+		}, []string{"clients[1].auth_method"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

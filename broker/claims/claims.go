@@ -61,10 +61,14 @@ type Access struct {
 	Person
 }
 
-// Confirmation is the cnf claim of a DPoP-bound token: the RFC 7638 SHA-256 thumbprint of the
-// client's public key, base64url (RFC 9449 §6.1).
+// Confirmation is the cnf claim: what a sender-constrained token is bound to.
 type Confirmation struct {
-	JKT string `json:"jkt"`
+	// JKT is the RFC 7638 SHA-256 thumbprint of the client's DPoP public key, base64url
+	// (RFC 9449 §6.1).
+	JKT string `json:"jkt,omitempty"`
+	// X5TS256 is the base64url SHA-256 thumbprint of the DER client certificate the token was
+	// issued over mutual TLS to (RFC 8705 §3.1).
+	X5TS256 string `json:"x5t#S256,omitempty"`
 }
 
 // ID is the ID token (typ JWT).

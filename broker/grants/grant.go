@@ -35,6 +35,9 @@ type Grant struct {
 	// DPoPJKT binds the grant's refresh tokens to a client key (RFC 9449 §5: a public
 	// client's): a refresh must come with a DPoP proof by the key of this thumbprint.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// CertThumbprint is the x5t#S256 of the client certificate the grant's tokens are bound to
+	// (RFC 8705 §3): a public client's refresh tokens are presented with that certificate only.
+	CertThumbprint string `json:"x5t_s256,omitempty"`
 }
 
 // TokenHash is the Store key part of an opaque token: base64url SHA-256, unpadded.

@@ -19,9 +19,16 @@
 // token presented as DPoP is refused too (ErrNotBound). The proofs are checked by package
 // dpop (Options.DPoP), whose replay cache the service backs with storage its replicas share.
 //
+// Certificate-bound tokens (RFC 8705 §3: a cnf.x5t#S256 claim naming the SHA-256 thumbprint
+// of the client's TLS certificate) are good only over mutual TLS with that certificate:
+// Verify refuses them (ErrCertificateRequired), VerifyWithCertificate takes the connection's
+// client certificate and refuses another (ErrCertificateMismatch); CheckCertificate applies
+// the same rule to a token already verified.
+//
 // Middleware is an example http.Handler middleware: 401 with
 // WWW-Authenticate: Bearer error="invalid_token" for a missing or bad token, 403 with
-// error="insufficient_user_authentication" when the level is below what the handler needs;
+// error="insufficient_user_authentication" when the level is below what the handler needs; it
+// checks a certificate-bound token against the client certificate of the TLS connection;
 // with Options.DPoP it takes Authorization: DPoP with the DPoP header too, and answers
 // error="invalid_dpop_proof" or error="use_dpop_nonce" (with DPoP-Nonce) for a bad proof.
 package verify

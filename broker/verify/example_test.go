@@ -2,7 +2,16 @@ package verify_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -73,4 +82,41 @@ func ExampleMiddleware() {
 	// 401 Bearer error="invalid_token", error_description="invalid token"
 	// 403 Bearer error="insufficient_user_authentication", error_description="level 2 required", acr_values="https://www.spid.gov.it/SpidL2"
 	// 200
+}
+
+// A service behind mutual TLS accepts a certificate-bound token (RFC 8705) only over a
+// connection with the certificate it was issued to.
+func ExampleVerifier_VerifyWithCertificate() {
+	issuer := newTestIssuer()
+	defer issuer.Close()
+	ctx := context.Background()
+	v, err := verify.New(ctx, verify.Options{Issuer: issuer.URL(), Audience: "inps-pensioni"})
+	if err != nil {
+		panic(err)
+	}
+	cert := exampleCert()
+	claims := issuer.claims("inps-pensioni", time.Now())
+	sum := sha256.Sum256(cert.Raw)
+	claims["cnf"] = map[string]any{"x5t#S256": base64.RawURLEncoding.EncodeToString(sum[:])}
+	raw := issuer.sign("es-1", "at+jwt", claims)
+
+	// In a handler: v.VerifyWithCertificate(r.Context(), raw, r.TLS.PeerCertificates[0]).
+	if _, err := v.VerifyWithCertificate(ctx, raw, cert); err == nil {
+		fmt.Println("accepted with its certificate")
+	}
+	if _, err := v.Verify(ctx, raw); errors.Is(err, verify.ErrCertificateRequired) {
+		fmt.Println("refused as a bearer token")
+	}
+	// Output:
+	// accepted with its certificate
+	// refused as a bearer token
+}
+
+func exampleCert() *x509.Certificate {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "portale"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	return cert
 }

@@ -22,6 +22,9 @@ func FuzzVerify(f *testing.F) {
 	c["act"] = map[string]any{"sub": "s", "act": map[string]any{"sub": "d", "delegation": map[string]any{"id": "x", "type": "online", "expires_at": 1}}}
 	f.Add(is.sign("es-1", "at+jwt", c))
 	f.Add(is.sign("rs-1", "at+jwt", is.claims("inps-pensioni", now)))
+	bound := is.claims("inps-pensioni", now)
+	bound["cnf"] = map[string]any{"x5t#S256": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"}
+	f.Add(is.sign("es-1", "at+jwt", bound))
 	f.Add(unsigned(map[string]any{"alg": "none", "typ": "at+jwt"}, c))
 	f.Add("eyJhbGciOiJFUzI1NiJ9..")
 	f.Fuzz(func(t *testing.T, raw string) {

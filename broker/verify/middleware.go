@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,7 +26,8 @@ func FromContext(ctx context.Context) (*Token, bool) {
 }
 
 // Middleware verifies the request's access token and puts it in the request context (see
-// FromContext): a bearer token (Authorization: Bearer ...), or a DPoP-bound one
+// FromContext): a bearer token (Authorization: Bearer ...; a certificate-bound one only with
+// the TLS connection's client certificate it names, RFC 8705 §3), or a DPoP-bound one
 // (Authorization: DPoP ... with its proof in the DPoP header, RFC 9449 §7) when the Verifier
 // has Options.DPoP. A missing or invalid token gets 401 with WWW-Authenticate: Bearer (or
 // DPoP) error="invalid_token"; a bad proof gets 401 with DPoP error="invalid_dpop_proof", a
@@ -54,7 +56,7 @@ func Middleware(v *Verifier, requiredLevel int) func(http.Handler) http.Handler 
 			} else if scheme == "DPoP" {
 				err = ErrProofRequired
 			} else {
-				t, err = v.Verify(r.Context(), raw)
+				t, err = v.VerifyWithCertificate(r.Context(), raw, peerCertificate(r))
 			}
 			if err != nil {
 				var ne *dpop.NonceError
@@ -148,4 +150,14 @@ func acrFor(level int) string {
 		return SpidL2
 	}
 	return SpidL3
+}
+
+// peerCertificate is the client certificate of r's TLS connection (RFC 8705 §3), nil without
+// one. Behind a proxy that terminates TLS, call VerifyWithCertificate with the certificate it
+// forwards instead.
+func peerCertificate(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
 }

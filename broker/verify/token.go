@@ -91,6 +91,9 @@ type Token struct {
 	// JKT is the thumbprint of the key a DPoP-bound token is bound to (cnf.jkt, RFC 9449
 	// §6.1); empty for a bearer token.
 	JKT string
+	// X5TS256 is the thumbprint of the TLS client certificate a certificate-bound token is
+	// bound to (cnf.x5t#S256, RFC 8705 §3.1); empty for a bearer token.
+	X5TS256 string
 	// Claims are all the claims, as decoded JSON (numbers as json.Number).
 	Claims map[string]any
 
@@ -162,7 +165,11 @@ func timeOf(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// errCnf refuses a cnf claim that is not an object or whose jkt is not a thumbprint.
+// b64url is the base64url alphabet.
+const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// errCnf refuses a cnf claim that is not an object or whose jkt or x5t#S256 is not a
+// thumbprint.
 var errCnf = fmt.Errorf("%w: malformed cnf", ErrMalformed)
 
 // maxActDepth bounds the act chain a token may carry.
@@ -187,6 +194,12 @@ func (t *Token) fill(c map[string]any) error {
 		}
 		if jkt, ok := m["jkt"]; ok {
 			if t.JKT, _ = jkt.(string); t.JKT == "" {
+				return errCnf
+			}
+		}
+		if x5t, ok := m["x5t#S256"]; ok {
+			// A SHA-256 thumbprint: 43 base64url characters.
+			if t.X5TS256, _ = x5t.(string); len(t.X5TS256) != 43 || strings.Trim(t.X5TS256, b64url) != "" {
 				return errCnf
 			}
 		}

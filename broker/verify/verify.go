@@ -6,6 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +47,12 @@ var (
 	// ErrProof wraps every refusal of a DPoP proof, together with the dpop error
 	// (errors.Is(err, dpop.ErrInvalidProof), or dpop.ErrUseNonce for a missing nonce).
 	ErrProof = fmt.Errorf("%w: DPoP proof refused", ErrInvalidToken)
+	// ErrCertificateRequired refuses a certificate-bound token (cnf.x5t#S256, RFC 8705 §3)
+	// presented without a client certificate, as a plain bearer token.
+	ErrCertificateRequired = fmt.Errorf("%w: the token is bound to a TLS client certificate", ErrInvalidToken)
+	// ErrCertificateMismatch refuses a certificate-bound token presented over a connection
+	// with another client certificate.
+	ErrCertificateMismatch = fmt.Errorf("%w: the token is bound to another TLS client certificate", ErrInvalidToken)
 )
 
 // Defaults of Options.
@@ -235,8 +245,19 @@ func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error)
 
 // Verify checks raw (a compact JWS), a bearer token, and returns the token. A DPoP-bound
 // token (cnf.jkt) is refused with ErrProofRequired: it is good only with its proof
-// (VerifyDPoP).
+// (VerifyDPoP); a certificate-bound one (cnf.x5t#S256) with ErrCertificateRequired: it is
+// good only over mutual TLS with its certificate (VerifyWithCertificate).
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
+	return v.VerifyWithCertificate(ctx, raw, nil)
+}
+
+// VerifyWithCertificate checks raw, a bearer token presented over a TLS connection whose
+// client certificate is cert (the leaf: r.TLS.PeerCertificates[0]; nil without one): a
+// certificate-bound token (cnf.x5t#S256) is accepted only when the SHA-256 thumbprint of
+// cert's DER encoding is the one it names (RFC 8705 §3), else ErrCertificateRequired or
+// ErrCertificateMismatch; a token without the binding is accepted with any certificate or
+// none; a DPoP-bound one is refused (ErrProofRequired).
+func (v *Verifier) VerifyWithCertificate(ctx context.Context, raw string, cert *x509.Certificate) (*Token, error) {
 	t, err := v.verify(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -244,7 +265,26 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if t.JKT != "" {
 		return nil, ErrProofRequired
 	}
+	if err := CheckCertificate(t, cert); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// CheckCertificate checks the certificate binding of a verified token t (RFC 8705 §3): nil
+// when t is not certificate-bound or cert is the certificate it is bound to.
+func CheckCertificate(t *Token, cert *x509.Certificate) error {
+	if t.X5TS256 == "" {
+		return nil
+	}
+	if cert == nil {
+		return ErrCertificateRequired
+	}
+	sum := sha256.Sum256(cert.Raw)
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(t.X5TS256)) != 1 {
+		return ErrCertificateMismatch
+	}
+	return nil
 }
 
 // VerifyDPoP checks raw, presented as Authorization: DPoP, with its proof (the DPoP header)
