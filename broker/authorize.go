@@ -255,6 +255,8 @@ func checkRequestClient(cl *Client, req *oidc.AuthRequest) error {
 	switch {
 	case req.CodeChallenge == "" && cl.public:
 		return redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients"))
+	case req.CodeChallenge == "" && cl.fapi2:
+		return redirectErr(oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for this client (FAPI 2.0)"))
 	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
 		return redirectErr(oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
 	case req.CodeChallenge != "" && !validS256Challenge(req.CodeChallenge):

@@ -14,13 +14,14 @@ import (
 // withBoundClients registers relying parties whose tokens are bound to their certificate
 // (RFC 8705 §3): rp-bound (client_secret_basic) and spa-bound (public, PKCE).
 func withBoundClients(c *config.Config) {
+	bound := true
 	rp := config.Client{ID: "rp-bound", Secret: config.Secret{Value: "rp-bound-secret"}, AuthMethod: config.AuthSecretBasic,
 		RedirectURIs: []string{"http://127.0.0.1:9000/callback"}, Scopes: []string{"openid", "fiscal_number", "offline_access"},
-		GrantTypes: []string{config.GrantAuthorizationCode, config.GrantRefreshToken}, TLSClientCertificateBoundAccessTokens: true}
+		GrantTypes: []string{config.GrantAuthorizationCode, config.GrantRefreshToken}, TLSClientCertificateBoundAccessTokens: &bound}
 	spa := rp
 	spa.ID, spa.Secret, spa.AuthMethod, spa.Public = "spa-bound", config.Secret{}, config.AuthNone, true
 	svc := config.Client{ID: "svc-bound", Secret: config.Secret{Value: "svc-bound-secret"}, AuthMethod: config.AuthSecretBasic,
-		GrantTypes: []string{config.GrantClientCredentials}, Scopes: []string{"inps:services"}, TLSClientCertificateBoundAccessTokens: true}
+		GrantTypes: []string{config.GrantClientCredentials}, Scopes: []string{"inps:services"}, TLSClientCertificateBoundAccessTokens: &bound}
 	c.Clients = append(c.Clients, rp, spa, svc)
 }
 

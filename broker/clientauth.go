@@ -134,6 +134,9 @@ func (b *Broker) verifyClientAssertion(ctx context.Context, assertion, clientID 
 	if cl.authMethod != oidc.AuthMethodPrivateKeyJWT || cl.keys == nil {
 		return nil, b.clientAuthFailed(errWrongAuthMethod)
 	}
+	if cl.fapi2 && !slices.Contains(fapi2Algs, alg) {
+		return nil, b.clientAuthFailed(errAssertionAlg)
+	}
 	claims, ok := verifyAssertionSignature(assertion, tok, alg, hdr.KeyID, cl.keys)
 	if !ok {
 		return nil, b.clientAuthFailed(errAssertionKey)

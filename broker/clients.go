@@ -51,6 +51,10 @@ type Client struct {
 	dpopBound bool
 	// certBound: the client's access tokens are bound to its certificate (RFC 8705 §3).
 	certBound bool
+	// fapi2: the client follows the FAPI 2.0 Security Profile (clients[].profile): PKCE
+	// required, ES256/PS256 request objects and client assertions only. Its configuration
+	// already requires PAR and certificate-bound tokens.
+	fapi2 bool
 
 	// introspectFrom are the clients whose tokens this one may introspect, besides its own.
 	introspectFrom []string
@@ -94,7 +98,8 @@ func newClient(c config.Client, idTTL time.Duration, dev bool, defaultAlg string
 		backchannelURI:     c.BackchannelLogoutURI,
 		backchannelSession: c.BackchannelLogoutSessionRequired,
 		dpopBound:          c.DPoPBoundAccessTokens,
-		certBound:          c.TLSClientCertificateBoundAccessTokens,
+		certBound:          c.CertBound(),
+		fapi2:              c.Profile == config.ProfileFAPI2,
 	}
 	cl.introspectFrom = slices.Clone(c.IntrospectClients)
 	if cl.alg == "" {
@@ -150,8 +155,20 @@ func (c *Client) checkSecret(secret string) bool {
 
 // jarClient is what package jar needs to verify the client's request objects.
 func (c *Client) jarClient() jar.Client {
-	return jar.Client{ID: c.id, JWKS: c.keys, JWKSURI: c.jwksURI}
+	jc := jar.Client{ID: c.id, JWKS: c.keys, JWKSURI: c.jwksURI}
+	if c.fapi2 {
+		jc.Algorithms = fapi2Algs
+	}
+	return jc
 }
+
+// fapi2Algs are the signature algorithms of a fapi2 client's request objects and client
+// assertions (FAPI 2.0 Security Profile §5.4.1).
+var fapi2Algs = []jose.SignatureAlgorithm{jose.ES256, jose.PS256}
+
+// requiresPKCE: the client's authorization requests need an S256 code_challenge (RFC 7636;
+// public clients, and FAPI 2.0 §5.3.2.2 for fapi2 clients).
+func (c *Client) requiresPKCE() bool { return c.public || c.fapi2 }
 
 func (c *Client) allowsGrant(g oidc.GrantType) bool { return slices.Contains(c.grants, g) }
 

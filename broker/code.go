@@ -119,7 +119,7 @@ func checkCodeRequest(rec *grants.Code, cl *Client, req *oidc.AccessTokenRequest
 	case errors.Is(err, grants.ErrUsed):
 		return errInvalidGrant("authorization code already used")
 	}
-	return checkPKCE(rec.CodeChallenge, rec.CodeChallengeMethod, req.CodeVerifier, cl.public)
+	return checkPKCE(rec.CodeChallenge, rec.CodeChallengeMethod, req.CodeVerifier, cl.requiresPKCE())
 }
 
 // revokeLegacyReusedCode revokes the tokens of a code redeemed by an earlier version, which

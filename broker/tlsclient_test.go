@@ -127,9 +127,10 @@ func withMTLSClients(t testing.TB, p *mtlsPKI) brokerOpt {
 	svc := func(id, method string) config.Client {
 		return config.Client{ID: id, AuthMethod: method, GrantTypes: []string{config.GrantClientCredentials}, Scopes: []string{"inps:services"}, Introspect: true}
 	}
+	bound := true
 	return func(c *config.Config) {
 		a := svc("svc-mtls", config.AuthTLSClient)
-		a.TLSClientAuthCAFile, a.TLSClientAuthSubjectDN, a.TLSClientCertificateBoundAccessTokens = caFile, "CN=svc-mtls,O=INPS,C=IT", true
+		a.TLSClientAuthCAFile, a.TLSClientAuthSubjectDN, a.TLSClientCertificateBoundAccessTokens = caFile, "CN=svc-mtls,O=INPS,C=IT", &bound
 		b := svc("svc-san", config.AuthTLSClient)
 		b.TLSClientAuthCAFile, b.TLSClientAuthSANDNS = caFile, "svc.example.it"
 		s := svc("svc-self", config.AuthSelfSignedTLSClient)

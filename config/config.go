@@ -326,7 +326,8 @@ type Client struct {
 	// TLSClientCertificateBoundAccessTokens binds the client's access tokens (and a public
 	// client's refresh tokens) to the certificate it presented at the token endpoint on the
 	// mutual-TLS listener (RFC 8705 §3): cnf.x5t#S256.
-	TLSClientCertificateBoundAccessTokens bool `yaml:"tls_client_certificate_bound_access_tokens"`
+	// Absent: false, or true with profile fapi2. CertBound reads it.
+	TLSClientCertificateBoundAccessTokens *bool `yaml:"tls_client_certificate_bound_access_tokens"`
 	// JWKSFile holds the client's public keys (a JWKS JSON file): those of its client
 	// assertions (private_key_jwt, required then) and of its request objects (RFC 9101).
 	JWKSFile string `yaml:"jwks_file"`
@@ -365,6 +366,11 @@ type Client struct {
 	// ExchangeSubjectClients are the clients whose users' access tokens this client may
 	// exchange (besides tokens issued to itself); none listed, none accepted.
 	ExchangeSubjectClients []string `yaml:"exchange_subject_clients"`
+	// Profile applies a security profile: "fapi2" (FAPI 2.0 Security Profile §5: pushed
+	// authorization requests, PKCE S256, certificate-bound tokens, private_key_jwt or mutual-TLS
+	// client authentication, ES256/PS256 signatures), filling its defaults and refusing what
+	// it forbids.
+	Profile string `yaml:"profile"`
 	// RequirePushedAuthorizationRequests makes /authorize accept this client's requests only
 	// through a request_uri from /oauth/par (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`

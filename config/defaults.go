@@ -103,6 +103,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	for i := range c.Clients {
 		cl := &c.Clients[i]
+		if cl.Profile == ProfileFAPI2 {
+			cl.applyFAPI2Defaults()
+		}
 		if cl.AuthMethod == "" {
 			cl.AuthMethod = AuthSecretBasic
 			if cl.Public {

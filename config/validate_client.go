@@ -125,6 +125,7 @@ func (c *Config) validateClient(v *validator, i int, ids map[string]int) {
 	}
 	c.validateClientKeys(v, p, cl)
 	c.validateTLSClient(v, p, cl)
+	c.validateProfile(v, p, cl)
 	if cl.RequirePushedAuthorizationRequests && !slices.Contains(cl.GrantTypes, GrantAuthorizationCode) {
 		v.add(p+".require_pushed_authorization_requests", "set without the authorization_code grant")
 	}

@@ -44,7 +44,7 @@ func (c *Config) validateTLSClient(v *validator, p string, cl *Client) {
 		{"tls_client_auth_san_uri", cl.TLSClientAuthSANURI}, {"tls_client_auth_san_email", cl.TLSClientAuthSANEmail}, {"tls_client_auth_san_ip", cl.TLSClientAuthSANIP}}
 	pki := cl.AuthMethod == AuthTLSClient
 	selfSigned := cl.AuthMethod == AuthSelfSignedTLSClient
-	if pki || selfSigned || cl.TLSClientCertificateBoundAccessTokens {
+	if pki || selfSigned || cl.CertBound() {
 		if c.Listen.MTLS == "" && c.Listen.ClientCertHeader == "" {
 			v.add(p+".auth_method", "mutual TLS needs listen.mtls (or listen.client_cert_header behind a proxy)")
 		}

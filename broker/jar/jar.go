@@ -53,6 +53,9 @@ type Client struct {
 	// Algorithm, when set, is the only alg this client signs request objects with (its
 	// registered request_object_signing_alg).
 	Algorithm jose.SignatureAlgorithm
+	// Algorithms, when set, narrow the allow-list for this client (a security profile's
+	// algorithms, FAPI 2.0 §5.4.1).
+	Algorithms []jose.SignatureAlgorithm
 }
 
 // Options configure a Verifier.
@@ -141,7 +144,8 @@ func (v *Verifier) Verify(ctx context.Context, c Client, request string) (map[st
 	}
 	h := jws.Signatures[0].Protected
 	alg := jose.SignatureAlgorithm(h.Algorithm)
-	if !slices.Contains(v.o.Algorithms, alg) || (c.Algorithm != "" && alg != c.Algorithm) {
+	if !slices.Contains(v.o.Algorithms, alg) || (c.Algorithm != "" && alg != c.Algorithm) ||
+		(len(c.Algorithms) > 0 && !slices.Contains(c.Algorithms, alg)) {
 		return nil, invalidObject("algorithm "+string(alg)+" not accepted", nil)
 	}
 	if typ, ok := h.ExtraHeaders[jose.HeaderType]; ok {

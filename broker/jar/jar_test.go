@@ -218,6 +218,23 @@ func TestAClientPinnedToOneAlgorithm(t *testing.T) {
 	}
 }
 
+// A client's own list (a security profile's algorithms) narrows the allow-list.
+func TestAClientNarrowedToSomeAlgorithms(t *testing.T) {
+	now := epoch
+	es, ps, ed := newSigner(t, "es", jose.ES256), newSigner(t, "ps", jose.PS256), newSigner(t, "ed", jose.EdDSA)
+	c := jar.Client{ID: "demo-rp", Algorithms: []jose.SignatureAlgorithm{jose.ES256, jose.PS256},
+		JWKS: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{es.public(), ps.public(), ed.public()}}}
+	v := newVerifier(t, memory.New(memory.Options{}), &now, nil)
+	if _, err := v.Verify(t.Context(), c, ed.sign(t, claims(now), nil)); !errors.Is(err, jar.ErrInvalidRequestObject) {
+		t.Fatalf("EdDSA for an ES256/PS256 client: %v", err)
+	}
+	for _, s := range []signer{es, ps} {
+		if _, err := v.Verify(t.Context(), c, s.sign(t, claims(now), nil)); err != nil {
+			t.Fatalf("%s: %v", s.alg, err)
+		}
+	}
+}
+
 func TestAlgorithmAllowList(t *testing.T) {
 	for _, alg := range []jose.SignatureAlgorithm{"none", jose.HS256, jose.HS512, "XX"} {
 		if _, err := jar.New(jar.Options{Issuer: issuer, Store: memory.New(memory.Options{}), Algorithms: []jose.SignatureAlgorithm{alg}}); err == nil {
