@@ -140,6 +140,8 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 		p.Resolver = config.Resolver{Dir: testdata, Dev: true}
 		cfg.Providers[id] = p
 	}
+	cfg.Clients = append(cfg.Clients, devMTLSClients(pki)...)
+	cfg.ApplyDefaults()
 	ca, err := devca.New(pki, devca.Options{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("dev PKI responder: %w", err)
@@ -235,7 +237,8 @@ func devBanner(b *broker.Broker, cfg *config.Config) string {
   Issuer (discovery):  %[1]s/.well-known/openid-configuration
   Demo clients:        demo-rp / demo-secret (confidential), demo-spa (public, PKCE S256),
                        demo-dpop (public, PKCE S256, DPoP-bound tokens: every token request needs a DPoP proof),
-                       demo-service / demo-service-secret (client_credentials, token exchange, introspection)
+                       demo-service / demo-service-secret (client_credentials, token exchange, introspection),
+                       demo-mtls and demo-fapi2 (TLS client certificates of testdata/pki, on the mTLS listener)
                        redirect URIs http://127.0.0.1:9000/callback and http://localhost:9000/callback
   Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
   Test people:         see testdata/dev/README.md (CIE/CNS client certificates in testdata/pki)
@@ -244,4 +247,29 @@ func devBanner(b *broker.Broker, cfg *config.Config) string {
 
 `, iss, trail)
 	return sb.String()
+}
+
+// devMTLSClients are the dev clients that authenticate with a TLS client certificate (RFC
+// 8705 §2.1), issued by the dev TLS root to testdata/pki/demo-mtls and demo-fapi2 (go run
+// ./testdata/pki/genclients): they live here, not in dev.yaml, because their files are under
+// the testdata directory rather than the data directory. demo-mtls is a relying party and a
+// service whose tokens are bound to its certificate; demo-fapi2 follows the FAPI 2.0 profile.
+// Both reach the token-side endpoints on the mutual-TLS listener only.
+func devMTLSClients(pki string) []config.Client {
+	bound := true
+	redirects := []string{"http://127.0.0.1:9000/callback", "http://localhost:9000/callback"}
+	logout := []string{"http://127.0.0.1:9000/", "http://localhost:9000/"}
+	scopes := []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access"}
+	ca := filepath.Join(pki, "server-ca.crt")
+	return []config.Client{{
+		ID: "demo-mtls", Name: "Demo mTLS client", DisplayName: config.Text{"it": "Servizio demo (mTLS)", "en": "Demo service (mTLS)"},
+		AuthMethod: config.AuthTLSClient, TLSClientAuthCAFile: ca, TLSClientAuthSubjectDN: "CN=demo-mtls,O=Sportello DEV,C=IT",
+		TLSClientCertificateBoundAccessTokens: &bound, Introspect: true,
+		RedirectURIs: redirects, PostLogoutRedirectURIs: logout, Scopes: append(scopes, "inps:services"),
+		GrantTypes: []string{config.GrantAuthorizationCode, config.GrantRefreshToken, config.GrantClientCredentials},
+	}, {
+		ID: "demo-fapi2", Name: "Demo FAPI 2.0 client", DisplayName: config.Text{"it": "Servizio demo (FAPI 2.0)", "en": "Demo service (FAPI 2.0)"},
+		Profile: config.ProfileFAPI2, TLSClientAuthCAFile: ca, TLSClientAuthSANDNS: "demo-fapi2.sportello.dev",
+		RedirectURIs: redirects, PostLogoutRedirectURIs: logout, Scopes: scopes,
+	}}
 }
