@@ -10,8 +10,10 @@ func TestFAPI2Profile(t *testing.T) {
 	jwksFile := writeFile(t, "jwks.json", string(jwks))
 	fapi := func(extra map[string]any) func(m map[string]any) {
 		return func(m map[string]any) {
-			set(m, "listen.client_cert_header", "X-Client-Cert")
-			set(m, "listen.trusted_proxies", []any{"10.0.0.1"})
+			set(m, "listen.mtls", "127.0.0.1:8443")
+			set(m, "listen.mtls_url", "https://cert.example.it")
+			set(m, "listen.tls_cert", "tls/mtls.crt")
+			set(m, "listen.tls_key", "tls/mtls.key")
 			set(m, "clients.0.secret", nil)
 			set(m, "clients.0.profile", "fapi2")
 			set(m, "clients.0.jwks_file", jwksFile)
@@ -68,14 +70,18 @@ func TestFAPI2Profile(t *testing.T) {
 		{"bearer tokens are refused", fapi(map[string]any{"tls_client_certificate_bound_access_tokens": false}), []string{"clients[0].tls_client_certificate_bound_access_tokens"}},
 		{"DPoP instead of certificate-bound tokens is sender-constraining too", fapi(map[string]any{"tls_client_certificate_bound_access_tokens": false, "dpop_bound_access_tokens": true}), nil},
 		{"a public fapi2 client is refused", func(m map[string]any) {
-			set(m, "listen.client_cert_header", "X-Client-Cert")
-			set(m, "listen.trusted_proxies", []any{"10.0.0.1"})
+			set(m, "listen.mtls", "127.0.0.1:8443")
+			set(m, "listen.mtls_url", "https://cert.example.it")
+			set(m, "listen.tls_cert", "tls/mtls.crt")
+			set(m, "listen.tls_key", "tls/mtls.key")
 			set(m, "clients.1.profile", "fapi2")
 		}, []string{"clients[1].public"}},
 		{"fapi2 needs the mutual-TLS listener for its bound tokens", func(m map[string]any) {
 			fapi(nil)(m)
-			set(m, "listen.client_cert_header", nil)
-			set(m, "listen.trusted_proxies", nil)
+			set(m, "listen.mtls", nil)
+			set(m, "listen.mtls_url", nil)
+			set(m, "listen.tls_cert", nil)
+			set(m, "listen.tls_key", nil)
 		}, []string{"clients[0].auth_method"}},
 	}
 	for _, tt := range tests {

@@ -45,8 +45,9 @@ func (c *Config) validateTLSClient(v *validator, p string, cl *Client) {
 	pki := cl.AuthMethod == AuthTLSClient
 	selfSigned := cl.AuthMethod == AuthSelfSignedTLSClient
 	if pki || selfSigned || cl.CertBound() {
-		if c.Listen.MTLS == "" && c.Listen.ClientCertHeader == "" {
-			v.add(p+".auth_method", "mutual TLS needs listen.mtls (or listen.client_cert_header behind a proxy)")
+		// Behind a proxy the header reaches that listener too: it is the only one that reads it.
+		if c.Listen.MTLS == "" {
+			v.add(p+".auth_method", "mutual TLS needs the mutual-TLS listener: listen.mtls")
 		}
 	}
 	if !pki {

@@ -49,8 +49,10 @@ func TestTLSClientAuthRules(t *testing.T) {
 	plainJWKS := writeFile(t, "plain.json", `{"keys":[{"kty":"EC","crv":"P-256","x":"adxW-pYkiDglt45akKM7n6y3Cd4wruoqk0rByQeepAA",
 		"y":"XA7_8Jezzpz0z-NsGW6P0nczyzGdN1SKuC6DPSHWD-k"}]}`)
 	withMTLS := func(m map[string]any) {
-		set(m, "listen.client_cert_header", "X-Client-Cert")
-		set(m, "listen.trusted_proxies", []any{"10.0.0.1"})
+		set(m, "listen.mtls", "127.0.0.1:8443")
+		set(m, "listen.mtls_url", "https://cert.example.it")
+		set(m, "listen.tls_cert", "tls/mtls.crt")
+		set(m, "listen.tls_key", "tls/mtls.key")
 	}
 	pki := func(extra map[string]any) func(m map[string]any) {
 		return func(m map[string]any) {
@@ -94,8 +96,10 @@ func TestTLSClientAuthRules(t *testing.T) {
 		}, []string{"clients[0].secret"}},
 		{"mutual TLS needs a listener", func(m map[string]any) {
 			pki(map[string]any{"tls_client_auth_ca_file": ca, "tls_client_auth_san_dns": "rp.example.it"})(m)
-			set(m, "listen.client_cert_header", nil)
-			set(m, "listen.trusted_proxies", nil)
+			set(m, "listen.mtls", nil)
+			set(m, "listen.mtls_url", nil)
+			set(m, "listen.tls_cert", nil)
+			set(m, "listen.tls_key", nil)
 		}, []string{"clients[0].auth_method"}},
 		{"the subject attributes belong to tls_client_auth", func(m map[string]any) {
 			set(m, "clients.0.tls_client_auth_san_dns", "rp.example.it")
