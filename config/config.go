@@ -45,6 +45,8 @@ type Config struct {
 	Tracing Tracing `yaml:"tracing"`
 	// Startup says what serve does when a start-up check fails.
 	Startup Startup `yaml:"startup"`
+	// Console configures the security team's HTML console (its operators).
+	Console Console `yaml:"console"`
 	// Providers maps a provider id (used in URLs and in idp= hints) to its section. Each
 	// section has a "type" (spid, cie, cns, pin) and the keys that provider's package defines;
 	// the provider validates its own section.

@@ -73,6 +73,8 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&t.SessionIdle, DefaultSessionIdle)
 	setDuration(&t.SessionMax, DefaultSessionMax)
 	setDuration(&c.PAR.TTL, DefaultPARTTL)
+	setDuration(&c.Console.IdleTimeout, DefaultConsoleIdle)
+	setDuration(&c.Console.MaxAge, DefaultConsoleMaxAge)
 	setDuration(&c.Listen.ShutdownTimeout, DefaultShutdownTimeout)
 	setString(&c.Tracing.ServiceName, "sportello")
 	if c.Runtime.GCPercent == 0 {

@@ -44,6 +44,7 @@ func (c *Config) Validate() []error {
 	c.validateStore(v)
 	c.validateStartup(v)
 	c.validateClients(v)
+	c.validateConsole(v)
 	if loa.LevelOf(c.Policy.DefaultACR) == 0 {
 		v.add("policy.default_acr", "want one of %s", strings.Join(acrs, ", "))
 	}

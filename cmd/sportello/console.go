@@ -127,7 +127,15 @@ func (w *consoleWiring) routes(s providers.Services) (map[string]http.Handler, e
 	if err != nil {
 		return nil, err
 	}
-	return map[string]http.Handler{console.Prefix: api}, nil
+	routes := map[string]http.Handler{console.Prefix: api}
+	ui, err := w.consoleUI(api, s)
+	if err != nil {
+		return nil, err
+	}
+	if ui != nil {
+		routes[console.UIPrefix] = ui
+	}
+	return routes, nil
 }
 
 func (w *consoleWiring) broker() (*broker.Broker, error) {

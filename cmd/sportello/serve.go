@@ -176,7 +176,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, dev *de
 	keySrc := keySource(cfg, st, cryptoKey, logger.With("component", "keys"))
 	cw := newConsoleWiring(cfg, st, keySrc, auditor, logger)
 	b, err := broker.New(ctx, broker.Options{
-		Config: cfg, Store: st, Open: open, Keys: keySrc, Switches: cw.reader,
+		Config: withConsoleClient(cfg), Store: st, Open: open, Keys: keySrc, Switches: cw.reader,
 		SubjectKey: subjectKey, CryptoKey: cryptoKey, Logger: logger, Auditor: auditor, Registerer: mx.reg, Gatherer: mx.reg,
 		Messages: msgs, DevRoutes: routes,
 		Delegations: brokerDelegations(reg),
