@@ -36,6 +36,18 @@ func DefaultUsers() []User {
 			"domicilePostalCode": "20124", "domicileStreetAddress": "Corso Buenos Aires 10",
 			"digitalAddress": "laura.bianchi@pec.example.it",
 		}},
+		// The security team's console operators: Elena Conti (console:admin; also a CIE
+		// certificate), Paolo Franco (console:read).
+		{FiscalCode: "CNTLNE75E52L736Y", Attributes: map[string]string{
+			"spidCode": "DEVS000000003", "name": "Elena", "familyName": "Conti", "gender": "F",
+			"dateOfBirth": "1975-05-12", "placeOfBirth": "L736", "countyOfBirth": "VE",
+			"email": "elena.conti@example.it", "mobilePhone": "+393334445566", "expirationDate": "2032-05-12",
+		}},
+		{FiscalCode: "FRNPLA78H14F839N", Attributes: map[string]string{
+			"spidCode": "DEVS000000004", "name": "Paolo", "familyName": "Franco", "gender": "M",
+			"dateOfBirth": "1978-06-14", "placeOfBirth": "F839", "countyOfBirth": "NA",
+			"email": "paolo.franco@example.it", "mobilePhone": "+393337778899", "expirationDate": "2032-06-14",
+		}},
 	}
 }
 

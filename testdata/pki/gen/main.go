@@ -27,6 +27,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,7 +47,10 @@ var (
 
 var (
 	outDir = flag.String("out", "testdata/pki", "output directory")
-	now    = time.Now().UTC().Truncate(time.Hour)
+	// only issues just the named client certificate(s) (comma-separated file names) with the
+	// CAs already in outDir, leaving every other file as it is: a new dev card without a new PKI.
+	only = flag.String("only", "", "issue only these client certificates (comma-separated), with the existing CAs")
+	now  = time.Now().UTC().Truncate(time.Hour)
 	// lifetime keeps the committed files valid for about 20 years.
 	lifetime = 20 * 365 * 24 * time.Hour
 )
@@ -73,33 +77,39 @@ func run() error {
 	if err := os.MkdirAll(filepath.Join(*outDir, "tsl"), 0o755); err != nil {
 		return err
 	}
-	cieRoot, err := newCA("cie-root", "National root CA for the Italian Electronic Identity Card (DEV)", "Ministero dell'Interno (DEV)", nil)
+	mkCA := newCA
+	if *only != "" {
+		mkCA = func(name, _, _ string, _ *ca) (*ca, error) { return loadCA(name) }
+	}
+	cieRoot, err := mkCA("cie-root", "National root CA for the Italian Electronic Identity Card (DEV)", "Ministero dell'Interno (DEV)", nil)
 	if err != nil {
 		return err
 	}
-	cieSub, err := newCA("cie-sub", "CA for the Italian Electronic Identity Card - SubCA (DEV)", "Ministero dell'Interno (DEV)", cieRoot)
+	cieSub, err := mkCA("cie-sub", "CA for the Italian Electronic Identity Card - SubCA (DEV)", "Ministero dell'Interno (DEV)", cieRoot)
 	if err != nil {
 		return err
 	}
-	cnsCA, err := newCA("cns-ca", "Regione Lombardia - CA Cittadini CNS (DEV)", "Regione Lombardia (DEV)", nil)
+	cnsCA, err := mkCA("cns-ca", "Regione Lombardia - CA Cittadini CNS (DEV)", "Regione Lombardia (DEV)", nil)
 	if err != nil {
 		return err
 	}
-	unknownCA, err := newCA("unknown-ca", "Unknown Smart Card CA (DEV, not trusted)", "Nobody (DEV)", nil)
+	unknownCA, err := mkCA("unknown-ca", "Unknown Smart Card CA (DEV, not trusted)", "Nobody (DEV)", nil)
 	if err != nil {
 		return err
 	}
-	serverCA, err := newCA("server-ca", "Sportello DEV TLS root", "Sportello (DEV)", nil)
-	if err != nil {
-		return err
-	}
-	for _, c := range []*ca{cieSub, cnsCA} {
-		if err := ocspResponder(c); err != nil {
+	if *only == "" {
+		serverCA, err := newCA("server-ca", "Sportello DEV TLS root", "Sportello (DEV)", nil)
+		if err != nil {
 			return err
 		}
-	}
-	if err := serverCert(serverCA); err != nil {
-		return err
+		for _, c := range []*ca{cieSub, cnsCA} {
+			if err := ocspResponder(c); err != nil {
+				return err
+			}
+		}
+		if err := serverCert(serverCA); err != nil {
+			return err
+		}
 	}
 	cie := func(cf, given, family string) pkix.Name {
 		return pkix.Name{
@@ -147,6 +157,7 @@ func run() error {
 	}
 	clients := []client{
 		{file: "mario-rossi-cie", issuer: cieSub, subject: cie("RSSMRA80A01H501U", "MARIO", "ROSSI"), policy: oidPolicyCIE},
+		{file: "elena-conti-cie", issuer: cieSub, subject: cie("CNTLNE75E52L736Y", "ELENA", "CONTI"), policy: oidPolicyCIE},
 		{file: "giuseppe-verdi-cns", issuer: cnsCA, subject: cns("VRDGPP40C15L219U", "GIUSEPPE", "VERDI", false), policy: oidPolicyCNS},
 		{file: "cns-hash-with-slash", issuer: cnsCA, subject: cns("RCCMNL83S18D969H", "EMANUELA", "RICCI", true), policy: oidPolicyCNS},
 		{file: "expired", issuer: cieSub, subject: cie("RSSMRA80A01H501U", "MARIO", "ROSSI"), policy: oidPolicyCIE,
@@ -165,6 +176,9 @@ func run() error {
 		{file: "no-fiscal-code", issuer: cieSub, subject: pkix.Name{Country: []string{"IT"}, CommonName: "ANONIMO"}, policy: oidPolicyCIE},
 	}
 	for _, c := range clients {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), c.file) {
+			continue
+		}
 		c = valid(c)
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -200,6 +214,9 @@ func run() error {
 		if err := writeKey(c.file, key); err != nil {
 			return err
 		}
+	}
+	if *only != "" {
+		return nil // the CAs, their CRLs and the trusted list stay as they are
 	}
 	revocations := map[string][]string{}
 	for _, c := range []*ca{cieRoot, cieSub, cnsCA} {
@@ -274,6 +291,36 @@ func newCA(name, cn, org string, parent *ca) (*ca, error) {
 		return nil, err
 	}
 	return c, writeKey(name, key)
+}
+
+// loadCA reads a CA this program wrote before (its certificate and key in outDir).
+func loadCA(name string) (*ca, error) {
+	certPEM, err := os.ReadFile(filepath.Join(*outDir, name+".crt"))
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(*outDir, name+".key"))
+	if err != nil {
+		return nil, err
+	}
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, fmt.Errorf("%s: no PEM block", name)
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	key, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: the key cannot sign", name)
+	}
+	return &ca{name: name, cert: cert, key: signer}, nil
 }
 
 func sign(tmpl *x509.Certificate, issuer *ca, key crypto.Signer) (*x509.Certificate, error) {
