@@ -76,3 +76,11 @@ func FuzzParseIDToken(f *testing.F) {
 		}
 	})
 }
+
+func TestAuditFieldsAreCut(t *testing.T) {
+	long := strings.Repeat("x", 10_000)
+	got := fieldsText(map[string]any{"b": long, "a": 1})
+	if !strings.HasPrefix(got, "a=1, b=xxx") || len([]rune(got)) > 200 || !strings.HasSuffix(got, "…") {
+		t.Errorf("fields %.80q (%d runes): want sorted and cut", got, len([]rune(got)))
+	}
+}

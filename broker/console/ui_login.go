@@ -67,6 +67,9 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		// The broker's extension: an operator signs in for themselves, never offered the
 		// delegations they may hold (an act claim is refused at the callback anyway).
 		"delegation": {"skip"},
+		// A fresh authentication for the console (OIDC Core §3.1.2.1): a citizen's SSO session
+		// in the same browser is never taken for the operator's.
+		"prompt": {"login"},
 	}
 	http.Redirect(w, r, u.c.Issuer+"/authorize?"+q.Encode(), http.StatusSeeOther)
 }

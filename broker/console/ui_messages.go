@@ -193,7 +193,12 @@ func addFuncs(m template.FuncMap) {
 	m["backTo"] = backTo
 }
 
-// fieldsText writes an audit record's fields as "key=value", sorted by key.
+// maxFieldText bounds one field's value on the audit page: a record may hold a whole SAML
+// message, which the trail keeps and the page need not show.
+const maxFieldText = 160
+
+// fieldsText writes an audit record's fields as "key=value", sorted by key, each value cut
+// at maxFieldText characters.
 func fieldsText(f map[string]any) string {
 	keys := make([]string, 0, len(f))
 	for k := range f {
@@ -202,7 +207,11 @@ func fieldsText(f map[string]any) string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, f[k]))
+		v := []rune(fmt.Sprintf("%v", f[k]))
+		if len(v) > maxFieldText {
+			v = append(v[:maxFieldText], '…')
+		}
+		parts = append(parts, k+"="+string(v))
 	}
 	return strings.Join(parts, ", ")
 }
