@@ -1,0 +1,181 @@
+'use strict';
+// The security team's console at /console/ in a real browser, in Italian and English: the dev
+// operator Elena Conti signs in through the broker itself at SPID level 3 (the dev IdP's form),
+// sees a dev IdP's state, switches it off with a reason on the confirmation page, a citizen's
+// login through that IdP is refused, she switches it back on, and the audit page shows both
+// changes with the chain verified; a person without the entitlement is refused; a form without
+// the CSRF token is refused. axe-core and a screenshot on every console page.
+//
+// One broker: a dev IdP's entityID is under its instance's own --http address, so a second dev
+// instance on the same Redis has IdPs of its own and never the first one's; the switches
+// crossing replicas are tested in Go on two dev brokers sharing one Redis
+// (cmd/sportello/console_replicas_test.go).
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startBroker } = require('../lib/broker');
+const { startRP } = require('../lib/rp');
+const { launch } = require('../lib/browser');
+const { visit, watch, followSAML } = require('../lib/checks');
+
+const ELENA = 'CNTLNE75E52L736Y';
+const MARIO = 'RSSMRA80A01H501U';
+const L2 = 'https://www.spid.gov.it/SpidL2';
+
+let rp;
+before(async () => { rp = await startRP(); });
+after(async () => { await rp.close(); });
+
+for (const lang of ['it', 'en']) {
+  const it = (itText, enText) => (lang === 'it' ? itText : enText);
+  describe(`console in ${lang === 'it' ? 'Italian' : 'English'}`, () => {
+    let broker;
+    let browser;
+    before(async () => {
+      broker = await startBroker();
+      rp.setIssuer(broker.url);
+      browser = await launch({ lang });
+    });
+    after(async () => {
+      await browser?.close();
+      await broker?.stop();
+    });
+
+    /** signIn goes from a console page through the chooser and the first dev SPID IdP at L3. */
+    async function signIn(page, csp, cf) {
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().waitFor({ state: 'attached' });
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+      await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
+      await page.locator('input[name=username]').waitFor();
+      await page.locator('input[name=username]').fill(cf);
+      await page.locator('input[name=password]').fill('test-password');
+      await page.locator('button[value=login]').click();
+      await followSAML(page, csp);
+    }
+
+    /** chooserReady reloads until the dev IdPs' metadata is loaded (the chooser lists them). */
+    async function chooserReady(page) {
+      for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
+        await page.waitForTimeout(300);
+        await page.reload();
+      }
+    }
+
+    let page;
+    let csp;
+    test('the operator signs in at SPID level 3 through the broker', async () => {
+      page = await browser.context.newPage();
+      csp = watch(page);
+      await page.goto(`${broker.url}/console/providers`);
+      assert.match(page.url(), /\/authorize\?|\/login\//, 'a console page without a session goes to the sign-in');
+      await chooserReady(page);
+      await signIn(page, csp, ELENA);
+      await page.waitForURL(`${broker.url}/console/providers`);
+      assert.match(await page.locator('.sp-operator').textContent(), new RegExp(ELENA));
+      await visit(page, `console-providers-${lang}`, csp);
+    });
+
+    test('every console page passes axe and has its screenshot', async () => {
+      for (const name of ['overview', 'clients', 'keys', 'replicas', 'audit', 'actions']) {
+        await page.goto(`${broker.url}/console/${name === 'overview' ? '' : name}`);
+        assert.equal(await page.locator('html').getAttribute('lang'), lang);
+        await visit(page, `console-${name}-${lang}`, csp);
+      }
+      // The language switch of the citizens' pages, on the console too.
+      await page.locator('.sp-lang a').click();
+      assert.equal(await page.locator('html').getAttribute('lang'), lang === 'it' ? 'en' : 'it');
+      await page.locator('.sp-lang a').click();
+      assert.equal(await page.locator('html').getAttribute('lang'), lang);
+    });
+
+    test('a dev IdP switched off refuses a citizen\'s login, switched on again; the audit shows both', async () => {
+      await page.goto(`${broker.url}/console/providers`);
+      const idp = page.locator('section[data-kind=idp]').first();
+      const entityID = await idp.getAttribute('data-id');
+      assert.equal(await idp.locator('.sp-state').getAttribute('data-state'), 'on');
+      await idp.locator('button[type=submit]').click();
+      await page.locator('#confirm-form').waitFor();
+      await visit(page, `console-confirm-${lang}`, csp);
+      await page.locator('#reason').fill('e2e: IdP compromesso');
+      await page.locator('#confirm-form button[type=submit]').click();
+      await page.locator('#change-done').waitFor();
+      await visit(page, `console-result-${lang}`, csp);
+      await page.goto(`${broker.url}/console/providers`);
+      const off = page.locator(`section[data-kind=idp][data-id="${entityID}"]`);
+      assert.equal(await off.locator('.sp-state').getAttribute('data-state'), 'off');
+
+      // A citizen's login through that IdP (its own browser: no console session).
+      const citizen = await launch({ lang });
+      try {
+        const cp = await citizen.context.newPage();
+        const ccsp = watch(cp);
+        await cp.goto(`${rp.url}/start?` + new URLSearchParams({ acr_values: L2, idp: entityID, prompt: 'login' }));
+        await cp.waitForLoadState('load');
+        assert.equal(await cp.locator('input[name=username]').count(), 0, 'the switched-off IdP was offered its login form');
+        assert.match(await cp.locator('main').textContent(), new RegExp(it('sospeso temporaneamente per motivi di sicurezza', 'suspended for security reasons')));
+        await visit(cp, `console-citizen-refused-${lang}`, ccsp);
+        await cp.close();
+      } finally {
+        await citizen.close();
+      }
+
+      await off.locator('button[type=submit]').click();
+      await page.locator('#confirm-form').waitFor();
+      assert.equal(await page.locator('#reason').count(), 0, 'switching on asks no reason');
+      await page.locator('#confirm-form button[type=submit]').click();
+      await page.locator('#change-done').waitFor();
+
+      await page.goto(`${broker.url}/console/audit?type=console.switch`);
+      await visit(page, `console-audit-search-${lang}`, csp);
+      assert.equal(await page.locator('#chain').getAttribute('data-verified'), 'true');
+      const rows = await page.locator('tr.audit-record[data-type="console.switch"]').allTextContents();
+      assert.equal(rows.length, 2, 'the audit page shows both changes');
+      assert.ok(rows.every((r) => r.includes(ELENA) && r.includes(entityID)), 'each change names the operator and the IdP');
+      assert.ok(rows.some((r) => r.includes('enabled=false')) && rows.some((r) => r.includes('enabled=true')));
+    });
+
+    test('a form without the CSRF token is refused and changes nothing', async () => {
+      await page.goto(`${broker.url}/console/clients`);
+      const [resp] = await Promise.all([
+        page.waitForNavigation(),
+        page.evaluate(() => {
+          const f = document.createElement('form');
+          f.method = 'post';
+          f.action = '/console/apply';
+          for (const [k, v] of Object.entries({ action: 'switch', kind: 'client', id: 'demo-rp', state: 'off', reason: 'forged' })) {
+            const i = document.createElement('input');
+            i.type = 'hidden'; i.name = k; i.value = v;
+            f.appendChild(i);
+          }
+          document.body.appendChild(f);
+          f.submit();
+        }),
+      ]);
+      assert.equal(resp.status(), 403);
+      assert.equal(await page.locator('#console-message').getAttribute('data-key'), 'csrf');
+      await visit(page, `console-csrf-${lang}`, csp);
+      await page.goto(`${broker.url}/console/clients`);
+      assert.equal(await page.locator('section[data-id="demo-rp"] .sp-state').getAttribute('data-state'), 'on');
+    });
+
+    test('the operator signs out', async () => {
+      await page.locator('.sp-console-bar button[type=submit]').click();
+      await page.locator('#console-message[data-key=logged_out]').waitFor();
+      await visit(page, `console-logged-out-${lang}`, csp);
+      await page.goto(`${broker.url}/console/`);
+      assert.doesNotMatch(page.url(), /\/console\/$/, 'the console is still open after the sign-out');
+      await page.close();
+    });
+
+    test('a person without the entitlement is refused', async () => {
+      const p = await browser.context.newPage();
+      const pcsp = watch(p);
+      await p.goto(`${broker.url}/console/`);
+      await chooserReady(p);
+      await signIn(p, pcsp, MARIO);
+      await p.locator('#console-message[data-key=not_operator]').waitFor();
+      assert.match(await p.locator('h1').textContent(), new RegExp(it('Non autorizzato', 'Not authorised')));
+      await visit(p, `console-refused-${lang}`, pcsp);
+      await p.close();
+    });
+  });
+}
