@@ -38,6 +38,10 @@ var uiLabels = web.Pairs{
 	"kind.idp":      {"identity provider", "identity provider"},
 	"kind.provider": {"credenziale", "credential"},
 	"kind.client":   {"client", "client"},
+	// The kinds with their article, for the confirmation's sentence.
+	"the.idp":      {"l'identity provider", "the identity provider"},
+	"the.provider": {"la credenziale", "the credential"},
+	"the.client":   {"il client", "the client"},
 
 	"col.kind":    {"Tipo", "Kind"},
 	"col.id":      {"Identificativo", "Identifier"},
@@ -133,8 +137,8 @@ var uiLabels = web.Pairs{
 	"result.title":   {"Modifica eseguita", "Change made"},
 	"result.done":    {"Fatto: la modifica è registrata nell'audit.", "Done: the change is recorded in the audit trail."},
 
-	"summary.switch_off":       {"Disattivare {kind} {id}? I nuovi accessi saranno rifiutati su tutte le repliche.", "Switch off the {kind} {id}? New logins will be refused on every replica."},
-	"summary.switch_on":        {"Riattivare {kind} {id}?", "Switch the {kind} {id} back on?"},
+	"summary.switch_off":       {"Disattivare {kind} {id}? I nuovi accessi saranno rifiutati su tutte le repliche.", "Switch off {kind} {id}? New logins will be refused on every replica."},
+	"summary.switch_on":        {"Riattivare {kind} {id}?", "Switch {kind} {id} back on?"},
 	"summary.client_off":       {"Disattivare il client {id}? Sarà rifiutato all'autorizzazione e all'endpoint dei token.", "Switch off the client {id}? It will be refused at /authorize and at the token endpoint."},
 	"summary.refresh_metadata": {"Aggiornare ora i metadati di {id}?", "Refresh the metadata of {id} now?"},
 	"summary.rotate_keys":      {"Ruotare le chiavi di firma? La chiave successiva diventa attiva.", "Rotate the signing keys? The next key becomes active."},
@@ -235,7 +239,7 @@ func summary(p web.Page, c changeRequest) string {
 	s := p.T("console.summary." + key)
 	kind := ""
 	if switches.ValidKind(c.Kind) {
-		kind = p.T("console.kind." + string(c.Kind))
+		kind = p.T("console.the." + string(c.Kind))
 	}
 	return strings.NewReplacer("{kind}", kind, "{id}", c.ID, "{cf}", c.FiscalCode).Replace(s)
 }
