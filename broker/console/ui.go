@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,6 +205,16 @@ func (u *UI) currentSession(r *http.Request) (*session, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, errNoSession
 	}
+	// The role is the configuration's now, not the one at the login: an operator removed or
+	// made read-only loses the rights at once.
+	ents, err := u.c.Operators.Entitlements(r.Context(), s.FiscalCode)
+	if err != nil {
+		return nil, err
+	}
+	if s.Role = roleOf(ents); s.Role == "" {
+		_ = u.c.Store.Delete(r.Context(), key)
+		return nil, errNoSession
+	}
 	now := u.c.Now()
 	// The Store's TTL ends an idle session; the clock here decides too, so a Store whose
 	// expiry lags never stretches it.
@@ -218,6 +229,17 @@ func (u *UI) currentSession(r *http.Request) (*session, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// roleOf is the console role entitlements give ("" for none).
+func roleOf(ents []string) string {
+	switch {
+	case slices.Contains(ents, ScopeAdmin):
+		return RoleAdmin
+	case slices.Contains(ents, ScopeRead):
+		return RoleRead
+	}
+	return ""
 }
 
 // checkCSRF compares the form's csrf field with the session's token.

@@ -129,13 +129,8 @@ func (u *UI) callback(w http.ResponseWriter, r *http.Request) {
 		u.message(w, r, http.StatusServiceUnavailable, "store_down", nil)
 		return
 	}
-	role := ""
-	switch {
-	case slices.Contains(ents, ScopeAdmin):
-		role = RoleAdmin
-	case slices.Contains(ents, ScopeRead):
-		role = RoleRead
-	default:
+	role := roleOf(ents)
+	if role == "" {
 		u.refused(w, r, id.FiscalNumber, "not_operator")
 		return
 	}

@@ -43,6 +43,7 @@ type idp struct {
 type uiHarness struct {
 	*harness
 	ui    *console.UI
+	ops   operators
 	mu    sync.Mutex
 	clock time.Time
 	next  idp
@@ -53,11 +54,12 @@ type uiHarness struct {
 func newUIHarness(t *testing.T) *uiHarness {
 	t.Helper()
 	u := &uiHarness{harness: newHarness(t), clock: now, pending: map[string][2]string{},
-		next: idp{ACR: l3, AMR: []string{"pwd", "hwk", "mfa"}, CF: elena}}
+		next: idp{ACR: l3, AMR: []string{"pwd", "hwk", "mfa"}, CF: elena},
+		ops:  operators{elena: {console.ScopeAdmin}, mario: {console.ScopeRead}}}
 	ui, err := console.NewUI(console.UIConfig{
 		API: u.api, Store: u.cut, Issuer: issuer, ClientID: clientID,
 		Token:     u.token,
-		Operators: operators{elena: {console.ScopeAdmin}, mario: {console.ScopeRead}},
+		Operators: u.ops,
 		Lang: func(r *http.Request) string {
 			if r.URL.Query().Get("lang") == "en" {
 				return "en"
@@ -435,5 +437,18 @@ func TestConsolePagesRenderInBothLanguages(t *testing.T) {
 	}
 	if rec := b.do("GET", "/console/nothing", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown console page: %d, want 404", rec.Code)
+	}
+}
+
+func TestConsoleRoleFollowsTheConfiguration(t *testing.T) {
+	u := newUIHarness(t)
+	b, csrf := signedIn(t, u)
+	u.ops[elena] = []string{console.ScopeRead} // made read-only while signed in
+	if rec := b.do("POST", "/console/confirm", url.Values{"csrf": {csrf}, "action": {"rotate_keys"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("a change by an operator made read-only: %d, want 403", rec.Code)
+	}
+	delete(u.ops, elena) // removed
+	if rec := b.do("GET", "/console/", nil); rec.Code != http.StatusSeeOther {
+		t.Errorf("a page for an operator removed: %d, want a redirect to the login", rec.Code)
 	}
 }
