@@ -45,16 +45,17 @@ async function waitReady(url, ms) {
 
 /**
  * startBroker runs sportello dev; stop() ends it and removes its data directory (logFile, the
- * log, is in it). A broker still running when the process ends is killed.
+ * log, is in it). A broker still running when the process ends is killed. extra are more
+ * arguments of sportello dev (a later --data wins: a second replica on the first one's keys).
  */
-async function startBroker() {
+async function startBroker(extra = []) {
   const bin = build();
   const httpPort = await freePort();
   const mtlsPort = await freePort();
   const data = tempDir('data');
   const logFile = path.join(data, 'sportello.log');
   const log = fs.openSync(logFile, 'a');
-  const proc = spawn(bin, ['dev', '--http', `127.0.0.1:${httpPort}`, '--mtls', `127.0.0.1:${mtlsPort}`, '--data', data],
+  const proc = spawn(bin, ['dev', '--http', `127.0.0.1:${httpPort}`, '--mtls', `127.0.0.1:${mtlsPort}`, '--data', data, ...extra],
     { cwd: root, stdio: ['ignore', log, log] });
   const forget = onExit(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
   const url = `http://127.0.0.1:${httpPort}`;
@@ -68,6 +69,7 @@ async function startBroker() {
   return {
     url,
     mtls: `https://127.0.0.1:${mtlsPort}`,
+    data,
     logFile,
     async stop() {
       proc.kill('SIGTERM');

@@ -6,13 +6,17 @@
 // changes with the chain verified; a person without the entitlement is refused; a form without
 // the CSRF token is refused. axe-core and a screenshot on every console page.
 //
-// One broker: a dev IdP's entityID is under its instance's own --http address, so a second dev
-// instance on the same Redis has IdPs of its own and never the first one's; the switches
-// crossing replicas are tested in Go on two dev brokers sharing one Redis
-// (cmd/sportello/console_replicas_test.go).
+// A dev IdP's entityID is under its instance's own --http address, so a second dev instance on
+// the same Redis has IdPs of its own, never the first one's: the IdP switch is checked on the
+// instance whose console made it, and a last part runs two dev brokers on one redis-server
+// (started here) to switch the SPID provider off on the first one's console and see a
+// citizen's SPID login refused on the second, both replicas on the replicas page.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startBroker } = require('../lib/broker');
+const { spawn, execFileSync } = require('node:child_process');
+const net = require('node:net');
+const { startBroker, freePort } = require('../lib/broker');
+const { tempDir, onExit } = require('../lib/scratch');
 const { startRP } = require('../lib/rp');
 const { launch } = require('../lib/browser');
 const { visit, watch, followSAML } = require('../lib/checks');
@@ -179,3 +183,116 @@ for (const lang of ['it', 'en']) {
     });
   });
 }
+
+/** startRedis runs redis-server on a free loopback port, persistence off, in the scratch folder. */
+async function startRedis() {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--dir', tempDir('redis')], { stdio: 'ignore' });
+  const forget = onExit(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', r)));
+      forget();
+    },
+  };
+}
+
+function haveRedis() {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('console across two replicas on one Redis', () => {
+  let redis;
+  let a;
+  let b;
+  let browser;
+  before(async () => {
+    if (!haveRedis()) return;
+    redis = await startRedis();
+    a = await startBroker(['--redis', redis.url]);
+    // The second replica: the first one's keys and secrets, its own audit trail (standard error).
+    b = await startBroker(['--redis', redis.url, '--data', a.data, '--audit-stderr']);
+    browser = await launch({ lang: 'it' });
+  });
+  after(async () => {
+    await browser?.close();
+    await b?.stop();
+    await a?.stop();
+    await redis?.stop();
+  });
+
+  test('the SPID provider switched off on one replica\'s console refuses a citizen on the other', async (t) => {
+    if (!haveRedis()) {
+      if (process.env.CI) assert.fail('redis-server is missing (CI runs every flow)');
+      return t.skip('redis-server is missing');
+    }
+    const page = await browser.context.newPage();
+    const csp = watch(page);
+    await page.goto(`${a.url}/console/providers`);
+    for (let i = 0; i < 50 && !(await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').count()); i++) {
+      await page.waitForTimeout(300);
+      await page.reload();
+    }
+    await page.locator('[aria-labelledby="opt-spid"] .sp-idps summary').click();
+    await page.locator('[aria-labelledby="opt-spid"] .sp-idps a').first().click();
+    await page.locator('input[name=username]').fill(ELENA);
+    await page.locator('input[name=password]').fill('test-password');
+    await page.locator('button[value=login]').click();
+    await followSAML(page, csp);
+    await page.waitForURL(`${a.url}/console/providers`);
+
+    await page.goto(`${a.url}/console/replicas`);
+    for (let i = 0; i < 20 && (await page.locator('#replicas tbody tr code').count()) < 2; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    assert.equal(await page.locator('#replicas tbody tr code').count(), 2, 'both replicas are listed');
+    await visit(page, 'console-replicas-two-it', csp);
+
+    await page.goto(`${a.url}/console/providers`);
+    const spid = page.locator('section[data-kind=provider][data-id=spid]');
+    await spid.locator('button[type=submit]').click();
+    await page.locator('#reason').fill('e2e: SPID sospeso su tutte le repliche');
+    await page.locator('#confirm-form button[type=submit]').click();
+    await page.locator('#change-done').waitFor();
+
+    // A citizen's SPID login on the other replica, through its first dev IdP.
+    rp.setIssuer(b.url);
+    const cp = await browser.context.newPage();
+    let refused = false;
+    for (let i = 0; i < 20 && !refused; i++) { // the other replica reloads the switches every second
+      await cp.goto(`${rp.url}/start?` + new URLSearchParams({ acr_values: L2, idp: `${b.url}/dev/spid/demo`, prompt: 'login' }));
+      await cp.waitForLoadState('load');
+      refused = (await cp.locator('input[name=username]').count()) === 0 &&
+        /sospeso temporaneamente per motivi di sicurezza/.test(await cp.locator('main').textContent());
+      if (!refused) await cp.waitForTimeout(500);
+    }
+    assert.ok(refused, 'the other replica still offered a SPID login');
+    await cp.close();
+
+    await page.goto(`${a.url}/console/providers`);
+    await spid.locator('button[type=submit]').click();
+    await page.locator('#confirm-form button[type=submit]').click();
+    await page.locator('#change-done').waitFor();
+    await page.goto(`${a.url}/console/audit?type=console.switch`);
+    const rows = await page.locator('tr.audit-record[data-type="console.switch"]').allTextContents();
+    assert.equal(rows.length, 2, 'the audit page shows both changes');
+    await page.close();
+  });
+});
