@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/inps/sportello/internal/switches"
 )
 
 // FuzzSetSwitch sends any id and body to PUT /console/api/switches/idp/{id}: the answer is a
@@ -54,6 +56,45 @@ func FuzzAuditQuery(f *testing.F) {
 		h.api.ServeHTTP(rw, req)
 		if rw.Code != http.StatusOK && rw.Code != http.StatusBadRequest {
 			t.Fatalf("status %d for %q: %s", rw.Code, q, rw.Body)
+		}
+	})
+}
+
+// FuzzConsoleForm posts any change form to the console's confirmation and apply pages as a
+// signed-in admin: the answer is a page (200, 400, 404 or 501; never a 500), and the
+// confirmation never changes anything.
+func FuzzConsoleForm(f *testing.F) {
+	f.Add("switch", "idp", idpID, "off", "", "compromised")
+	f.Add("switch", "client", "demo-rp", "on", "", "")
+	f.Add("unlock_pin", "", "", "", "rssmra80a01h501u", "")
+	f.Add("revoke_person", "", "", "", "TINIT-RSSMRA80A01H501U", "")
+	f.Add("refresh_metadata", "", "\x00", "", "", "")
+	f.Add("rotate_keys", "", "", "", "", strings.Repeat("é", 600))
+	f.Add("nope", "bad", "", "maybe", "x", "\u202e")
+	f.Fuzz(func(t *testing.T, action, kind, id, state, cf, reason string) {
+		u := newUIHarness(t)
+		b, csrf := signedIn(t, u)
+		list := func() []switches.Switch {
+			l, err := (&switches.Switches{Store: u.cut}).List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		form := url.Values{"csrf": {csrf}, "action": {action}, "kind": {kind}, "id": {id}, "state": {state}, "fiscal_code": {cf}, "reason": {reason}}
+		before := list()
+		rec := b.do("POST", "/console/confirm", form)
+		after := list()
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("confirm: %d", rec.Code)
+		}
+		if len(before) != len(after) {
+			t.Fatal("the confirmation page changed a switch")
+		}
+		switch rec := b.do("POST", "/console/apply", form); rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusNotImplemented:
+		default:
+			t.Fatalf("apply: %d", rec.Code)
 		}
 	})
 }
