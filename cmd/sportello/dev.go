@@ -242,6 +242,7 @@ func devBanner(b *broker.Broker, cfg *config.Config) string {
                        redirect URIs http://127.0.0.1:9000/callback and http://localhost:9000/callback
   Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
   Test people:         see testdata/dev/README.md (CIE/CNS client certificates in testdata/pki)
+  Security console:    %[1]s/console/ (Elena Conti, CNTLNE75E52L736Y, at SPID level 3 or with testdata/pki/elena-conti-cie.crt)
   Health:              %[1]s/healthz  %[1]s/readyz  %[1]s/metrics
   Audit trail:         %[2]s
 
