@@ -333,14 +333,17 @@ func (u *UI) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	u.show(w, r, "audit", "audit.title", s, b, err)
 }
 
-// actionsBody is the actions page: the providers whose metadata can be refreshed.
+// actionsBody is the actions page: the actions this broker offers (Actions set), and the
+// providers whose metadata can be refreshed.
 type actionsBody struct {
-	Refreshable []Provider
+	UnlockPIN, RevokePerson, Refresh bool
+	Refreshable                      []Provider
 }
 
 func (u *UI) actionsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	ps, err := u.c.API.listProviders(r.Context())
-	var b actionsBody
+	acts := u.c.API.c.Actions
+	b := actionsBody{UnlockPIN: acts.UnlockPIN != nil, RevokePerson: acts.RevokePerson != nil, Refresh: acts.RefreshMetadata != nil}
 	for _, p := range ps {
 		if p.Metadata != nil {
 			b.Refreshable = append(b.Refreshable, p)

@@ -452,3 +452,25 @@ func TestConsoleRoleFollowsTheConfiguration(t *testing.T) {
 		t.Errorf("a page for an operator removed: %d, want a redirect to the login", rec.Code)
 	}
 }
+
+func TestConsoleActionsPageOffersWhatTheBrokerHas(t *testing.T) {
+	u := newUIHarness(t)
+	b, _ := signedIn(t, u)
+	page := b.do("GET", "/console/actions", nil).Body.String()
+	for _, id := range []string{`id="act-unlock"`, `id="act-revoke"`, `id="act-refresh"`} {
+		if !strings.Contains(page, id) {
+			t.Errorf("the actions page lacks %s", id)
+		}
+	}
+	h := newHarness(t, func(c *console.Config) { c.Actions.RevokePerson = nil })
+	ui, err := console.NewUI(console.UIConfig{API: h.api, Store: h.cut, Issuer: issuer, ClientID: clientID, Token: u.token,
+		Operators: u.ops, Lang: func(*http.Request) string { return "it" }, Now: u.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.ui = ui
+	b2, _ := signedIn(t, u)
+	if page := b2.do("GET", "/console/actions", nil).Body.String(); strings.Contains(page, `id="act-revoke"`) || !strings.Contains(page, `id="act-unlock"`) {
+		t.Error("a broker without RevokePerson offers it (or lost the others)")
+	}
+}
