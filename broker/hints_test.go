@@ -84,6 +84,26 @@ func TestAuthorizeProviderHints(t *testing.T) {
 			t.Fatalf("hints %v", h)
 		}
 	})
+	t.Run("kept with the pending login when the person picks the provider on the chooser", func(t *testing.T) {
+		br := newBrowser(t)
+		c := *br.Client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := c.Get(tb.URL + pathAuthorize + "?" + rp + "&hint_country=ES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		chooser := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(chooser, tb.URL+"/login/") {
+			t.Fatalf("not the chooser: %d %q", resp.StatusCode, chooser)
+		}
+		if cb, resp := br.authorize(t, chooser+"/hinted"); cb.Get("code") == "" {
+			t.Fatalf("no code: %d %v", resp.StatusCode, cb)
+		}
+		if h := hp.last(); len(h) != 1 || h["hint_country"] != "ES" {
+			t.Fatalf("hints %v", h)
+		}
+	})
 	for _, tc := range []struct{ name, query, desc string }{
 		{"lower case", "&hint_country=de", "hint_country: not a country of this provider"},
 		{"not offered", "&hint_country=FR", "hint_country: not a country of this provider"},
