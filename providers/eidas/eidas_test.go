@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,22 +51,7 @@ func goldenProvider(t testing.TB, edit func(*Config)) *Provider {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the golden file (run with -update to accept):\n%s", name, got)
-	}
+	samltest.Golden(t, name, got, *update)
 }
 
 func TestMetadataMatchesGolden(t *testing.T) {
@@ -79,35 +63,13 @@ func TestMetadataMatchesGolden(t *testing.T) {
 }
 
 func TestMetadataVerifiesWithXmlsec1(t *testing.T) {
-	bin, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is required in CI (apt-get install xmlsec1)")
-		}
-		t.Skip("xmlsec1 not installed")
-	}
 	md, err := goldenProvider(t, nil).Metadata()
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify := func(doc []byte) error {
-		f := filepath.Join(t.TempDir(), "md.xml")
-		if err := os.WriteFile(f, doc, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(bin, "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
-			"--pubkey-cert-pem", testdataDir+"sp-dev.crt", "--enabled-key-data", "key-name", f).CombinedOutput()
-		if err != nil {
-			return errors.New(string(out))
-		}
-		return nil
-	}
-	if err := verify(md); err != nil {
-		t.Fatalf("xmlsec1 refused the metadata: %v", err)
-	}
-	if verify(bytes.Replace(md, []byte("spidCode"), []byte("fiscalNumber"), 1)) == nil {
-		t.Fatal("xmlsec1 accepted tampered metadata")
-	}
+	samltest.Xmlsec1VerifiesMetadata(t, md, testdataDir+"sp-dev.crt", func(b []byte) []byte {
+		return bytes.Replace(b, []byte("spidCode"), []byte("fiscalNumber"), 1)
+	})
 }
 
 // TestMetadataCarriesAgIDsEIDASAttributeServices: the SPID-shaped metadata with the
