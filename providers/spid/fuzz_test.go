@@ -2,7 +2,6 @@ package spid
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +16,6 @@ import (
 	"github.com/inps/sportello/providers/saml/samlx"
 )
 
-const fuzzRequestID = "_fuzz-request-never-answered-by-a-seed"
-
 // FuzzACS posts arbitrary SAMLResponse bytes to the ACS for a pending request that no valid
 // signature can answer: the ACS must never panic, must always call the finisher, and must
 // never accept. Seeds (testdata/fuzz/FuzzACS) are real signed responses for other requests and
@@ -29,18 +26,7 @@ func FuzzACS(f *testing.F) {
 	if _, ok := e.sp.Registry().Lookup(context.Background(), demo); !ok {
 		f.Fatal("demo IdP not loaded")
 	}
-	rec, _ := json.Marshal(requestRecord{LoginID: "fuzz", RequestID: fuzzRequestID, IdP: demo,
-		IssueInstant: t0, Level: 2, Comparison: "minimum"})
-	f.Add([]byte("<samlp:Response/>"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := e.sp.Deps().Store.Put(context.Background(), requestKeyPrefix+"fuzz", rec, 0); err != nil {
-			t.Fatal(err)
-		}
-		_, o := e.post(t, "fuzz", data)
-		if o.Identity != nil || o.Err == nil {
-			t.Fatalf("accepted fuzz input: %+v", o)
-		}
-	})
+	samltest.FuzzACS(f, e, e.sp.Deps().Store, "spid", demo, t0)
 }
 
 // TestWriteFuzzSeeds regenerates the committed FuzzACS seed corpus (with -update only).
