@@ -2,7 +2,6 @@ package spid
 
 import (
 	"context"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -210,38 +208,12 @@ func (e *env) client(t testing.TB) *http.Client {
 	return c
 }
 
+// parseForm extracts the action and hidden fields of the first form in an HTML page;
+// readBody reads a response's body (the profiles' shared helpers).
 var (
-	formRe  = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
-	inputRe = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	parseForm = samltest.ParseForm
+	readBody  = samltest.ReadBody
 )
-
-// parseForm extracts the action and hidden fields of the first form in an HTML page.
-func parseForm(t testing.TB, page, base string) (string, url.Values) {
-	t.Helper()
-	m := formRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form in page:\n%s", page)
-	}
-	action := html.UnescapeString(m[1])
-	if strings.HasPrefix(action, "/") {
-		action = base + action
-	}
-	v := url.Values{}
-	for _, in := range inputRe.FindAllStringSubmatch(page, -1) {
-		v.Set(html.UnescapeString(in[1]), html.UnescapeString(in[2]))
-	}
-	return action, v
-}
-
-func readBody(t testing.TB, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // login drives a whole login through a dev IdP like a browser without JavaScript: start,
 // (auto-submit form for HTTP-POST), the IdP's login form, the auto-submit form to the ACS.
