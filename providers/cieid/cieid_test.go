@@ -2,7 +2,6 @@ package cieid
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -29,7 +28,7 @@ const fixedBase = "http://127.0.0.1:8080"
 // file, with a fixed clock and random source.
 func goldenProvider(t *testing.T) *Provider {
 	t.Helper()
-	idp := devServer(t, fixedBase, func() time.Time { return t0 }, func(context.Context) ([]byte, error) { return nil, nil })
+	idp := devServer(t, fixedBase, func() time.Time { return t0 }, nil) // the golden metadata needs no SP metadata
 	md, err := idp.Metadata()
 	if err != nil {
 		t.Fatal(err)

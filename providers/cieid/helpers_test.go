@@ -1,7 +1,6 @@
 package cieid
 
 import (
-	"context"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -51,12 +50,11 @@ type env struct {
 
 var _ samltest.Target = (*env)(nil)
 
-// devServer is the dev CIE ID server at base (/dev/cieid), as dev mode runs it.
-func devServer(t testing.TB, base string, now func() time.Time, sp func(context.Context) ([]byte, error)) *devidp.IdP {
+// devServer is the dev IdP at base as dev mode runs it (devidp.NewDevCIEID), fetching the SP metadata
+// with client.
+func devServer(t testing.TB, base string, now func() time.Time, client *http.Client) *devidp.IdP {
 	t.Helper()
-	idp, err := devidp.New(devidp.Options{Name: "cieid", Prefix: "/dev/cieid", DisplayName: "CIE ID (dev)",
-		Federation: "CIE ID", BaseURL: base, Now: now, ResponseIssuerWithoutFormat: true,
-		KeyFile: testdataDir + "dev-idp-cieid.key", CertFile: testdataDir + "dev-idp-cieid.crt", SPMetadata: sp})
+	idp, err := devidp.NewDevCIEID(base, testdataDir, client, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +84,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	}
 	mux.Handle("/cieid/", e.sp.Handler(e.fin))
 	e.ACS = samltest.ACS{SP: e.sp, Fin: e.fin, Base: e.base, Path: "/cieid/acs"}
-	e.idp = devServer(t, e.base, e.clock.Now, devidp.FetchURL(e.srv.Client(), e.base+"/cieid/metadata"))
+	e.idp = devServer(t, e.base, e.clock.Now, e.srv.Client())
 	mux.Handle(e.idp.Route(), e.idp)
 	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -27,7 +27,7 @@ const fixedBase = "http://127.0.0.1:8080"
 
 func goldenProvider(t testing.TB, edit func(*Config)) *Provider {
 	t.Helper()
-	idp := devNode(t, fixedBase, func() time.Time { return t0 }, func(context.Context) ([]byte, error) { return nil, nil })
+	idp := devNode(t, fixedBase, func() time.Time { return t0 }, nil) // the golden metadata needs no SP metadata
 	md, err := idp.Metadata()
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package eidas
 
 import (
-	"context"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -52,13 +51,11 @@ type env struct {
 
 var _ samltest.Target = (*env)(nil)
 
-// devNode is the dev eIDAS node at base (/dev/eidas), as dev mode runs it.
-func devNode(t testing.TB, base string, now func() time.Time, sp func(context.Context) ([]byte, error)) *devidp.IdP {
+// devNode is the dev IdP at base as dev mode runs it (devidp.NewDevEIDAS), fetching the SP metadata
+// with client.
+func devNode(t testing.TB, base string, now func() time.Time, client *http.Client) *devidp.IdP {
 	t.Helper()
-	idp, err := devidp.New(devidp.Options{Name: "eidas", Prefix: "/dev/eidas", DisplayName: "eIDAS node (dev)",
-		Federation: "eIDAS", BaseURL: base, Now: now, Users: devidp.EIDASUsers(), UserLabel: "PersonIdentifier",
-		Countries: []string{"DE", "ES"},
-		KeyFile:   testdataDir + "dev-idp-ficep.key", CertFile: testdataDir + "dev-idp-ficep.crt", SPMetadata: sp})
+	idp, err := devidp.NewDevEIDAS(base, testdataDir, client, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +86,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	}
 	mux.Handle("/eidas/", e.sp.Handler(e.fin))
 	e.ACS = samltest.ACS{SP: e.sp, Fin: e.fin, Base: e.base, Path: "/eidas/acs"}
-	e.idp = devNode(t, e.base, e.clock.Now, devidp.FetchURL(e.srv.Client(), e.base+"/eidas/metadata"))
+	e.idp = devNode(t, e.base, e.clock.Now, e.srv.Client())
 	mux.Handle(e.idp.Route(), e.idp)
 	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
