@@ -142,11 +142,4 @@ func httptestRecorder(t *testing.T, p *Provider, req *providers.LoginRequest) st
 }
 
 // attacker is a key pair in no metadata.
-func attacker(t testing.TB) *samlx.KeyPair {
-	t.Helper()
-	at, err := samlx.LoadKeyPair(testdataDir+"attacker.key", testdataDir+"attacker.crt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
+func attacker(t testing.TB) *samlx.KeyPair { return samltest.KeyPair(t, testdataDir, "attacker") }

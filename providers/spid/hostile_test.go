@@ -13,13 +13,7 @@ import (
 	"github.com/inps/sportello/providers/saml/samlx"
 )
 
-func attacker(t testing.TB) *samlx.KeyPair {
-	kp, err := samlx.LoadKeyPair(testdataDir+"attacker.key", testdataDir+"attacker.crt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kp
-}
+func attacker(t testing.TB) *samlx.KeyPair { return samltest.KeyPair(t, testdataDir, "attacker") }
 
 // The hostile-response table is shared by every SAML profile (providers/saml/samltest); SPID
 // is the reference: it departs from no row.

@@ -167,3 +167,14 @@ func RunGood(t *testing.T, tg Target, ok func(*providers.Identity) bool) {
 		}
 	}
 }
+
+// KeyPair loads the key pair name (name.key, name.crt) of dir, the repository's testdata/spid:
+// "attacker" is a key in no metadata, for the table's foreign-key rows.
+func KeyPair(t testing.TB, dir, name string) *samlx.KeyPair {
+	t.Helper()
+	kp, err := samlx.LoadKeyPair(strings.TrimRight(dir, "/")+"/"+name+".key", strings.TrimRight(dir, "/")+"/"+name+".crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
