@@ -353,3 +353,38 @@ func TestBackchannelLogoutGivenUpIsAudited(t *testing.T) {
 		t.Fatalf("audit records %+v", got)
 	}
 }
+
+// Every way a session ends tells its clients, once: an IdP-initiated logout (SAML or CIE
+// SLO) and a session found past its maximum age.
+func TestBackchannelLogoutOnUpstreamLogoutAndMaxAge(t *testing.T) {
+	rp := newBCLReceiver(t)
+	tb := newTestBroker(t, memStore(t), withBackchannel("demo-rp", rp.URL+"/bcl", false))
+	sidOf := func(out map[string]any) any { return jwtClaims(t, out["id_token"].(string))["sid"] }
+	lastSid := func() any {
+		got := rp.received()
+		_, c := verifyLogoutToken(t, tb, got[len(got)-1])
+		return c["sid"]
+	}
+
+	out := bclLogin(t, tb, newBrowser(t))
+	upstream := map[string]string{"idp": "https://idp.example", "name_id": "_nameid-RSSMRA80A01H501U", "session_index": "_session-RSSMRA80A01H501U"}
+	if err := tb.EndUpstreamSession(t.Context(), upstream); err != nil {
+		t.Fatal(err)
+	}
+	_ = tb.EndUpstreamSession(t.Context(), upstream) // the IdP's retry
+	if work(t, tb) != 1 || len(rp.received()) != 1 || lastSid() != sidOf(out) {
+		t.Fatalf("after an IdP-initiated logout: %d logout tokens", len(rp.received()))
+	}
+
+	br := newBrowser(t)
+	out = bclLogin(t, tb, br)
+	tb.now = func() time.Time { return time.Now().Add(13 * time.Hour) } // past tokens.session_max
+	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "prompt": {"none"}}
+	if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode()); cb == nil || cb.Get("error") != "login_required" {
+		t.Fatalf("a session past its maximum age answered: %v", cb)
+	}
+	if work(t, tb) != 1 || len(rp.received()) != 2 || lastSid() != sidOf(out) {
+		t.Fatalf("after the maximum age: %d logout tokens", len(rp.received()))
+	}
+}
