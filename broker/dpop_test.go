@@ -1,6 +1,9 @@
 package broker
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -158,6 +161,9 @@ func TestDPoPPublicClientRefreshIsBoundToItsKey(t *testing.T) {
 	rt := str(a.body, "refresh_token")
 	if a.status != http.StatusOK || rt == "" || cnfJKT(jwtClaims(t, str(a.body, "access_token"))) != c.jkt(t) {
 		t.Fatalf("code: %d %v", a.status, a.body)
+	}
+	if in := introspectClaims(t, tb, rt); cnfJKT(in) != c.jkt(t) {
+		t.Fatalf("introspection of the bound refresh token: %v", in)
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"demo-spa"}}
 	other := newDPoPClient(t)
@@ -327,5 +333,24 @@ func TestDPoPDiscovery(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("dpop_signing_alg_values_supported = %v, want %v", got, want)
 		}
+	}
+}
+
+// A proof's jti is remembered for as long as the proof could be accepted by any replica (its
+// iat plus the accepted age, plus the clock skew between replicas): a shorter record would let
+// the proof be replayed before it is too old.
+func TestDPoPReplayRecordOutlivesTheProof(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	if a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", func(m map[string]any) { m["jti"] = "the-jti" }); a.status != http.StatusOK {
+		t.Fatalf("token: %d %v", a.status, a.body)
+	}
+	sum := sha256.Sum256([]byte(c.jkt(t) + "\x00" + "the-jti"))
+	ttl, err := tb.store.TTL(context.Background(), dpopJTIKey(base64.RawURLEncoding.EncodeToString(sum[:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl < dpop.DefaultMaxAge+dpopClockSkew-5*time.Second {
+		t.Fatalf("jti kept %v, want at least the proof's %v of acceptance plus %v", ttl, dpop.DefaultMaxAge, dpopClockSkew)
 	}
 }
