@@ -354,3 +354,26 @@ func TestDPoPReplayRecordOutlivesTheProof(t *testing.T) {
 		t.Fatalf("jti kept %v, want at least the proof's %v of acceptance plus %v", ttl, dpop.DefaultMaxAge, dpopClockSkew)
 	}
 }
+
+// A token exchange binds the new token to the exchanging service's proof, never to the subject
+// token's key: a DPoP-bound subject token exchanged without a proof gives a bearer token.
+func TestDPoPTokenExchangeBindsToTheService(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	user := newDPoPClient(t)
+	code := codeFor(t, tb, "demo-rp", nil)
+	a := user.post(t, tb, pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {spaRedirect}}, "demo-rp", "demo-secret", nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("code: %d %v", a.status, a.body)
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {str(a.body, "access_token")},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}, "audience": {"inps-pensioni"}, "scope": {"openid fiscal_number"}}
+	svc := newDPoPClient(t)
+	got := svc.post(t, tb, pathToken, form, "demo-service", "demo-service-secret", nil)
+	if got.status != http.StatusOK || str(got.body, "token_type") != "DPoP" || cnfJKT(jwtClaims(t, str(got.body, "access_token"))) != svc.jkt(t) {
+		t.Fatalf("exchange with the service's proof: %d %v", got.status, got.body)
+	}
+	st, out := postForm(t, tb.URL+pathToken, form, "demo-service", "demo-service-secret")
+	if st != http.StatusOK || out["token_type"] != "Bearer" || jwtClaims(t, str(out, "access_token"))["cnf"] != nil {
+		t.Fatalf("exchange without a proof: %d %v", st, out)
+	}
+}
