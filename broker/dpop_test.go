@@ -377,3 +377,34 @@ func TestDPoPTokenExchangeBindsToTheService(t *testing.T) {
 		t.Fatalf("exchange without a proof: %d %v", st, out)
 	}
 }
+
+// Server nonces rotate (RFC 9449 §8): a nonce is accepted in its window and the next one, so a
+// rotation at a window's edge fails no client, and refused after that with use_dpop_nonce and
+// the current nonce.
+func TestDPoPNoncesRotate(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	defer func() { tb.now = time.Now }()
+	c := newDPoPClient(t)
+	if a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", nil); a.status != http.StatusOK {
+		t.Fatalf("token: %d %v", a.status, a.body)
+	}
+	old := c.nonce
+	at := func(d time.Duration) dpopAnswer {
+		tb.now = func() time.Time { return time.Now().Add(d) }
+		h := basic("demo-service", "demo-service-secret")
+		h.Set("DPoP", c.proof(t, http.MethodPost, tb.issuer+pathToken, func(m map[string]any) {
+			m["iat"] = time.Now().Add(d).Unix()
+			m["nonce"] = old
+		}))
+		return send(t, http.MethodPost, tb.URL+pathToken, ccForm, h)
+	}
+	a := at(dpop.DefaultNonceWindow)
+	if a.status != http.StatusOK || a.header.Get("DPoP-Nonce") == old || a.header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("the previous window's nonce: %d %v, new nonce %q", a.status, a.body, a.header.Get("DPoP-Nonce"))
+	}
+	fresh := a.header.Get("DPoP-Nonce")
+	a = at(2 * dpop.DefaultNonceWindow)
+	if a.status != http.StatusBadRequest || a.err() != "use_dpop_nonce" || a.header.Get("DPoP-Nonce") == old || a.header.Get("DPoP-Nonce") == fresh {
+		t.Fatalf("a nonce two windows old: %d %v, nonce %q", a.status, a.body, a.header.Get("DPoP-Nonce"))
+	}
+}
