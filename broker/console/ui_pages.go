@@ -96,8 +96,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		}
 	}
 	p := uiRenderer.NewPage(r, lang, "", uiRenderer.T(lang, "console."+titleKey), v)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		p.SwitchURL = "" // the switch would repeat a form post as a GET
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.Path == "/console/callback" {
+		p.SwitchURL = "" // the switch would repeat a form post as a GET, or a used code
 	}
 	if err := uiRenderer.Render(w, status, pageTemplates[name], p); err != nil {
 		u.c.Log.Error("console: page not rendered", "page", name, "err", err)

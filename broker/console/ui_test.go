@@ -209,6 +209,9 @@ func TestConsoleLoginOpensAStrictSession(t *testing.T) {
 	if c == nil || c.Path != "/console/" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("session cookie %+v: want Path=/console/, HttpOnly, Secure, SameSite=Strict", c)
 	}
+	if strings.Contains(rec.Body.String(), "/console/callback?") {
+		t.Error("the callback's page links to the callback again (the language switch would replay a used code)")
+	}
 	if _, ok := b.cookies["sportello_console_login"]; ok {
 		t.Error("the login cookie outlives the callback")
 	}

@@ -23,6 +23,7 @@ const { visit, watch, followSAML } = require('../lib/checks');
 
 const ELENA = 'CNTLNE75E52L736Y';
 const MARIO = 'RSSMRA80A01H501U';
+const PAOLO = 'FRNPLA78H14F839N';
 const L2 = 'https://www.spid.gov.it/SpidL2';
 
 let rp;
@@ -168,6 +169,21 @@ for (const lang of ['it', 'en']) {
       await page.goto(`${broker.url}/console/`);
       assert.doesNotMatch(page.url(), /\/console\/$/, 'the console is still open after the sign-out');
       await page.close();
+    });
+
+    test('the read-only operator sees every page and no button', async () => {
+      const p = await browser.context.newPage();
+      const pcsp = watch(p);
+      await p.goto(`${broker.url}/console/login?next=/console/providers`);
+      await chooserReady(p);
+      await signIn(p, pcsp, PAOLO);
+      await p.waitForURL(`${broker.url}/console/providers`);
+      assert.match(await p.locator('.sp-role').textContent(), /console:read/);
+      assert.equal(await p.locator('form[action="/console/confirm"]').count(), 0, 'a read-only operator sees change buttons');
+      await visit(p, `console-read-only-${lang}`, pcsp);
+      await p.locator('.sp-console-bar button[type=submit]').click();
+      await p.locator('#console-message[data-key=logged_out]').waitFor();
+      await p.close();
     });
 
     test('a person without the entitlement is refused', async () => {
