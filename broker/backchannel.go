@@ -15,7 +15,7 @@ import (
 // bclPrefix namespaces the back-channel logout queue in the Store (broker/bclogout).
 const bclPrefix = bclogout.DefaultPrefix
 
-// DefaultBackchannelInterval is how often each replica's worker looks at the back-channel
+// DefaultBackchannelInterval is how often each replica's Run looks at the back-channel
 // logout queue when nothing woke it (Options.BackchannelInterval).
 const DefaultBackchannelInterval = 2 * time.Second
 
@@ -78,7 +78,7 @@ func (b *Broker) sessionEnded(ctx context.Context, e session.Ended) {
 		queued = true
 	}
 	if queued {
-		// This replica's worker delivers at once rather than at its next tick.
+		// This replica's Run delivers at once rather than at its next tick.
 		select {
 		case b.bclKick <- struct{}{}:
 		default:

@@ -31,7 +31,7 @@ after(async () => {
   await broker?.stop();
 });
 
-/** login logs Giovanna Ferrari in for demo-rp and returns the user agent (its session) and tokens. */
+/** login logs Giovanna Ferrari in for demo-rp and returns the headless browser (its SSO cookie) and tokens. */
 async function login() {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
