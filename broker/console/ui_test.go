@@ -152,7 +152,13 @@ func (b *browser) do(method, target string, form url.Values) *httptest.ResponseR
 // answer.
 func (b *browser) login() *httptest.ResponseRecorder {
 	b.t.Helper()
-	rec := b.do("GET", "/console/login?next=/console/providers", nil)
+	return b.loginTo("/console/providers")
+}
+
+// loginTo is login coming back to next.
+func (b *browser) loginTo(next string) *httptest.ResponseRecorder {
+	b.t.Helper()
+	rec := b.do("GET", "/console/login?next="+url.QueryEscape(next), nil)
 	if rec.Code != http.StatusSeeOther {
 		b.t.Fatalf("login: %d", rec.Code)
 	}
@@ -162,7 +168,7 @@ func (b *browser) login() *httptest.ResponseRecorder {
 	}
 	q := loc.Query()
 	for k, want := range map[string]string{"client_id": clientID, "response_type": "code", "acr_values": l3,
-		"code_challenge_method": "S256", "redirect_uri": issuer + "/console/callback"} {
+		"code_challenge_method": "S256", "redirect_uri": issuer + "/console/callback", "prompt": "login", "delegation": "skip"} {
 		if q.Get(k) != want {
 			b.t.Errorf("authorize %s=%q, want %q", k, q.Get(k), want)
 		}
@@ -475,5 +481,23 @@ func TestConsoleActionsPageOffersWhatTheBrokerHas(t *testing.T) {
 	b2, _ := signedIn(t, u)
 	if page := b2.do("GET", "/console/actions", nil).Body.String(); strings.Contains(page, `id="act-revoke"`) || !strings.Contains(page, `id="act-unlock"`) {
 		t.Error("a broker without RevokePerson offers it (or lost the others)")
+	}
+}
+
+func TestConsoleLoginComesBackOnlyToConsolePages(t *testing.T) {
+	for next, want := range map[string]string{
+		"/console/audit?type=console.switch": "/console/audit?type=console.switch",
+		"https://evil.example/":              "/console/",
+		"//evil.example/console/":            "/console/",
+		"/console//evil.example":             "/console/",
+		"/console/\\evil.example":            "/console/",
+		"/console/api/switches":              "/console/",
+		"/deleghe/":                          "/console/",
+	} {
+		u := newUIHarness(t)
+		rec := u.browser(t).loginTo(next)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `content="0; url=`+want+`"`) {
+			t.Errorf("next=%q: the sign-in goes on elsewhere than %s", next, want)
+		}
 	}
 }
