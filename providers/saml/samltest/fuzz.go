@@ -47,13 +47,13 @@ func WriteFuzzSeeds(t *testing.T, tg Target, seeds map[string]Hostile) {
 		seeds[row.Name[:4]] = row.H
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzACS")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	for name, h := range seeds {
 		p := tg.Start(t, "seed", loa.SpidL2, "")
 		xml := Build(t, tg.Good(p), tg.Keys(), h)
-		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", xml), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", xml), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
