@@ -63,13 +63,14 @@ func dpopProof(ctx context.Context) *dpop.Proof {
 	return p
 }
 
-// withDPoP checks the DPoP proof of a request to the authorization server's endpoint at path
-// (htm the request's method, htu the endpoint's public URL, RFC 9449 §4.3) and hands it on in
+// withDPoP checks the DPoP proof of a request to the authorization server's endpoint at uri
+// (htm the request's method, htu uri: the public URL of the endpoint called, the mTLS alias on
+// the mutual-TLS listener, RFC 9449 §4.3) and hands it on in
 // the context; a request without the header goes on without a proof. Every answer to a
 // request with a proof carries the current nonce (§8.2: a client keeps it for its next
 // proof); a proof without a valid one is answered use_dpop_nonce with it (§8), any other
 // refusal 400 invalid_dpop_proof (§5, §7.1), a store failure 503.
-func (b *Broker) withDPoP(next http.Handler, path string) http.Handler {
+func (b *Broker) withDPoP(next http.Handler, uri string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.Header.Values("DPoP")) == 0 {
 			next.ServeHTTP(w, r)
@@ -79,10 +80,10 @@ func (b *Broker) withDPoP(next http.Handler, path string) http.Handler {
 		raw, err := dpop.FromHeader(r.Header)
 		var proof *dpop.Proof
 		if err == nil {
-			proof, err = b.dpopAS.Check(r.Context(), raw, dpop.Request{Method: r.Method, URI: b.issuer + path})
+			proof, err = b.dpopAS.Check(r.Context(), raw, dpop.Request{Method: r.Method, URI: uri})
 		}
 		if err != nil {
-			b.log.InfoContext(r.Context(), "dpop proof refused", "endpoint", path, "error", err)
+			b.log.InfoContext(r.Context(), "dpop proof refused", "endpoint", uri, "error", err)
 			op.WriteError(w, r, dpopError(err), nil)
 			return
 		}
@@ -199,11 +200,12 @@ func validJKT(s string) bool {
 // must be: set by oauthEndpoint, read by UserInfo and by the challenge.
 type resourceAuth struct {
 	// dpop: the token came in Authorization: DPoP (RFC 9449 §7.1), with the request's
-	// headers (its proof), method and the endpoint's path for htm and htu.
+	// headers (its proof), method and the public URL of the endpoint called (the mTLS alias
+	// on the mutual-TLS listener) for htm and htu (§4.3).
 	dpop   bool
 	header http.Header
 	method string
-	path   string
+	uri    string
 	// bound: the token presented is DPoP-bound, so a refusal challenges with DPoP.
 	bound bool
 }
@@ -213,9 +215,10 @@ type ctxResourceAuth struct{}
 
 // withResourceAuth reads the scheme of a userinfo request's Authorization header: a DPoP
 // token is handed to the op router as a bearer one (it reads that scheme only), and the
-// request remembers that it came with DPoP.
-func withResourceAuth(r *http.Request, path string) (*http.Request, *resourceAuth) {
-	ra := &resourceAuth{header: r.Header, method: r.Method, path: path}
+// request remembers that it came with DPoP. uri is the endpoint's public URL on the listener
+// that was called.
+func withResourceAuth(r *http.Request, uri string) (*http.Request, *resourceAuth) {
+	ra := &resourceAuth{header: r.Header, method: r.Method, uri: uri}
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, tokenTypeDPoP) {
 		ra.dpop = true
 		r = r.Clone(r.Context())
@@ -244,10 +247,10 @@ func (b *Broker) checkResourceProof(ctx context.Context, c *claims.Access, tok s
 	}
 	raw, err := dpop.FromHeader(ra.header)
 	if err == nil {
-		_, err = b.dpopRS.Check(ctx, raw, dpop.Request{Method: ra.method, URI: b.issuer + ra.path, AccessToken: tok, JKT: c.Confirmation.JKT})
+		_, err = b.dpopRS.Check(ctx, raw, dpop.Request{Method: ra.method, URI: ra.uri, AccessToken: tok, JKT: c.Confirmation.JKT})
 	}
 	if dpop.ErrorCode(err) == dpop.CodeInvalidProof {
-		b.log.InfoContext(ctx, "dpop proof refused", "endpoint", ra.path, "error", err)
+		b.log.InfoContext(ctx, "dpop proof refused", "endpoint", ra.uri, "error", err)
 		return op.NewStatusError(&oidc.Error{ErrorType: dpop.CodeInvalidProof, Description: proofRule(err)}, http.StatusUnauthorized)
 	} else if err != nil {
 		return storeError(err)

@@ -31,7 +31,7 @@ func TestResourceAuthScheme(t *testing.T) {
 		if tt.header != "" {
 			r.Header.Set("Authorization", tt.header)
 		}
-		out, ra := withResourceAuth(r, pathUserinfo)
+		out, ra := withResourceAuth(r, "http://broker"+pathUserinfo)
 		if ra.dpop != tt.dpop || out.Header.Get("Authorization") != tt.bearer {
 			t.Errorf("%q: dpop %v, handed on %q; want %v, %q", tt.header, ra.dpop, out.Header.Get("Authorization"), tt.dpop, tt.bearer)
 		}
@@ -61,7 +61,7 @@ func FuzzResourceAuth(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string) {
 		r := httptest.NewRequest(http.MethodGet, "/userinfo", nil)
 		r.Header["Authorization"] = []string{header}
-		out, ra := withResourceAuth(r, pathUserinfo)
+		out, ra := withResourceAuth(r, "http://broker"+pathUserinfo)
 		if ra.dpop {
 			scheme, _, ok := strings.Cut(header, " ")
 			if !ok || !strings.EqualFold(scheme, "DPoP") || !strings.HasPrefix(out.Header.Get("Authorization"), "Bearer ") {

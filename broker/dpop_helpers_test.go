@@ -84,6 +84,12 @@ func (a dpopAnswer) err() string { s, _ := a.body["error"].(string); return s }
 // send makes a request with the given headers (DPoP: one value per header line) and form.
 func send(t testing.TB, method, target string, form url.Values, header http.Header) dpopAnswer {
 	t.Helper()
+	return sendVia(t, http.DefaultClient, method, target, form, header)
+}
+
+// sendVia is send through the HTTP client c (a TLS client certificate of the mTLS listener).
+func sendVia(t testing.TB, c *http.Client, method, target string, form url.Values, header http.Header) dpopAnswer {
+	t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -100,7 +106,7 @@ func send(t testing.TB, method, target string, form url.Values, header http.Head
 			req.Header.Add(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,19 +47,23 @@ func (b *Broker) routes() http.Handler {
 	b.oauth = func(mux *http.ServeMux, mtls bool) {
 		wrap := func(h http.Handler) http.Handler { return h }
 		introspect := opHandler
+		// base is the public URL of this listener: a DPoP proof's htu is the URL of the
+		// endpoint actually called (RFC 9449 §4.3), the mTLS alias on the mutual-TLS listener.
+		base := b.issuer
 		if mtls {
 			wrap, introspect = b.withClientCert, b.certIntrospection(opHandler)
+			base = b.mtlsURL()
 		}
 		for name, path := range map[string]string{"token": pathToken, "revoke": pathRevoke} {
 			h := http.Handler(opHandler)
 			if path == pathToken {
-				h = b.withDPoP(h, path) // RFC 9449 §5
+				h = b.withDPoP(h, base+path) // RFC 9449 §5
 			}
-			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(h, path)), http.MethodPost), name))
+			mux.Handle(path, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(h, path, base)), http.MethodPost), name))
 		}
-		mux.Handle(pathIntrospect, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(introspect, pathIntrospect)), http.MethodPost), "introspect"))
-		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(b.withDPoP(http.HandlerFunc(b.parHTTP), pathPAR), pathPAR)), http.MethodPost), "par"))
-		mux.Handle(pathUserinfo, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, pathUserinfo)), http.MethodGet, http.MethodPost), "userinfo"))
+		mux.Handle(pathIntrospect, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(introspect, pathIntrospect, base)), http.MethodPost), "introspect"))
+		mux.Handle(pathPAR, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(b.withDPoP(http.HandlerFunc(b.parHTTP), base+pathPAR), pathPAR, base)), http.MethodPost), "par"))
+		mux.Handle(pathUserinfo, b.withCommon(cors.wrap(wrap(b.oauthEndpoint(opHandler, pathUserinfo, base)), http.MethodGet, http.MethodPost), "userinfo"))
 	}
 	mux := http.NewServeMux()
 	b.oauth(mux, false)

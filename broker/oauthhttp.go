@@ -32,8 +32,9 @@ import (
 var urlCredentials = []string{"client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "token",
 	"subject_token", "actor_token", "assertion", "access_token", "password"}
 
-// oauthEndpoint wraps the op router for the endpoint at path.
-func (b *Broker) oauthEndpoint(next http.Handler, path string) http.Handler {
+// oauthEndpoint wraps the op router for the endpoint at path of the listener whose public URL
+// is base (the issuer, or the mTLS alias base on the mutual-TLS listener).
+func (b *Broker) oauthEndpoint(next http.Handler, path, base string) http.Handler {
 	userinfo := path == pathUserinfo
 	allow := http.MethodPost
 	if userinfo {
@@ -79,7 +80,7 @@ func (b *Broker) oauthEndpoint(next http.Handler, path string) http.Handler {
 		cw := &challengeWriter{ResponseWriter: w, challenge: b.basicChallenge}
 		if userinfo {
 			var ra *resourceAuth
-			r, ra = withResourceAuth(r, path)
+			r, ra = withResourceAuth(r, base+path)
 			cw.challenge = func(status int, body []byte) (int, string) {
 				if ra.dpop || ra.bound {
 					return b.dpopChallenge(status, body)

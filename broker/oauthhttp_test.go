@@ -242,7 +242,7 @@ func FuzzOAuthEndpoint(f *testing.F) {
 		req.URL.RawQuery = query
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := newRecorder()
-		tb.oauthEndpoint(next, path).ServeHTTP(w, req)
+		tb.oauthEndpoint(next, path, tb.issuer).ServeHTTP(w, req)
 		if w.Header().Get("Cache-Control") != "no-store" {
 			t.Fatal("answer without no-store")
 		}
