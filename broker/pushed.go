@@ -30,18 +30,18 @@ var clientAuthParams = []string{"client_secret", "client_assertion", "client_ass
 // request_uri and expires_in, never cached (oauthEndpoint).
 func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("malformed request body"), http.StatusBadRequest)
+		writePushError(w, r, oidc.ErrInvalidRequest().WithDescription("malformed request body"))
 		return
 	}
 	cc, err := pushCredentials(r)
 	if err != nil {
-		op.WriteError(w, r, err, nil)
+		writePushError(w, r, err)
 		return
 	}
 	client, err := b.VerifyClient(r.Context(), &op.Request[op.ClientCredentials]{Method: r.Method, URL: r.URL,
 		Header: r.Header, Form: r.Form, PostForm: r.PostForm, Data: cc})
 	if err != nil {
-		op.WriteError(w, r, err, nil)
+		writePushError(w, r, err)
 		return
 	}
 	cl := b.clientFor(client)
@@ -58,35 +58,34 @@ func (b *Broker) parHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		merged, err := b.jar.Resolve(r.Context(), cl.jarClient(), params)
 		if err != nil {
-			writeJARError(w, r, err)
+			writePushError(w, r, err)
 			return
 		}
 		params = merged
 	} else if cl.requireSigned {
-		writeOAuthError(w, r, oidc.ErrInvalidRequest().WithDescription("this client must send a signed request object"), http.StatusBadRequest)
+		writePushError(w, r, oidc.ErrInvalidRequest().WithDescription("this client must send a signed request object"))
 		return
 	}
 	if err := bindPushed(r.Context(), params); err != nil {
-		op.WriteError(w, r, err, nil)
+		writePushError(w, r, err)
 		return
 	}
 	if err := par.CheckPush(cl.id, params); err != nil {
-		writePARError(w, r, err)
+		writePushError(w, r, err)
 		return
 	}
 	if err := b.checkPushed(r, cl, params); err != nil {
 		var ae *authorizeError
 		if !errors.As(err, &ae) {
 			b.log.ErrorContext(r.Context(), "pushed request check failed", "error", err)
-			writeOAuthError(w, r, oidc.ErrServerError(), http.StatusInternalServerError)
-			return
+			err = op.NewStatusError(errServer(err), http.StatusInternalServerError)
 		}
-		writeOAuthError(w, r, ae.err, http.StatusBadRequest)
+		writePushError(w, r, err)
 		return
 	}
 	pushed, err := b.par.Push(r.Context(), cl.id, params)
 	if err != nil {
-		writePARError(w, r, err)
+		writePushError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -200,21 +199,6 @@ func (b *Broker) checkArrival(r *http.Request, cl *Client) error {
 	return nil
 }
 
-// writePARError answers a refusal of package par (400 with its code) or a store failure
-// (503).
-func writePARError(w http.ResponseWriter, r *http.Request, err error) {
-	var pe *par.Error
-	if errors.As(err, &pe) {
-		e := oidc.ErrInvalidRequest()
-		if pe.Code == par.CodeInvalidRequestURI {
-			e = errInvalidRequestURI()
-		}
-		writeOAuthError(w, r, e.WithDescription("%s", pe.Description), http.StatusBadRequest)
-		return
-	}
-	op.WriteError(w, r, storeError(err), nil) // the Store (or the random source) failed: 503
-}
-
 // ctxPushed marks a request whose parameters came from a redeemed pushed request.
 type ctxPushed struct{}
 
@@ -248,20 +232,6 @@ func (b *Broker) redeemPushed(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// writeJARError answers a refusal of package jar (400 with its code) or a store failure (503).
-func writeJARError(w http.ResponseWriter, r *http.Request, err error) {
-	var je *jar.Error
-	if errors.As(err, &je) {
-		e := oidc.ErrInvalidRequest()
-		if je.Code == jar.CodeInvalidRequestObject {
-			e = errInvalidRequestObject()
-		}
-		writeOAuthError(w, r, e.WithDescription("%s", je.Description), http.StatusBadRequest)
-		return
-	}
-	op.WriteError(w, r, storeError(err), nil)
-}
-
 // ctxSigned marks a request whose parameters came from a verified request object.
 type ctxSigned struct{}
 
@@ -289,4 +259,57 @@ func (b *Broker) resolveSigned(w http.ResponseWriter, r *http.Request) bool {
 	*r = *r.WithContext(context.WithValue(r.Context(), ctxSigned{}, true))
 	r.Form, r.PostForm = params, nil
 	return true
+}
+
+// writePushError is the one writer of the push's refusals, in the shape of the token
+// endpoint's errors (RFC 9126 §2.3 refers to RFC 6749 §5.2): a JSON body of error and
+// error_description through the op router's writer; oauthEndpoint adds Cache-Control:
+// no-store and, to a 401, WWW-Authenticate (RFC 6749 §5.2). The status is pushError's.
+func writePushError(w http.ResponseWriter, r *http.Request, err error) {
+	op.WriteError(w, r, pushError(err), nil)
+}
+
+// pushError maps a refusal of the push to its OAuth error and status: a refusal of package par
+// or jar 400 with its code (invalid_request, invalid_request_uri, invalid_request_object), a
+// rule of the authorization request 400 with its code, invalid_client 401 (RFC 6749 §5.2), an
+// error that carries its status that status; anything else is a failure of the Store (or the
+// random source): 503 temporarily_unavailable, its cause hidden.
+func pushError(err error) error {
+	var (
+		pe *par.Error
+		je *jar.Error
+		ae *authorizeError
+		se op.StatusError
+		oe *oidc.Error
+	)
+	switch {
+	case errors.As(err, &pe):
+		e := oidc.ErrInvalidRequest()
+		if pe.Code == par.CodeInvalidRequestURI {
+			e = errInvalidRequestURI()
+		}
+		return op.NewStatusError(e.WithDescription("%s", pe.Description), http.StatusBadRequest)
+	case errors.As(err, &je):
+		e := oidc.ErrInvalidRequest()
+		if je.Code == jar.CodeInvalidRequestObject {
+			e = errInvalidRequestObject()
+		}
+		return op.NewStatusError(e.WithDescription("%s", je.Description), http.StatusBadRequest)
+	case errors.As(err, &ae):
+		return op.NewStatusError(ae.err, oauthStatus(ae.err))
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &oe):
+		return op.NewStatusError(oe, oauthStatus(oe))
+	}
+	return storeError(err)
+}
+
+// oauthStatus is the status of an OAuth error without one of its own (RFC 6749 §5.2): 401 for
+// invalid_client, 400 otherwise.
+func oauthStatus(e *oidc.Error) int {
+	if e.ErrorType == oidc.InvalidClient {
+		return http.StatusUnauthorized
+	}
+	return http.StatusBadRequest
 }
