@@ -141,6 +141,7 @@ func devSetup(cfg *config.Config, testdata string, logger *slog.Logger) (*devExt
 		cfg.Providers[id] = p
 	}
 	cfg.Clients = append(cfg.Clients, devMTLSClients(pki)...)
+	cfg.Clients = append(cfg.Clients, devJARClient(filepath.Join(testdata, "dev")))
 	cfg.ApplyDefaults()
 	ca, err := devca.New(pki, devca.Options{Logger: logger})
 	if err != nil {
@@ -238,7 +239,8 @@ func devBanner(b *broker.Broker, cfg *config.Config) string {
   Demo clients:        demo-rp / demo-secret (confidential), demo-spa (public, PKCE S256),
                        demo-dpop (public, PKCE S256, DPoP-bound tokens: every token request needs a DPoP proof),
                        demo-service / demo-service-secret (client_credentials, token exchange, introspection),
-                       demo-mtls and demo-fapi2 (TLS client certificates of testdata/pki, on the mTLS listener)
+                       demo-mtls and demo-fapi2 (TLS client certificates of testdata/pki, on the mTLS listener),
+                       demo-jar (private_key_jwt and signed request objects, key testdata/dev/demo-jar.private.jwk.json)
                        redirect URIs http://127.0.0.1:9000/callback and http://localhost:9000/callback
   Try a login:         %[1]s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile%%20fiscal_number&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9000%%2Fcallback&state=xyz
   Test people:         see testdata/dev/README.md (CIE/CNS client certificates in testdata/pki)
@@ -273,4 +275,20 @@ func devMTLSClients(pki string) []config.Client {
 		Profile: config.ProfileFAPI2, TLSClientAuthCAFile: ca, TLSClientAuthSANDNS: "demo-fapi2.sportello.dev",
 		RedirectURIs: redirects, PostLogoutRedirectURIs: logout, Scopes: scopes,
 	}}
+}
+
+// devJARClient is the dev client whose authorization requests come only inside signed request
+// objects (RFC 9101, require_signed_request_object) and which authenticates with
+// private_key_jwt (RFC 7523), both with the dev-only key of testdata/dev (go run
+// ./testdata/dev/genjar): its public half is the client's jwks_file. It lives here, not in
+// dev.yaml, because the file is under the testdata directory rather than the data directory.
+func devJARClient(dir string) config.Client {
+	return config.Client{
+		ID: "demo-jar", Name: "Demo JAR client", DisplayName: config.Text{"it": "Servizio demo (JAR)", "en": "Demo service (JAR)"},
+		AuthMethod: config.AuthPrivateKeyJWT, JWKSFile: filepath.Join(dir, "demo-jar.jwks.json"), RequireSignedRequestObject: true,
+		RedirectURIs:           []string{"http://127.0.0.1:9000/callback", "http://localhost:9000/callback"},
+		PostLogoutRedirectURIs: []string{"http://127.0.0.1:9000/", "http://localhost:9000/"},
+		Scopes:                 []string{"openid", "profile", "email", "phone", "fiscal_number", "offline_access"},
+		GrantTypes:             []string{config.GrantAuthorizationCode, config.GrantRefreshToken},
+	}
 }
