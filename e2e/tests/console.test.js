@@ -162,6 +162,22 @@ for (const lang of ['it', 'en']) {
       assert.equal(await page.locator('section[data-id="demo-rp"] .sp-state').getAttribute('data-state'), 'on');
     });
 
+    test('an unknown console address is the console\'s 404 page', async () => {
+      const resp = await page.goto(`${broker.url}/console/no-such-page`);
+      assert.equal(resp.status(), 404);
+      assert.equal(await page.locator('#console-message').getAttribute('data-key'), 'not_found');
+      await visit(page, `console-not-found-${lang}`, csp);
+    });
+
+    test('a sign-in callback this browser did not start is refused', async () => {
+      // RFC 6749 §10.12: the state matches no login cookie, so no session is made of the code.
+      const resp = await page.goto(`${broker.url}/console/callback?` + new URLSearchParams({ state: 'forged', code: 'forged' }));
+      assert.equal(resp.status(), 400);
+      assert.equal(await page.locator('#console-message').getAttribute('data-key'), 'login_expired');
+      await visit(page, `console-login-expired-${lang}`, csp);
+      await page.goto(`${broker.url}/console/`);
+    });
+
     test('the operator signs out', async () => {
       await page.locator('.sp-console-bar button[type=submit]').click();
       await page.locator('#console-message[data-key=logged_out]').waitFor();
@@ -181,6 +197,28 @@ for (const lang of ['it', 'en']) {
       assert.match(await p.locator('.sp-role').textContent(), /console:read/);
       assert.equal(await p.locator('form[action="/console/confirm"]').count(), 0, 'a read-only operator sees change buttons');
       await visit(p, `console-read-only-${lang}`, pcsp);
+      // A change posted anyway, with the session's own CSRF token: refused, nothing changed.
+      const [resp] = await Promise.all([
+        p.waitForNavigation(),
+        p.evaluate(() => {
+          const f = document.createElement('form');
+          f.method = 'post';
+          f.action = '/console/confirm';
+          const csrf = document.querySelector('form[action="/console/logout"] input[name=csrf]').value;
+          for (const [k, v] of Object.entries({ csrf, action: 'switch', kind: 'provider', id: 'spid', state: 'off' })) {
+            const i = document.createElement('input');
+            i.type = 'hidden'; i.name = k; i.value = v;
+            f.appendChild(i);
+          }
+          document.body.appendChild(f);
+          f.submit();
+        }),
+      ]);
+      assert.equal(resp.status(), 403);
+      assert.equal(await p.locator('#console-message').getAttribute('data-key'), 'read_only');
+      await visit(p, `console-read-only-refused-${lang}`, pcsp);
+      await p.goto(`${broker.url}/console/providers`);
+      assert.equal(await p.locator('section[data-kind=provider][data-id=spid] .sp-state').getAttribute('data-state'), 'on');
       await p.locator('.sp-console-bar button[type=submit]').click();
       await p.locator('#console-message[data-key=logged_out]').waitFor();
       await p.close();
