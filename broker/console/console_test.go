@@ -44,7 +44,9 @@ func (s sources) Providers(context.Context) ([]console.Provider, error) {
 	}
 	refreshed, tried := now.Add(-time.Hour), now.Add(-time.Minute)
 	return []console.Provider{
-		{Kind: switches.KindProvider, ID: "spid", Name: "SPID", Type: "spid"},
+		{Kind: switches.KindProvider, ID: "spid", Name: "SPID", Type: "spid",
+			Metadata: &console.Metadata{Source: "3 metadata sources (1 never loaded, 1 stale)", Stale: true,
+				Sources: ptr(3), Unloaded: ptr(1), StaleSources: ptr(1)}},
 		{Kind: switches.KindIdP, ID: idpID, Name: "Demo IdP", Type: "spid", Parent: "spid",
 			Metadata: &console.Metadata{Source: "https://registry.spid.gov.it/entities-idp", SourceType: "url", LastRefresh: &refreshed,
 				LastAttempt: &tried, Stale: true},
@@ -507,3 +509,5 @@ func TestAnIdPSwitchNeedsItsEntityIDEncoded(t *testing.T) {
 		t.Fatalf("%d %v", st, out)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -63,6 +63,11 @@ type Metadata struct {
 	// Stale is set when the last attempt failed and the copy of LastRefresh is still in use
 	// (the Provider's LastError says why).
 	Stale bool `json:"stale,omitempty"`
+	// Sources, Unloaded and StaleSources summarise a provider's sources (nil for an IdP):
+	// how many, how many never loaded, how many stale; Source says the same in English.
+	Sources      *int `json:"sources,omitempty"`
+	Unloaded     *int `json:"unloaded,omitempty"`
+	StaleSources *int `json:"stale_sources,omitempty"`
 }
 
 // Revocation is what the revocation checks saw of a CA's CRLs and OCSP responders; a source

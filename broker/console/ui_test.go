@@ -501,3 +501,13 @@ func TestConsoleLoginComesBackOnlyToConsolePages(t *testing.T) {
 		}
 	}
 }
+
+// A provider's metadata summary is shown in the page's language, never the API's English text.
+func TestConsoleProvidersSummaryIsTranslated(t *testing.T) {
+	u := newUIHarness(t)
+	b, _ := signedIn(t, u)
+	page := b.do("GET", "/console/providers", nil).Body.String()
+	if !strings.Contains(page, "fonti di metadati 3") || !strings.Contains(page, "mai caricate 1") || strings.Contains(page, "metadata sources (") {
+		t.Fatalf("the Italian providers page does not translate the metadata summary:\n%s", page)
+	}
+}

@@ -134,7 +134,7 @@ func (w *consoleWiring) Providers(ctx context.Context) ([]console.Provider, erro
 		reg := fed.Registry()
 		st := reg.Status()
 		cp.Metadata = &console.Metadata{Source: fmt.Sprintf("%d metadata sources (%d never loaded, %d stale)", st.Sources, st.Unloaded, st.Stale),
-			Stale: st.Stale > 0}
+			Stale: st.Stale > 0, Sources: &st.Sources, Unloaded: &st.Unloaded, StaleSources: &st.Stale}
 		if len(st.Errors) > 0 {
 			cp.LastError = st.Errors[0].Error()
 		}
