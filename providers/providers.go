@@ -64,6 +64,11 @@ type Identity struct {
 	// relying party tells them from SAML and from the card.
 	SPIDOP string `json:"spid_op,omitempty"`
 	CIEOP  string `json:"cie_op,omitempty"`
+	// CertAuthorities are the certification authorities of a certificate login (CIE, CNS):
+	// the lower-case hexadecimal SHA-256 of each CA certificate on the verified chain, the
+	// card's issuer first, the trust anchor last — the ids of the console's CA entries, whose
+	// switches the broker checks when the identity comes back. Never a claim.
+	CertAuthorities []string `json:"cert_authorities,omitempty"`
 	// PINType is "ordinario" or "dispositivo", for PIN logins.
 	PINType string `json:"pin_type,omitempty"`
 	// Entitlements are an official's authorisations.

@@ -62,7 +62,7 @@ func authorityEntries(as []x509auth.AuthorityHealth, info providers.Info, now ti
 		if name == "" {
 			name = a.Cert.Subject.String()
 		}
-		e := console.Provider{Kind: switches.KindIdP, ID: cs.SHA256, Name: name, Type: info.Method, Parent: info.ID,
+		e := console.Provider{Kind: switches.KindIdP, ID: x509auth.AuthorityID(a.Cert), Name: name, Type: info.Method, Parent: info.ID,
 			Certificates: []console.Certificate{cs}, Revocation: &console.Revocation{CRLs: []console.CRLState{}, OCSP: []console.OCSPState{}}}
 		for _, c := range a.CRLs {
 			e.Revocation.CRLs = append(e.Revocation.CRLs, console.CRLState{Source: c.URL, LastFetch: timePtr(c.LastFetch),

@@ -2,7 +2,9 @@ package card_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -83,6 +85,16 @@ func TestCIELoginIdentity(t *testing.T) {
 	if id.FiscalNumber != "RSSMRA80A01H501U" || id.GivenName != "MARIO" || id.FamilyName != "ROSSI" ||
 		id.Method != "cie" || id.CIEChannel != "certificate" || id.ACR != loa.SpidL3 || !slices.Equal(id.AMR, []string{"sc", "pin", "hwk", "mfa"}) {
 		t.Errorf("identity = %+v", id)
+	}
+	// The CAs of the verified chain, issuer first, by the SHA-256 of each certificate: the ids
+	// of the console's CA entries, whose switches the broker checks.
+	var want []string
+	for _, ca := range []string{"cie-sub", "cie-root"} {
+		sum := sha256.Sum256(chain(t, ca)[0].Raw)
+		want = append(want, hex.EncodeToString(sum[:]))
+	}
+	if !slices.Equal(id.CertAuthorities, want) {
+		t.Errorf("cert authorities = %v, want cie-sub then cie-root %v", id.CertAuthorities, want)
 	}
 	events := rec.Events()
 	if len(events) != 1 || events[0].Type != x509auth.AuditLogin || events[0].Actor != id.FiscalNumber ||

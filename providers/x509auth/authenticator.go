@@ -2,7 +2,9 @@ package x509auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +72,7 @@ func (a *Authenticator) AuthenticateCertificate(ctx context.Context, chain []*x5
 		Attributes: map[string]string{
 			"cert_serial": res.Serial, "cert_issuer": res.Issuer, "cert_policy": res.Policy,
 		},
+		CertAuthorities: AuthorityIDs(res.Chain),
 	}
 	err = a.Auditor.Audit(ctx, audit.Event{
 		Time: id.AuthTime, Type: AuditLogin, Actor: id.FiscalNumber,
@@ -83,6 +86,26 @@ func (a *Authenticator) AuthenticateCertificate(ctx context.Context, chain []*x5
 		return nil, fmt.Errorf("%w: audit: %w", providers.ErrUnavailable, err)
 	}
 	return id, nil
+}
+
+// AuthorityID is the id of a CA certificate: the lower-case hexadecimal SHA-256 of its DER
+// encoding, the id of its entry (kind idp) in the console and of its switch.
+func AuthorityID(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// AuthorityIDs are the ids of the CAs of a verified chain (leaf first): every certificate
+// but the leaf, the leaf's issuer first, the trust anchor last.
+func AuthorityIDs(chain []*x509.Certificate) []string {
+	if len(chain) < 2 {
+		return nil
+	}
+	ids := make([]string, 0, len(chain)-1)
+	for _, c := range chain[1:] {
+		ids = append(ids, AuthorityID(c))
+	}
+	return ids
 }
 
 // NewAuthenticator checks the fields and fills defaults (Logger, Now).
