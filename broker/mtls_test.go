@@ -24,8 +24,12 @@ import (
 
 // certProvider accepts a certificate whose CN is a fiscal code (the real validation lives in
 // providers/x509auth and is tested there, and with this listener in cmd/sportello); it records
-// what it was shown.
-type certProvider struct{ seen int }
+// what it was shown. cas are the CA ids the identity names, as x509auth sets them from the
+// verified chain.
+type certProvider struct {
+	seen int
+	cas  []string
+}
 
 func (p *certProvider) Info() providers.Info {
 	return providers.Info{ID: "card", Method: "cie", MaxACR: loa.SpidL3}
@@ -37,7 +41,7 @@ func (p *certProvider) AuthenticateCertificate(_ context.Context, chain []*x509.
 		return nil, providers.ErrCredentialRejected
 	}
 	return &providers.Identity{FiscalNumber: chain[0].Subject.CommonName, Method: "cie", ACR: loa.SpidL3,
-		AMR: []string{"sc", "pin", "hwk", "mfa"}, AuthTime: time.Now()}, nil
+		AMR: []string{"sc", "pin", "hwk", "mfa"}, AuthTime: time.Now(), CertAuthorities: p.cas}, nil
 }
 
 func selfSigned(t *testing.T, cn string) string {

@@ -54,14 +54,23 @@ func (b *Broker) providerSwitchedOff(p providers.Provider, hint string) bool {
 }
 
 // identitySwitchedOff reports whether a verified identity came through a switched-off
-// provider or SPID IdP (a login started before the switch, or without a hint).
-// The identity names its method, not its provider: every provider of that method is checked.
+// provider, SPID IdP or certification authority (a login started before the switch, or
+// without a hint: a certificate login never has one, its CA is known only once the chain is
+// verified). The identity names its method, not its provider: every provider of that method
+// is checked. A certificate login is refused when any CA of its verified chain is off — the
+// card's issuer, an intermediate or the trust anchor — so switching a root off stops every
+// card beneath it.
 func (b *Broker) identitySwitchedOff(id *providers.Identity) bool {
 	if b.switches == nil {
 		return false
 	}
 	for _, p := range b.provs {
 		if info := p.Info(); info.Method == id.Method && b.switchedOff(switches.KindProvider, info.ID) {
+			return true
+		}
+	}
+	for _, ca := range id.CertAuthorities {
+		if b.switchedOff(switches.KindIdP, ca) {
 			return true
 		}
 	}

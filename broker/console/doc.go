@@ -17,6 +17,15 @@
 // without the scope the request needs gets 403 insufficient_scope, so a read-only operator
 // never changes anything.
 //
+// # Switches
+//
+// A switch turns off, on every replica, an identity provider (kind idp), a provider or a
+// client; the broker enforces it, not this package. An idp entry is a SPID, CIE ID or eIDAS
+// IdP (id its entityID), an OpenID Provider of a federation (its entity id) or a CA a CIE or
+// CNS certificate login trusts (id the hexadecimal SHA-256 of its certificate): a certificate
+// login is refused when any CA of its verified chain is switched off, as a SPID login is when
+// its IdP is.
+//
 // # Changes
 //
 // Every change is an audit record (type "console.*") whose actor is the operator. A change
