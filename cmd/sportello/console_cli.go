@@ -26,8 +26,8 @@ const consoleUsage = `Usage: sportello console switches --config FILE
 
 Commands (the console API's, without the browser; they need the shared Store, store.type redis):
   switches  list the overrides in force on every replica
-  switch    switch an IdP (idp: its entityID), a provider (provider) or a client (client) off
-            with a reason and an optional expiry, or back on; every replica applies it within
+  switch    switch an IdP (idp: its entityID, or a CIE/CNS CA's certificate SHA-256), a
+            provider (provider) or a client (client) off with a reason and an optional expiry, or back on; every replica applies it within
             two seconds. Audited in the operators' trail
   replicas  list the replicas seen recently (their heartbeats)
   revoke-person
@@ -85,7 +85,7 @@ func cmdConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if args[0] == "switch" {
 		kind = fs.String("kind", "", "what to switch: `KIND` idp, provider or client")
-		id = fs.String("id", "", "its `ID`: an IdP's entityID, a provider's name, a client_id")
+		id = fs.String("id", "", "its `ID`: an IdP's entityID or a CA's certificate SHA-256, a provider's name, a client_id")
 		reason = fs.String("reason", "", "why (required with --off): `TEXT`")
 		expires = fs.String("expires", "", "when the override ends by itself, an RFC 3339 `TIME` (optional)")
 		off = fs.Bool("off", false, "switch it off")

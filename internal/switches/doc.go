@@ -1,5 +1,6 @@
 // Package switches holds the security team's cluster-wide overrides: an identity provider
-// (kind "idp", id its entityID), a provider ("provider", id its configured name) or a client
+// (kind "idp", id its entityID; a CIE or CNS certification authority, id the hexadecimal
+// SHA-256 of its certificate), a provider ("provider", id its configured name) or a client
 // ("client", id its client_id) switched off on every replica at once, with the reason, the
 // operator who did it, when, and an optional expiry.
 //

@@ -22,7 +22,8 @@ type Kind string
 
 // The kinds of switch.
 const (
-	// KindIdP is one identity provider behind a provider (a SPID IdP: id is its entityID).
+	// KindIdP is one identity provider behind a provider (a SPID IdP: id is its entityID; a
+	// CIE or CNS certification authority: id is the hexadecimal SHA-256 of its certificate).
 	KindIdP Kind = "idp"
 	// KindProvider is a whole provider (spid, cie, cns, pin, ...: id is its configured name).
 	KindProvider Kind = "provider"
