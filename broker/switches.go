@@ -74,7 +74,10 @@ func (b *Broker) identitySwitchedOff(id *providers.Identity) bool {
 			return true
 		}
 	}
-	return b.switchedOff(switches.KindIdP, id.SPIDIdP)
+	// A SPID IdP (SAML or a SPID OP over OpenID Federation, whose entity id is also SPIDIdP)
+	// and a CIE OP over OpenID Federation, checked again now: the login may have started
+	// before the switch.
+	return b.switchedOff(switches.KindIdP, id.SPIDIdP) || b.switchedOff(switches.KindIdP, id.CIEOP)
 }
 
 // errClientSwitchedOff is what a switched-off client's token requests get.

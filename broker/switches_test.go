@@ -11,6 +11,7 @@ import (
 
 	"github.com/inps/sportello/broker/keys"
 	"github.com/inps/sportello/internal/switches"
+	"github.com/inps/sportello/providers"
 )
 
 // fakeSwitches is a switches.Reader's answer, set by the test.
@@ -155,5 +156,25 @@ func TestBearerScopesNamesTheOperatorAndStopsASwitchedOffClient(t *testing.T) {
 	r.Header.Set("Authorization", "Bearer x")
 	if _, _, ok := tb.BearerScopes(r); ok {
 		t.Fatal("a forged token authorises")
+	}
+}
+
+// A CIE login over OpenID Connect Federation is checked against its OP's switch when the
+// identity comes back, as a SPID IdP is: a login started before the switch is refused too.
+func TestIdentityThroughASwitchedOffCIEOPIsRefused(t *testing.T) {
+	tb, sw := switchedBroker(t)
+	const op = "https://cie-op.example"
+	id := &providers.Identity{Method: providers.MethodCIE, CIEOP: op}
+	if tb.identitySwitchedOff(id) {
+		t.Fatal("refused before any switch")
+	}
+	sw.set(switches.KindIdP, op, true)
+	if !tb.identitySwitchedOff(id) {
+		t.Fatal("an identity through a switched-off CIE OP passed")
+	}
+	sw.set(switches.KindIdP, "https://other-op.example", true)
+	sw.set(switches.KindIdP, op, false)
+	if tb.identitySwitchedOff(id) {
+		t.Fatal("another OP's switch refused this identity")
 	}
 }
