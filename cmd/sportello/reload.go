@@ -168,7 +168,9 @@ func (r *reloader) reload(ctx context.Context) error {
 	}
 	clientsChanged := !reflect.DeepEqual(r.cur.Clients, next.Clients)
 	if clientsChanged {
-		if err := r.b.ReloadClients(next); err != nil {
+		// The broker runs with the console's own client beside the file's (serve): a reload
+		// that left it out would lock the operators out of the console.
+		if err := r.b.ReloadClients(withConsoleClient(next)); err != nil {
 			r.log.Error("configuration reload refused: the running configuration stays", "error", err)
 			return err
 		}

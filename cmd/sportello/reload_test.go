@@ -17,12 +17,14 @@ import (
 
 // serve reloads the file on SIGHUP where that is safe: the portal's new redirect URI is
 // accepted and the old one refused at once; a change of a section a running broker cannot
-// take over (the token lifetimes) is logged as needing a restart and left as is; a file that fails
-// validation keeps the running configuration, and says so.
+// take over (the token lifetimes) is logged as needing a restart and left as is; the console's
+// own client survives the reload; a file that fails validation keeps the running configuration,
+// and says so.
 func TestServeReloadsTheClientsOnSIGHUP(t *testing.T) {
 	const old, moved = "https://www.inps.example.it/oidc/callback", "https://www.inps.example.it/oidc/new-callback"
 	path := exampleDeployment(t, func(y string) string {
-		return strings.Replace(y, "  type: redis\n", "  type: memory\n", 1)
+		return strings.Replace(y, "  type: redis\n", "  type: memory\n", 1) +
+			"\nconsole:\n  operators:\n    - {fiscal_code: CNTLNE75E52L736Y, role: admin}\n"
 	})
 	for _, k := range []string{"SPORTELLO_HTTP_ADDR", "SPORTELLO_MTLS_ADDR", "SPORTELLO_DEBUG_ADDR"} {
 		t.Setenv(k, "127.0.0.1:0")
@@ -34,17 +36,12 @@ func TestServeReloadsTheClientsOnSIGHUP(t *testing.T) {
 	}
 	p := startMain(t, "serve", "--config", path)
 	base := "http://" + p.waitLine(t, "sportello listening")["http"].(string)
-	authorize := func(redirect string) int {
-		t.Helper()
-		q := url.Values{"client_id": {"portale-inps"}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"},
-			"redirect_uri": {redirect}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
-		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := c.Get(base + "/authorize?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+	authorize := func(redirect string) int { return authorizeAs(t, base, "portale-inps", redirect) }
+	console := func() int {
+		return authorizeAs(t, base, "sportello-console", "https://login.inps.example.it/console/callback")
+	}
+	if st := console(); st == http.StatusBadRequest {
+		t.Fatalf("the console's client refused before the reload: %d", st)
 	}
 	if st := authorize(old); st == http.StatusBadRequest {
 		t.Fatalf("the registered URI refused: %d", st)
@@ -94,6 +91,9 @@ func TestServeReloadsTheClientsOnSIGHUP(t *testing.T) {
 	edited = strings.Replace(edited, "  access_ttl: 5m ", "  access_ttl: 4m ", 1)
 	write(edited)
 	hup("configuration reload: clients reloaded")
+	if st := console(); st == http.StatusBadRequest {
+		t.Fatalf("the console's client removed by the reload: %d", st)
+	}
 	if st := authorize(moved); st == http.StatusBadRequest {
 		t.Fatalf("the new URI refused after SIGHUP: %d", st)
 	}
@@ -123,4 +123,19 @@ func TestServeReloadsTheClientsOnSIGHUP(t *testing.T) {
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exited %d\n%s", code, p.stderr.String())
 	}
+}
+
+// authorizeAs is the status of an authorization request of client with redirect: 400 when
+// the client or its redirect URI is refused.
+func authorizeAs(t *testing.T, base, client, redirect string) int {
+	t.Helper()
+	q := url.Values{"client_id": {client}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"},
+		"redirect_uri": {redirect}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(base + "/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
