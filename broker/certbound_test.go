@@ -12,7 +12,8 @@ import (
 )
 
 // withBoundClients registers relying parties whose tokens are bound to their certificate
-// (RFC 8705 §3): rp-bound (client_secret_basic) and spa-bound (public, PKCE).
+// (RFC 8705 §3): rp-bound (client_secret_basic) and spa-bound (public, PKCE), and svc-bound,
+// which may introspect their tokens.
 func withBoundClients(c *config.Config) {
 	bound := true
 	rp := config.Client{ID: "rp-bound", Secret: config.Secret{Value: "rp-bound-secret"}, AuthMethod: config.AuthSecretBasic,
@@ -21,7 +22,8 @@ func withBoundClients(c *config.Config) {
 	spa := rp
 	spa.ID, spa.Secret, spa.AuthMethod, spa.Public = "spa-bound", config.Secret{}, config.AuthNone, true
 	svc := config.Client{ID: "svc-bound", Secret: config.Secret{Value: "svc-bound-secret"}, AuthMethod: config.AuthSecretBasic,
-		GrantTypes: []string{config.GrantClientCredentials}, Scopes: []string{"inps:services"}, TLSClientCertificateBoundAccessTokens: &bound}
+		GrantTypes: []string{config.GrantClientCredentials}, Scopes: []string{"inps:services"}, TLSClientCertificateBoundAccessTokens: &bound,
+		Introspect: true, IntrospectClients: []string{"rp-bound", "spa-bound"}}
 	c.Clients = append(c.Clients, rp, spa, svc)
 }
 
@@ -155,6 +157,11 @@ func TestCertificateBoundTokens(t *testing.T) {
 		if st != http.StatusOK || cnfOf(t, out["access_token"].(string)) != certThumbprint(certB.Leaf) {
 			t.Fatalf("refresh with certificate B: %d %v", st, out)
 		}
+		// Its refresh token is bound to no certificate: introspection shows no cnf.
+		_, in := tokenCall(t, http.DefaultClient, tb.URL+pathIntrospect, url.Values{"token": {out["refresh_token"].(string)}}, "svc-bound", "svc-bound-secret")
+		if in["active"] != true || in["cnf"] != nil {
+			t.Fatalf("introspection of a confidential client's refresh token: %v", in)
+		}
 	})
 
 	t.Run("a public client's refresh token works only with its certificate", func(t *testing.T) {
@@ -166,6 +173,10 @@ func TestCertificateBoundTokens(t *testing.T) {
 			t.Fatalf("code exchange: %d %v", st, out)
 		}
 		rt := out["refresh_token"].(string)
+		_, in := tokenCall(t, http.DefaultClient, tb.URL+pathIntrospect, url.Values{"token": {rt}}, "svc-bound", "svc-bound-secret")
+		if cnf, _ := in["cnf"].(map[string]any); in["active"] != true || cnf["x5t#S256"] != thumbA {
+			t.Fatalf("introspection of the bound refresh token: %v", in)
+		}
 		refresh := func(cert *tls.Certificate, base string) (int, map[string]any) {
 			c := mtlsClient(cert)
 			if cert == nil && base == tb.URL {

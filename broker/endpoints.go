@@ -103,10 +103,25 @@ func (b *Broker) introspectRefresh(ctx context.Context, cl *Client, tok string) 
 		"iat":        rec.IssuedAt.Unix(),
 		"iss":        b.issuer,
 	}
-	if c := confirmation(rec.Grant.DPoPJKT); c != nil {
-		resp["cnf"] = c // a public client's refresh token bound to its key (RFC 9449 §5)
+	if c := refreshConfirmation(b, &rec.Grant); c != nil {
+		resp["cnf"] = c
 	}
 	return op.NewResponse(resp), nil
+}
+
+// refreshConfirmation is the cnf of a refresh token of grant g: the DPoP key a public client's
+// refresh token is bound to (RFC 9449 §5), and the certificate of a public client's first
+// token request (RFC 8705 §4); nil for a bearer one. A confidential client's refresh token is
+// bound to its authentication, not to the certificate its access tokens are bound to.
+func refreshConfirmation(b *Broker, g *grants.Grant) *claims.Confirmation {
+	c := confirmation(g.DPoPJKT)
+	if owner, ok := b.client(g.ClientID); ok && owner.public && g.CertThumbprint != "" {
+		if c == nil {
+			c = &claims.Confirmation{}
+		}
+		c.X5TS256 = g.CertThumbprint
+	}
+	return c
 }
 
 // errNotIntrospectable: the introspecting client may not see the token (introspection
