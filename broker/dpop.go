@@ -227,6 +227,19 @@ func withResourceAuth(r *http.Request, uri string) (*http.Request, *resourceAuth
 	return r.WithContext(context.WithValue(r.Context(), ctxResourceAuth{}, ra)), ra
 }
 
+// dpopBound reports whether c is DPoP-bound (cnf.jkt); a certificate binding is
+// checkCertBound's.
+func dpopBound(c *claims.Access) bool { return c.Confirmation != nil && c.Confirmation.JKT != "" }
+
+// noteDPoPBound records that the verified token c of a userinfo request is DPoP-bound as soon
+// as its claims are read, before anything may refuse it: a refusal for any reason (revoked, of
+// no person, without its certificate) then challenges with DPoP (RFC 9449 §7.1), not Bearer.
+func noteDPoPBound(ctx context.Context, c *claims.Access) {
+	if ra, _ := ctx.Value(ctxResourceAuth{}).(*resourceAuth); ra != nil {
+		ra.bound = dpopBound(c)
+	}
+}
+
 // checkResourceProof applies RFC 9449 §7 to an accepted access token c presented as tok: a
 // DPoP-bound token only with the DPoP scheme and a proof by its key for this request (htm,
 // htu, ath); a bearer token only with the Bearer scheme. Refusals are 401 invalid_token or
@@ -236,7 +249,7 @@ func (b *Broker) checkResourceProof(ctx context.Context, c *claims.Access, tok s
 	if ra == nil {
 		ra = &resourceAuth{} // not through oauthEndpoint: as if sent with the Bearer scheme
 	}
-	ra.bound = c.Confirmation != nil && c.Confirmation.JKT != "" // a certificate binding is checkCertBound's
+	ra.bound = dpopBound(c)
 	switch {
 	case !ra.bound && ra.dpop:
 		return op.NewStatusError(errInvalidTokenBearer("the access token is not DPoP-bound: send it with the Bearer scheme"), http.StatusUnauthorized)

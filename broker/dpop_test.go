@@ -320,6 +320,49 @@ func TestDPoPAtUserinfo(t *testing.T) {
 	})
 }
 
+// A DPoP-bound token refused at userinfo before its proof is looked at — revoked, or a
+// service's own token that names no person — is challenged with DPoP whatever scheme it came
+// with (RFC 9449 §7.1): the client learns it must send the token with a proof.
+func TestDPoPChallengeForABoundTokenRefusedEarly(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	c := newDPoPClient(t)
+	bearer := func(tok string) dpopAnswer {
+		h := http.Header{}
+		h.Set("Authorization", "Bearer "+tok)
+		return send(t, http.MethodGet, tb.URL+pathUserinfo, nil, h)
+	}
+	challenged := func(t *testing.T, got dpopAnswer) {
+		t.Helper()
+		ch := got.header.Get("WWW-Authenticate")
+		if got.status != http.StatusUnauthorized || got.err() != "invalid_token" || !strings.HasPrefix(ch, "DPoP ") ||
+			!strings.Contains(ch, `error="invalid_token"`) {
+			t.Fatalf("got %d %v %q, want 401 invalid_token with a DPoP challenge", got.status, got.body, ch)
+		}
+	}
+	t.Run("a service's own bound token", func(t *testing.T) {
+		a := c.post(t, tb, pathToken, ccForm, "demo-service", "demo-service-secret", nil)
+		tok := str(a.body, "access_token")
+		if a.status != http.StatusOK || cnfJKT(jwtClaims(t, tok)) != c.jkt(t) {
+			t.Fatalf("token: %d %v", a.status, a.body)
+		}
+		challenged(t, bearer(tok))
+		challenged(t, c.userinfo(t, tb, tok, nil))
+	})
+	t.Run("a revoked bound token", func(t *testing.T) {
+		code, verifier := spaCode(t, tb)
+		a := c.post(t, tb, pathToken, spaCodeForm(code, verifier), "", "", nil)
+		tok := str(a.body, "access_token")
+		if a.status != http.StatusOK || tok == "" {
+			t.Fatalf("token: %d %v", a.status, a.body)
+		}
+		if st, out := postForm(t, tb.URL+pathRevoke, url.Values{"token": {tok}, "client_id": {"demo-spa"}}, "", ""); st != http.StatusOK {
+			t.Fatalf("revoke: %d %v", st, out)
+		}
+		challenged(t, bearer(tok))
+		challenged(t, c.userinfo(t, tb, tok, nil))
+	})
+}
+
 // Discovery names exactly the algorithms the proof checker accepts.
 func TestDPoPDiscovery(t *testing.T) {
 	tb := newTestBroker(t, memStore(t))

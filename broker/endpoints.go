@@ -146,6 +146,7 @@ func (i *introspection) MarshalJSON() ([]byte, error) {
 func (b *Broker) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
 	// A client's own token is refused before anything is looked up.
 	c, err := b.acceptAccessToken(ctx, r.Data.AccessToken, acceptOptions{check: func(c *claims.Access) error {
+		noteDPoPBound(ctx, c)
 		if !namesAPerson(c) {
 			return errNotAPerson
 		}
