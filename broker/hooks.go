@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -54,8 +55,8 @@ func (b *Broker) CSRF() CSRF { return CSRF{b: b} }
 // AuthorizeBearer checks an operator API call: an access token of this issuer accepted as
 // every endpoint accepts one (acceptAccessToken: unrevoked, its delegations still in force),
 // for its own APIs (aud tokens.access_audience: not a token exchanged for another service)
-// carrying scope. It returns the operator (the client id, or the person's sub). A store that
-// cannot answer refuses too.
+// carrying scope, presented as its binding requires (operatorToken). It returns the operator
+// (the client id, or the person's sub). A store that cannot answer refuses too.
 func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	op, scopes, ok := b.BearerScopes(r)
 	if !ok || !slices.Contains(scopes, scope) {
@@ -64,21 +65,11 @@ func (b *Broker) AuthorizeBearer(r *http.Request, scope string) (string, bool) {
 	return op, true
 }
 
-// BearerScopes checks the bearer token of r as AuthorizeBearer does, whatever its scopes, and
+// BearerScopes checks the access token of r as AuthorizeBearer does, whatever its scopes, and
 // returns the operator and the token's scopes: an API tells a token without the scope it
 // needs (403 insufficient_scope) from no valid token at all (401).
 func (b *Broker) BearerScopes(r *http.Request) (string, []string, bool) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
-		return "", nil, false
-	}
-	c, err := b.acceptAccessToken(r.Context(), tok, acceptOptions{check: func(c *claims.Access) error {
-		if !slices.Contains(c.Audience, b.accessAud) {
-			return errOtherResource
-		}
-		return nil
-	}})
+	c, err := b.operatorToken(r)
 	if err != nil || b.switchedOff(switches.KindClient, c.ClientID) {
 		return "", nil, false
 	}
@@ -87,4 +78,39 @@ func (b *Broker) BearerScopes(r *http.Request) (string, []string, bool) {
 		return c.Subject, scopes, true
 	}
 	return c.ClientID, scopes, true
+}
+
+// errNoAccessToken: an operator API call without an access token in the Bearer or DPoP
+// scheme.
+var errNoAccessToken = errors.New("no access token in the Bearer or DPoP scheme")
+
+// operatorToken is the access token of an operator API call r, accepted as the protected
+// resources accept one: a bearer token in the Bearer scheme (RFC 6750 §2.1); a
+// certificate-bound token only with that certificate on the connection (RFC 8705 §3), so
+// never on the main listener; a DPoP-bound token only in the DPoP scheme with a proof by its
+// key for this request — htm its method, htu the URL called, ath the token (RFC 9449 §7.1) —
+// checked by the same resource-proof checker as userinfo. A stolen bound token is worth
+// nothing without its key.
+func (b *Broker) operatorToken(r *http.Request) (*claims.Access, error) {
+	// RFC 7235 §2.1: the scheme is case-insensitive.
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	dpopScheme := strings.EqualFold(scheme, tokenTypeDPoP)
+	if tok = strings.TrimLeft(tok, " "); tok == "" || !dpopScheme && !strings.EqualFold(scheme, "Bearer") {
+		return nil, errNoAccessToken
+	}
+	ctx := r.Context()
+	c, err := b.acceptAccessToken(ctx, tok, acceptOptions{check: func(c *claims.Access) error {
+		if !slices.Contains(c.Audience, b.accessAud) {
+			return errOtherResource
+		}
+		return checkCertBound(ctx, c)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	ra := &resourceAuth{dpop: dpopScheme, header: r.Header, method: r.Method, uri: b.issuer + r.URL.EscapedPath()} // served on the main listener only
+	if err := b.checkResourceProof(context.WithValue(ctx, ctxResourceAuth{}, ra), c, tok); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
