@@ -33,7 +33,8 @@ type acceptOptions struct {
 // by introspection, userinfo, token exchange and the operators' APIs (AuthorizeBearer) —
 // checked in this order: signature by a published key, typ at+jwt, issuer and expiry
 // (errInvalidToken); the caller's check; not revoked, by itself (deny list) or with its grant
-// (the refresh family of grant_id) or with its person (Broker.EndSessions) (errAccessRevoked); an actor chain no deeper than allowed
+// (the refresh family of grant_id) or with its person (Broker.EndSessions: authenticated at or before
+// the mark, accessGranted) (errAccessRevoked); an actor chain no deeper than allowed
 // (errActTooDeep); every delegation of the chain still in force (errDelegationEnded).
 func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOptions) (*claims.Access, error) {
 	c, err := b.verifyAccessToken(tok)
@@ -50,7 +51,7 @@ func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOpti
 	} else if revoked {
 		return nil, errAccessRevoked
 	}
-	if revoked, err := b.grants.PersonRevoked(ctx, time.Unix(c.IssuedAt, 0), accessPeople(c)...); err != nil {
+	if revoked, err := b.grants.PersonRevoked(ctx, accessGranted(c), accessPeople(c)...); err != nil {
 		return nil, err
 	} else if revoked {
 		return nil, errAccessRevoked
@@ -68,6 +69,18 @@ func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOpti
 		return nil, errDelegationEnded
 	}
 	return c, nil
+}
+
+// accessGranted is the time a person's revocation mark is compared with for the access token
+// c: its authentication (auth_time, kept by refresh and token exchange) — a token issued later
+// from an SSO session opened before the mark rests on the revoked login — or its iat when
+// earlier, or for a client's own token, which has no auth_time.
+func accessGranted(c *claims.Access) time.Time {
+	t := c.IssuedAt
+	if c.AuthTime != nil && *c.AuthTime < t {
+		t = *c.AuthTime
+	}
+	return time.Unix(t, 0)
 }
 
 // refused reports whether err is acceptAccessToken's refusal of the token (not the store

@@ -29,6 +29,8 @@ import (
 // with the identity named by the hint "<fiscal code>:<level>" (or fails with "cancel").
 type testProvider struct {
 	f providers.Finisher
+	// now is the broker's clock: the identity's AuthTime moves with it, as a login's does.
+	now func() time.Time
 }
 
 func (p *testProvider) Info() providers.Info {
@@ -51,10 +53,17 @@ func (p *testProvider) Start(w http.ResponseWriter, r *http.Request, req *provid
 	p.f.Finish(w, r, req.ID, &providers.Identity{
 		FiscalNumber: cf, GivenName: "Mario", FamilyName: "Rossi", Birthdate: "1980-01-01",
 		Email: "mario.rossi@example.it", Method: "spid", ACR: loa.ACRForLevel(level),
-		AMR: []string{"pwd", "mfa"}, AuthTime: time.Now().Truncate(time.Second), SPIDIdP: "https://idp.example",
+		AMR: []string{"pwd", "mfa"}, AuthTime: p.clock().Truncate(time.Second), SPIDIdP: "https://idp.example",
 		Session: map[string]string{"idp": "https://idp.example", "name_id": "_nameid-" + cf, "session_index": "_session-" + cf},
 	})
 	return nil
+}
+
+func (p *testProvider) clock() time.Time {
+	if p.now == nil {
+		return time.Now()
+	}
+	return p.now()
 }
 
 func (p *testProvider) Handler(f providers.Finisher) http.Handler {
@@ -115,10 +124,11 @@ func newTestBrokerFull(t testing.TB, st store.Store, dir string, edit func(*Opti
 	for _, o := range opts {
 		o(cfg)
 	}
+	tp := &testProvider{}
 	o := Options{
 		Config:     cfg,
 		Store:      st,
-		Providers:  []providers.Provider{&testProvider{}},
+		Providers:  []providers.Provider{tp},
 		Keys:       &keys.StoreSource{Store: st, CryptoKey: secret(t, cfg.Keys.CryptoKey), Bootstrap: &keys.FileSource{Dir: cfg.Keys.Dir, Generate: true}},
 		SubjectKey: secret(t, cfg.Subject.Key),
 		CryptoKey:  secret(t, cfg.Keys.CryptoKey),
@@ -130,6 +140,7 @@ func newTestBrokerFull(t testing.TB, st store.Store, dir string, edit func(*Opti
 	if err != nil {
 		t.Fatal(err)
 	}
+	tp.now = func() time.Time { return b.now() }
 	srv := httptest.NewUnstartedServer(b)
 	srv.Listener.Close()
 	srv.Listener = ln

@@ -1,11 +1,16 @@
 package broker
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/inps/sportello/broker/grants"
+	"github.com/inps/sportello/internal/loa"
+	"github.com/inps/sportello/providers"
 )
 
 // An operator's revoke-person ends every SSO session of the person, each told to its clients
@@ -119,5 +124,119 @@ func TestRevokePersonFromAProcessThatIsNotServing(t *testing.T) {
 	}
 	if _, c := verifyLogoutToken(t, tb, rp.received()[0]); c["sid"] != jwtClaims(t, out["id_token"].(string))["sid"] {
 		t.Fatalf("claims %v", c)
+	}
+}
+
+// A session that escaped the revocation's EndPerson (its index entry lost, opened while the
+// revocation ran, EndPerson failing) issues nothing more: it rests on an authentication at or
+// before the person's mark, so /authorize ends it instead of reusing it — prompt=none is
+// login_required — and the person must log in again.
+func TestRevokedPersonsEscapedSessionIsNotReused(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	br := newBrowser(t)
+	out := bclLogin(t, tb, br)
+	none := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "prompt": {"none"}}
+	if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+none.Encode()); cb == nil || cb.Get("code") == "" {
+		t.Fatalf("the session before the revocation: %v", cb)
+	}
+	// The mark alone, as when EndPerson missed the session; a code issued from the session
+	// later would be granted after the mark, by a login before it.
+	if _, err := tb.grants.RevokePerson(t.Context(), subjectFor(tb.subjectKey, "RSSMRA80A01H501U")); err != nil {
+		t.Fatal(err)
+	}
+	tb.now = func() time.Time { return time.Now().Add(3 * time.Second) }
+	for range 2 { // ended the first time: gone the second
+		if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+none.Encode()); cb == nil || cb.Get("code") != "" || cb.Get("error") != "login_required" {
+			t.Fatalf("the escaped session after the revocation: %v, want login_required and no code", cb)
+		}
+	}
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {out["refresh_token"].(string)}},
+		"demo-rp", "demo-secret"); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh after the revocation: %d %v", st, body)
+	}
+	// A new login (after the mark) is a new session, which works.
+	again := bclLogin(t, tb, br)
+	if cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+none.Encode()); cb == nil || cb.Get("code") == "" {
+		t.Fatalf("the new session: %v", cb)
+	}
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {again["refresh_token"].(string)}},
+		"demo-rp", "demo-secret"); st != http.StatusOK {
+		t.Fatalf("refresh after the new login: %d %v", st, body)
+	}
+}
+
+// Tokens issued from a login before the person's mark are refused at refresh and
+// introspection however late they were issued (a session that escaped the revocation): the
+// authentication time decides (auth_time, the grant's login), not when the tokens or the code
+// were issued.
+func TestRevokedPersonsTokensAreJudgedByTheirAuthentication(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	sub := subjectFor(tb.subjectKey, "RSSMRA80A01H501U")
+	login := time.Now().Add(-time.Minute).Truncate(time.Second)
+	if _, err := tb.grants.RevokePerson(t.Context(), sub); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(3 * time.Second) // granted, and the tokens issued, after the mark
+	cl, _ := tb.client("demo-rp")
+	g := grants.Grant{ClientID: "demo-rp", Scopes: []string{"openid", "offline_access"}, Subject: sub, GrantedAt: later,
+		Identity: &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", Method: "spid", ACR: loa.SpidL2, AuthTime: login}}
+	resp, _, err := tb.issueWithFamily(t.Context(), cl, &g, "fam-escaped", later.Add(time.Hour), later, true, "", "")
+	if err != nil || resp.RefreshToken == "" {
+		t.Fatalf("issue: %v %v", resp, err)
+	}
+	_, in := postForm(t, tb.URL+pathIntrospect, url.Values{"token": {resp.AccessToken}}, "demo-service", "demo-service-secret")
+	if in["active"] != false {
+		t.Fatalf("the access token of a revoked login introspects as %v", in)
+	}
+	_, in = postForm(t, tb.URL+pathIntrospect, url.Values{"token": {resp.RefreshToken}}, "demo-service", "demo-service-secret")
+	if in["active"] != false {
+		t.Fatalf("the refresh token of a revoked login introspects as %v", in)
+	}
+	tb.now = func() time.Time { return time.Now().Add(4 * time.Second) }
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {resp.RefreshToken}},
+		"demo-rp", "demo-secret"); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh of a revoked login: %d %v", st, body)
+	}
+}
+
+// markingDelegations revokes the person while /authorize completes a login from the SSO
+// session: the mark falls between the session's check and the code's issuing.
+type markingDelegations struct {
+	mark func(ctx context.Context)
+}
+
+func (d *markingDelegations) ActiveFor(ctx context.Context, _ string) ([]DelegationChoice, error) {
+	if d.mark != nil {
+		d.mark(ctx)
+	}
+	return nil, nil
+}
+
+func (d *markingDelegations) Active(context.Context, string) (bool, error) { return true, nil }
+
+// A mark written after /authorize checked the session but before the code was issued revokes
+// the code: it rests on the login before the mark, though it was issued after it.
+func TestRevokePersonWhileACodeIsIssued(t *testing.T) {
+	d := &markingDelegations{}
+	tb := newTestBrokerWith(t, memStore(t), func(o *Options) { o.Delegations = d })
+	br := newBrowser(t)
+	bclLogin(t, tb, br)
+	d.mark = func(ctx context.Context) {
+		if _, err := tb.grants.RevokePerson(ctx, subjectFor(tb.subjectKey, "RSSMRA80A01H501U")); err != nil {
+			t.Error(err)
+		}
+		tb.now = func() time.Time { return time.Now().Add(3 * time.Second) } // the code is issued after the mark
+	}
+	q := url.Values{"client_id": {"demo-rp"}, "response_type": {"code"}, "scope": {"openid offline_access"},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}, "state": {"s"}, "prompt": {"none"}}
+	cb, _ := br.authorize(t, tb.URL+pathAuthorize+"?"+q.Encode())
+	if cb == nil || cb.Get("code") == "" {
+		t.Fatalf("no code from the session: %v", cb)
+	}
+	d.mark = nil
+	if st, body := postForm(t, tb.URL+pathToken, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
+		"redirect_uri": {"http://127.0.0.1:9000/callback"}}, "demo-rp", "demo-secret"); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("a code issued while the person was revoked: %d %v", st, body)
 	}
 }

@@ -31,7 +31,11 @@ func (b *Broker) sessionIdentity(r *http.Request) (*providers.Identity, string) 
 }
 
 // session is sessionIdentity that tells "no session" (nil, "", nil) from a store that could
-// not say (an error wrapping providers.ErrUnavailable).
+// not say (an error wrapping providers.ErrUnavailable). A session whose authentication is at
+// or before its person's revocation mark (Broker.EndSessions) is none, and is ended: it
+// escaped the revocation's EndPerson (the person index is best effort and bounded, a session
+// opened while the revocation ran, EndPerson failing), and reusing it would issue grants on
+// the revoked login; the person logs in again.
 func (b *Broker) session(r *http.Request) (*providers.Identity, string, error) {
 	c, err := r.Cookie(cookieSession)
 	if err != nil || c.Value == "" {
@@ -42,6 +46,17 @@ func (b *Broker) session(r *http.Request) (*providers.Identity, string, error) {
 		return nil, "", errors.Join(providers.ErrUnavailable, err)
 	}
 	if s == nil {
+		return nil, "", nil
+	}
+	revoked, err := b.grants.PersonRevoked(r.Context(), s.Identity.AuthTime, subjectOf(b.subjectKey, s.Identity))
+	if err != nil {
+		return nil, "", errors.Join(providers.ErrUnavailable, err)
+	}
+	if revoked {
+		if err := b.sessions.EndRevoked(r.Context(), c.Value); err != nil {
+			b.log.WarnContext(r.Context(), "cannot end the session of a revoked person", "error", err)
+		}
+		b.auditEvent(r.Context(), "session.revoked", subjectOf(b.subjectKey, s.Identity), map[string]any{"method": s.Identity.Method})
 		return nil, "", nil
 	}
 	return s.Identity, s.PublicID, nil

@@ -10,7 +10,7 @@ import (
 )
 
 // RevokePerson revokes every grant of the person whose broker sub is sub, as subject or as
-// actor (a delegate), obtained up to now: their refresh families at the next refresh or
+// actor (a delegate), resting on an authentication up to now (Grant.Granted): their refresh families at the next refresh or
 // introspection, their access tokens when presented back to the broker, their codes at
 // redemption. It is one mark ("rtperson:<sub>": the time of the latest revocation), not a
 // walk over the person's families: one write, atomic and seen at once by every replica,
@@ -70,14 +70,21 @@ func (g *Grant) People() []string {
 	return subs
 }
 
-// Granted is when the grant was obtained: GrantedAt, or the login's time for a grant written
-// before GrantedAt existed (zero when neither is known, which any RevokePerson mark revokes).
+// Granted is the time a RevokePerson mark is compared with: the earlier of the authentication
+// (the identity's AuthTime) and GrantedAt, the one known when the other is not (zero when
+// neither is, which any mark revokes). The authentication decides: a code issued later from
+// an SSO session opened before the mark — one that escaped the sessions' end, or a mark
+// written while the code was being issued — still rests on the revoked login.
 func (g *Grant) Granted() time.Time {
-	if !g.GrantedAt.IsZero() {
-		return g.GrantedAt
-	}
+	var auth time.Time
 	if g.Identity != nil {
-		return g.Identity.AuthTime
+		auth = g.Identity.AuthTime
 	}
-	return time.Time{}
+	switch {
+	case auth.IsZero():
+		return g.GrantedAt
+	case g.GrantedAt.IsZero() || auth.Before(g.GrantedAt):
+		return auth
+	}
+	return g.GrantedAt
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/inps/sportello/broker/claims"
 	"github.com/inps/sportello/broker/grants"
+	"github.com/inps/sportello/providers"
 )
 
 var personTests = []repoTest{
@@ -51,6 +52,30 @@ var personTests = []repoTest{
 		}
 		if _, err := r.ActiveRefresh(t.Context(), tok, grant.ClientID, time.Now()); !errors.Is(err, grants.ErrRevoked) {
 			t.Fatalf("%v, want ErrRevoked", err)
+		}
+	}},
+	{"a grant is judged by its authentication: one granted after the mark on a login before it is revoked", func(t *testing.T, r *grants.Repo) {
+		at, err := r.RevokePerson(t.Context(), grant.Subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := grant
+		g.GrantedAt = at.Add(time.Second) // a code issued later from an SSO session
+		g.Identity = &providers.Identity{FiscalNumber: "RSSMRA80A01H501U", AuthTime: at.Add(-time.Minute)}
+		if revoked, err := r.PersonRevoked(t.Context(), g.Granted(), g.People()...); err != nil || !revoked {
+			t.Fatalf("granted after the mark on a login before it: %v %v", revoked, err)
+		}
+		g.Identity.AuthTime = at.Add(time.Millisecond)
+		if revoked, err := r.PersonRevoked(t.Context(), g.Granted(), g.People()...); err != nil || revoked {
+			t.Fatalf("a login after the mark: %v %v", revoked, err)
+		}
+		g.GrantedAt = time.Time{} // a grant written before GrantedAt existed
+		if got := g.Granted(); !got.Equal(g.Identity.AuthTime) {
+			t.Fatalf("Granted without GrantedAt = %v", got)
+		}
+		g.Identity, g.GrantedAt = nil, at.Add(time.Second) // a client's own grant
+		if got := g.Granted(); !got.Equal(g.GrantedAt) {
+			t.Fatalf("Granted without an identity = %v", got)
 		}
 	}},
 	{"a grant with no time of its own is revoked by any mark (fail closed)", func(t *testing.T, r *grants.Repo) {

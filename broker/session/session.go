@@ -165,6 +165,15 @@ func (r *Repo) End(ctx context.Context, secret string) error {
 	return r.endByHash(ctx, hash(secret), EndLogout)
 }
 
+// EndRevoked ends the session of the cookie's secret whose person an operator revoked
+// (Broker.EndSessions) but that escaped EndPerson: for EndOperator, as EndPerson would have.
+func (r *Repo) EndRevoked(ctx context.Context, secret string) error {
+	if secret == "" {
+		return nil
+	}
+	return r.endByHash(ctx, hash(secret), EndOperator)
+}
+
 // endByHash ends the session whose record is at key(h), for why.
 func (r *Repo) endByHash(ctx context.Context, h, why string) error {
 	raw, err := r.st.Take(ctx, key(h))
