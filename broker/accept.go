@@ -33,8 +33,8 @@ type acceptOptions struct {
 // by introspection, userinfo, token exchange and the operators' APIs (AuthorizeBearer) —
 // checked in this order: signature by a published key, typ at+jwt, issuer and expiry
 // (errInvalidToken); the caller's check; not revoked, by itself (deny list) or with its grant
-// (the refresh family of grant_id) or with its person (Broker.EndSessions: authenticated at or before
-// the mark, accessGranted) (errAccessRevoked); an actor chain no deeper than allowed
+// (the refresh family of grant_id) or with its person (Broker.EndSessions: authenticated at or
+// before the mark, accessGranted) (errAccessRevoked); an actor chain no deeper than allowed
 // (errActTooDeep); every delegation of the chain still in force (errDelegationEnded).
 func (b *Broker) acceptAccessToken(ctx context.Context, tok string, o acceptOptions) (*claims.Access, error) {
 	c, err := b.verifyAccessToken(tok)

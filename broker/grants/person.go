@@ -10,9 +10,9 @@ import (
 )
 
 // RevokePerson revokes every grant of the person whose broker sub is sub, as subject or as
-// actor (a delegate), resting on an authentication up to now (Grant.Granted): their refresh families at the next refresh or
-// introspection, their access tokens when presented back to the broker, their codes at
-// redemption. It is one mark ("rtperson:<sub>": the time of the latest revocation), not a
+// actor (a delegate), resting on an authentication up to now (Grant.Granted): their refresh
+// families at the next refresh or introspection, their access tokens when presented back to
+// the broker, their codes at redemption. It is one mark ("rtperson:<sub>": the time of the latest revocation), not a
 // walk over the person's families: one write, atomic and seen at once by every replica,
 // however many families the person has and whichever replica issued them; a later login
 // (granted after the mark) is not touched. The mark outlives every grant it revokes (refresh
