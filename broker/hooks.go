@@ -84,6 +84,18 @@ func (b *Broker) BearerScopes(r *http.Request) (string, []string, bool) {
 // scheme.
 var errNoAccessToken = errors.New("no access token in the Bearer or DPoP scheme")
 
+// operatorCredentials reads an Authorization header value: the token of the Bearer (RFC 6750
+// §2.1) or DPoP (RFC 9449 §7.1) scheme, named in any letter case (RFC 9110 §11.1), and
+// whether it came with DPoP; ok false for any other scheme or no token.
+func operatorCredentials(h string) (tok string, dpop, ok bool) {
+	scheme, tok, _ := strings.Cut(h, " ")
+	dpop = strings.EqualFold(scheme, tokenTypeDPoP)
+	if tok = strings.TrimLeft(tok, " "); tok == "" || !dpop && !strings.EqualFold(scheme, "Bearer") {
+		return "", false, false
+	}
+	return tok, dpop, true
+}
+
 // operatorToken is the access token of an operator API call r, accepted as the protected
 // resources accept one: a bearer token in the Bearer scheme (RFC 6750 §2.1); a
 // certificate-bound token only with that certificate on the connection (RFC 8705 §3), so
@@ -92,10 +104,8 @@ var errNoAccessToken = errors.New("no access token in the Bearer or DPoP scheme"
 // checked by the same resource-proof checker as userinfo. A stolen bound token is worth
 // nothing without its key.
 func (b *Broker) operatorToken(r *http.Request) (*claims.Access, error) {
-	// RFC 7235 §2.1: the scheme is case-insensitive.
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	dpopScheme := strings.EqualFold(scheme, tokenTypeDPoP)
-	if tok = strings.TrimLeft(tok, " "); tok == "" || !dpopScheme && !strings.EqualFold(scheme, "Bearer") {
+	tok, dpopScheme, ok := operatorCredentials(r.Header.Get("Authorization"))
+	if !ok {
 		return nil, errNoAccessToken
 	}
 	ctx := r.Context()

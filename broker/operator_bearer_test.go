@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +142,50 @@ func testCert(t *testing.T, cn string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return cert
+}
+
+// The Authorization header of an operator API call is outside input: only the Bearer or DPoP
+// scheme (any letter case) followed by a space and a token yields a token.
+func TestOperatorCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		header, tok string
+		dpop, ok    bool
+	}{
+		{"Bearer tok", "tok", false, true},
+		{"bearer tok", "tok", false, true},
+		{"DPoP tok", "tok", true, true},
+		{"dpop   tok", "tok", true, true},
+		{"Bearer", "", false, false},
+		{"Bearer ", "", false, false},
+		{"Bearertok", "", false, false},
+		{"Basic dXNlcjpwYXNz", "", false, false},
+		{"DPoPx tok", "", false, false},
+		{" Bearer tok", "", false, false},
+		{"", "", false, false},
+	} {
+		tok, dpop, ok := operatorCredentials(tt.header)
+		if tok != tt.tok || dpop != tt.dpop || ok != tt.ok {
+			t.Errorf("%q: %q %v %v, want %q %v %v", tt.header, tok, dpop, ok, tt.tok, tt.dpop, tt.ok)
+		}
+	}
+}
+
+func FuzzOperatorCredentials(f *testing.F) {
+	for _, s := range []string{"Bearer tok", "DPoP x.y.z", "dpop  t", "Basic x", "Bearer", "DPoP\x00 t", "Bearer \r\n t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		tok, dpop, ok := operatorCredentials(header)
+		if !ok {
+			if tok != "" || dpop {
+				t.Fatalf("%q refused but gave %q %v", header, tok, dpop)
+			}
+			return
+		}
+		scheme, rest, _ := strings.Cut(header, " ")
+		if tok == "" || strings.HasPrefix(tok, " ") || !strings.HasSuffix(rest, tok) ||
+			dpop != strings.EqualFold(scheme, "DPoP") || !dpop && !strings.EqualFold(scheme, "Bearer") {
+			t.Fatalf("%q gave %q dpop=%v", header, tok, dpop)
+		}
+	})
 }
