@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/members"
 )
 
 // Defaults of a Beater.
@@ -97,37 +97,7 @@ func (b *Beater) Beat(ctx context.Context) error {
 	if err := b.Store.Put(ctx, recordKey(self.ID), raw, b.ttl()); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
-	ids, err := readIndex(ctx, b.Store)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(ids, self.ID) {
-		return nil
-	}
-	_, err = store.Update(ctx, b.Store, IndexKey, 0, func(old []byte) ([]byte, error) {
-		ids, err := decodeIndex(old)
-		if err != nil {
-			return nil, err
-		}
-		kept := []string{self.ID}
-		for _, id := range ids {
-			if id == self.ID {
-				continue
-			}
-			if _, err := b.Store.Get(ctx, recordKey(id)); errors.Is(err, store.ErrNotFound) {
-				continue // expired: dropped from the index
-			} else if err != nil {
-				return nil, err
-			}
-			kept = append(kept, id)
-		}
-		if len(kept) > MaxReplicas {
-			kept = kept[:MaxReplicas]
-		}
-		slices.Sort(kept)
-		return json.Marshal(kept)
-	})
-	if err != nil {
+	if err := index.Join(ctx, b.Store, self.ID); err != nil {
 		return fmt.Errorf("heartbeat: index: %w", err)
 	}
 	return nil
@@ -157,9 +127,11 @@ func (b *Beater) Leave(ctx context.Context) error {
 
 // List returns the replicas whose heartbeat has not expired, sorted by id.
 func List(ctx context.Context, s store.Store) ([]Replica, error) {
-	ids, err := readIndex(ctx, s)
-	if err != nil {
-		return nil, err
+	ids, err := index.Read(ctx, s)
+	if errors.Is(err, members.ErrCorrupt) {
+		ids = nil // rebuilt by the next beats
+	} else if err != nil {
+		return nil, fmt.Errorf("heartbeat: index: %w", err)
 	}
 	out := make([]Replica, 0, len(ids))
 	for _, id := range ids {
@@ -179,26 +151,6 @@ func List(ctx context.Context, s store.Store) ([]Replica, error) {
 	return out, nil
 }
 
-func readIndex(ctx context.Context, s store.Store) ([]string, error) {
-	raw, err := s.Get(ctx, IndexKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("heartbeat: index: %w", err)
-	}
-	return decodeIndex(raw)
-}
-
-// decodeIndex reads the index; ids that are not valid are dropped, so a bad entry cannot
-// make List read keys outside the heartbeat namespace.
-func decodeIndex(raw []byte) ([]string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	var ids []string
-	if err := json.Unmarshal(raw, &ids); err != nil {
-		return nil, nil // a corrupt index is rebuilt by the next beats
-	}
-	return slices.DeleteFunc(ids, func(id string) bool { return !ValidID(id) }), nil
-}
+// index lists the replicas that beat (internal/store/members): ids that are not valid are
+// dropped, so a bad entry cannot make List read keys outside the heartbeat namespace.
+var index = members.List{Key: IndexKey, Record: recordKey, Valid: ValidID, Max: MaxReplicas}

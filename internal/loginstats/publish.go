@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/inps/sportello/internal/store"
+	"github.com/inps/sportello/internal/store/members"
 )
 
 const (
@@ -39,9 +40,6 @@ func ValidID(id string) bool {
 		return r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._:", r))
 	})
 }
-
-// errCorruptIndex: the index is not a JSON list; Publish rebuilds it.
-var errCorruptIndex = errors.New("loginstats: the index is damaged")
 
 func recordKey(id string) string { return "loginstats:{" + id + "}" }
 
@@ -138,37 +136,7 @@ func (p *Publisher) Publish(ctx context.Context) error {
 	if err := p.Store.Put(ctx, recordKey(p.Replica), raw, Window+p.interval()); err != nil {
 		return fmt.Errorf("loginstats: %w", err)
 	}
-	ids, err := readIndex(ctx, p.Store)
-	if err == nil && slices.Contains(ids, p.Replica) {
-		return nil
-	}
-	if err != nil && !errors.Is(err, errCorruptIndex) {
-		return err // the Store: try again at the next interval
-	}
-	_, err = store.Update(ctx, p.Store, IndexKey, 0, func(old []byte) ([]byte, error) {
-		ids, err := decodeIndex(old)
-		if err != nil {
-			ids = nil // a damaged index is rebuilt: the replicas put themselves back
-		}
-		kept := []string{p.Replica}
-		for _, id := range ids {
-			if id == p.Replica {
-				continue
-			}
-			if _, err := p.Store.Get(ctx, recordKey(id)); errors.Is(err, store.ErrNotFound) {
-				continue // expired: dropped from the index
-			} else if err != nil {
-				return nil, err
-			}
-			kept = append(kept, id)
-		}
-		if len(kept) > MaxReplicas {
-			kept = kept[:MaxReplicas]
-		}
-		slices.Sort(kept)
-		return json.Marshal(kept)
-	})
-	if err != nil {
+	if err := index.Join(ctx, p.Store, p.Replica); err != nil {
 		return fmt.Errorf("loginstats: index: %w", err)
 	}
 	return nil
@@ -197,9 +165,9 @@ func (p *Publisher) Run(ctx context.Context, onErr func(error)) {
 // Cluster sums the last Window's counts of every replica in the Store at now. self, when
 // set, is this replica's live Counter, used instead of its published (older) record.
 func Cluster(ctx context.Context, s store.Store, now time.Time, selfID string, self *Counter) (Totals, error) {
-	ids, err := readIndex(ctx, s)
+	ids, err := index.Read(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("loginstats: index: %w", err)
 	}
 	t := Totals{}
 	cur := minuteOf(now)
@@ -236,26 +204,7 @@ func Cluster(ctx context.Context, s store.Store, now time.Time, selfID string, s
 	return t, nil
 }
 
-func readIndex(ctx context.Context, s store.Store) ([]string, error) {
-	raw, err := s.Get(ctx, IndexKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("loginstats: index: %w", err)
-	}
-	return decodeIndex(raw)
-}
-
-// decodeIndex reads the index; ids that are not valid are dropped, so a bad entry cannot
-// make Cluster read keys outside this package's namespace.
-func decodeIndex(raw []byte) ([]string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	var ids []string
-	if err := json.Unmarshal(raw, &ids); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorruptIndex, err)
-	}
-	return slices.DeleteFunc(ids, func(id string) bool { return !ValidID(id) }), nil
-}
+// index lists the replicas whose buckets the Store holds (internal/store/members): ids that
+// are not valid are dropped, so a bad entry cannot make Cluster read keys outside this
+// package's namespace.
+var index = members.List{Key: IndexKey, Record: recordKey, Valid: ValidID, Max: MaxReplicas}
