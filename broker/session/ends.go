@@ -33,6 +33,13 @@ var ErrEnded = errors.New("session: ended")
 // still end every other way). Logins are rate-limited far below it within a maximum age.
 const maxPerPerson = 256
 
+// sweepPerLogin is how many of the oldest entries of a person index a login looks at (ended
+// by their idle timeout? gone?): a login's Store round trips stay bounded whatever the number
+// of the person's sessions — it adds one entry and may drop up to this many, so a person's
+// logins keep the index swept — and logins of one person racing on the index (its
+// compare-and-swap) redo little work.
+const sweepPerLogin = 8
+
 // Ended is a session that ended, told once to Options.OnEnd.
 type Ended struct {
 	// PublicID is the session's sid claim.
@@ -202,7 +209,7 @@ func (r *Repo) person(ctx context.Context, sub string) ([]string, error) {
 // leaves the index longer, or the new session out of it).
 func (r *Repo) index(ctx context.Context, sub, publicID string) {
 	pubs, _ := r.person(ctx, sub)
-	for _, pub := range pubs {
+	for _, pub := range pubs[:min(len(pubs), sweepPerLogin)] {
 		if r.idleEnded(ctx, pub) {
 			_, _ = r.end(ctx, pub, EndIdle)
 		}
@@ -212,11 +219,12 @@ func (r *Repo) index(ctx context.Context, sub, publicID string) {
 		if old != nil && json.Unmarshal(old, &pubs) != nil {
 			pubs = nil
 		}
-		pubs = slices.DeleteFunc(pubs, func(p string) bool {
+		n := min(len(pubs), sweepPerLogin)
+		head := slices.DeleteFunc(slices.Clone(pubs[:n]), func(p string) bool {
 			_, err := r.st.Get(ctx, liveKey(p))
 			return errors.Is(err, store.ErrNotFound)
 		})
-		pubs = append(pubs, publicID)
+		pubs = append(append(head, pubs[n:]...), publicID)
 		if len(pubs) > maxPerPerson {
 			pubs = pubs[len(pubs)-maxPerPerson:]
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,6 +119,29 @@ func runEndTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatalf("person index %v, want only the new session %s", pubs, again)
 		}
 	})
+	t.Run("a login's Store reads do not grow with the person's sessions", func(t *testing.T) {
+		r, _ := repo(t)
+		counting := &getCounter{Store: r.st}
+		r.st = counting
+		readsOfALogin := func() int64 {
+			before := counting.gets.Load()
+			open(t, r, mario)
+			return counting.gets.Load() - before
+		}
+		for range 2 * sweepPerLogin {
+			open(t, r, mario)
+		}
+		few := readsOfALogin()
+		for range 4 * sweepPerLogin {
+			open(t, r, mario)
+		}
+		if many := readsOfALogin(); many != few {
+			t.Fatalf("a login read the Store %d times beside %d live sessions of the person, %d beside %d", many, 6*sweepPerLogin+1, few, 2*sweepPerLogin)
+		}
+		if pubs, _ := r.person(t.Context(), subjectOf(mario)); len(pubs) != 6*sweepPerLogin+2 {
+			t.Fatalf("person index holds %d sessions, want every live one (%d)", len(pubs), 6*sweepPerLogin+2)
+		}
+	})
 	t.Run("EndPerson ends every session of the person and no one else's", func(t *testing.T) {
 		r, e := repo(t)
 		s1, p1 := open(t, r, mario)
@@ -158,4 +182,15 @@ func runEndTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 	})
+}
+
+// getCounter counts the Store reads (Get) made through it.
+type getCounter struct {
+	store.Store
+	gets atomic.Int64
+}
+
+func (c *getCounter) Get(ctx context.Context, key string) ([]byte, error) {
+	c.gets.Add(1)
+	return c.Store.Get(ctx, key)
 }
