@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -37,6 +38,16 @@ func (b *Broker) EndSessions(ctx context.Context, fiscalCode string) (int, error
 		return n, errors.Join(errors.New("broker: some sessions could not be ended"), err)
 	}
 	return n, nil
+}
+
+// PersonRevokedSince tells whether an operator revoked the person with this fiscal code
+// (EndSessions) at or after since: what the console asks of its own operators' sessions.
+func (b *Broker) PersonRevokedSince(ctx context.Context, fiscalCode string, since time.Time) (bool, error) {
+	cf, err := fiscalcode.Parse(fiscalCode)
+	if err != nil {
+		return false, fmt.Errorf("broker: %w", err)
+	}
+	return b.grants.PersonRevoked(ctx, since, subjectFor(b.subjectKey, cf))
 }
 
 // RevokePerson is EndSessions for a process that is not serving (the operators' CLI, on the

@@ -59,6 +59,10 @@ type UIConfig struct {
 	// Operators names what a person may do here: the entitlements console:read or
 	// console:admin of their fiscal code (configuration: console.operators).
 	Operators providers.Entitler
+	// Revoked, when set, tells whether the person with this fiscal code was revoked (an
+	// operator's revoke-person) at or after since: an operator's console session opened before
+	// the revocation ends with it, as their SSO sessions and tokens do.
+	Revoked func(ctx context.Context, fiscalCode string, since time.Time) (bool, error)
 	// Lang is the person's language, "it" or "en" (the broker's, with its language switch).
 	Lang func(r *http.Request) string
 	// Secure marks the cookies Secure (everywhere but dev mode's plain http).
@@ -214,6 +218,16 @@ func (u *UI) currentSession(r *http.Request) (*session, error) {
 	if s.Role = roleOf(ents); s.Role == "" {
 		_ = u.c.Store.Delete(r.Context(), key)
 		return nil, errNoSession
+	}
+	if u.c.Revoked != nil {
+		revoked, err := u.c.Revoked(r.Context(), s.FiscalCode, s.Created)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			_ = u.c.Store.Delete(r.Context(), key)
+			return nil, errNoSession
+		}
 	}
 	now := u.c.Now()
 	// The Store's TTL ends an idle session; the clock here decides too, so a Store whose

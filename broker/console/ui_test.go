@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -509,5 +511,42 @@ func TestConsoleProvidersSummaryIsTranslated(t *testing.T) {
 	page := b.do("GET", "/console/providers", nil).Body.String()
 	if !strings.Contains(page, "fonti di metadati 3") || !strings.Contains(page, "mai caricate 1") || strings.Contains(page, "metadata sources (") {
 		t.Fatalf("the Italian providers page does not translate the metadata summary:\n%s", page)
+	}
+}
+
+// An operator revoked (revoke-person) after the console sign-in loses the console session;
+// when the revocation cannot be checked, no page is served (never an unchecked session).
+func TestConsoleSessionEndsWithTheOperatorsRevocation(t *testing.T) {
+	u := newUIHarness(t)
+	var revoked atomic.Bool
+	var failing atomic.Bool
+	ui, err := console.NewUI(console.UIConfig{API: u.api, Store: u.cut, Issuer: issuer, ClientID: clientID, Token: u.token,
+		Operators: u.ops, Lang: func(*http.Request) string { return "it" }, Now: u.now,
+		Revoked: func(_ context.Context, cf string, since time.Time) (bool, error) {
+			if failing.Load() {
+				return false, errors.New("store down")
+			}
+			return cf == elena && revoked.Load() && !since.IsZero(), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.ui = ui
+	b, _ := signedIn(t, u)
+	if rec := b.do("GET", "/console/", nil); rec.Code != http.StatusOK {
+		t.Fatalf("overview before the revocation: %d", rec.Code)
+	}
+	failing.Store(true)
+	if rec := b.do("GET", "/console/", nil); rec.Code == http.StatusOK {
+		t.Fatal("a page served while the revocation could not be checked")
+	}
+	failing.Store(false)
+	revoked.Store(true)
+	if rec := b.do("GET", "/console/", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("a revoked operator's page: %d, want a redirect to the login", rec.Code)
+	}
+	revoked.Store(false)
+	if rec := b.do("GET", "/console/", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("the session came back after the revocation: %d", rec.Code)
 	}
 }

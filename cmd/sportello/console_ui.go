@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/inps/sportello/broker/console"
 	"github.com/inps/sportello/config"
@@ -71,6 +72,16 @@ func (w *consoleWiring) consoleToken(ctx context.Context, form url.Values) (int,
 	return rec.Code, rec.Body.Bytes(), nil
 }
 
+// personRevokedSince is the console's check of its operators' sessions against a
+// revoke-person (Broker.PersonRevokedSince).
+func (w *consoleWiring) personRevokedSince(ctx context.Context, fiscalCode string, since time.Time) (bool, error) {
+	b, err := w.broker()
+	if err != nil {
+		return false, err
+	}
+	return b.PersonRevokedSince(ctx, fiscalCode, since)
+}
+
 // consoleUI is the console's pages over the API, or nil when no operator is configured.
 func (w *consoleWiring) consoleUI(api *console.API, s providers.Services) (http.Handler, error) {
 	if len(w.cfg.Console.Operators) == 0 {
@@ -79,7 +90,8 @@ func (w *consoleWiring) consoleUI(api *console.API, s providers.Services) (http.
 	return console.NewUI(console.UIConfig{
 		API: api, Store: w.store, Issuer: strings.TrimRight(w.cfg.Issuer, "/"), ClientID: config.ConsoleClientID,
 		Token: w.consoleToken, Operators: consoleOperators(w.cfg.Console), Lang: s.Lang,
-		Secure: !w.cfg.Dev, IdleTimeout: w.cfg.Console.IdleTimeout, MaxAge: w.cfg.Console.MaxAge,
+		Revoked: w.personRevokedSince,
+		Secure:  !w.cfg.Dev, IdleTimeout: w.cfg.Console.IdleTimeout, MaxAge: w.cfg.Console.MaxAge,
 		Log: w.log,
 	})
 }

@@ -162,4 +162,27 @@ func TestDevModeConsoleSignInAndSwitch(t *testing.T) {
 			t.Errorf("audit page: %d with %d console.switch records, want 2", resp.StatusCode, n)
 		}
 	})
+	t.Run("revoking an operator ends their console session too", func(t *testing.T) {
+		c := client(t, "", "")
+		if st, body := consoleSignIn(t, c, issuer, "demo", paolo, "3"); st != http.StatusOK || !strings.Contains(body, `data-key="signed_in"`) {
+			t.Fatalf("Paolo Franco's sign-in: %d %.400s", st, body)
+		}
+		if resp, err := c.Get(issuer + "/console/"); err != nil || resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/" {
+			t.Fatalf("the overview before the revocation: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		admin := serviceToken(t, issuer, "demo-operator", "demo-operator-secret", "console:read console:admin")
+		if st, out := consoleCall(t, "POST", issuer+"/console/api/actions/revoke-person", admin, `{"fiscal_code":"`+paolo+`"}`); st != http.StatusOK {
+			t.Fatalf("revoke-person: %d %v", st, out)
+		}
+		resp, err := c.Get(issuer + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.Path == "/console/" && resp.StatusCode == http.StatusOK {
+			t.Fatal("a revoked operator's console session still opens the overview")
+		}
+	})
 }
