@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/beevik/etree"
-
-	"github.com/inps/sportello/providers"
 	"github.com/inps/sportello/providers/saml/samltest"
 	"github.com/inps/sportello/providers/saml/samlx"
 )
@@ -18,28 +15,12 @@ import (
 // pendingLogin is an AuthnRequest the SP sent (to the demo IdP, HTTP-Redirect).
 type pendingLogin = samltest.Pending
 
-// start asks the SP for an AuthnRequest to the demo IdP and reads it back from the redirect.
+// start asks the SP for an AuthnRequest to the demo IdP and reads it back from the redirect
+// (samltest.ACS.Start).
 func (e *env) start(t testing.TB, loginID, acr, cmp string) pendingLogin {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, e.base+"/start", nil)
-	err := e.sp.Start(rec, req, &providers.LoginRequest{ID: loginID, ACR: acr, Comparison: cmp, Hint: e.idps["demo"].EntityID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, err := url.Parse(rec.Header().Get("Location"))
-	if err != nil || rec.Code != http.StatusFound {
-		t.Fatalf("start: HTTP %d %q", rec.Code, rec.Header().Get("Location"))
-	}
-	xml, err := samlx.InflateBase64(loc.Query().Get("SAMLRequest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(xml); err != nil {
-		t.Fatal(err)
-	}
-	return pendingLogin{RelayState: loc.Query().Get("RelayState"), RequestID: doc.Root().SelectAttrValue("ID", "")}
+	a := &samltest.ACS{SP: e.sp, Base: e.base, Hint: e.idps["demo"].EntityID()}
+	return a.Start(t, loginID, acr, cmp)
 }
 
 // goodParams is a response the demo IdP would send for p.
