@@ -46,20 +46,7 @@ func TestDevModeEIDASLogoutThroughTheBroker(t *testing.T) {
 	if page.Request.URL.Path != "/logged-out" || !slices.Contains(seen, "GET /dev/eidas/slo") || !slices.Contains(seen, "GET /eidas/slo") {
 		t.Fatalf("logout did not go through the node's SLO and back: %v, ended at %s (%d)", seen, page.Request.URL, page.StatusCode)
 	}
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Port() == "9000" {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	silent, err := c.Get(authURL(issuer, "eidas", "https://www.spid.gov.it/SpidL2", v) + "&prompt=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	silent.Body.Close()
-	if loc, _ := url.Parse(silent.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "login_required" {
-		t.Fatalf("after logout prompt=none answered %d %s", silent.StatusCode, silent.Header.Get("Location"))
-	}
+	wantLoginRequired(t, c, authURL(issuer, "eidas", "https://www.spid.gov.it/SpidL2", v)+"&prompt=none")
 }
 
 // eidas_country on /authorize: a country of the dev node is preselected on its form, any other

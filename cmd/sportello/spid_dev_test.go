@@ -226,21 +226,7 @@ func TestDevModeSPIDLogoutThroughTheBroker(t *testing.T) {
 				t.Fatalf("logout did not go through the IdP's SLO and back: %v, ended at %s (%d)", seen, page.Request.URL, page.StatusCode)
 			}
 			// The broker session is gone: a silent login is refused.
-			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-				if req.URL.Port() == "9000" {
-					return http.ErrUseLastResponse
-				}
-				return nil
-			}
-			silent, err := c.Get(authURL(issuer, "", "https://www.spid.gov.it/SpidL2", v) + "&prompt=none")
-			if err != nil {
-				t.Fatal(err)
-			}
-			silent.Body.Close()
-			loc, _ := url.Parse(silent.Header.Get("Location"))
-			if loc == nil || loc.Query().Get("error") != "login_required" {
-				t.Fatalf("after logout prompt=none answered %d %s", silent.StatusCode, silent.Header.Get("Location"))
-			}
+			wantLoginRequired(t, c, authURL(issuer, "", "https://www.spid.gov.it/SpidL2", v)+"&prompt=none")
 		})
 	}
 }
@@ -311,5 +297,26 @@ func TestDevModeSAMLPostWithoutCookies(t *testing.T) {
 	}
 	if stripped == 0 {
 		t.Fatal("the ACS POST carried no cookie to strip: the test proves nothing")
+	}
+}
+
+// wantLoginRequired asks target (an /authorize with prompt=none) through c and wants the
+// relying party answered login_required: the broker session is gone. c stops at the relying
+// party's redirect from then on.
+func wantLoginRequired(t *testing.T, c *http.Client, target string) {
+	t.Helper()
+	c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Port() == "9000" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	silent, err := c.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent.Body.Close()
+	if loc, _ := url.Parse(silent.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "login_required" {
+		t.Fatalf("after logout prompt=none answered %d %s", silent.StatusCode, silent.Header.Get("Location"))
 	}
 }
