@@ -307,7 +307,7 @@ func (b *Broker) requiredACR(cl *Client, acrValues []string, claimsACR []string)
 		}
 	}
 	if asked == 0 {
-		asked = loa.LevelOf(b.cfg.Policy.DefaultACR)
+		asked = loa.LevelOf(b.clients.Load().defaultACR) // policy.default_acr, as last reloaded
 	}
 	if asked == 0 {
 		asked = 2

@@ -304,7 +304,7 @@ func (b *Broker) buildClients(cfg *config.Config) (*clientSet, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	byID[selfClientID] = self
-	return &clientSet{byID: byID, cors: newCORSPolicy(byID)}, nil
+	return &clientSet{byID: byID, cors: newCORSPolicy(byID), defaultACR: cfg.Policy.DefaultACR}, nil
 }
 
 // checkCredentials refuses a client whose credentials name no provider.

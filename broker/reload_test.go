@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inps/sportello/config"
+	"github.com/inps/sportello/internal/loa"
 )
 
 // A reload of the clients takes effect at the next request: demo-rp's new redirect URI is
@@ -55,5 +56,28 @@ func TestReloadClientsReplacesTheRegistrationAtOnce(t *testing.T) {
 	}
 	if st := try(moved); st == http.StatusBadRequest {
 		t.Fatalf("a rejected reload dropped the clients in force: %d", st)
+	}
+}
+
+// The global policy reloads with the clients: a request that asks no level gets the new
+// policy.default_acr at once, and a client's own minimum still wins over it.
+func TestReloadClientsAppliesTheDefaultLevel(t *testing.T) {
+	tb := newTestBroker(t, memStore(t))
+	cl, ok := tb.client("demo-rp")
+	if !ok {
+		t.Fatal("no demo-rp")
+	}
+	before := tb.requiredACR(cl, nil, nil)
+	cfg := *tb.cfg
+	cfg.Policy.DefaultACR = loa.SpidL3
+	if err := tb.ReloadClients(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	cl, _ = tb.client("demo-rp")
+	if got := tb.requiredACR(cl, nil, nil); got != loa.SpidL3 || got == before {
+		t.Fatalf("after reloading default_acr %s: a request asking nothing needs %s (before: %s)", loa.SpidL3, got, before)
+	}
+	if got := tb.requiredACR(cl, []string{loa.SpidL1}, nil); got != loa.SpidL1 {
+		t.Fatalf("a request asking L1 needs %s", got)
 	}
 }

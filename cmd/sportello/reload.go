@@ -21,7 +21,8 @@ import (
 )
 
 // reloader applies the configuration file again on SIGHUP where that is safe while serving:
-// the clients and their policies, and the identity providers' metadata sources of the SAML
+// the clients and their policies, the global policy (policy.default_acr), and the identity
+// providers' metadata sources of the SAML
 // providers (SPID, CIE ID, eIDAS). Any other change — listeners, store, keys, issuer, tokens,
 // the other settings of a provider, a provider added or removed — is logged as needing a
 // restart and left as is. A file that does not load, or whose clients or sources are refused,
@@ -46,7 +47,7 @@ func restartSections(a, b *config.Config) []string {
 	}{
 		{"issuer", a.Issuer, b.Issuer}, {"dev", a.Dev, b.Dev}, {"listen", a.Listen, b.Listen}, {"keys", a.Keys, b.Keys},
 		{"subject", a.Subject, b.Subject}, {"tokens", a.Tokens, b.Tokens}, {"par", a.PAR, b.PAR}, {"store", a.Store, b.Store},
-		{"policy", a.Policy, b.Policy}, {"ui", a.UI, b.UI}, {"audit", a.Audit, b.Audit}, {"rate_limits", a.RateLimits, b.RateLimits},
+		{"ui", a.UI, b.UI}, {"audit", a.Audit, b.Audit}, {"rate_limits", a.RateLimits, b.RateLimits},
 		{"notify", a.Notify, b.Notify}, {"runtime", a.Runtime, b.Runtime}, {"tracing", a.Tracing, b.Tracing}, {"startup", a.Startup, b.Startup},
 	} {
 		if !reflect.DeepEqual(s.x, s.y) {
@@ -166,7 +167,7 @@ func (r *reloader) reload(ctx context.Context) error {
 		}
 		swaps = append(swaps, swap{id, fed.Registry(), set})
 	}
-	clientsChanged := !reflect.DeepEqual(r.cur.Clients, next.Clients)
+	clientsChanged := !reflect.DeepEqual(r.cur.Clients, next.Clients) || !reflect.DeepEqual(r.cur.Policy, next.Policy)
 	if clientsChanged {
 		// The broker runs with the console's own client beside the file's (serve): a reload
 		// that left it out would lock the operators out of the console.
@@ -175,10 +176,10 @@ func (r *reloader) reload(ctx context.Context) error {
 			return err
 		}
 		cur := *r.cur
-		cur.Clients = next.Clients
+		cur.Clients, cur.Policy = next.Clients, next.Policy
 		r.cur = &cur
 		r.cw.setClients(next.Clients)
-		r.log.Info("configuration reload: clients reloaded", "clients", len(next.Clients))
+		r.log.Info("configuration reload: clients and policy reloaded", "clients", len(next.Clients), "default_acr", next.Policy.DefaultACR)
 	}
 	for _, s := range swaps {
 		s.reg.ReplaceSources(s.set)

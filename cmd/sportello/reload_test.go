@@ -90,7 +90,7 @@ func TestServeReloadsTheClientsOnSIGHUP(t *testing.T) {
 	edited = strings.Replace(edited, "      - metadata_url: https://registry.spid.gov.it/entities-idp?&output=xml\n", "      - metadata_file: spid/idp.xml\n", 1)
 	edited = strings.Replace(edited, "  access_ttl: 5m ", "  access_ttl: 4m ", 1)
 	write(edited)
-	hup("configuration reload: clients reloaded")
+	hup("configuration reload: clients and policy reloaded")
 	if st := console(); st == http.StatusBadRequest {
 		t.Fatalf("the console's client removed by the reload: %d", st)
 	}
