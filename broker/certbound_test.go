@@ -60,21 +60,8 @@ func userinfoWith(t *testing.T, c *http.Client, endpoint, tok string) (int, stri
 // cnfOf is the x5t#S256 of an access token's cnf (unverified: the tests' own token).
 func cnfOf(t *testing.T, tok string) string {
 	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	raw, err := base64URLDecode(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		Cnf map[string]string `json:"cnf"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c.Cnf["x5t#S256"]
+	x5t, _ := tokenCnf(t, tok)["x5t#S256"].(string)
+	return x5t
 }
 
 // TestCertificateBoundTokens: RFC 8705 §3 — a bound client's access tokens carry the

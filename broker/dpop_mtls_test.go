@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,24 +46,14 @@ func (c *dpopClient) userinfoVia(t testing.TB, hc *http.Client, target, htu, tok
 	return sendVia(t, hc, http.MethodGet, target, nil, h)
 }
 
-// tokenCnf is the cnf claim of an access token (unverified: the tests' own token).
+// tokenCnf is the cnf claim of an access token (unverified: the tests' own token; jwtClaims).
 func tokenCnf(t *testing.T, tok string) map[string]any {
 	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
+	if strings.Count(tok, ".") != 2 {
 		t.Fatalf("not a JWT: %q", tok)
 	}
-	raw, err := base64URLDecode(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		Cnf map[string]any `json:"cnf"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c.Cnf
+	cnf, _ := jwtClaims(t, tok)["cnf"].(map[string]any)
+	return cnf
 }
 
 // TestDPoPOnTheMutualTLSAliases: RFC 9449 §4.3 — a proof's htu is the URL of the endpoint
